@@ -8,15 +8,16 @@ and exit status 2.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import warnings
 from typing import Optional
 
-import click
 import typer
 from rich.console import Console
 
 from .errors import InputError
+from .orbit.catalog import FetchError
 
 app = typer.Typer(
     add_completion=False,
@@ -52,6 +53,187 @@ def station(
         render_station(iss, out)
 
 
+# --------------------------------------------------------------------------- orbit
+
+elements_app = typer.Typer(no_args_is_help=True, help="Element sets: list them, or download the current one.")
+app.add_typer(elements_app, name="elements")
+
+ElementsOpt = typer.Option(
+    None, "--elements", help="An element-set file (TLE, or OMM JSON/CSV/XML); default: bundled and downloaded sets."
+)
+
+
+def _time_arg(value: Optional[str], option: str) -> int:
+    from .times import now_ms, parse_iso
+
+    return now_ms() if value is None else parse_iso(value, option)
+
+
+def _span(start: Optional[str], days: float) -> tuple[int, int]:
+    from .times import MS_PER_DAY
+
+    if not 0.0 < days <= 3660.0:
+        raise InputError("--days", f"{days:g} is outside (0, 3660]")
+    start_ms = _time_arg(start, "--start")
+    return start_ms, start_ms + round(days * MS_PER_DAY)
+
+
+def _hms(ms: int) -> str:
+    from .times import format_iso
+
+    return format_iso(ms, 0).replace("T", " ")
+
+
+@app.command()
+def track(
+    elements: Optional[str] = ElementsOpt,
+    at: Optional[str] = typer.Option(None, "--at", help="ISO 8601 UTC time ending in Z; default: now."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Where the ISS is: latitude, longitude, altitude, sunlight and speed."""
+    from . import orbit
+
+    at_ms = _time_arg(at, "--at")
+    iss = orbit.elements_for(at_ms, path=elements)
+    try:
+        fix = orbit.track(iss, at_ms)
+    except ValueError as exc:
+        raise InputError(elements or "elements", str(exc)) from None
+    if json_output:
+        _print_json(fix.to_json())
+        return
+    from rich.table import Table
+
+    table = Table(title="ISS position", show_header=False, title_justify="left")
+    table.add_row("time (UTC)", _hms(fix.at_ms))
+    table.add_row("latitude", f"{fix.lat_deg:+.4f}°")
+    table.add_row("longitude", f"{fix.lon_deg:+.4f}°")
+    table.add_row("altitude", f"{fix.alt_km:.2f} km")
+    table.add_row("sunlit", "yes" if fix.sunlit else "no (in the Earth's shadow)")
+    table.add_row("speed", f"{fix.speed_km_s:.3f} km/s")
+    table.add_row("element set", f"{iss.epoch_iso} ({iss.source})")
+    out.print(table)
+
+
+@app.command()
+def passes(
+    site: Optional[str] = typer.Option(None, "--site", help="A known site (see the list in the error when wrong)."),
+    lat: Optional[float] = typer.Option(None, "--lat", help="Latitude in degrees north (WGS84)."),
+    lon: Optional[float] = typer.Option(None, "--lon", help="Longitude in degrees east (WGS84)."),
+    alt_m: float = typer.Option(0.0, "--alt-m", help="Height above the ellipsoid in metres."),
+    elements: Optional[str] = ElementsOpt,
+    start: Optional[str] = typer.Option(None, "--start", help="ISO 8601 UTC start; default: now."),
+    days: float = typer.Option(1.0, "--days", help="How many days to search."),
+    min_elevation: float = typer.Option(10.0, "--min-elevation", help="Elevation mask in degrees."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """When the ISS passes over a place: AOS, culmination, LOS and peak elevation."""
+    from . import orbit
+
+    if site is not None and (lat is not None or lon is not None):
+        raise InputError("--site", "give either --site or --lat and --lon, not both")
+    if site is None and (lat is None or lon is None):
+        raise InputError("--site", "say where: --site NAME, or --lat DEG --lon DEG")
+    if site is not None:
+        where = orbit.find_site(site)
+    else:
+        if not -90.0 <= lat <= 90.0:
+            raise InputError("--lat", f"{lat:g} is outside [-90, 90]")
+        if not -180.0 <= lon <= 360.0:
+            raise InputError("--lon", f"{lon:g} is outside [-180, 360]")
+        if not -500.0 <= alt_m <= 9000.0:
+            raise InputError("--alt-m", f"{alt_m:g} m is not a height on Earth's surface")
+        where = orbit.GroundSite(id="custom", name=f"{lat:.4f}, {lon:.4f}", lat_deg=lat, lon_deg=lon, alt_m=alt_m)
+    if not 0.0 <= min_elevation < 90.0:
+        raise InputError("--min-elevation", f"{min_elevation:g} is outside [0, 90)")
+    start_ms, end_ms = _span(start, days)
+    iss = orbit.elements_for(start_ms, end_ms, path=elements)
+    found = orbit.passes(iss, where, start_ms, end_ms, min_elevation)
+    if json_output:
+        _print_json([p.to_json() for p in found])
+        return
+    from rich.table import Table
+
+    table = Table(title=f"ISS passes over {where.name} above {min_elevation:g}°", title_justify="left")
+    for col in ("AOS (UTC)", "culmination", "LOS", "max elevation", "duration"):
+        table.add_column(col, justify="right" if col in ("max elevation", "duration") else "left")
+    for p in found:
+        table.add_row(
+            _hms(p.aos_ms), _hms(p.culmination_ms)[11:], _hms(p.los_ms)[11:],
+            f"{p.max_elevation_deg:.1f}°", f"{p.duration_s / 60:.1f} min",
+        )
+    out.print(table)
+    out.print(f"{len(found)} passes; element set {iss.epoch_iso}")
+
+
+@app.command()
+def eclipses(
+    elements: Optional[str] = ElementsOpt,
+    start: Optional[str] = typer.Option(None, "--start", help="ISO 8601 UTC start; default: now."),
+    days: float = typer.Option(1.0, "--days", help="How many days to search."),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """When the ISS is in the Earth's shadow (the Sun's centre hidden)."""
+    from . import orbit
+
+    start_ms, end_ms = _span(start, days)
+    iss = orbit.elements_for(start_ms, end_ms, path=elements)
+    found = orbit.eclipses(iss, start_ms, end_ms)
+    if json_output:
+        _print_json([e.to_json() for e in found])
+        return
+    from rich.table import Table
+
+    table = Table(title="ISS eclipses", title_justify="left")
+    table.add_column("entry (UTC)")
+    table.add_column("exit")
+    table.add_column("duration", justify="right")
+    for e in found:
+        table.add_row(_hms(e.start_ms), _hms(e.end_ms)[11:], f"{e.duration_s / 60:.1f} min")
+    out.print(table)
+    beta = float(orbit.beta_angle_deg(iss, [start_ms])[0])
+    out.print(f"{len(found)} eclipses; beta angle at the start {beta:+.1f}°; element set {iss.epoch_iso}")
+
+
+@elements_app.command("update")
+def elements_update(
+    url: Optional[str] = typer.Option(None, "--url", help="Where to download from; default: CelesTrak's GP service."),
+) -> None:
+    """Download the current ISS element set; it becomes the default."""
+    from . import orbit
+
+    path, fresh = orbit.update(url)
+    newest = max(fresh, key=lambda s: s.epoch_ms)
+    out.print(f"saved {len(fresh)} element set(s) to {path}; newest epoch {newest.epoch_iso}")
+
+
+@elements_app.command("list")
+def elements_list(
+    elements: Optional[str] = ElementsOpt,
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the element sets available (epoch, mean altitude, where from)."""
+    from . import orbit
+
+    sets = orbit.available_sets(elements)
+    rows = [
+        {"epoch": s.epoch_iso, "norad_id": s.norad_id, "mean_altitude_km": round(s.mean_altitude_km, 2),
+         "inclination_deg": round(s.inclination_deg, 4), "source": s.source}
+        for s in sets
+    ]
+    if json_output:
+        _print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} element sets", title_justify="left")
+    for col in ("epoch", "mean altitude", "inclination", "source"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["epoch"], f"{r['mean_altitude_km']:.1f} km", f"{r['inclination_deg']:.3f}°", r["source"])
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -59,7 +241,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     err.print(f"issim: warning: {message}", markup=False)
 
 
-def _usage_source(exc: click.UsageError) -> str:
+def _usage_source(exc: typer.TyperException) -> str:
     param = getattr(exc, "param", None)
     if param is not None:
         opts = getattr(param, "opts", None) or [param.name or "argument"]
@@ -69,7 +251,8 @@ def _usage_source(exc: click.UsageError) -> str:
         return str(hint).strip("'\"")
     if getattr(exc, "option_name", None):
         return exc.option_name
-    return exc.ctx.command_path if exc.ctx else "issim"
+    ctx = getattr(exc, "ctx", None)
+    return ctx.command_path if ctx is not None else "issim"
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -80,14 +263,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     except InputError as exc:
         err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
         status = 2
-    except click.UsageError as exc:
+    except FetchError as exc:
+        err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
+        status = 1
+    except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument
         message = " ".join(exc.format_message().split())
-        err.print(f"issim: error: {_usage_source(exc)}: {message}", markup=False)
-        status = 2
-    except click.Abort:
+        if message:
+            message = re.sub(r"^Invalid value for [^:]+: ", "", message)
+            err.print(f"issim: error: {_usage_source(exc)}: {message}", markup=False)
+        status = 2 if message else 0  # an empty message: help was asked for by giving no command
+    except (typer.Abort, KeyboardInterrupt):
         err.print("issim: interrupted", markup=False)
         status = 130
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         status = exc.exit_code
     status = status if isinstance(status, int) else 0
     if argv is None:

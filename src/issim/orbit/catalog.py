@@ -1,0 +1,113 @@
+"""Where element sets come from: the bundled history, the user's downloads, a file.
+
+The default for a given time is the set, among the bundled ones and those fetched with
+``issim elements update``, whose epoch is nearest that time. A set far from the time
+asked about still works, but SGP4's error grows by kilometres a day away from the epoch,
+so issim warns (once per set) when the gap exceeds :data:`STALE_AFTER_DAYS`.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+import warnings
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from ..errors import InputError
+from ..times import MS_PER_DAY, format_iso
+from .elements import ElementSet, load_elements, nearest, parse_elements, write_omm_json
+
+STALE_AFTER_DAYS = 14.0
+CELESTRAK_GP_URL = "https://celestrak.org/NORAD/elements/gp.php?CATNR=25544&FORMAT=json"
+BUNDLED_FILES = ("iss-omm-2024-09-to-2025-03.json", "iss-tle-history.tle")
+
+_warned: set[tuple[str, int]] = set()
+
+
+class StaleElementsWarning(UserWarning):
+    """The element set's epoch is far from the time computed."""
+
+
+class FetchError(RuntimeError):
+    """A download failed for a reason outside the input (network, server)."""
+
+    def __init__(self, source: str, message: str):
+        self.source, self.message = source, message
+        super().__init__(f"{source}: {message}")
+
+
+def user_elements_path() -> Path:
+    """Where ``issim elements update`` keeps what it downloads (``$ISSIM_DATA_DIR`` wins)."""
+    base = os.environ.get("ISSIM_DATA_DIR") or platformdirs.user_data_dir("issim", appauthor=False)
+    return Path(base) / "elements" / "iss.json"
+
+
+def bundled_sets() -> list[ElementSet]:
+    """Every bundled ISS element set, oldest first."""
+    folder = resources.files("issim.data").joinpath("elements")
+    sets: list[ElementSet] = []
+    for name in BUNDLED_FILES:
+        sets += parse_elements(folder.joinpath(name).read_bytes(), f"bundled:{name}")
+    return sorted(sets, key=lambda s: s.epoch_ms)
+
+
+def available_sets(path: str | Path | None = None) -> list[ElementSet]:
+    """The sets in ``path`` if given; otherwise the bundled ones plus the user's downloads."""
+    if path is not None:
+        return load_elements(path)
+    sets = bundled_sets()
+    user = user_elements_path()
+    if user.exists():
+        sets = sorted(sets + load_elements(user), key=lambda s: s.epoch_ms)
+    return sets
+
+
+def elements_for(start_ms: int, end_ms: int | None = None, path: str | Path | None = None) -> ElementSet:
+    """The set to use for ``[start_ms, end_ms]``: the one nearest its middle.
+
+    Warns with :class:`StaleElementsWarning` if either end is more than
+    :data:`STALE_AFTER_DAYS` from the set's epoch.
+    """
+    end_ms = start_ms if end_ms is None else end_ms
+    chosen = nearest(available_sets(path), (start_ms + end_ms) // 2)
+    gap_days = max(abs(start_ms - chosen.epoch_ms), abs(end_ms - chosen.epoch_ms)) / MS_PER_DAY
+    key = (chosen.source, chosen.epoch_ms)
+    if gap_days > STALE_AFTER_DAYS and key not in _warned:
+        _warned.add(key)
+        warnings.warn(
+            StaleElementsWarning(
+                f"element set of {format_iso(chosen.epoch_ms, 0)} is {gap_days:.0f} days from the time "
+                "asked about; SGP4 positions drift by kilometres a day away from the epoch "
+                "(run 'issim elements update' for a current set)"
+            ),
+            stacklevel=2,
+        )
+    return chosen
+
+
+def update(url: str | None = None, timeout_s: float = 30.0) -> tuple[Path, list[ElementSet]]:
+    """Download the current ISS set (OMM JSON) into the user's data directory.
+
+    Sets already there are kept (the file grows into a history); the file is replaced
+    atomically, so a failed download leaves it as it was. Raises :class:`FetchError`
+    when the network fails and :class:`InputError` when the reply is not an element set.
+    """
+    url = url or os.environ.get("ISSIM_CELESTRAK_URL") or CELESTRAK_GP_URL
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as reply:
+            data = reply.read()
+    except urllib.error.HTTPError as exc:
+        raise FetchError(url, f"the server answered {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchError(url, f"cannot download ({reason}); check the network, or pass --elements FILE") from None
+    fresh = parse_elements(data, url)
+    path = user_elements_path()
+    kept = load_elements(path) if path.exists() else []
+    by_epoch = {(s.norad_id, s.epoch_ms): s for s in kept + fresh}
+    write_omm_json(sorted(by_epoch.values(), key=lambda s: s.epoch_ms), path)
+    return path, fresh

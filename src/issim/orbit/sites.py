@@ -1,0 +1,115 @@
+"""Ground sites and relay satellites, read from ``data/ground.toml``.
+
+A :class:`GroundSite` is a WGS84 point (degrees, metres); a :class:`Relay` is a
+geostationary satellite at a longitude (degrees east) that serves the station while
+its ground terminal can see it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..errors import InputError
+from .propagation import site_itrs_km
+
+GEOSTATIONARY_RADIUS_KM = 42_164.0
+
+
+class GroundSite(BaseModel):
+    """A place on the ground: WGS84 latitude and longitude in degrees, altitude in metres."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    lat_deg: float = Field(ge=-90.0, le=90.0)
+    lon_deg: float = Field(ge=-180.0, le=360.0)
+    alt_m: float = Field(default=0.0, ge=-500.0, le=9000.0)
+    alt_estimate: bool = False
+    role: str = ""
+    low_confidence: bool = False
+    src: list[str] = []
+
+    def itrs_km(self):
+        """The site's ITRS position (km) and local vertical (unit vector)."""
+        return site_itrs_km(self.lat_deg, self.lon_deg, self.alt_m)
+
+
+class Relay(BaseModel):
+    """A geostationary relay satellite at ``lon_deg`` (degrees east)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    name: str
+    network: str
+    lon_deg: float = Field(ge=-180.0, le=360.0)
+    terminal: str
+    in_service: bool = True
+    note: str = ""
+    src: list[str] = []
+
+    def itrs_km(self) -> np.ndarray:
+        lon = np.radians(self.lon_deg)
+        return GEOSTATIONARY_RADIUS_KM * np.array([np.cos(lon), np.sin(lon), 0.0])
+
+
+class GroundNetwork(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sources: dict[str, str]
+    sites: list[GroundSite]
+    relays: list[Relay]
+
+    @model_validator(mode="after")
+    def _check(self):
+        ids = [s.id for s in self.sites] + [r.id for r in self.relays]
+        dupes = {i for i in ids if ids.count(i) > 1}
+        if dupes:
+            raise ValueError(f"duplicate ids: {', '.join(sorted(dupes))}")
+        site_ids = {s.id for s in self.sites}
+        for r in self.relays:
+            if r.terminal not in site_ids:
+                raise ValueError(f"relay {r.id}: terminal {r.terminal!r} is not a site")
+        for item in [*self.sites, *self.relays]:
+            for key in item.src:
+                if key not in self.sources:
+                    raise ValueError(f"{item.id}: source {key!r} is not in [sources]")
+        return self
+
+
+@lru_cache(maxsize=1)
+def ground_network() -> GroundNetwork:
+    """The bundled ground sites and relays."""
+    text = resources.files("issim.data").joinpath("ground.toml").read_text()
+    try:
+        return GroundNetwork.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:  # a packaging error, not user input
+        raise RuntimeError(f"the bundled ground.toml is invalid: {exc}") from exc
+
+
+def find_site(name: str) -> GroundSite:
+    """Look a site up by id or name, ignoring case; raise InputError listing the choices."""
+    key = name.strip().lower()
+    for s in ground_network().sites:
+        if key in (s.id, s.name.lower()):
+            return s
+    choices = ", ".join(s.id for s in ground_network().sites)
+    raise InputError("--site", f"no site named '{name}'; known sites: {choices} (or give --lat and --lon)")
+
+
+def find_relay(name: str) -> Relay:
+    key = name.strip().lower()
+    for r in ground_network().relays:
+        if key in (r.id, r.name.lower()):
+            return r
+    raise InputError("relay", f"no relay named '{name}'; known relays: {', '.join(r.id for r in ground_network().relays)}")
+
+
+def relays_in_service() -> list[Relay]:
+    return [r for r in ground_network().relays if r.in_service]
