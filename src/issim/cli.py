@@ -41,12 +41,15 @@ def _print_json(data) -> None:
 @app.command()
 def station(
     json_output: bool = typer.Option(False, "--json", help="Print the station as JSON data."),
+    file: Optional[str] = typer.Option(
+        None, "--file", metavar="PATH", help="Read this station TOML file instead of the bundled one."
+    ),
 ) -> None:
     """Show the station: its modules by segment and the hatch graph."""
     from .station import load_station
     from .station.report import render_station
 
-    iss = load_station()
+    iss = load_station(file)
     if json_output:
         _print_json(iss.to_dict())
     else:
