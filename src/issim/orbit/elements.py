@@ -127,6 +127,8 @@ def parse_elements(data: bytes | str, source: str = "<elements>") -> list[Elemen
         sets = _parse_omm_xml(stripped, source)
     elif _looks_like_csv(stripped):
         sets = _parse_omm_csv(stripped, source)
+    elif _is_json(stripped):  # a JSON number, string or literal: say so, not "bad TLE"
+        sets = _parse_omm_json(stripped, source)
     else:
         sets = _parse_tle(text, source)
     if not sets:
@@ -315,6 +317,14 @@ def _parse_omm_json(text: str, source: str) -> list[ElementSet]:
     return [_omm_to_set(rec, f"record {i}", source) for i, rec in enumerate(data, 1)]
 
 
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _looks_like_csv(text: str) -> bool:
     header = text.splitlines()[0]
     return "," in header and "EPOCH" in header.upper()
@@ -342,8 +352,10 @@ def _parse_omm_xml(text: str, source: str) -> list[ElementSet]:
     except ET.ParseError as exc:
         line, col = exc.position
         raise InputError(source, f"line {line} column {col}: invalid XML") from None
-    except AttributeError:
-        raise InputError(source, "XML is not an OMM document (a segment lacks metadata or meanElements)") from None
+    except (AttributeError, TypeError):  # sgp4 finds None where a segment lacks a part
+        raise InputError(
+            source, "XML is not an OMM document (a segment lacks data, metadata, meanElements or tleParameters)"
+        ) from None
     return [_omm_to_set(rec, f"segment {i}", source) for i, rec in enumerate(records, 1)]
 
 
