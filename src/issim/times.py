@@ -9,6 +9,7 @@ for frame rotations that need UT1.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
@@ -102,3 +103,21 @@ def skyfield_time(ms):
     # day must be the real one: pass whole days and the seconds within that day.
     days, rem = np.divmod(np.asarray(ms, dtype=np.int64), MS_PER_DAY)
     return timescale().utc(1970, 1, 1 + days, 0, 0, rem / MS_PER_S)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A span of simulation time, ``[start_ms, end_ms)`` in UTC milliseconds.
+
+    Eclipses, relay contacts and other windows are all intervals.
+    """
+
+    start_ms: int
+    end_ms: int
+
+    @property
+    def duration_s(self) -> float:
+        return (self.end_ms - self.start_ms) / MS_PER_S
+
+    def to_json(self) -> dict:
+        return {"start": format_iso(self.start_ms), "end": format_iso(self.end_ms)}

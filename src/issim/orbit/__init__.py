@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..times import format_iso, parse_iso
+from ..times import Interval, format_iso, parse_iso
 from .catalog import (
     FetchError,
     StaleElementsWarning,
@@ -26,9 +26,9 @@ from .catalog import (
     update,
     user_elements_path,
 )
-from .eclipse import Eclipse, beta_angle_deg, eclipses, shadow_depth_km, sunlit
+from .eclipse import beta_angle_deg, eclipses, shadow_depth_km, sunlit
 from .elements import ElementSet, load_elements, nearest, parse_elements
-from .passes import Contact, Pass, coverage_fraction, merge_contacts, passes, passes_for_sites, relay_contacts
+from .passes import Pass, coverage_fraction, merge_contacts, passes, passes_for_sites, relay_contacts
 from .propagation import States, geodetic, propagate
 from .sites import GroundSite, Relay, find_relay, find_site, ground_network, relays_in_service
 from .sun import sun_teme_km
@@ -73,7 +73,7 @@ def track(elements: ElementSet, at_ms: int) -> Fix:
 
 
 __all__ = [
-    "Contact", "Eclipse", "ElementSet", "FetchError", "Fix", "GroundSite", "Pass", "Relay",
+    "ElementSet", "FetchError", "Fix", "GroundSite", "Interval", "Pass", "Relay",
     "StaleElementsWarning", "States", "available_sets", "beta_angle_deg", "bundled_sets",
     "coverage_fraction", "eclipses", "elements_for", "find_relay", "find_site", "format_iso",
     "geodetic", "ground_network", "load_elements", "merge_contacts", "nearest", "parse_elements",

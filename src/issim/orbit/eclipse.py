@@ -8,11 +8,9 @@ Sun's centre passes closer than that to the Earth's centre. Penumbra is not mode
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ..times import format_iso
+from ..times import Interval
 from .elements import EARTH_EQUATORIAL_RADIUS_KM, ElementSet
 from .propagation import propagate_teme
 from .search import find_windows
@@ -20,21 +18,6 @@ from .sun import sun_teme_km
 
 ECLIPSE_STEP_MS = 60_000
 _PAD_MS = 50 * 60_000  # longer than any eclipse, so one open at the start is found whole
-
-
-@dataclass(frozen=True)
-class Eclipse:
-    """One passage through the Earth's shadow: entry and exit in UTC milliseconds."""
-
-    start_ms: int
-    end_ms: int
-
-    @property
-    def duration_s(self) -> float:
-        return (self.end_ms - self.start_ms) / 1000.0
-
-    def to_json(self) -> dict:
-        return {"start": format_iso(self.start_ms), "end": format_iso(self.end_ms)}
 
 
 def shadow_depth_km(r_teme_km, sun_km) -> np.ndarray:
@@ -64,14 +47,14 @@ def sunlit(elements: ElementSet, t_ms) -> np.ndarray:
     return _depth(elements, t_ms) <= 0.0
 
 
-def eclipses(elements: ElementSet, start_ms: int, end_ms: int) -> list[Eclipse]:
+def eclipses(elements: ElementSet, start_ms: int, end_ms: int) -> list[Interval]:
     """Every eclipse that overlaps ``[start_ms, end_ms)``, with its true entry and exit."""
     if end_ms <= start_ms:
         return []
     grid = np.arange(start_ms - _PAD_MS, end_ms + _PAD_MS + ECLIPSE_STEP_MS, ECLIPSE_STEP_MS, dtype=np.int64)
     w = find_windows(grid, _depth(elements, grid), lambda t: _depth(elements, t))
     keep = (w.set_ms > start_ms) & (w.rise_ms < end_ms)
-    return [Eclipse(int(a), int(b)) for a, b in zip(w.rise_ms[keep], w.set_ms[keep])]
+    return [Interval(int(a), int(b)) for a, b in zip(w.rise_ms[keep], w.set_ms[keep])]
 
 
 def beta_angle_deg(elements: ElementSet, t_ms) -> np.ndarray:

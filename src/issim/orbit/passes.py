@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..times import format_iso
+from ..times import Interval, format_iso
 from .elements import EARTH_EQUATORIAL_RADIUS_KM, ElementSet
 from .propagation import States, propagate, site_itrs_km
 from .search import Windows, find_windows
@@ -47,21 +47,6 @@ class Pass:
             "los": format_iso(self.los_ms),
             "max_elevation_deg": round(float(self.max_elevation_deg), 3),
         }
-
-
-@dataclass(frozen=True)
-class Contact:
-    """One interval of contact with a relay or site; UTC milliseconds."""
-
-    start_ms: int
-    end_ms: int
-
-    @property
-    def duration_s(self) -> float:
-        return (self.end_ms - self.start_ms) / 1000.0
-
-    def to_json(self) -> dict:
-        return {"start": format_iso(self.start_ms), "end": format_iso(self.end_ms)}
 
 
 def as_site(site: GroundSite | str | tuple) -> GroundSite:
@@ -174,10 +159,10 @@ def relay_contacts(
     start_ms: int,
     end_ms: int,
     grazing_km: float = GRAZING_ALTITUDE_KM,
-) -> list[Contact]:
+) -> list[Interval]:
     """Intervals in ``[start, end)`` in which the station can talk through ``relay``.
 
-    Contacts are cut at the ends of the interval. A relay whose terminal cannot see it
+    Contacts are cut at the ends of the span. A relay whose terminal cannot see it
     gives none.
     """
     if end_ms <= start_ms or not relay_terminal_sees(relay):
@@ -192,11 +177,11 @@ def relay_contacts(
     return _contacts(find_windows(grid, f(grid), f))
 
 
-def _contacts(w: Windows) -> list[Contact]:
-    return [Contact(int(a), int(b)) for a, b in zip(w.rise_ms, w.set_ms)]
+def _contacts(w: Windows) -> list[Interval]:
+    return [Interval(int(a), int(b)) for a, b in zip(w.rise_ms, w.set_ms)]
 
 
-def merge_contacts(*lists: Sequence[Contact]) -> list[Contact]:
+def merge_contacts(*lists: Sequence[Interval]) -> list[Interval]:
     """Union of contact intervals (for coverage by any of several relays)."""
     spans = sorted((c.start_ms, c.end_ms) for lst in lists for c in lst)
     merged: list[list[int]] = []
@@ -205,10 +190,10 @@ def merge_contacts(*lists: Sequence[Contact]) -> list[Contact]:
             merged[-1][1] = max(merged[-1][1], b)
         else:
             merged.append([a, b])
-    return [Contact(a, b) for a, b in merged]
+    return [Interval(a, b) for a, b in merged]
 
 
-def coverage_fraction(contacts: Sequence[Contact], start_ms: int, end_ms: int) -> float:
+def coverage_fraction(contacts: Sequence[Interval], start_ms: int, end_ms: int) -> float:
     """Fraction of ``[start, end)`` covered by the (merged) contacts."""
     total = sum(max(0, min(c.end_ms, end_ms) - max(c.start_ms, start_ms)) for c in merge_contacts(contacts))
     return total / (end_ms - start_ms)
