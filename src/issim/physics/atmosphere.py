@@ -1,0 +1,224 @@
+"""Cabin air, module by module.
+
+Each pressurized volume holds O2, N2, CO2 and water vapour as ideal gases (moles, at
+the volume's cabin temperature). Between volumes, through open hatches only:
+
+- **pressure equalisation**: bulk flow from the higher pressure to the lower, carrying
+  the upstream mixture. An open hatchway (about a square metre) passes a leak's flow
+  with a pressure drop of pascals, so its conductance is set to equalise in 0.01 s, and
+  the pressures are solved implicitly each step (stable for any conductance). A closed
+  hatch's equalisation valve equalises in about two minutes.
+- **ventilation**: with the hatch open and its fan's segment powered, the IMV fan
+  exchanges ``Q`` m³/s each way (the flows of ``data/air.toml``); without a fan, only a
+  small passive exchange. Exchanges are integrated exactly for each link
+  (concentration differences decay as ``exp(-Q (1/Va + 1/Vb) t)``).
+- **leaks** to vacuum through a hole of area ``A``: choked flow,
+  ``mdot = Cd A p sqrt(γ M / (R T)) (2/(γ+1))^((γ+1)/(2(γ-1)))``, so at a fixed
+  temperature (the walls hold the air near cabin temperature: an isothermal blowdown)
+  each volume empties as ``exp(-t/τ)`` with ``τ = V / (Cd A C_γ c)``, ``c`` the speed of
+  sound. That is integrated exactly, so any hole, small or as large as a hatch, is stable;
+  when a hole drains faster than the hatch flows can follow within a frame, the frame
+  is split into sub-steps.
+
+Hatches obey a force limit: a crew member can open or close a hatch against at most
+:data:`MAX_HATCH_DP_PA` of pressure difference (about 300 N on a one-square-metre
+hatch, an estimate); beyond that the hatch stays as it is, and the refusal says so.
+The hatch's equalisation valve (``equalize``) bleeds the difference away first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..sim.subsystem import Subsystem
+from ..sim.telemetry import Channel, Limits
+from ..sim.world import World
+from .gas import (
+    CO2,
+    GAMMA_AIR,
+    H2O,
+    MOLAR_MASS_KG_PER_MOL,
+    N2,
+    O2,
+    PA_PER_MMHG,
+    R_J_PER_MOL_K,
+    SPECIES,
+    gas_totals_key,
+    saturation_pressure_pa,
+)
+
+ORIFICE_DISCHARGE_COEFFICIENT = 0.61  # sharp-edged hole; textbook value
+HATCH_EQUALISE_TIME_S = 0.01  # an open hatchway: effectively at once (estimate)
+VALVE_EQUALISE_TIME_S = 120.0  # a hatch's equalisation valve (estimate)
+MAX_HATCH_DP_PA = 300.0  # force a crew member can apply to a ~1 m² hatch (estimate)
+_CHOKE = (2.0 / (GAMMA_AIR + 1.0)) ** ((GAMMA_AIR + 1.0) / (2.0 * (GAMMA_AIR - 1.0)))
+_MAX_SUBSTEPS = 200
+
+
+def leak_rate_per_s(hole_m2, volume_m3, temperature_k, molar_mass_kg):
+    """The e-folding rate (1/s) of a volume emptying through a hole to vacuum."""
+    sound_m_s = np.sqrt(GAMMA_AIR * R_J_PER_MOL_K * temperature_k / molar_mass_kg)
+    return ORIFICE_DISCHARGE_COEFFICIENT * hole_m2 * _CHOKE * sound_m_s / volume_m3
+
+
+class Atmosphere(Subsystem):
+    """Air in every volume, its exchange through hatches, and leaks to space."""
+
+    name = "atm"
+    events = ("open_hatch", "close_hatch", "equalize", "hole", "patch")
+
+    def __init__(self, world: World):
+        self.world = world
+        self.volume_m3 = np.array([v.volume_m3 for v in world.volumes])
+        self.n_volumes = len(world.volumes)
+        links = world.links
+        self.a = np.array([l.a for l in links], dtype=np.int64)
+        self.b = np.array([l.b for l in links], dtype=np.int64)
+        self.imv_m3_s = np.array([l.imv_m3_s for l in links])
+        self.passive_m3_s = np.array([l.passive_m3_s for l in links])
+        self.fan_bus = np.array([max(l.powered_by, 0) for l in links], dtype=np.int64)
+        self.has_fan = np.array([l.powered_by >= 0 for l in links])
+        # incidence: +1 at a, -1 at b; a flow x on a link (a -> b) changes n by -B x
+        self.incidence = np.zeros((self.n_volumes, len(links)))
+        self.incidence[self.a, np.arange(len(links))] = 1.0
+        self.incidence[self.b, np.arange(len(links))] = -1.0
+        self.inv_v_sum = 1.0 / self.volume_m3[self.a] + 1.0 / self.volume_m3[self.b]
+
+    # ------------------------------------------------------------------ contract
+
+    def reset(self, state, world, streams) -> None:
+        c = world.cabin
+        t = np.full(self.n_volumes, c.temperature_k)
+        pp = np.empty((self.n_volumes, 4))
+        pp[:, O2] = c.pp_o2_pa
+        pp[:, CO2] = c.pp_co2_pa
+        pp[:, H2O] = c.relative_humidity * saturation_pressure_pa(t)
+        pp[:, N2] = c.total_pa - pp[:, O2] - pp[:, CO2] - pp[:, H2O]
+        state["atm.temperature_k"] = t
+        state["atm.moles"] = pp * self.volume_m3[:, None] / (R_J_PER_MOL_K * t[:, None])
+        state["atm.hole_m2"] = np.zeros(self.n_volumes)
+        state["hatch.open"] = np.array([l.initially_open for l in world.links], dtype=bool)
+        state["hatch.valve_open"] = np.zeros(len(world.links), dtype=bool)
+        self._derive(state)
+
+    def update(self, state, env, dt_s: float) -> None:
+        n = state["atm.moles"]
+        temp = state["atm.temperature_k"]
+        hole = state["atm.hole_m2"]
+        open_ = state["hatch.open"]
+        valve = state["hatch.valve_open"] & ~open_
+        bus = state["power.bus"]
+
+        leak_k = np.zeros(self.n_volumes)
+        if hole.any():
+            m = n.sum(axis=1)
+            mix_m = np.where(m > 0, (n @ MOLAR_MASS_KG_PER_MOL) / np.where(m > 0, m, 1.0), 0.029)
+            leak_k = leak_rate_per_s(hole, self.volume_m3, temp, mix_m)
+        substeps = 1
+        if leak_k.max(initial=0.0) * dt_s > 0.1 and (open_.any() or valve.any()):
+            substeps = int(min(_MAX_SUBSTEPS, np.ceil(leak_k.max() * dt_s / 0.1)))
+        h = dt_s / substeps
+
+        # Exchange (mixing) per link, exact for an isolated pair over one sub-step and
+        # capped so that a volume with several links cannot overshoot.
+        flow = np.where(self.has_fan & bus[self.fan_bus], self.imv_m3_s, self.passive_m3_s)
+        mix_q = np.where(open_, flow, 0.0)
+        degree = np.bincount(self.a[open_], minlength=self.n_volumes) + np.bincount(
+            self.b[open_], minlength=self.n_volumes
+        )
+        worst = np.maximum(degree[self.a], degree[self.b]).clip(min=1)
+        mix_g = np.minimum(-np.expm1(-mix_q * self.inv_v_sum * h) / self.inv_v_sum, 1.0 / worst / self.inv_v_sum)
+        # Bulk flow: conductance per link (mol/(s·Pa)) from its equalisation time.
+        d = R_J_PER_MOL_K * temp / self.volume_m3  # Pa per mol in each volume
+        tau = np.where(open_, HATCH_EQUALISE_TIME_S, np.where(valve, VALVE_EQUALISE_TIME_S, np.inf))
+        g = 1.0 / (tau * (d[self.a] + d[self.b]))
+        coupled = bool(g.any())
+        if coupled:
+            # Implicit in the pressures: (I + h B G Bᵀ D) N' = N is stable for any
+            # conductance and reaches the exact steady state under a steady leak.
+            system = np.eye(self.n_volumes) + h * (self.incidence * g) @ (self.incidence.T * d)
+
+        leaked = np.zeros(4)
+        for _ in range(substeps):
+            if leak_k.any():
+                keep = np.exp(-leak_k * h)
+                leaked += ((1.0 - keep)[:, None] * n).sum(axis=0)
+                n *= keep[:, None]
+            x = mix_g[:, None] * (n[self.a] / self.volume_m3[self.a, None] - n[self.b] / self.volume_m3[self.b, None])
+            if coupled:
+                total = n.sum(axis=1)
+                p_next = np.linalg.solve(system, total) * d
+                bulk = h * g * (p_next[self.a] - p_next[self.b])  # mol, a -> b
+                upstream = np.where(bulk >= 0, self.a, self.b)
+                share = n[upstream] / np.maximum(total[upstream], 1e-300)[:, None]
+                x += bulk[:, None] * share
+            n -= self.incidence @ x
+        np.maximum(n, 0.0, out=n)
+        if leaked.any():
+            for i, s in enumerate(SPECIES):
+                state.add_total(gas_totals_key("out", s, "leak"), leaked[i])
+        self._derive(state)
+
+    def handle(self, state, event):
+        if event.kind == "hole":
+            area = float(event.arg("area_m2"))
+            state["atm.hole_m2"][self._volume(event.target)] += area
+            return None
+        if event.kind == "patch":
+            state["atm.hole_m2"][self._volume(event.target)] = 0.0
+            return None
+        i = self.world.link_index.get(event.target)
+        if i is None:
+            return f"no hatch {event.target!r}"
+        dp = abs(self.pressure_difference_pa(state, i))
+        if event.kind == "equalize":
+            state["hatch.valve_open"][i] = True
+            return None
+        want_open = event.kind == "open_hatch"
+        if state["hatch.open"][i] == want_open:
+            return None
+        if dp > MAX_HATCH_DP_PA:
+            return (
+                f"a pressure difference of {dp / 1000:.1f} kPa holds hatch {event.target} "
+                f"(a crew member can move it against {MAX_HATCH_DP_PA / 1000:.1f} kPa at most); equalize first"
+            )
+        state["hatch.open"][i] = want_open
+        state["hatch.valve_open"][i] = False
+        return None
+
+    # ------------------------------------------------------------------ helpers
+
+    def _volume(self, volume_id: str) -> int:
+        try:
+            return self.world.index[volume_id]
+        except KeyError:
+            raise KeyError(f"no module or vehicle {volume_id!r}") from None
+
+    def pressure_difference_pa(self, state, link: int) -> float:
+        p = state["atm.pressure_pa"]
+        return float(p[self.a[link]] - p[self.b[link]])
+
+    def _derive(self, state) -> None:
+        n = state["atm.moles"]
+        rt_over_v = R_J_PER_MOL_K * state["atm.temperature_k"] / self.volume_m3
+        pp = n * rt_over_v[:, None]
+        state["atm.pp_pa"] = pp
+        state["atm.pressure_pa"] = pp.sum(axis=1)
+
+    def channels(self) -> list[Channel]:
+        out = []
+        for i, v in enumerate(self.world.volumes):
+            out += [
+                Channel(f"atm.{v.id}.pressure_pa", f"{v.name} total pressure", "Pa", "atm.pressure_pa", (i,),
+                        Limits(97_900, 102_700, 50_000, None), "sheet §4b; total-pressure band is the acceptance band"),
+                Channel(f"atm.{v.id}.pp_o2_pa", f"{v.name} O2 partial pressure", "Pa", "atm.pp_pa", (i, O2),
+                        Limits(19_500, 23_100, 16_000, None), "sheet §4b (19.5-23.1 kPa); §5c (16 kPa)"),
+                Channel(f"atm.{v.id}.pp_co2_pa", f"{v.name} CO2 partial pressure", "Pa", "atm.pp_pa", (i, CO2),
+                        Limits(None, 4.0 * PA_PER_MMHG, None, 15 * PA_PER_MMHG),
+                        "sheet §4b (5,300 ppm 24-h limit ≈ 4.0 mmHg); danger is an estimate"),
+                Channel(f"atm.{v.id}.pp_h2o_pa", f"{v.name} water vapour partial pressure", "Pa", "atm.pp_pa",
+                        (i, H2O), Limits(), ""),
+            ]
+        for i, l in enumerate(self.world.links):
+            out.append(Channel(f"hatch.{l.hatch}.open", f"hatch {l.hatch} open", "1", "hatch.open", (i,)))
+        return out

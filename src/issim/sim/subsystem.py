@@ -1,0 +1,38 @@
+"""The contract every subsystem keeps with the engine.
+
+A subsystem is configuration (fixed for a run, kept on the object) plus behaviour; its
+changing state lives only in the :class:`~issim.sim.state.State` under keys it owns.
+The engine calls, in a fixed order:
+
+- ``reset(state, world, streams)`` once, to create its arrays;
+- ``update(state, env, dt_s)`` every frame, to advance them by ``dt_s`` seconds;
+- ``handle(state, event)`` for each discrete event whose kind it lists in ``events``,
+  returning ``None`` when done or a one-line reason when the event cannot happen.
+
+``channels()`` declares its telemetry.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .events import Event
+from .state import State
+from .telemetry import Channel
+
+
+class Subsystem:
+    name: str = "subsystem"
+    events: tuple[str, ...] = ()
+
+    def reset(self, state: State, world, streams) -> None:
+        raise NotImplementedError
+
+    def update(self, state: State, env, dt_s: float) -> None:
+        raise NotImplementedError
+
+    def handle(self, state: State, event: Event) -> Optional[str]:
+        return f"{self.name} does not handle {event.kind!r}"
+
+    def channels(self) -> list[Channel]:
+        return []
