@@ -237,6 +237,88 @@ def elements_list(
     out.print(table)
 
 
+# --------------------------------------------------------------------------- scenarios
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument(..., help="A bundled scenario name (see issim scenarios) or a TOML file."),
+    days: Optional[float] = typer.Option(None, "--days", help="Simulated days (default: the scenario's)."),
+    hours: Optional[float] = typer.Option(None, "--hours", help="Simulated hours, instead of --days."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed (default: the scenario's)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the run's summary as JSON."),
+) -> None:
+    """Run a scenario and summarise what happened to the air, the machines and the crew."""
+    from .scenario import build_simulation, load_scenario, summarize
+    from .times import MS_PER_DAY
+
+    if days is not None and hours is not None:
+        raise InputError("--days", "give --days or --hours, not both")
+    length_days = days if days is not None else (hours / 24.0 if hours is not None else None)
+    if length_days is not None and not 0.0 < length_days <= 3660.0:
+        raise InputError("--hours" if hours is not None else "--days", f"{length_days:g} days is outside (0, 3660]")
+    if seed is not None and seed < 0:
+        raise InputError("--seed", "must be zero or positive")
+    spec = load_scenario(scenario)
+    end_ms = spec.default_end_ms if length_days is None else spec.start_ms + round(length_days * MS_PER_DAY)
+    sim = build_simulation(spec, seed=seed, end_ms=end_ms)
+    if json_output:
+        sim.run(end_ms)
+        _print_json(summarize(sim, spec.name))
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    total = (end_ms - sim.t_ms) // sim.dt_ms
+    with Progress(
+        TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
+        console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=total, day="")
+        sim.run(end_ms, progress=lambda f: bar.update(task, completed=f, day=f"day {sim.days_run:.1f}"))
+    from .scenario.report import render_summary
+
+    render_summary(summarize(sim, spec.name), spec, out)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the bundled scenarios, one line each."""
+    from rich.table import Table
+
+    from .scenario import bundled_names, load_scenario
+
+    table = Table(show_header=True, title="Bundled scenarios", title_justify="left")
+    table.add_column("name")
+    table.add_column("days", justify="right")
+    table.add_column("what happens")
+    for name in bundled_names():
+        s = load_scenario(name)
+        table.add_row(name, f"{s.scenario.days:g}", s.scenario.title)
+    out.print(table)
+
+
+@app.command()
+def telemetry(
+    scenario: str = typer.Argument("nominal", help="A bundled scenario name or a TOML file."),
+    json_output: bool = typer.Option(False, "--json", help="Print the dictionary as JSON."),
+) -> None:
+    """The telemetry dictionary of a scenario: every channel, its unit and limits."""
+    from .sim import Simulation
+
+    channels = [c.describe() for c in Simulation.from_scenario(scenario).channels()]
+    if json_output:
+        _print_json(channels)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(channels)} channels", title_justify="left")
+    for col in ("key", "unit", "limits", "name"):
+        table.add_column(col)
+    for c in channels:
+        table.add_row(c["key"], c["unit"], " ".join(f"{k}={v:g}" for k, v in c["limits"].items()), c["name"])
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -7,7 +7,8 @@ the volume's cabin temperature). Between volumes, through open hatches only:
   the upstream mixture. An open hatchway (about a square metre) passes a leak's flow
   with a pressure drop of pascals, so its conductance is set to equalise in 0.01 s, and
   the pressures are solved implicitly each step (stable for any conductance). A closed
-  hatch's equalisation valve equalises in about two minutes.
+  hatch's equalisation valve (25 mm, an estimate) passes orifice flow,
+  ``Cd A sqrt(2 ρ Δp)``, linearised at each step's pressure difference.
 - **ventilation**: with the hatch open and its fan's segment powered, the IMV fan
   exchanges ``Q`` m³/s each way (the flows of ``data/air.toml``); without a fan, only a
   small passive exchange. Exchanges are integrated exactly for each link
@@ -23,7 +24,8 @@ the volume's cabin temperature). Between volumes, through open hatches only:
 Hatches obey a force limit: a crew member can open or close a hatch against at most
 :data:`MAX_HATCH_DP_PA` of pressure difference (about 300 N on a one-square-metre
 hatch, an estimate); beyond that the hatch stays as it is, and the refusal says so.
-The hatch's equalisation valve (``equalize``) bleeds the difference away first.
+The hatch's equalisation valve (``equalize``) bleeds the difference away first; it
+shuts when the hatch is opened or closed again.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from .gas import (
 
 ORIFICE_DISCHARGE_COEFFICIENT = 0.61  # sharp-edged hole; textbook value
 HATCH_EQUALISE_TIME_S = 0.01  # an open hatchway: effectively at once (estimate)
-VALVE_EQUALISE_TIME_S = 120.0  # a hatch's equalisation valve (estimate)
+VALVE_AREA_M2 = 4.9e-4  # a hatch's equalisation valve, about 25 mm across (estimate)
 MAX_HATCH_DP_PA = 300.0  # force a crew member can apply to a ~1 m² hatch (estimate)
 _CHOKE = (2.0 / (GAMMA_AIR + 1.0)) ** ((GAMMA_AIR + 1.0) / (2.0 * (GAMMA_AIR - 1.0)))
 _MAX_SUBSTEPS = 200
@@ -96,6 +98,7 @@ class Atmosphere(Subsystem):
         pp[:, N2] = c.total_pa - pp[:, O2] - pp[:, CO2] - pp[:, H2O]
         state["atm.temperature_k"] = t
         state["atm.moles"] = pp * self.volume_m3[:, None] / (R_J_PER_MOL_K * t[:, None])
+        state["atm.initial_moles"] = state["atm.moles"].copy()  # for the gas balance
         state["atm.hole_m2"] = np.zeros(self.n_volumes)
         state["hatch.open"] = np.array([l.initially_open for l in world.links], dtype=bool)
         state["hatch.valve_open"] = np.zeros(len(world.links), dtype=bool)
@@ -130,8 +133,9 @@ class Atmosphere(Subsystem):
         mix_g = np.minimum(-np.expm1(-mix_q * self.inv_v_sum * h) / self.inv_v_sum, 1.0 / worst / self.inv_v_sum)
         # Bulk flow: conductance per link (mol/(s·Pa)) from its equalisation time.
         d = R_J_PER_MOL_K * temp / self.volume_m3  # Pa per mol in each volume
-        tau = np.where(open_, HATCH_EQUALISE_TIME_S, np.where(valve, VALVE_EQUALISE_TIME_S, np.inf))
-        g = 1.0 / (tau * (d[self.a] + d[self.b]))
+        g = np.where(open_, 1.0 / (HATCH_EQUALISE_TIME_S * (d[self.a] + d[self.b])), 0.0)
+        if valve.any():
+            g = np.where(valve, self._valve_conductance(state), g)
         coupled = bool(g.any())
         if coupled:
             # Implicit in the pressures: (I + h B G Bᵀ D) N' = N is stable for any
@@ -158,6 +162,19 @@ class Atmosphere(Subsystem):
             for i, s in enumerate(SPECIES):
                 state.add_total(gas_totals_key("out", s, "leak"), leaked[i])
         self._derive(state)
+
+    def validate(self, event):
+        if event.kind in ("hole", "patch"):
+            if event.target not in self.world.index:
+                return f"no module or vehicle {event.target!r}"
+            if event.kind == "hole":
+                area = event.arg("area_m2")
+                if not isinstance(area, (int, float)) or isinstance(area, bool) or not 0 < area <= 10:
+                    return "a hole needs args.area_m2, a number of square metres in (0, 10]"
+            return None
+        if event.target not in self.world.link_index:
+            return f"no hatch {event.target!r} (hatches are named like 'zarya-zvezda'; see issim station)"
+        return None
 
     def handle(self, state, event):
         if event.kind == "hole":
@@ -187,6 +204,22 @@ class Atmosphere(Subsystem):
         return None
 
     # ------------------------------------------------------------------ helpers
+
+    def _valve_conductance(self, state) -> np.ndarray:
+        """Orifice flow through an open valve, linearised at the present difference.
+
+        ``mdot = Cd A sqrt(2 ρ Δp)``, so the conductance ``mdot / (M Δp)`` (mol/(s·Pa))
+        grows as the difference shrinks; a 1 Pa floor keeps it finite.
+        """
+        p = state["atm.pressure_pa"]
+        n = state["atm.moles"]
+        up = np.where(p[self.a] >= p[self.b], self.a, self.b)
+        mass_kg = n[up] @ MOLAR_MASS_KG_PER_MOL
+        moles = n[up].sum(axis=1)
+        rho = mass_kg / self.volume_m3[up]
+        molar = np.where(moles > 0, mass_kg / np.maximum(moles, 1e-300), 0.029)
+        dp = np.maximum(np.abs(p[self.a] - p[self.b]), 1.0)
+        return ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2 * np.sqrt(2.0 * rho / dp) / molar
 
     def _volume(self, volume_id: str) -> int:
         try:

@@ -23,6 +23,11 @@ class PowerBuses(Subsystem):
     def update(self, state, env, dt_s: float) -> None:
         pass
 
+    def validate(self, event):
+        if event.target not in SEGMENTS:
+            return f"no segment {event.target!r}; segments are {', '.join(SEGMENTS)}"
+        return None
+
     def handle(self, state, event):
         if event.target not in SEGMENTS:
             return f"no segment {event.target!r}; segments are {', '.join(SEGMENTS)}"

@@ -22,7 +22,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-from ..times import MS_PER_DAY, format_iso
+from ..times import MS_PER_DAY, format_iso, parse_iso
 from .events import Event, EventQueue
 from .rng import Streams
 from .state import State
@@ -139,11 +139,23 @@ class Simulation:
         st.frame += 1
         self.recorder.maybe_record(st)
 
-    def run(self, until_ms: int, progress: Optional[Callable[[int], None]] = None) -> None:
-        """Run whole frames until the clock reaches ``until_ms``.
+    @classmethod
+    def from_scenario(cls, scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> "Simulation":
+        """Build the simulation of a scenario: a bundled name, a file path, or a loaded one."""
+        from ..scenario import build_simulation, load_scenario
+        from ..scenario.schema import Scenario
 
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        return build_simulation(scenario, seed=seed, end_ms=end_ms)
+
+    def run(self, until, progress: Optional[Callable[[int], None]] = None) -> None:
+        """Run whole frames until the clock reaches ``until``.
+
+        ``until`` is UTC milliseconds or ISO 8601 text ending in ``Z``;
         ``progress(frames_done)`` is called about every simulated hour.
         """
+        until_ms = parse_iso(until, "until") if isinstance(until, str) else int(until)
         report_every = max(1, 3_600_000 // self.dt_ms)
         while self.state.t_ms < until_ms:
             self.step()

@@ -9,6 +9,9 @@ The engine calls, in a fixed order:
 - ``handle(state, event)`` for each discrete event whose kind it lists in ``events``,
   returning ``None`` when done or a one-line reason when the event cannot happen.
 
+``validate(event)`` says, before a run, whether an event is well formed (its target
+exists, its arguments have the right names and types): ``None`` or a one-line problem.
+
 ``channels()`` declares its telemetry.
 """
 
@@ -33,6 +36,9 @@ class Subsystem:
 
     def handle(self, state: State, event: Event) -> Optional[str]:
         return f"{self.name} does not handle {event.kind!r}"
+
+    def validate(self, event: Event) -> Optional[str]:
+        return None
 
     def channels(self) -> list[Channel]:
         return []

@@ -1,0 +1,57 @@
+"""Benchmark: how fast a scenario runs, in simulated seconds per wall-clock second.
+
+``.venv/bin/python bench/speed.py [--scenario nominal] [--days 30]`` builds the scenario,
+runs it, and prints the speed-up over real time, the cost per frame, and where the
+time goes (per subsystem, measured by timing each update in a second, shorter run).
+Tests never assert on these numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from issim.sim import Simulation
+from issim.times import MS_PER_DAY
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="nominal")
+    parser.add_argument("--days", type=float, default=30.0)
+    args = parser.parse_args()
+
+    sim = Simulation.from_scenario(args.scenario, end_ms=None)
+    end = sim.start_ms + round(args.days * MS_PER_DAY)
+    t0 = time.perf_counter()
+    sim.run(end)
+    wall = time.perf_counter() - t0
+    simulated = (sim.t_ms - sim.start_ms) / 1000.0
+    frames = sim.state.frame
+    print(f"{args.scenario}: {args.days:g} simulated days, {frames:,} frames of {sim.dt_s:g} s")
+    print(f"  wall time {wall:.2f} s; {1e6 * wall / frames:.1f} µs per frame")
+    print(f"  speed {simulated / wall:,.0f} × real time (simulated seconds per wall second)")
+
+    # Where the time goes: time each subsystem's update over one simulated day.
+    probe = Simulation.from_scenario(args.scenario)
+    spent = {s.name: 0.0 for s in probe.subsystems}
+    for sub in probe.subsystems:
+        update = sub.update
+
+        def timed(state, env, dt_s, _update=update, _name=sub.name):
+            t = time.perf_counter()
+            _update(state, env, dt_s)
+            spent[_name] += time.perf_counter() - t
+
+        sub.update = timed
+    t0 = time.perf_counter()
+    probe.run(probe.start_ms + MS_PER_DAY)
+    total = time.perf_counter() - t0
+    n = probe.state.frame
+    parts = ", ".join(f"{k} {1e6 * v / n:.1f}" for k, v in spent.items())
+    other = total - sum(spent.values())
+    print(f"  per frame (µs): {parts}, engine and recorder {1e6 * other / n:.1f}")
+
+
+if __name__ == "__main__":
+    main()

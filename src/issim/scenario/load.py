@@ -1,0 +1,96 @@
+"""Find, read and check scenario files.
+
+``load_scenario("nominal")`` reads a bundled scenario; ``load_scenario("my.toml")`` a
+file. Structure is checked here (types, required fields, times); what the names refer
+to (modules, hatches, machines, people) is checked against the built simulation by
+:func:`issim.scenario.build.build_simulation`, so both kinds of mistake are reported
+before anything runs, as one line naming the file and the field.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ..errors import InputError
+from ..inputs import parse_toml, read_bytes, validation_error
+from .schema import CrewMember, Scenario, ScenarioInfo, ScheduledEvent, StationSetup
+
+_FIELDS = [n for m in (Scenario, ScenarioInfo, StationSetup, CrewMember, ScheduledEvent) for n in m.model_fields]
+_RECORDS = {"crew": "crew member", "events": "event"}
+_EXPECTED = "a [scenario] table (name, title, start, days) and optionally [station], [[crew]] and [[events]]"
+
+
+def bundled_names() -> list[str]:
+    """The names of the bundled scenarios, sorted."""
+    folder = resources.files("issim.data").joinpath("scenarios")
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Read a bundled scenario by name, or a scenario file by path."""
+    text = str(name_or_path)
+    if text in bundled_names():
+        raw = resources.files("issim.data").joinpath("scenarios", f"{text}.toml").read_bytes()
+        return parse_scenario(raw, f"issim/data/scenarios/{text}.toml")
+    path = Path(text)
+    if not path.exists() and not text.endswith(".toml") and "/" not in text:
+        raise InputError(text, f"no bundled scenario or file of that name; bundled: {', '.join(bundled_names())}")
+    return parse_scenario(read_bytes(path, "a scenario TOML file"), str(path))
+
+
+def _extend(data: dict, source: str, depth: int = 0) -> dict:
+    """Merge a scenario over the one it ``extends`` (a bundled name or a relative path).
+
+    The base's ``[scenario]`` fields are overridden one by one; ``[station]`` and
+    ``[[crew]]`` are replaced when given; the base's events come first, then these.
+    """
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise InputError(f"{source}:extends", "must be the name of a bundled scenario or a path")
+    if depth > 8:
+        raise InputError(f"{source}:extends", "scenarios extend each other in a loop")
+    if base_name in bundled_names():
+        base_source = f"issim/data/scenarios/{base_name}.toml"
+        raw = resources.files("issim.data").joinpath("scenarios", f"{base_name}.toml").read_bytes()
+    else:
+        path = Path(source).parent / base_name
+        base_source, raw = str(path), read_bytes(path, "a scenario TOML file")
+    base = _extend(parse_toml(raw, base_source, "a scenario file", _EXPECTED), base_source, depth + 1)
+    merged = dict(base)
+    merged["scenario"] = {**base.get("scenario", {}), **data.get("scenario", {})}
+    for key in ("station", "crew"):
+        if key in data:
+            merged[key] = data[key]
+    merged["events"] = list(base.get("events", [])) + list(data.get("events", []))
+    return merged
+
+
+def parse_scenario(raw: bytes, source: str = "<scenario>") -> Scenario:
+    """Parse and check the structure of a scenario; ``source`` names it in messages."""
+    data = parse_toml(raw, source, "a scenario file", _EXPECTED)
+    if "source" in data:
+        raise InputError(f"{source}:source", "unknown field; see docs/scenarios.md for the fields")
+    data = _extend(data, source)
+    try:
+        scenario = Scenario.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise validation_error(exc, source, data, _FIELDS, _RECORDS, "docs/scenarios.md") from None
+    names = [c.name for c in scenario.crew]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise InputError(f"{source}:crew[{i}].name", f"duplicate name {name!r}; each person needs their own")
+    start = scenario.start_ms
+    for i, ev in enumerate(scenario.events):
+        try:
+            at = ev.at_ms(start)
+        except (ValueError, InputError) as exc:
+            message = exc.message if isinstance(exc, InputError) else str(exc)
+            raise InputError(f"{source}:events[{i}].at", message) from None
+        if at < start:
+            raise InputError(f"{source}:events[{i}].at", "is before the scenario's start")
+    return scenario

@@ -1,0 +1,61 @@
+"""The readable summary of a run (``issim run`` without ``--json``)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from .schema import Scenario
+
+
+def _band(stats: dict, fmt: str = "{:.1f}") -> str:
+    return f"{fmt.format(stats['mean'])} [{fmt.format(stats['min'])}–{fmt.format(stats['max'])}]"
+
+
+def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
+    console.print(f"[bold]{scenario.scenario.title}[/]")
+    console.print(f"{summary['start']} → {summary['end']}, {summary['frames']:,} frames, seed {summary['seed']}")
+
+    air = Table(title="Cabin air: mean [min–max]", title_justify="left")
+    for col in ("volume", "pressure kPa", "ppO2 kPa", "ppCO2 mmHg"):
+        air.add_column(col)
+    for vid, a in summary["module_air"].items():
+        air.add_row(vid, _band(a["pressure_kpa"]), _band(a["pp_o2_kpa"], "{:.2f}"), _band(a["pp_co2_mmhg"], "{:.2f}"))
+    console.print(air)
+
+    t = summary["totals"]
+    per_day = t["crew_days"] or float("nan")
+    console.print(
+        f"O2 consumed {t['o2_consumed_kg']:.2f} kg ({t['o2_consumed_kg'] / per_day:.3f} kg per crew-day), "
+        f"CO2 produced {t['co2_produced_kg']:.2f} kg ({t['co2_produced_kg'] / per_day:.3f} per crew-day), "
+        f"O2 generated {t['o2_generated_kg']:.2f} kg; {t['crew_days']:.2f} crew-days; "
+        f"gas balance closes to {t['gas_balance_relative_error']:.1e}"
+    )
+
+    crew = Table(title="Crew", title_justify="left")
+    for col in ("name", "alive", "where", "health"):
+        crew.add_column(col)
+    for name, c in summary["crew"].items():
+        crew.add_row(name, "yes" if c["alive"] else "[red]no[/]", c["location"], f"{c['health']:.2f}")
+    console.print(crew)
+
+    events = Table(title="Events", title_justify="left")
+    for col in ("time", "what", "who or what", "result"):
+        events.add_column(col)
+    routine = [e for e in summary["events"] if e.get("why") == "schedule"]
+    for e in summary["events"]:
+        if e.get("why") == "schedule":
+            continue
+        when = e["t"].replace("T", " ")[:19]
+        if e["kind"] == "event":
+            result = e["result"] if not e.get("reason") else f"[yellow]{e['result']}[/]: {e['reason']}"
+            events.add_row(when, e["action"], e["target"], result)
+        else:
+            subject = e.get("person") or e.get("machine") or e.get("target") or ""
+            rest = ", ".join(
+                f"{k} {v}" for k, v in e.items() if k not in ("t", "kind", "what", "person", "machine", "target")
+            )
+            events.add_row(when, f"{e['kind']}: {e.get('what', '')}", str(subject), rest)
+    console.print(events)
+    if routine:
+        console.print(f"({len(routine)} routine moves between work and sleep modules not shown; see --json)")
