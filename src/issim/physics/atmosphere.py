@@ -115,7 +115,7 @@ class Atmosphere(Subsystem):
         leak_k = np.zeros(self.n_volumes)
         if hole.any():
             m = n.sum(axis=1)
-            mix_m = np.where(m > 0, (n @ MOLAR_MASS_KG_PER_MOL) / np.where(m > 0, m, 1.0), 0.029)
+            mix_m = np.where(m > 1e-9, (n @ MOLAR_MASS_KG_PER_MOL) / np.maximum(m, 1e-9), 0.029)  # empty: air
             leak_k = leak_rate_per_s(hole, self.volume_m3, temp, mix_m)
         substeps = 1
         if leak_k.max(initial=0.0) * dt_s > 0.1 and (open_.any() or valve.any()):
@@ -217,7 +217,7 @@ class Atmosphere(Subsystem):
         mass_kg = n[up] @ MOLAR_MASS_KG_PER_MOL
         moles = n[up].sum(axis=1)
         rho = mass_kg / self.volume_m3[up]
-        molar = np.where(moles > 0, mass_kg / np.maximum(moles, 1e-300), 0.029)
+        molar = np.where(moles > 1e-9, mass_kg / np.maximum(moles, 1e-9), 0.029)
         dp = np.maximum(np.abs(p[self.a] - p[self.b]), 1.0)
         return ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2 * np.sqrt(2.0 * rho / dp) / molar
 
