@@ -19,12 +19,14 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/issim track
 	$(BIN)/issim station
+	$(BIN)/issim run nominal --days 1
 
 test: setup
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/orbit.py
+	$(BIN)/python bench/speed.py --days 30
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache
