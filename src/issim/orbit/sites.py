@@ -111,5 +111,6 @@ def find_relay(name: str) -> Relay:
     raise InputError("relay", f"no relay named '{name}'; known relays: {', '.join(r.id for r in ground_network().relays)}")
 
 
-def relays_in_service() -> list[Relay]:
-    return [r for r in ground_network().relays if r.in_service]
+def relays_in_service(network: str | None = None) -> list[Relay]:
+    """The relays routinely in service, of one network (``"TDRSS"``, ``"Luch"``) or all."""
+    return [r for r in ground_network().relays if r.in_service and network in (None, r.network)]

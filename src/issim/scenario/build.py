@@ -33,15 +33,18 @@ def scenario_events(scenario: Scenario) -> list[Event]:
 
 
 def _elements(scenario: Scenario, end_ms: int):
+    """The scenario's element set, its drag calibrated on the published history before it."""
     from .. import orbit
+    from ..orbit.upkeep import calibrated_drag
 
     choice = scenario.scenario.elements
-    if choice == "default":
-        return orbit.elements_for(scenario.start_ms, end_ms)
-    path = Path(choice)
-    if not path.is_absolute() and scenario.source and Path(scenario.source).exists():
-        path = Path(scenario.source).parent / path
-    return orbit.elements_for(scenario.start_ms, end_ms, path=path)
+    path = None
+    if choice != "default":
+        path = Path(choice)
+        if not path.is_absolute() and scenario.source and Path(scenario.source).exists():
+            path = Path(scenario.source).parent / path
+    elements = orbit.elements_for(scenario.start_ms, end_ms, path=path)
+    return calibrated_drag(elements, orbit.available_sets(path))
 
 
 def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
