@@ -99,7 +99,8 @@ def propagate(elements: ElementSet, t_ms) -> States:
 def geodetic(r_itrs_km):
     """WGS84 latitude and longitude (degrees, longitude in [-180, 180)) and height (km)."""
     r = np.asarray(r_itrs_km, dtype=np.float64)
-    lon, lat, height_m = erfa.gc2gd(erfa.WGS84, r * 1000.0)
+    with np.errstate(invalid="ignore"):  # NaN rows (times SGP4 could not reach) stay NaN
+        lon, lat, height_m = erfa.gc2gd(erfa.WGS84, r * 1000.0)
     lon_deg = (np.degrees(lon) + 180.0) % 360.0 - 180.0
     return np.degrees(lat), lon_deg, height_m / 1000.0
 

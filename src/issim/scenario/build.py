@@ -32,7 +32,7 @@ def scenario_events(scenario: Scenario) -> list[Event]:
     ]
 
 
-def _elements(scenario: Scenario, end_ms: int):
+def _elements(scenario: Scenario):
     """The scenario's element set, its drag calibrated on the published history before it."""
     from .. import orbit
     from ..orbit.upkeep import calibrated_drag
@@ -43,16 +43,19 @@ def _elements(scenario: Scenario, end_ms: int):
         path = Path(choice)
         if not path.is_absolute() and scenario.source and Path(scenario.source).exists():
             path = Path(scenario.source).parent / path
-    elements = orbit.elements_for(scenario.start_ms, end_ms, path=path)
+    # Only the start matters for staleness: from there on the simulation carries the orbit.
+    elements = orbit.elements_for(scenario.start_ms, scenario.start_ms, path=path)
     return calibrated_drag(elements, orbit.available_sets(path))
 
 
 def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
     """Build the simulation a scenario describes; ``seed`` overrides the scenario's."""
     from ..physics.atmosphere import Atmosphere
+    from ..physics.comms import Comms
     from ..physics.crew import Crew, PersonSpec
     from ..physics.lifesupport import LifeSupport
     from ..physics.power import PowerBuses
+    from ..physics.propulsion import Propulsion
 
     src = scenario.source or "<scenario>"
     station = load_station()
@@ -84,12 +87,12 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
     sim = Simulation(
         world,
-        [PowerBuses(), Crew(world, people), LifeSupport(world), Atmosphere(world)],
+        [PowerBuses(), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world), Atmosphere(world)],
         start_ms=scenario.start_ms,
         seed=scenario.scenario.seed if seed is None else seed,
         frame_s=scenario.scenario.frame_s,
         record_every_s=scenario.scenario.record_every_s,
-        elements=_elements(scenario, end_ms),
+        elements=_elements(scenario),
     )
     links = world.link_index
     for i, hatch in enumerate(scenario.station.closed_hatches):

@@ -59,7 +59,17 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
     generated = totals_by_process(sim, "in", "o2")
     o2_generated_kg = sum(v for k, v in generated.items() if k in O2_GENERATORS) * MOLAR_MASS_KG_PER_MOL[O2]
     balance = gas_balance(sim)
-    crew_sub = next(s for s in sim.subsystems if s.name == "crew")
+    subs = {s.name: s for s in sim.subsystems}
+    crew_sub = subs["crew"]
+    extra = {}
+    if "propulsion" in subs:
+        prop = subs["propulsion"].summary(sim.state)
+        alt = sim.recorder.block("orbit.alt_km")[:, 0]
+        mean_alt = sim.recorder.block("orbit.mean_alt_km")[:, 0]
+        extra["orbit"] = {"alt_km": _stats(alt), "mean_alt_km": _stats(mean_alt), **prop}
+    for name in ("power", "attitude", "comms"):
+        if name in subs and hasattr(subs[name], "summary"):
+            extra[name] = subs[name].summary(sim.state)
     return {
         "scenario": scenario_name,
         "seed": sim.seed,
@@ -77,5 +87,6 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
             "gas_balance_relative_error": balance["relative_error"],
         },
         "crew": crew_sub.summary(sim.state),
+        **extra,
         "events": sim.event_log(),
     }

@@ -220,11 +220,12 @@ class Simulation:
         """Run whole frames until the clock reaches ``until``.
 
         ``until`` is UTC milliseconds or ISO 8601 text ending in ``Z``;
-        ``progress(frames_done)`` is called about every simulated hour.
+        ``progress(frames_done)`` is called about every simulated hour. A subsystem ends
+        the run early by setting ``state.facts["stop"]`` to the reason (the station lost).
         """
         until_ms = parse_iso(until, "until") if isinstance(until, str) else int(until)
         report_every = max(1, 3_600_000 // self.dt_ms)
-        while self.state.t_ms < until_ms:
+        while self.state.t_ms < until_ms and not self.state.facts.get("stop"):
             self.step()
             if progress is not None and self.state.frame % report_every == 0:
                 progress(self.state.frame)

@@ -1,0 +1,199 @@
+"""Propulsion and orbit upkeep: propellant, reboost burns, decay, and re-entry.
+
+The Russian segment holds the engines and the propellant (``data/propulsion.toml``): a
+docked Progress burns from its own tanks, Zvezda's main engines from Zvezda's tanks and
+then Zarya's. A ``burn`` (target an engine, ``dv_m_s``) spends propellant by the rocket
+equation, ``m_p = m0 (1 - exp(-Δv / (Isp g0)))``, and replaces the orbit's element set
+with one raised by ``Δa = 2 a Δv / v`` (:func:`issim.orbit.upkeep.apply_delta_v`); the
+burn is applied at once (a 15-minute burn is short beside weeks of decay) and its
+duration, ``m Δv / F``, is recorded. Between burns SGP4's drag term lowers the orbit.
+
+Once a simulated day the upkeep policy checks the mean altitude (``a - 6378.137 km``)
+and, below its floor, plans a reboost; the burn needs the Russian segment's power, its
+thrusters enabled and its consent (``refuse_burns`` withholds it). Below the re-entry
+altitude, or when SGP4 reports the orbit decayed, the station is lost and the run stops.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from importlib import resources
+
+import numpy as np
+
+from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at
+from ..sim.subsystem import Subsystem
+from ..sim.telemetry import Channel, Limits
+from ..sim.world import SEGMENTS, World
+from ..times import MS_PER_DAY, format_iso
+
+G0_M_S2 = 9.80665
+ROS = SEGMENTS.index("ROS")
+EARTH_RADIUS_KM = 6378.137
+
+
+def load_propulsion_config() -> dict:
+    return tomllib.loads(resources.files("issim.data").joinpath("propulsion.toml").read_text())
+
+
+def propellant_for(mass_kg: float, dv_m_s: float, isp_s: float) -> float:
+    """Propellant (kg) to give ``mass_kg`` a velocity change ``dv_m_s`` (rocket equation)."""
+    return mass_kg * (1.0 - math.exp(-dv_m_s / (isp_s * G0_M_S2)))
+
+
+class Propulsion(Subsystem):
+    name = "propulsion"
+    events = ("burn", "refuse_burns", "allow_burns", "thrusters_off", "thrusters_on")
+
+    def __init__(self, world: World, config: dict | None = None):
+        cfg = config or load_propulsion_config()
+        vehicles = {v.id for v in world.volumes if v.kind == "vehicle"}
+        self.tanks = [t for t in cfg["tanks"] if t.get("vehicle") in (None, *vehicles)]
+        self.tank_index = {t["id"]: i for i, t in enumerate(self.tanks)}
+        self.engines = {
+            e["id"]: e for e in cfg["engines"] if all(t in self.tank_index for t in e["tanks"])
+        }
+        self.station_mass_kg = float(cfg["station"]["mass_kg"])
+        self.floor_km = float(cfg["upkeep"]["floor_km"])
+        self.raise_km = float(cfg["upkeep"]["raise_km"])
+        self.reentry_km = float(cfg["reentry"]["altitude_km"])
+
+    # ------------------------------------------------------------------ contract
+
+    def reset(self, state, world, streams) -> None:
+        state["prop.propellant_kg"] = np.array([float(t["initial_kg"]) for t in self.tanks])
+        state["prop.thrusters_enabled"] = np.ones(1, dtype=bool)
+        state["prop.burns_allowed"] = np.ones(1, dtype=bool)
+        state["orbit.alt_km"] = np.full(1, np.nan)
+        state["orbit.mean_alt_km"] = np.full(1, np.nan)
+        state.facts["prop.reboosts"] = ()
+        if "orbit.omm" in state.facts:  # the altitudes at the start, before the first frame
+            from ..orbit import propagate
+
+            elements = self._elements(state)
+            state["orbit.alt_km"][0] = propagate(elements, [state.t_ms]).geodetic()[2][0]
+            state["orbit.mean_alt_km"][0] = mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM
+
+    def update(self, state, env, dt_s: float) -> None:
+        alt = env.alt_km
+        state["orbit.alt_km"][0] = alt
+        if env.elements is None:
+            return
+        if not math.isfinite(alt) or alt < self.reentry_km:
+            if not state.facts.get("stop"):
+                why = "SGP4 reports the orbit decayed" if not math.isfinite(alt) else f"altitude {alt:.0f} km"
+                state.record("station", what="lost", reason=f"re-entry: {why}")
+                state.facts["stop"] = f"station lost on re-entry ({why})"
+            return
+        if state.frame == 0 or state.t_ms % MS_PER_DAY < round(dt_s * 1000):
+            mean = mean_elements_at(env.elements, state.t_ms)
+            state["orbit.mean_alt_km"][0] = mean["a_km"] - EARTH_RADIUS_KM
+            if state["orbit.mean_alt_km"][0] < self.floor_km:
+                self._upkeep(state, env.elements, mean["a_km"])
+
+    def validate(self, event):
+        if event.kind == "burn":
+            if event.target not in self.engines:
+                return f"no engine {event.target!r}; engines: {', '.join(self.engines)}"
+            dv = event.arg("dv_m_s")
+            if not isinstance(dv, (int, float)) or isinstance(dv, bool) or not 0 < dv <= 20:
+                return "a burn needs args.dv_m_s, a velocity change in m/s in (0, 20]"
+            return None
+        if event.target != "ROS":
+            return f"{event.kind} acts on the Russian segment: target 'ROS'"
+        return None
+
+    def handle(self, state, event):
+        problem = self.validate(event)
+        if problem:
+            return problem
+        flags = {"refuse_burns": ("prop.burns_allowed", False), "allow_burns": ("prop.burns_allowed", True),
+                 "thrusters_off": ("prop.thrusters_enabled", False), "thrusters_on": ("prop.thrusters_enabled", True)}
+        if event.kind in flags:
+            key, value = flags[event.kind]
+            state[key][0] = value
+            return None
+        return self.burn(state, event.target, float(event.arg("dv_m_s")), event.source)
+
+    # ------------------------------------------------------------------ burns
+
+    def _elements(self, state):
+        from ..orbit.elements import _omm_to_set
+
+        return _omm_to_set(state.facts["orbit.omm"], "orbit state", "simulation")
+
+    def burn(self, state, engine_id: str, dv_m_s: float, source: str) -> str | None:
+        """Fire ``engine_id`` for ``dv_m_s``; ``None`` when done, else why not."""
+        if "orbit.omm" not in state.facts:
+            return "this simulation has no orbit to change"
+        if not state["power.bus"][ROS]:
+            return "the Russian segment has no power for its engines"
+        if not state["prop.thrusters_enabled"][0]:
+            return "the Russian segment's thrusters are disabled"
+        if not state["prop.burns_allowed"][0]:
+            return "the Russian segment refuses the burn"
+        engine = self.engines[engine_id]
+        tanks = [self.tank_index[t] for t in engine["tanks"]]
+        fuel = state["prop.propellant_kg"]
+        mass = self.station_mass_kg + float(fuel.sum())
+        need = propellant_for(mass, dv_m_s, engine["isp_s"])
+        if fuel[tanks].sum() < need:
+            return f"{engine_id} has {fuel[tanks].sum():.0f} kg of propellant; the burn needs {need:.0f} kg"
+        left = need
+        for i in tanks:
+            take = min(left, fuel[i])
+            fuel[i] -= take
+            left -= take
+        before = self._elements(state)
+        after = apply_delta_v(before, state.t_ms, dv_m_s)
+        state.facts["orbit.omm"] = dict(after.to_omm())
+        state["orbit.version"][0] += 1
+        duration_s = mass * dv_m_s / engine["thrust_n"]
+        gain_km = after.semi_major_axis_km - mean_elements_at(before, state.t_ms)["a_km"]
+        record = (format_iso(state.t_ms), engine_id, round(dv_m_s, 4), round(need, 3), round(duration_s, 1),
+                  round(gain_km, 4), source)
+        state.facts["prop.reboosts"] = state.facts["prop.reboosts"] + (record,)
+        state.add_total("prop.used_kg.reboost", need)
+        state.record("propulsion", what="burn", engine=engine_id, dv_m_s=round(dv_m_s, 4),
+                     propellant_kg=round(need, 3), duration_s=round(duration_s, 1), raise_km=round(gain_km, 4))
+        return None
+
+    def _upkeep(self, state, elements, a_km: float) -> None:
+        v_m_s = math.sqrt(MU_KM3_S2 / a_km) * 1000.0
+        dv = self.raise_km / (2.0 * a_km) * v_m_s
+        fuel = state["prop.propellant_kg"]
+        order = [e for e in ("progress-ms", "zvezda") if e in self.engines]
+        engine = next((e for e in order if fuel[[self.tank_index[t] for t in self.engines[e]["tanks"]]].sum() > 1.0),
+                      order[-1] if order else None)
+        if engine is None:
+            return
+        reason = self.burn(state, engine, dv, "upkeep")
+        if reason:
+            state.record("propulsion", what="reboost refused", engine=engine, reason=reason)
+
+    # ------------------------------------------------------------------ reading
+
+    def summary(self, state) -> dict:
+        reboosts = [
+            {"at": at, "engine": eng, "dv_m_s": dv, "propellant_kg": kg, "duration_s": dur, "raise_km": km,
+             "source": src}
+            for at, eng, dv, kg, dur, km, src in state.facts.get("prop.reboosts", ())
+        ]
+        return {"reboosts": reboosts, "propellant_kg": {t["id"]: round(float(k), 3) for t, k in
+                                                       zip(self.tanks, state["prop.propellant_kg"])},
+                "lost": state.facts.get("stop")}
+
+    def channels(self) -> list[Channel]:
+        out = [
+            Channel("orbit.alt_km", "geodetic altitude", "km", "orbit.alt_km", (0,),
+                    Limits(349.0, 459.0, 200.0, None), "sheet §6 altitude band 349-459 km; danger an estimate"),
+            Channel("orbit.mean_alt_km", "mean altitude (a - 6378.137 km), daily", "km", "orbit.mean_alt_km", (0,),
+                    Limits(349.0, 459.0), "sheet §6, §8"),
+            Channel("prop.thrusters_enabled", "Russian thrusters enabled", "1", "prop.thrusters_enabled", (0,)),
+            Channel("prop.burns_allowed", "Russian segment consents to burns", "1", "prop.burns_allowed", (0,)),
+        ]
+        for i, t in enumerate(self.tanks):
+            out.append(Channel(f"prop.{t['id']}.propellant_kg", f"propellant in {t['id']}", "kg", "prop.propellant_kg",
+                               (i,), Limits(warn_low=0.1 * t["capacity_kg"]), "data/propulsion.toml"))
+        return out
