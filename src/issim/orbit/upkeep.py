@@ -94,22 +94,48 @@ def with_bstar(elements: ElementSet, bstar: float) -> ElementSet:
     return _element_set(elements, elements.epoch_ms, n_kozai, m["e"], m["i"], m["node"], m["argp"], m["M"], bstar)
 
 
+def _true_from_mean(mean_anomaly: float, ecc: float) -> float:
+    ecc_anomaly = mean_anomaly
+    for _ in range(30):  # Kepler's equation by Newton's method
+        ecc_anomaly -= (ecc_anomaly - ecc * math.sin(ecc_anomaly) - mean_anomaly) / (1 - ecc * math.cos(ecc_anomaly))
+    return 2 * math.atan2(math.sqrt(1 + ecc) * math.sin(ecc_anomaly / 2), math.sqrt(1 - ecc) * math.cos(ecc_anomaly / 2))
+
+
+def _mean_from_true(true_anomaly: float, ecc: float) -> float:
+    ecc_anomaly = 2 * math.atan2(math.sqrt(1 - ecc) * math.sin(true_anomaly / 2),
+                                 math.sqrt(1 + ecc) * math.cos(true_anomaly / 2))
+    return ecc_anomaly - ecc * math.sin(ecc_anomaly)
+
+
 def apply_delta_v(elements: ElementSet, t_ms: int, dv_m_s: float) -> ElementSet:
     """A new element set, epoch ``t_ms``, after a tangential impulse of ``dv_m_s``.
 
-    ``Δa = 2 a Δv / v`` with ``v = sqrt(μ / a)``; eccentricity, inclination, node, argument
-    of perigee and mean anomaly carry over. A negative ``dv_m_s`` lowers the orbit.
+    Gauss's equations for an impulse along the velocity of a near-circular orbit, at
+    argument of latitude ``u``: ``Δa = 2 a Δv / v``, and the eccentricity vector
+    ``(e cos ω, e sin ω)`` moves by ``(2 cos u, 2 sin u) Δv / v`` — the burn point
+    becomes the new perigee of a raised orbit. The anomaly is reset so that the station
+    is where it was (``u`` unchanged); inclination and node carry over. ``v = sqrt(μ/a)``.
+    A negative ``dv_m_s`` lowers the orbit.
     """
     m = mean_elements_at(elements, t_ms)
-    a_km = m["a_km"]
+    a_km, ecc, argp = m["a_km"], m["e"], m["argp"]
     v_km_s = math.sqrt(MU_KM3_S2 / a_km)
-    a_new = a_km + 2.0 * a_km * (dv_m_s / 1000.0) / v_km_s
+    ratio = (dv_m_s / 1000.0) / v_km_s
+    a_new = a_km * (1.0 + 2.0 * ratio)
     if a_new <= EARTH_RADIUS_KM:
         raise ValueError("that burn would put the orbit inside the Earth")
+    u = argp + _true_from_mean(m["M"], ecc)
+    k = ecc * math.cos(argp) + 2.0 * ratio * math.cos(u)
+    h = ecc * math.sin(argp) + 2.0 * ratio * math.sin(u)
+    ecc_new = math.hypot(k, h)
+    if ecc_new >= 0.9:
+        raise ValueError("that burn leaves no orbit SGP4 can carry")
+    argp_new = math.atan2(h, k)
+    mean_anomaly_new = _mean_from_true(u - argp_new, ecc_new)
     n_brouwer = wgs72.xke / (a_new / EARTH_RADIUS_KM) ** 1.5
-    n_kozai = _kozai_from_brouwer(n_brouwer, m["e"], m["i"])
+    n_kozai = _kozai_from_brouwer(n_brouwer, ecc_new, m["i"])
     return _element_set(
-        elements, t_ms, n_kozai, m["e"], m["i"], m["node"], m["argp"], m["M"], elements.bstar_per_earth_radius
+        elements, t_ms, n_kozai, ecc_new, m["i"], m["node"], argp_new, mean_anomaly_new, elements.bstar_per_earth_radius
     )
 
 
