@@ -350,6 +350,7 @@ class Crew(Subsystem):
     def reset(self, state: State, world, streams) -> None:
         n = self.n_people
         self._streams = streams
+        state.facts["crew.names"] = self.names  # who is who, for subsystems that address people (comms)
         state["crew.location"] = self.work.copy()
         state["crew.activity"] = self.schedule[_minute(state.t_ms)].copy()
         state["crew.alive"] = np.ones(n, dtype=bool)

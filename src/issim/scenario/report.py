@@ -32,6 +32,24 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
         f"gas balance closes to {t['gas_balance_relative_error']:.1e}"
     )
 
+    if "orbit" in summary:
+        o = summary["orbit"]
+        console.print(
+            f"Orbit: geodetic altitude {_band(o['alt_km'])} km, mean altitude {_band(o['mean_alt_km'])} km; "
+            f"{len(o['reboosts'])} reboost(s); propellant left "
+            + ", ".join(f"{k} {v:.0f} kg" for k, v in o["propellant_kg"].items())
+        )
+        for r in o["reboosts"]:
+            console.print(f"  {r['at'][:19]} {r['engine']} Δv {r['dv_m_s']:.2f} m/s, {r['propellant_kg']:.0f} kg, "
+                          f"{r['duration_s']:.0f} s, +{r['raise_km']:.2f} km ({r['source']})")
+        if o.get("lost"):
+            console.print(f"[bold red]{o['lost']}[/] at {summary['end']}")
+    for name in ("power", "attitude", "comms"):
+        if name in summary:
+            items = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary[name].items()
+                              if isinstance(v, (int, float, str, bool)))
+            console.print(f"{name.capitalize()}: {items}")
+
     crew = Table(title="Crew", title_justify="left")
     for col in ("name", "alive", "where", "health"):
         crew.add_column(col)
