@@ -54,7 +54,8 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     from ..physics.comms import Comms
     from ..physics.crew import Crew, PersonSpec
     from ..physics.lifesupport import LifeSupport
-    from ..physics.power import PowerBuses
+    from ..physics.attitude import Attitude
+    from ..physics.power import Power
     from ..physics.propulsion import Propulsion
 
     src = scenario.source or "<scenario>"
@@ -87,7 +88,7 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
     sim = Simulation(
         world,
-        [PowerBuses(), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world), Atmosphere(world)],
+        [Power(world), Attitude(world), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world), Atmosphere(world)],
         start_ms=scenario.start_ms,
         seed=scenario.scenario.seed if seed is None else seed,
         frame_s=scenario.scenario.frame_s,
