@@ -319,6 +319,28 @@ def telemetry(
     out.print(table)
 
 
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def commands(json_output: bool = typer.Option(False, "--json", help="Print the catalogue as JSON.")) -> None:
+    """The command catalogue: every command, its arguments, significance and who may issue it."""
+    from .control.commands import SPECS, describe
+
+    rows = [describe(s) for s in SPECS]
+    if json_output:
+        _print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} commands (docs/commands.md)", title_justify="left")
+    for col in ("command", "target", "args", "significance", "system", "who may"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["target"], ", ".join(r["args"]) or "—", r["significance"], r["system"], r["who"])
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -25,11 +25,20 @@ def _freeze(value):
 
 
 def scenario_events(scenario: Scenario) -> list[Event]:
-    """The scenario's timed events as engine events, in file order."""
+    """The scenario's timed events as engine events, in file order.
+
+    An event with an ``actor`` is a command: an engine event of kind ``command`` that the
+    control subsystem runs through the command pipeline when it is due.
+    """
     start = scenario.start_ms
-    return [
-        Event(ev.at_ms(start), ev.action, ev.target, _freeze(ev.args), source="scenario") for ev in scenario.events
-    ]
+    out = []
+    for ev in scenario.events:
+        if ev.actor is None:
+            out.append(Event(ev.at_ms(start), ev.action, ev.target, _freeze(ev.args), source="scenario"))
+        else:
+            args = (("actor", ev.actor), ("args", _freeze(ev.args)), ("command", ev.action))
+            out.append(Event(ev.at_ms(start), "command", ev.target, args, source="scenario"))
+    return out
 
 
 def _elements(scenario: Scenario):
@@ -50,6 +59,7 @@ def _elements(scenario: Scenario):
 
 def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
     """Build the simulation a scenario describes; ``seed`` overrides the scenario's."""
+    from ..control.custody import Custody, Item
     from ..physics.atmosphere import Atmosphere
     from ..physics.comms import Comms
     from ..physics.crew import Crew, PersonSpec
@@ -85,10 +95,25 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
                 exercise_hour_utc=c.exercise_hour_utc,
             )
         )
+    names = {p.name for p in people}
+    items = []
+    for i, it in enumerate(scenario.items):
+        if it.at not in world.index and it.at not in names:
+            raise InputError(f"{src}:items[{i}].at",
+                             f"{it.at!r} is neither a module or docked vehicle nor a crew member")
+        items.append(Item(it.id, it.name or it.id, it.at))
+    credentials = {}
+    for seg, factions in scenario.station.credentials.items():
+        if seg not in ("USOS", "ROS"):
+            raise InputError(f"{src}:station.credentials.{seg}", "segments are USOS and ROS")
+        if not factions or not all(isinstance(f, str) and f for f in factions):
+            raise InputError(f"{src}:station.credentials.{seg}", "give the factions its laptops accept, e.g. [\"usa\"]")
+        credentials[seg] = tuple(factions)
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
     sim = Simulation(
         world,
-        [Power(world), Attitude(world), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world), Atmosphere(world)],
+        [Power(world), Attitude(world), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world),
+         Atmosphere(world), Custody(world, people, items, credentials=credentials)],
         start_ms=scenario.start_ms,
         seed=scenario.scenario.seed if seed is None else seed,
         frame_s=scenario.scenario.frame_s,

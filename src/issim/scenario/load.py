@@ -16,11 +16,12 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 from ..inputs import parse_toml, read_bytes, validation_error
-from .schema import CrewMember, Scenario, ScenarioInfo, ScheduledEvent, StationSetup
+from .schema import CrewMember, Scenario, ScenarioInfo, ScenarioItem, ScheduledEvent, StationSetup
 
-_FIELDS = [n for m in (Scenario, ScenarioInfo, StationSetup, CrewMember, ScheduledEvent) for n in m.model_fields]
-_RECORDS = {"crew": "crew member", "events": "event"}
-_EXPECTED = "a [scenario] table (name, title, start, days) and optionally [station], [[crew]] and [[events]]"
+_FIELDS = [n for m in (Scenario, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent)
+           for n in m.model_fields]
+_RECORDS = {"crew": "crew member", "items": "item", "events": "event"}
+_EXPECTED = "a [scenario] table (name, title, start, days) and optionally [station], [[crew]], [[items]] and [[events]]"
 
 
 def bundled_names() -> list[str]:
@@ -45,7 +46,7 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     """Merge a scenario over the one it ``extends`` (a bundled name or a relative path).
 
     The base's ``[scenario]`` fields are overridden one by one; ``[station]`` and
-    ``[[crew]]`` are replaced when given; the base's events come first, then these.
+    ``[[crew]]`` and ``[[items]]`` are replaced when given; the base's events come first, then these.
     """
     base_name = data.pop("extends", None)
     if base_name is None:
@@ -63,7 +64,7 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     base = _extend(parse_toml(raw, base_source, "a scenario file", _EXPECTED), base_source, depth + 1)
     merged = dict(base)
     merged["scenario"] = {**base.get("scenario", {}), **data.get("scenario", {})}
-    for key in ("station", "crew"):
+    for key in ("station", "crew", "items"):
         if key in data:
             merged[key] = data[key]
     merged["events"] = list(base.get("events", [])) + list(data.get("events", []))

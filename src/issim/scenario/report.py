@@ -44,7 +44,7 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
                           f"{r['duration_s']:.0f} s, +{r['raise_km']:.2f} km ({r['source']})")
         if o.get("lost"):
             console.print(f"[bold red]{o['lost']}[/] at {summary['end']}")
-    for name in ("power", "attitude", "comms"):
+    for name in ("power", "attitude", "comms", "control"):
         if name in summary:
             items = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}" for k, v in summary[name].items()
                               if isinstance(v, (int, float, str, bool)))
@@ -65,7 +65,14 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
         if e.get("why") == "schedule":
             continue
         when = e["t"].replace("T", " ")[:19]
-        if e["kind"] == "event":
+        if e["kind"] == "event" and e["action"] == "command":
+            continue  # a scheduled command: its own `command` entry follows
+        if e["kind"] == "command":
+            result = e["result"] if not e.get("reason") else f"[yellow]{e['result']}[/]: {e['reason']}: {e['message']}"
+            if e["result"] == "done" and e.get("message"):
+                result += f": {e['message']}"
+            events.add_row(when, f"{e['command']} by {e['actor']}", str(e["target"]), result)
+        elif e["kind"] == "event":
             result = e["result"] if not e.get("reason") else f"[yellow]{e['result']}[/]: {e['reason']}"
             events.add_row(when, e["action"], e["target"], result)
         else:

@@ -53,6 +53,8 @@ class ScenarioInfo(Strict):
 class StationSetup(Strict):
     vehicles: Optional[list[str]] = None
     closed_hatches: list[str] = []
+    # Which factions each segment's laptops accept at the start (default USOS: usa, ROS: russia).
+    credentials: dict[str, list[str]] = {}
 
 
 class CrewMember(Strict):
@@ -64,10 +66,15 @@ class CrewMember(Strict):
 
 
 class ScheduledEvent(Strict):
+    """Something that happens at ``at``; with an ``actor`` it is a command, issued by that
+    person (or ``houston``, ``moscow``, ``operator``) through the command pipeline, and
+    ``action`` names a command of the catalogue (``docs/commands.md``)."""
+
     at: str | datetime
     action: str = Field(min_length=1)
     target: str = ""
     args: dict[str, Any] = {}
+    actor: Optional[str] = Field(default=None, min_length=1)
     note: str = ""
 
     def at_ms(self, start_ms: int) -> int:
@@ -85,12 +92,21 @@ class ScheduledEvent(Strict):
         return parse_iso(text, "at")
 
 
+class ScenarioItem(Strict):
+    """Something that can be carried (research samples): ``at`` a module or vehicle id, or a person."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    name: str = ""
+    at: str = Field(min_length=1)
+
+
 class Scenario(Strict):
     """A validated scenario; ``source`` is the file it came from."""
 
     scenario: ScenarioInfo
     station: StationSetup = StationSetup()
     crew: list[CrewMember] = []
+    items: list[ScenarioItem] = []
     events: list[ScheduledEvent] = []
     source: str = ""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Callable, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Optional, Sequence
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from .state import State
 from .subsystem import Subsystem
 from .telemetry import Channel, Recorder
 from .world import World
+
+if TYPE_CHECKING:
+    from ..control.commands import CommandResult
 
 ENV_CHUNK_FRAMES = 8_640
 
@@ -175,6 +178,8 @@ class Simulation:
                 if kind in self.handlers:
                     raise ValueError(f"event kind {kind!r} is handled by both {self.handlers[kind].name} and {sub.name}")
                 self.handlers[kind] = sub
+        for sub in self.subsystems:
+            sub.bind(self)
         self.streams = Streams(seed)
         self.queue = EventQueue()
         self.state = State(t_ms=self.start_ms)
@@ -230,17 +235,52 @@ class Simulation:
             if progress is not None and self.state.frame % report_every == 0:
                 progress(self.state.frame)
 
-    def _dispatch(self, event: Event) -> None:
+    def _dispatch(self, event: Event, state: Optional[State] = None) -> Optional[str]:
+        """Hand an event to its subsystem now and log the outcome; ``None`` when done, else why not.
+
+        ``state`` defaults to the simulation's; the command pipeline's dry runs pass a copy.
+        """
+        st = self.state if state is None else state
         sub = self.handlers.get(event.kind)
         try:
-            reason = sub.handle(self.state, event) if sub else f"no subsystem handles {event.kind!r}"
+            reason = sub.handle(st, event) if sub else f"no subsystem handles {event.kind!r}"
         except KeyError as exc:
             reason = str(exc.args[0]) if exc.args else "unknown target"
         details = dict(action=event.kind, target=event.target, source=event.source, args=event.args)
         if reason is None:
-            self.state.record("event", result="done", **details)
+            st.record("event", result="done", **details)
         else:
-            self.state.record("event", result="refused", reason=reason, **details)
+            st.record("event", result="refused", reason=reason, **details)
+        return reason
+
+    # ------------------------------------------------------------------ commanding
+
+    def command(self, cmd) -> "CommandResult":
+        """Issue a command now: validate -> authority -> execute -> verify -> history.
+
+        The one way for a crew agent, the ground or a human to change the station (see
+        :mod:`issim.control.pipeline`); never raises, a refusal says why.
+        """
+        from ..control.pipeline import submit
+
+        return submit(self, cmd)
+
+    def dry_run(self, cmd) -> "CommandResult":
+        """Would this command pass now, and if not why not; changes nothing."""
+        from ..control.pipeline import dry_run
+
+        return dry_run(self, cmd)
+
+    def view(self):
+        """A read-only view of the state, for agents (:class:`issim.control.StateView`)."""
+        from ..control.pipeline import StateView
+
+        return StateView(self.state)
+
+    def control_map(self) -> dict:
+        """``{system: [factions that could command it now]}`` (needs the control subsystem)."""
+        custody = next((s for s in self.subsystems if s.name == "control"), None)
+        return custody.control_map(self.state) if custody is not None else {}
 
     # ------------------------------------------------------------------ state
 

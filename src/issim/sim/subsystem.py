@@ -13,6 +13,10 @@ The engine calls, in a fixed order:
 exists, its arguments have the right names and types): ``None`` or a one-line problem.
 
 ``channels()`` declares its telemetry.
+
+``bind(engine)`` is called once, before ``reset``, with the simulation that runs the
+subsystem; only a subsystem that issues through the engine (the command pipeline's
+``control``) keeps it, and then as configuration, never as state.
 """
 
 from __future__ import annotations
@@ -27,6 +31,9 @@ from .telemetry import Channel
 class Subsystem:
     name: str = "subsystem"
     events: tuple[str, ...] = ()
+
+    def bind(self, engine) -> None:
+        return None
 
     def reset(self, state: State, world, streams) -> None:
         raise NotImplementedError

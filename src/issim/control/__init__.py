@@ -1,0 +1,19 @@
+"""Control: the command catalogue, authority, the one command pipeline, and custody.
+
+``Simulation.command(Command.of("close_hatch", "Pavel Orlov", "zarya-pma-1"))`` runs a
+command through validate -> authority -> execute -> verify -> history
+(:mod:`~issim.control.pipeline`); ``Simulation.dry_run`` asks whether it would pass;
+``Simulation.control_map()`` says which factions could command each system now
+(:mod:`~issim.control.authority`). ``docs/commands.md`` lists every command and every
+refusal reason.
+"""
+
+from .authority import FACTIONS, GROUNDS, OPERATOR, Reason, default_faction
+from .commands import CATALOGUE, Command, CommandResult, CommandSpec
+from .custody import Custody, Item
+from .pipeline import StateView, dry_run, history, submit
+
+__all__ = [
+    "CATALOGUE", "Command", "CommandResult", "CommandSpec", "Custody", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
+    "Reason", "StateView", "default_faction", "dry_run", "history", "submit",
+]

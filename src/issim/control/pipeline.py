@@ -1,0 +1,217 @@
+"""The one command path: validate -> authority -> execute -> verify -> history.
+
+Every command, from a crew agent, the ground, a human at the CLI or in the browser, or a
+scenario, goes through :func:`submit` (``Simulation.command``):
+
+1. **validate**: the command is known, the actor is someone (crew, ``houston``,
+   ``moscow``, ``operator``), the source is known, the target exists and the arguments
+   fit the schema (and the handling subsystem's own checks, e.g. an O2 rate in range);
+2. **authority**: :func:`issim.control.authority.authorize` on the state now;
+3. **execute**: the engine event goes to its subsystem through the engine's dispatch (or
+   the custody action runs); a refusal by the station (a pressure difference holding a
+   hatch, too little propellant) fails the command here, with the station's reason;
+4. **verify**: the intended change is in the state (the hatch is now closed...);
+5. **history**: every attempt, whatever became of it, is appended to
+   ``state.facts["control.history"]`` and logged with ``state.record("command", ...)``,
+   so the event log's digest covers it. Nothing returns from :func:`submit` without
+   passing here, and nothing in it raises: a malformed command is refused with a reason.
+
+:func:`dry_run` answers "would this be allowed, and why not" without writing anything:
+it runs the same stages on a scratch copy of the state (so a station refusal shows too),
+except for a command whose outcome is drawn at random (``confront``), which stops after
+authority with the result ``allowed`` (a dry run must not reveal the draw).
+
+:class:`StateView` is what an agent reads: copies of the state's arrays that cannot be
+written, and the facts behind a read-only mapping. Agents change the state only by
+submitting commands.
+"""
+
+from __future__ import annotations
+
+import warnings
+from types import MappingProxyType
+from typing import Any, Optional
+
+import numpy as np
+
+from .authority import Reason, Refusal, Situation, authorize
+from .commands import CATALOGUE, SOURCES, Command, CommandResult, Ctx, check_args, resolve_target
+
+_DONE, _REFUSED, _FAILED = range(3)
+
+
+def _custody(sim):
+    return next((s for s in sim.subsystems if s.name == "control"), None)
+
+
+def submit(sim, cmd: Command) -> CommandResult:
+    """Run ``cmd`` through every stage on the simulation's state, and record it."""
+    result = _run(sim, sim.state, cmd, dry_run=False)
+    _record(sim.state, result)
+    return result
+
+
+def dry_run(sim, cmd: Command) -> CommandResult:
+    """What :func:`submit` would answer now, without changing anything."""
+    return _run(sim, sim.state.copy(), cmd, dry_run=True)
+
+
+def _run(sim, state, cmd: Command, dry_run: bool) -> CommandResult:
+    stage = "validate"
+    try:
+        custody = _custody(sim)
+        if not isinstance(cmd, Command):
+            return _end(cmd, state, "refused", stage, Refusal(Reason.BAD_ARGUMENT,
+                        f"a command is an issim.control.Command, not {type(cmd).__name__}"), dry_run)
+        if custody is None:
+            return _end(cmd, state, "refused", stage, Refusal(Reason.UNKNOWN_COMMAND,
+                        "this simulation has no control subsystem, so it takes no commands"), dry_run)
+        ctx, refusal = _validate(sim, state, custody, cmd, dry_run)
+        if refusal:
+            return _end(cmd, state, "refused", stage, refusal, dry_run)
+        stage = "authority"
+        refusal = authorize(Situation(state, custody), ctx.spec, ctx.who, ctx.target, ctx.args)
+        if refusal:
+            return _end(cmd, state, "refused", stage, refusal, dry_run)
+        if dry_run and ctx.spec.random:
+            from .commands import confront_odds
+
+            p = confront_odds(ctx)[0] if ctx.spec.name == "confront" else float("nan")
+            return _end(cmd, state, "allowed", stage, None, dry_run,
+                        f"allowed; the outcome is drawn when it runs (P(actor prevails) = {p:.2f})")
+        stage = "execute"
+        spec = ctx.spec
+        ctx.before = spec.before(ctx) if spec.before else None
+        problem = spec.execute(ctx) if spec.execute else ctx.dispatch(spec.event(ctx))
+        if problem:
+            return _end(cmd, state, "failed", stage, Refusal(Reason.PHYSICS, problem), dry_run)
+        stage = "verify"
+        problem = spec.verify(ctx) if spec.verify else None
+        if problem:
+            return _end(cmd, state, "failed", stage, Refusal(Reason.VERIFY_FAILED, problem), dry_run)
+        return _end(cmd, state, "done", stage, None, dry_run, ctx.effect)
+    except Exception as exc:  # a bug, not a refusal: recorded, and loud in development
+        warnings.warn(f"command {getattr(cmd, 'name', cmd)!r} raised at {stage}: {exc!r}", RuntimeWarning)
+        return _end(cmd, state, "failed", stage, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
+                    dry_run)
+
+
+def _validate(sim, state, custody, cmd: Command, dry_run: bool) -> tuple[Optional[Ctx], Optional[Refusal]]:
+    spec = CATALOGUE.get(cmd.name) if isinstance(cmd.name, str) else None
+    if spec is None:
+        return None, Refusal(Reason.UNKNOWN_COMMAND,
+                             f"no command {cmd.name!r}; commands: {', '.join(sorted(CATALOGUE))}")
+    who = custody.actor(cmd.actor)
+    if who is None:
+        return None, Refusal(Reason.UNKNOWN_ACTOR, f"no one called {cmd.actor!r}: a crew member "
+                             f"({', '.join(custody.names) or 'nobody aboard'}), houston, moscow or operator")
+    if cmd.source not in SOURCES:
+        return None, Refusal(Reason.BAD_ARGUMENT, f"unknown source {cmd.source!r}; sources: {', '.join(SOURCES)}")
+    if who.kind == "operator" and cmd.source == "agent":
+        return None, Refusal(Reason.UNKNOWN_ACTOR, "an agent cannot act as the operator (a human at the CLI)")
+    target, problem = resolve_target(custody, spec.target, cmd.target, who.index)
+    if problem:
+        return None, Refusal(Reason.UNKNOWN_TARGET, f"{spec.name}: {problem}")
+    args, refusal = check_args(spec, cmd.args, custody)
+    if refusal:
+        return None, refusal
+    ctx = Ctx(sim, state, custody, cmd, spec, who, target, args, dry_run)
+    if spec.event is not None and who.kind in spec.actors:
+        event = spec.event(ctx)
+        handler = sim.handlers.get(event.kind)
+        if handler is None:
+            return None, Refusal(Reason.UNKNOWN_COMMAND, f"{spec.name}: no subsystem handles {event.kind!r} here")
+        problem = handler.validate(event)
+        if problem:
+            return None, Refusal(Reason.BAD_ARGUMENT, f"{spec.name}: {problem}")
+    return ctx, None
+
+
+def _end(cmd, state, result: str, stage: str, refusal: Optional[Refusal], dry_run: bool,
+         effect: str = "") -> CommandResult:
+    if not isinstance(cmd, Command):
+        cmd = Command(_plain(getattr(cmd, "name", cmd)), "?", source="?")
+    return CommandResult(
+        command=cmd, t_ms=state.t_ms, result=result, stage=stage,
+        reason=refusal.reason.value if refusal else "", message=refusal.message if refusal else effect,
+        dry_run=dry_run,
+    )
+
+
+def _record(state, r: CommandResult) -> None:
+    """History and the event log: plain, hashable values only, whatever was submitted."""
+    c = r.command
+    args = c.args if isinstance(c.args, tuple) else (("?", c.args),)
+    args = tuple((_plain(p[0]), _plain(p[1])) if isinstance(p, tuple) and len(p) == 2 else ("?", _plain(p))
+                 for p in args)
+    entry = (state.t_ms, _plain(c.actor), _plain(c.source), _plain(c.name), _plain(c.target), args, r.stage,
+             r.result, r.reason, r.message)
+    facts = state.facts
+    facts["control.history"] = facts.get("control.history", ()) + (entry,)
+    if "control.commands" in state:
+        state["control.commands"][{"done": _DONE, "refused": _REFUSED}.get(r.result, _FAILED)] += 1
+    state.record("command", actor=entry[1], source=entry[2], command=entry[3], target=entry[4], args=args,
+                 stage=r.stage, result=r.result, reason=r.reason, message=r.message)
+
+
+def _plain(value: Any):
+    if isinstance(value, (str, bool, int, float)) or value is None:
+        return value
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return repr(value)
+
+
+HISTORY_FIELDS = ("t_ms", "actor", "source", "command", "target", "args", "stage", "result", "reason", "message")
+
+
+def history(state) -> list[dict]:
+    """The command history as JSON-ready records, oldest first."""
+    return [dict(zip(HISTORY_FIELDS, (*e[:5], dict(e[5]), *e[6:]))) for e in state.facts.get("control.history", ())]
+
+
+class StateView:
+    """A read-only view of the state for agents: arrays come as unwritable copies.
+
+    ``view["crew.location"]`` is a copy that refuses writes; ``view.facts`` is a
+    read-only mapping; ``view.t_ms`` and ``view.frame`` the clock. There is no way from
+    here back to the state: changes go through :func:`submit`.
+    """
+
+    __slots__ = ("__state",)
+
+    def __init__(self, state):
+        self.__state = state
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        out = self.__state.arrays[key].copy()
+        out.flags.writeable = False
+        return out
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__state.arrays
+
+    def keys(self) -> list[str]:
+        return list(self.__state.arrays)
+
+    @property
+    def facts(self):
+        return MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v
+                                 for k, v in self.__state.facts.items()})
+
+    @property
+    def t_ms(self) -> int:
+        return self.__state.t_ms
+
+    @property
+    def frame(self) -> int:
+        return self.__state.frame
+
+    @property
+    def log(self) -> tuple:
+        return tuple(self.__state.log)
+
+
+__all__ = ["StateView", "dry_run", "history", "submit"]
