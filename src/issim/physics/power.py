@@ -165,6 +165,8 @@ def load_power_config(text: Optional[str] = None) -> PowerConfig:
     wings = tuple(Wing(w["id"], bool(w["irosa"]), irosa if w["irosa"] else legacy) for w in raw["usos_arrays"]["wing"])
     if len({w.id for w in wings}) != len(wings):
         raise ValueError("power.toml: two wings share an id")
+    if len(wings) != int(figure(raw, "usos_arrays", "wing_count")):
+        raise ValueError("power.toml [usos_arrays]: the wing list does not hold wing_count wings")
 
     def battery(table: str, energy_j: float) -> BatteryConfig:
         b = BatteryConfig(
