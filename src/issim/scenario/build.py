@@ -41,6 +41,42 @@ def scenario_events(scenario: Scenario) -> list[Event]:
     return out
 
 
+def _action_event(a, source: str = "scenario") -> Event:
+    """An ``[[events]]`` entry or a trigger's action as an engine event (time 0 for an action)."""
+    t = 0
+    if a.actor is None:
+        return Event(t, a.action, a.target, _freeze(a.args), source=source)
+    args = (("actor", a.actor), ("args", _freeze(a.args)), ("command", a.action))
+    return Event(t, "command", a.target, args, source=source)
+
+
+def _condition(when) -> tuple:
+    kind = when.kind
+    value = getattr(when, kind)
+    if kind == "person_in":
+        value = (value.person, value.module)
+    elif kind == "channel":
+        value = (value.key, "below", value.below) if value.below is not None else (value.key, "above", value.above)
+    return kind, value
+
+
+def scenario_triggers(scenario: Scenario) -> list:
+    """The scenario's triggers as :class:`~issim.scenario.triggers.TriggerSpec`, in file order."""
+    from .triggers import TriggerSpec
+
+    return [TriggerSpec(t.id, _condition(t.when), t.after_ms(), t.once, tuple(_action_event(a) for a in t.do))
+            for t in scenario.triggers]
+
+
+def _check_action(sim, event: Event, where: str) -> None:
+    handler = sim.handlers.get(event.kind)
+    if handler is None:
+        raise InputError(f"{where}.action", f"unknown action {event.kind!r}; actions: {', '.join(sorted(sim.handlers))}")
+    problem = handler.validate(event)
+    if problem:
+        raise InputError(where, problem)
+
+
 def _elements(scenario: Scenario):
     """The scenario's element set, its drag calibrated on the published history before it."""
     from .. import orbit
@@ -67,6 +103,7 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     from ..physics.attitude import Attitude
     from ..physics.power import Power
     from ..physics.propulsion import Propulsion
+    from .triggers import Triggers
 
     src = scenario.source or "<scenario>"
     station = load_station()
@@ -110,10 +147,11 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
             raise InputError(f"{src}:station.credentials.{seg}", "give the factions its laptops accept, e.g. [\"usa\"]")
         credentials[seg] = tuple(factions)
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
+    triggers = Triggers(scenario_triggers(scenario), scenario.start_ms)
     sim = Simulation(
         world,
         [Power(world), Attitude(world), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world),
-         Atmosphere(world), Custody(world, people, items, credentials=credentials)],
+         Atmosphere(world), Custody(world, people, items, credentials=credentials), triggers],
         start_ms=scenario.start_ms,
         seed=scenario.scenario.seed if seed is None else seed,
         frame_s=scenario.scenario.frame_s,
@@ -126,13 +164,12 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
             raise InputError(f"{src}:station.closed_hatches[{i}]", f"no hatch {hatch!r}; see issim station")
         sim.state["hatch.open"][links[hatch]] = False
     for i, event in enumerate(scenario_events(scenario)):
-        handler = sim.handlers.get(event.kind)
-        if handler is None:
-            raise InputError(
-                f"{src}:events[{i}].action", f"unknown action {event.kind!r}; actions: {', '.join(sorted(sim.handlers))}"
-            )
-        problem = handler.validate(event)
-        if problem:
-            raise InputError(f"{src}:events[{i}]", problem)
+        _check_action(sim, event, f"{src}:events[{i}]")
         sim.schedule(event)
+    for i, spec in enumerate(triggers.specs):
+        problem = triggers.problem(spec.condition)
+        if problem:
+            raise InputError(f"{src}:triggers[{i}].{problem[0]}", f"{problem[1]} (in trigger {spec.id!r})")
+        for j, event in enumerate(spec.actions):
+            _check_action(sim, event, f"{src}:triggers[{i}].do[{j}]")
     return sim

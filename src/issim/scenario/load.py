@@ -16,12 +16,15 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 from ..inputs import parse_toml, read_bytes, validation_error
-from .schema import CrewMember, Scenario, ScenarioInfo, ScenarioItem, ScheduledEvent, StationSetup
+from .schema import (ChannelCrossing, Condition, CrewMember, PersonIn, Scenario, ScenarioInfo, ScenarioItem,
+                     ScenarioTrigger, ScheduledEvent, StationSetup, TriggerAction)
 
-_FIELDS = [n for m in (Scenario, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent)
+_FIELDS = [n for m in (Scenario, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent, ScenarioTrigger,
+                       TriggerAction, Condition, PersonIn, ChannelCrossing)
            for n in m.model_fields]
-_RECORDS = {"crew": "crew member", "items": "item", "events": "event"}
-_EXPECTED = "a [scenario] table (name, title, start, days) and optionally [station], [[crew]], [[items]] and [[events]]"
+_RECORDS = {"crew": "crew member", "items": "item", "events": "event", "triggers": "trigger"}
+_EXPECTED = ("a [scenario] table (name, title, start, days) and optionally [station], [[crew]], [[items]], [[events]] "
+             "and [[triggers]]")
 
 
 def bundled_names() -> list[str]:
@@ -46,7 +49,7 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     """Merge a scenario over the one it ``extends`` (a bundled name or a relative path).
 
     The base's ``[scenario]`` fields are overridden one by one; ``[station]`` and
-    ``[[crew]]`` and ``[[items]]`` are replaced when given; the base's events come first, then these.
+    ``[[crew]]`` and ``[[items]]`` are replaced when given; the base's events and triggers come first, then these.
     """
     base_name = data.pop("extends", None)
     if base_name is None:
@@ -68,6 +71,8 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
         if key in data:
             merged[key] = data[key]
     merged["events"] = list(base.get("events", [])) + list(data.get("events", []))
+    if "triggers" in base or "triggers" in data:
+        merged["triggers"] = list(base.get("triggers", [])) + list(data.get("triggers", []))
     return merged
 
 
@@ -94,4 +99,12 @@ def parse_scenario(raw: bytes, source: str = "<scenario>") -> Scenario:
             raise InputError(f"{source}:events[{i}].at", message) from None
         if at < start:
             raise InputError(f"{source}:events[{i}].at", "is before the scenario's start")
+    ids = [t.id for t in scenario.triggers]
+    for i, tr in enumerate(scenario.triggers):
+        if tr.id in ids[:i]:
+            raise InputError(f"{source}:triggers[{i}].id", f"duplicate id {tr.id!r}; each trigger needs its own")
+        try:
+            tr.after_ms()
+        except ValueError as exc:
+            raise InputError(f"{source}:triggers[{i}].after", str(exc)) from None
     return scenario

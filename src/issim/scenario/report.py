@@ -57,6 +57,9 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
         crew.add_row(name, "yes" if c["alive"] else "[red]no[/]", c["location"], f"{c['health']:.2f}")
     console.print(crew)
 
+    if "outcome" in summary:
+        render_outcome(summary["outcome"], summary.get("commands"), console)
+
     events = Table(title="Events", title_justify="left")
     for col in ("time", "what", "who or what", "result"):
         events.add_column(col)
@@ -84,3 +87,32 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
     console.print(events)
     if routine:
         console.print(f"({len(routine)} routine moves between work and sleep modules not shown; see --json)")
+
+
+def render_outcome(outcome: dict, commands: dict | None, console: Console) -> None:
+    """Who lived, who died and why, who left in what, who controls what."""
+    console.print("[bold]Outcome[/]")
+    console.print(f"  Survivors: {', '.join(outcome['survivors']) or 'none'}")
+    if outcome["dead"]:
+        console.print("  [red]Dead[/]: " + "; ".join(f"{n} ({c.replace('_', ' ')})" for n, c in outcome["dead"].items()))
+    for vehicle, names in outcome["departed"].items():
+        console.print(f"  Left in {vehicle}: {', '.join(names) or 'nobody aboard'}")
+    st = outcome["station"]
+    state = "crewed" if st["crewed"] else "[red]uncrewed[/]"
+    alt = f", altitude {st['altitude_km']:.1f} km" if st.get("altitude_km") is not None else ""
+    lost = f", [bold red]lost: {st['lost']}[/]" if st.get("lost") else ""
+    console.print(f"  Station: {state}{alt}{lost}")
+    for seg, run in st.get("life_support_running", {}).items():
+        off = [k.replace("_", " ") for k, on in run.items() if not on]
+        console.print(f"  {seg} life support: {'running' if not off else 'not running: ' + ', '.join(off)}")
+    control = outcome["control"]
+    if control:
+        by = {}
+        for system, factions in control.items():
+            by.setdefault(", ".join(factions) or "nobody", []).append(system)
+        for who, systems in by.items():
+            console.print(f"  Controlled by {who}: {', '.join(systems)}")
+    if commands:
+        reasons = ", ".join(f"{r} {n}" for r, n in commands["by_reason"].items())
+        console.print(f"  Commands: {commands['done']} done, {commands['refused']} refused, {commands['failed']} failed"
+                      + (f" ({reasons})" if reasons else ""))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..times import MS_PER_DAY
 
@@ -100,6 +100,73 @@ class ScenarioItem(Strict):
     at: str = Field(min_length=1)
 
 
+class TriggerAction(Strict):
+    """One thing a trigger does: a ``[[events]]`` entry without ``at``. With an ``actor``
+    it is a command through the pipeline, issued by that person (or the ground)."""
+
+    action: str = Field(min_length=1)
+    target: str = ""
+    args: dict[str, Any] = {}
+    actor: Optional[str] = Field(default=None, min_length=1)
+    note: str = ""
+
+
+class PersonIn(Strict):
+    person: str = Field(min_length=1)
+    module: str = Field(min_length=1)
+
+
+class ChannelCrossing(Strict):
+    key: str = Field(min_length=1)
+    below: Optional[float] = None
+    above: Optional[float] = None
+
+    @model_validator(mode="after")
+    def _one_side(self) -> "ChannelCrossing":
+        if (self.below is None) == (self.above is None):
+            raise ValueError("give exactly one of below or above")
+        return self
+
+
+CONDITIONS = ("contact", "person_in", "channel", "dead", "at_least_dead")
+
+
+class Condition(Strict):
+    """Exactly one condition (see docs/scenarios.md, "Triggers")."""
+
+    contact: Optional[Literal["USOS", "ROS"]] = None
+    person_in: Optional[PersonIn] = None
+    channel: Optional[ChannelCrossing] = None
+    dead: Optional[str] = Field(default=None, min_length=1)
+    at_least_dead: Optional[int] = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "Condition":
+        given = [c for c in CONDITIONS if getattr(self, c) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one condition of {', '.join(CONDITIONS)}; got {len(given)}")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(c for c in CONDITIONS if getattr(self, c) is not None)
+
+
+class ScenarioTrigger(Strict):
+    """When ``when`` comes true (after ``after``), do ``do``; once unless ``once = false``."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+([-_][a-z0-9]+)*$")
+    when: Condition
+    after: str = "+0s"
+    once: bool = True
+    do: list[TriggerAction] = Field(min_length=1)
+    note: str = ""
+
+    def after_ms(self) -> int:
+        text = self.after.strip()
+        return 0 if text in ("+0s", "+0", "") else parse_offset_ms(text)
+
+
 class Scenario(Strict):
     """A validated scenario; ``source`` is the file it came from."""
 
@@ -108,6 +175,7 @@ class Scenario(Strict):
     crew: list[CrewMember] = []
     items: list[ScenarioItem] = []
     events: list[ScheduledEvent] = []
+    triggers: list[ScenarioTrigger] = []
     source: str = ""
 
     @property

@@ -43,6 +43,92 @@ def totals_by_process(sim: Simulation, direction: str, species: str) -> dict[str
     return {k[len(prefix):]: v for k, v in sim.state.totals.items() if k.startswith(prefix)}
 
 
+def command_counts(sim: Simulation) -> dict:
+    """``{"done", "refused", "failed", "by_reason": {reason: n}}`` over the command history."""
+    out = {"done": 0, "refused": 0, "failed": 0}
+    by_reason: dict[str, int] = {}
+    for entry in sim.state.facts.get("control.history", ()):
+        result, reason = entry[7], entry[8]
+        out[result if result in out else "failed"] += 1
+        if reason:
+            by_reason[reason] = by_reason.get(reason, 0) + 1
+    return {**out, "by_reason": dict(sorted(by_reason.items()))}
+
+
+def _deaths(sim: Simulation) -> dict[str, str]:
+    """``{name: cause}`` from the crew's ``died`` records; an injury dealt by a confrontation
+    (a ``confront`` command done at the same moment) reads ``confrontation``."""
+    out = {}
+    confronts = {(e[0], e[4]) for e in sim.state.facts.get("control.history", ())
+                 if e[3] == "confront" and e[7] == "done"}
+    for t, kind, details in sim.state.log:
+        d = dict(details)
+        if kind == "crew" and d.get("what") == "died":
+            cause = d.get("cause", "unknown")
+            if cause == "injury" and (t, d["person"]) in confronts:
+                cause = "confrontation"
+            out[d["person"]] = cause
+    return out
+
+
+def _control_over_time(sim: Simulation, custody) -> dict[str, list]:
+    """For each system, ``[[time, [factions]], ...]``: the recorded control map's changes."""
+    block = sim.recorder.block("control.map")
+    if block.ndim != 3 or not len(block):
+        return {}
+    times = sim.recorder.t_ms
+    out = {}
+    for s, key in enumerate(custody.systems):
+        rows = block[:, s, :]
+        changes = [0] + [int(i) + 1 for i in np.flatnonzero((rows[1:] != rows[:-1]).any(axis=1))]
+        out[key] = [[format_iso(times[i]), [f for j, f in enumerate(custody.factions) if rows[i, j]]]
+                    for i in changes]
+    return out
+
+
+def outcome(sim: Simulation) -> dict:
+    """Who lived, who died and of what, who left in what, who controls what, the station's state.
+
+    ``survivors`` are alive, aboard or departed; ``station.crewed`` is whether anyone alive
+    is still aboard (not in a departed vehicle, not adrift); ``station.lost`` is the reason
+    the run stopped early (``state.facts["stop"]``), else ``None``.
+    """
+    st = sim.state
+    subs = {s.name: s for s in sim.subsystems}
+    crew = subs["crew"]
+    alive = st["crew.alive"]
+    names = list(crew.names)
+    departed_v = st["control.departed"] if "control.departed" in st else np.zeros(len(sim.world.volumes), bool)
+    adrift = st["control.adrift"] if "control.adrift" in st else np.zeros(len(names), bool)
+    loc = st["crew.location"]
+    departed: dict[str, list[str]] = {}
+    for vehicle, _t, aboard in st.facts.get("control.departures", ()):
+        departed.setdefault(vehicle, []).extend(aboard)
+    aboard_now = [bool(alive[i]) and not departed_v[int(loc[i])] and not adrift[i] for i in range(len(names))]
+    station: dict = {
+        "crewed": any(aboard_now),
+        "altitude_km": round(sim.current("orbit.alt_km"), 3) if "orbit.alt_km" in sim.recorder.channels else None,
+        "lost": st.facts.get("stop") or None,
+    }
+    ls = subs.get("lifesupport")
+    if ls is not None:
+        running = st["ls.running"]
+        station["life_support_running"] = {
+            seg: {kind: any(bool(running[i]) for i, m in enumerate(ls.machines) if m.segment == seg and m.kind == k)
+                  for kind, k in (("o2_generator", "o2_generator"), ("co2_scrubber", "co2_remover"))}
+            for seg in ("USOS", "ROS")
+        }
+    custody = subs.get("control")
+    return {
+        "survivors": [n for i, n in enumerate(names) if alive[i]],
+        "dead": _deaths(sim),
+        "departed": departed,
+        "control": sim.control_map(),
+        "control_over_time": _control_over_time(sim, custody) if custody is not None else {},
+        "station": station,
+    }
+
+
 def summarize(sim: Simulation, scenario_name: str) -> dict:
     """The run's summary: air per module, totals, each person's state, the event log."""
     world = sim.world
@@ -67,9 +153,12 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
         alt = sim.recorder.block("orbit.alt_km")[:, 0]
         mean_alt = sim.recorder.block("orbit.mean_alt_km")[:, 0]
         extra["orbit"] = {"alt_km": _stats(alt), "mean_alt_km": _stats(mean_alt), **prop}
-    for name in ("power", "attitude", "comms", "control"):
+    for name in ("power", "attitude", "comms", "control", "triggers"):
         if name in subs and hasattr(subs[name], "summary"):
             extra[name] = subs[name].summary(sim.state)
+    if "control" in subs:
+        extra["outcome"] = outcome(sim)
+        extra["commands"] = command_counts(sim)
     return {
         "scenario": scenario_name,
         "seed": sim.seed,
