@@ -104,6 +104,7 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     from ..physics.power import Power
     from ..physics.propulsion import Propulsion
     from .triggers import Triggers
+    from ..agents import Agents, MindSpec, check_decisions
 
     src = scenario.source or "<scenario>"
     station = load_station()
@@ -146,12 +147,25 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
         if not factions or not all(isinstance(f, str) and f for f in factions):
             raise InputError(f"{src}:station.credentials.{seg}", "give the factions its laptops accept, e.g. [\"usa\"]")
         credentials[seg] = tuple(factions)
+    bad = check_decisions(scenario.decisions)
+    if bad:
+        raise InputError(f"{src}:decisions.{bad[0]}", bad[1])
+    minds = []
+    for name in scenario.agents.people:
+        if name not in names:
+            raise InputError(f"{src}:agents.people.{name}", f"no crew member {name!r}; the crew are {', '.join(sorted(names))}")
+    for p in people:
+        traits = scenario.agents.people.get(p.name)
+        given = {k: v for k, v in (traits.model_dump() if traits else {}).items() if v is not None}
+        minds.append(MindSpec(p.name, **given))
+    agents = Agents(world, minds, scenario.decisions, violence=scenario.agents.violence,
+                    interval_s=scenario.agents.interval_s)
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
     triggers = Triggers(scenario_triggers(scenario), scenario.start_ms)
     sim = Simulation(
         world,
         [Power(world), Attitude(world), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world),
-         Atmosphere(world), Custody(world, people, items, credentials=credentials), triggers],
+         Atmosphere(world), Custody(world, people, items, credentials=credentials), agents, triggers],
         start_ms=scenario.start_ms,
         seed=scenario.scenario.seed if seed is None else seed,
         frame_s=scenario.scenario.frame_s,

@@ -16,15 +16,16 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 from ..inputs import parse_toml, read_bytes, validation_error
-from .schema import (ChannelCrossing, Condition, CrewMember, PersonIn, Scenario, ScenarioInfo, ScenarioItem,
+from .schema import (AgentsSetup, AgentTraits, ChannelCrossing, Condition, CrewMember, PersonIn, Scenario, ScenarioInfo, ScenarioItem,
                      ScenarioTrigger, ScheduledEvent, StationSetup, TriggerAction)
 
-_FIELDS = [n for m in (Scenario, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent, ScenarioTrigger,
+_FIELDS = [n for m in (Scenario, AgentsSetup, AgentTraits, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent, ScenarioTrigger,
                        TriggerAction, Condition, PersonIn, ChannelCrossing)
            for n in m.model_fields]
 _RECORDS = {"crew": "crew member", "items": "item", "events": "event", "triggers": "trigger"}
-_EXPECTED = ("a [scenario] table (name, title, start, days) and optionally [station], [[crew]], [[items]], [[events]] "
-             "and [[triggers]]")
+_EXPECTED = ("a [scenario] table (name, title, start, days) and optionally [station], [[crew]], [[items]], [[events]], "
+             "[[triggers]], [agents] "
+             "and [decisions]")
 
 
 def bundled_names() -> list[str]:
@@ -67,7 +68,9 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     base = _extend(parse_toml(raw, base_source, "a scenario file", _EXPECTED), base_source, depth + 1)
     merged = dict(base)
     merged["scenario"] = {**base.get("scenario", {}), **data.get("scenario", {})}
-    for key in ("station", "crew", "items"):
+    if "decisions" in base or "decisions" in data:
+        merged["decisions"] = {**base.get("decisions", {}), **data.get("decisions", {})}
+    for key in ("station", "crew", "items", "agents"):
         if key in data:
             merged[key] = data[key]
     merged["events"] = list(base.get("events", [])) + list(data.get("events", []))

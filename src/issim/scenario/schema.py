@@ -92,6 +92,23 @@ class ScheduledEvent(Strict):
         return parse_iso(text, "at")
 
 
+class AgentTraits(Strict):
+    """One person's mind at the start (``[agents.people."Name"]``), each 0-1."""
+
+    loyalty: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    aggression: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    caution: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    solidarity: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+
+
+class AgentsSetup(Strict):
+    """The crew agents (``[agents]``): how often they decide, whether violence is open to them."""
+
+    violence: bool = False
+    interval_s: float = Field(default=300.0, gt=0.0, le=86400.0)
+    people: dict[str, AgentTraits] = {}
+
+
 class ScenarioItem(Strict):
     """Something that can be carried (research samples): ``at`` a module or vehicle id, or a person."""
 
@@ -176,6 +193,9 @@ class Scenario(Strict):
     items: list[ScenarioItem] = []
     events: list[ScheduledEvent] = []
     triggers: list[ScenarioTrigger] = []
+    agents: AgentsSetup = AgentsSetup()
+    # Decision points (issim.agents.decisions): key -> a choice or "chance"; checked at build.
+    decisions: dict[str, str] = {}
     source: str = ""
 
     @property

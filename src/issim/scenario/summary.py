@@ -153,7 +153,7 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
         alt = sim.recorder.block("orbit.alt_km")[:, 0]
         mean_alt = sim.recorder.block("orbit.mean_alt_km")[:, 0]
         extra["orbit"] = {"alt_km": _stats(alt), "mean_alt_km": _stats(mean_alt), **prop}
-    for name in ("power", "attitude", "comms", "control", "triggers"):
+    for name in ("power", "attitude", "comms", "control", "agents", "triggers"):
         if name in subs and hasattr(subs[name], "summary"):
             extra[name] = subs[name].summary(sim.state)
     if "control" in subs:

@@ -1,0 +1,66 @@
+"""Decision points as named parameters: a scenario's ``[decisions]`` table.
+
+Each key is named after a decision point of the film (``shared/reference/film-scenario.md``
+§4, D1-D13) and is fixed to one of its choices, or to ``"chance"``: then it is drawn, when
+the decision comes, from the deciding person's own random stream (``agents.<name>``), with
+the probability given here from their traits. A key the scenario leaves out is
+``"chance"``.
+
+Implemented in this slice (the order and what the commanders do with it):
+
+- ``d1_comply`` (whoever receives Houston's order; the film's Gordon): ``comply`` or
+  ``refuse`` (treat the order as not authentic, ignore it); by chance, comply with
+  probability = loyalty.
+- ``d1_disclose_order``: ``keep`` it among their own side, or ``disclose`` it to the other
+  side; by chance, disclose with probability = solidarity x (1 - loyalty).
+- ``d2_comply``, ``d2_disclose_order``: the same for whoever receives Moscow's order (the
+  film's Nicholai).
+
+Declared but not used yet (accepted and checked, no effect until violence, EVAs, the arm
+and the Soyuz come to the agents): ``d3_eva``, ``d4_cut_radio``, ``d5_arm_strike``,
+``d6_defect``, ``d7_trust``, ``d8_deal_with_nika``, ``d9_save_gordon``, ``d10_retaliate``,
+``d11_keep_faith``, ``d12_stop_christian``, ``d13_leave``.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+CHANCE = "chance"
+
+# key -> (the ground whose order it concerns, or "" when not yet used; the choices)
+DECISIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "d1_comply": ("houston", ("comply", "refuse")),
+    "d1_disclose_order": ("houston", ("keep", "disclose")),
+    "d2_comply": ("moscow", ("comply", "refuse")),
+    "d2_disclose_order": ("moscow", ("keep", "disclose")),
+    "d3_eva": ("", ("go", "refuse", "tethered", "send-other")),
+    "d4_cut_radio": ("", ("cut", "refuse", "warn")),
+    "d5_arm_strike": ("", ("strike", "hold-back", "strand")),
+    "d6_defect": ("", ("loyal", "defect")),
+    "d7_trust": ("", ("trust", "refuse", "neutral")),
+    "d8_deal_with_nika": ("", ("kill", "restrain", "confine")),
+    "d9_save_gordon": ("", ("save", "leave", "stand-aside")),
+    "d10_retaliate": ("", ("attack", "stand-down", "detain")),
+    "d11_keep_faith": ("", ("cooperate", "betray", "leave-together")),
+    "d12_stop_christian": ("", ("kill", "disarm", "lock-out")),
+    "d13_leave": ("", ("leave", "report-usa", "report-russia", "wait", "stay")),
+}
+IMPLEMENTED = ("d1_comply", "d1_disclose_order", "d2_comply", "d2_disclose_order")
+
+
+def check_decisions(decisions: dict) -> Optional[tuple[str, str]]:
+    """``(key, one-line problem)`` for the first bad entry, else ``None``."""
+    for key, value in decisions.items():
+        if key not in DECISIONS:
+            return key, f"no decision point {key!r}; decision points: {', '.join(DECISIONS)}"
+        choices = DECISIONS[key][1]
+        if value != CHANCE and value not in choices:
+            return key, f"{value!r} is not a choice of {key}; choose one of {', '.join(choices)} or \"chance\""
+    return None
+
+
+def key_for(ground: str, what: str) -> Optional[str]:
+    """The decision key for ``what`` (``comply``, ``disclose_order``) of an order from ``ground``."""
+    prefix = {"houston": "d1", "moscow": "d2"}.get(ground)
+    return f"{prefix}_{what}" if prefix else None

@@ -1,0 +1,264 @@
+"""The ``agents`` subsystem: each person's mind as state, and when they decide.
+
+**Orders** come only by comms: a ``send_message`` from a ground whose ``text`` begins
+``order: <goal>`` (e.g. ``"order: take-control. Secure the station by any means."``) is an
+order once it is *delivered* (the comms ``delivered`` record in the event log; a message
+still waiting for contact is not). It reaches the person it was addressed to, or everyone
+in the segment it was addressed to. A person acts on an order from their own faction's
+ground only (Houston is ``usa``, Moscow ``russia``); the recipient then makes the
+decisions of :mod:`issim.agents.decisions` (comply? disclose?); one who complies takes the
+goal and passes it on to their faction's crew aboard whose loyalty is at least 0.5 (talk
+aboard is not modelled as comms). Goals: ``take-control`` (orders) and ``hold-segment``.
+
+**Beliefs.** A command the other faction carried out against one's side (closing or
+locking a boundary hatch, changing credentials, cutting power, links, desaturation,
+burns or thrusters) is seen by every person of the other faction aboard (the station's
+displays show it): their ``agents.sightings`` count goes up and their suspicion rises by
+0.35 (capped at 1). A disclosed order raises the other side's suspicion by 0.5. A person
+with no goal whose suspicion reaches 0.5 takes the goal ``hold-segment``.
+
+**Decisions.** Every ``interval_s`` (default 300 s), staggered across people, each alive,
+conscious, awake person aboard with a goal builds candidates (:func:`policy.candidates`,
+from ``Simulation.view()`` only), keeps those :meth:`Simulation.dry_run` allows, and
+submits one (:func:`policy.choose`, drawing from ``agents.<name>`` only when more than one
+is allowed) through :meth:`Simulation.command` with source ``agent``.
+
+State (plain data): ``agents.loyalty`` (people,) 0-1, loyalty to the faction (1) rather
+than the crew (0); ``agents.traits`` (people, 3) aggression, caution, solidarity;
+``agents.goal`` (people,) int (0 none, 1 take-control, 2 hold-segment);
+``agents.suspicion`` (people,); ``agents.sightings``, ``agents.acts`` (people,) int (commands the person's agent got
+done, counted from the log);
+``agents.next_ms`` (people,) int64, the next decision; ``agents.log_pos`` (1,) how far
+the event log has been read. Facts: ``agents.orders`` ``(t_ms, person, ground, goal,
+message id)``; ``agents.decisions`` ``(t_ms, key, person, choice, drawn)``. Log records
+``agents`` with ``what`` = ``order``, ``decided``, ``goal``, ``disclosed``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
+
+from ..sim.state import State
+from ..sim.subsystem import Subsystem
+from ..sim.world import SEGMENTS
+from . import policy
+from .decisions import CHANCE, key_for
+
+ORDER_RE = re.compile(r"^\s*order:\s*([a-z][a-z-]*)", re.IGNORECASE)
+GROUND_FACTION = {"houston": "usa", "moscow": "russia"}
+HOSTILE = frozenset({"close_hatch", "lock_hatch", "change_credentials", "converters_off", "stop_desat",
+                     "refuse_burns", "thrusters_off", "cut_link", "power_off", "block_messages"})
+SUSPICION_PER_SIGHTING = 0.35
+SUSPICION_DISCLOSED = 0.5
+HOLD_AT = 0.5
+DEFAULTS = dict(loyalty=0.7, aggression=0.3, caution=0.5, solidarity=0.5)
+
+
+def parse_order(text) -> Optional[str]:
+    """The goal of an order message (``"order: take-control. ..."`` -> ``take-control``), else None."""
+    m = ORDER_RE.match(text) if isinstance(text, str) else None
+    return m.group(1).lower() if m else None
+
+
+@dataclass(frozen=True)
+class MindSpec:
+    """A person's starting mind: loyalty and traits, each 0-1."""
+
+    name: str
+    loyalty: float = DEFAULTS["loyalty"]
+    aggression: float = DEFAULTS["aggression"]
+    caution: float = DEFAULTS["caution"]
+    solidarity: float = DEFAULTS["solidarity"]
+
+
+class Agents(Subsystem):
+    """Minds, orders, beliefs and the decision loop (see the module)."""
+
+    name = "agents"
+    events = ()
+
+    def __init__(self, world, minds: Sequence[MindSpec], decisions: Optional[Mapping[str, str]] = None,
+                 violence: bool = False, interval_s: float = 300.0):
+        self.world = world
+        self.minds = tuple(minds)
+        self.names = tuple(m.name for m in self.minds)
+        self.decisions = dict(decisions or {})
+        self.violence = bool(violence)
+        self.interval_ms = int(round(interval_s * 1000))
+        self.sim = None
+        self.map: Optional[policy.StationMap] = None
+
+    def bind(self, sim) -> None:
+        self.sim = sim
+        subs = {s.name: s for s in sim.subsystems}
+        custody, comms = subs.get("control"), subs.get("comms")
+        w = self.world
+        seg = tuple(v.segment for v in w.volumes)
+        boundary = []
+        for h, l in enumerate(w.links):
+            if seg[l.a] != seg[l.b] and {seg[l.a], seg[l.b]} == set(SEGMENTS):
+                us, ru = (l.a, l.b) if seg[l.a] == "USOS" else (l.b, l.a)
+                boundary.append((l.hatch, h, w.volumes[us].id, us, w.volumes[ru].id, ru))
+        links = tuple((l.id, k, l.segment) for k, l in enumerate(comms.links)) if comms is not None else ()
+        self.map = policy.StationMap(self.names, tuple(custody.factions) if custody is not None else (),
+                                     seg, tuple(boundary), links)
+
+    # ------------------------------------------------------------------ contract
+
+    def reset(self, state: State, world, streams) -> None:
+        n = len(self.minds)
+        state["agents.loyalty"] = np.array([m.loyalty for m in self.minds], dtype=float)
+        state["agents.traits"] = np.array([[m.aggression, m.caution, m.solidarity] for m in self.minds],
+                                          dtype=float).reshape(n, 3)
+        state["agents.goal"] = np.zeros(n, dtype=np.int64)
+        state["agents.suspicion"] = np.zeros(n)
+        state["agents.sightings"] = np.zeros(n, dtype=np.int64)
+        state["agents.acts"] = np.zeros(n, dtype=np.int64)
+        stagger = [self.interval_ms * i // max(n, 1) for i in range(n)]
+        state["agents.next_ms"] = np.array([state.t_ms + s for s in stagger], dtype=np.int64)
+        state["agents.log_pos"] = np.zeros(1, dtype=np.int64)
+        state.facts["agents.orders"] = ()
+        state.facts["agents.decisions"] = ()
+
+    def update(self, state: State, env, dt_s: float) -> None:
+        if not self.minds or self.sim is None:
+            return
+        a = state.arrays
+        pos = int(a["agents.log_pos"][0])
+        if pos < len(state.log):
+            new = state.log[pos:]
+            a["agents.log_pos"][0] = len(state.log)
+            for t_ms, kind, details in new:
+                if kind == "comms" or kind == "command":
+                    self._read(state, kind, dict(details))
+        goal, susp = a["agents.goal"], a["agents.suspicion"]
+        for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
+            self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
+        due = a["agents.next_ms"] <= state.t_ms
+        if not due.any():
+            return
+        from ..physics.crew import SLEEP
+
+        for p in np.flatnonzero(due):
+            a["agents.next_ms"][p] += self.interval_ms
+            if goal[p] == policy.NO_GOAL or not self._able(state, int(p)) or a["crew.activity"][p] == SLEEP:
+                continue
+            self._decide(int(p))
+
+    # ------------------------------------------------------------------ beliefs
+
+    def _able(self, state: State, p: int) -> bool:
+        a = state.arrays
+        departed = a["control.departed"][a["crew.location"][p]] if "control.departed" in a else False
+        return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not a["crew.on_eva"][p] and not departed)
+
+    def _faction(self, state: State, p: int) -> str:
+        return self.map.factions[int(state["control.faction"][p])]
+
+    def _read(self, state: State, kind: str, d: dict) -> None:
+        if kind == "comms" and d.get("what") == "delivered":
+            goal = parse_order(d.get("text"))
+            ground = d.get("from")
+            if goal is None or ground not in GROUND_FACTION:
+                return
+            to = d.get("to")
+            if to in self.names:
+                people = [self.names.index(to)]
+            else:
+                seg = SEGMENTS.index(d.get("segment")) if d.get("segment") in SEGMENTS else -1
+                loc = state["crew.location"]
+                people = [p for p in range(len(self.names)) if self.map.volume_segment[int(loc[p])] == SEGMENTS[seg]]
+            for p in people:
+                self._order(state, p, ground, goal, str(d.get("id")))
+        elif kind == "command" and d.get("result") == "done" and d.get("actor") in self.names:
+            actor = d.get("actor")
+            if d.get("source") == "agent":
+                state["agents.acts"][self.names.index(actor)] += 1
+            if d.get("command") not in HOSTILE:
+                return
+            them = self._faction(state, self.names.index(actor))
+            a = state.arrays
+            for q in range(len(self.names)):
+                if self._faction(state, q) != them and a["crew.alive"][q]:
+                    a["agents.sightings"][q] += 1
+                    a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_PER_SIGHTING)
+
+    def _order(self, state: State, p: int, ground: str, goal: str, mid: str) -> None:
+        state.facts["agents.orders"] = state.facts["agents.orders"] + ((state.t_ms, self.names[p], ground, goal, mid),)
+        own = GROUND_FACTION[ground] == self._faction(state, p)
+        state.record("agents", what="order", person=self.names[p], ground=ground, goal=goal, id=mid,
+                     heeded=own and goal == "take-control")
+        if not own or goal != "take-control":
+            return
+        a = state.arrays
+        loyalty, solidarity = float(a["agents.loyalty"][p]), float(a["agents.traits"][p][2])
+        comply = self._decision(state, p, key_for(ground, "comply"), "comply", loyalty)
+        disclose = self._decision(state, p, key_for(ground, "disclose_order"), "disclose", solidarity * (1 - loyalty))
+        if disclose:
+            mine = self._faction(state, p)
+            state.record("agents", what="disclosed", person=self.names[p], ground=ground)
+            for q in range(len(self.names)):
+                if self._faction(state, q) != mine:
+                    a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_DISCLOSED)
+        if not comply:
+            return
+        self._set_goal(state, p, policy.TAKE_CONTROL, f"order from {ground}")
+        for q in range(len(self.names)):
+            if q != p and self._faction(state, q) == self._faction(state, p) and a["crew.alive"][q] \
+                    and a["agents.loyalty"][q] >= 0.5:
+                self._set_goal(state, q, policy.TAKE_CONTROL, f"passed on by {self.names[p]}")
+
+    def _decision(self, state: State, p: int, key: str, yes: str, p_yes: float) -> bool:
+        fixed = self.decisions.get(key, CHANCE)
+        drawn = fixed == CHANCE
+        if drawn:
+            rng = self.sim.streams(f"agents.{self.names[p]}")
+            choice = yes if rng.random() < p_yes else _other(key, yes)
+        else:
+            choice = fixed
+        state.facts["agents.decisions"] = state.facts["agents.decisions"] + (
+            (state.t_ms, key, self.names[p], choice, drawn),)
+        state.record("agents", what="decided", key=key, person=self.names[p], choice=choice, drawn=drawn)
+        return choice == yes
+
+    def _set_goal(self, state: State, p: int, goal: int, why: str) -> None:
+        g = state["agents.goal"]
+        if g[p] == goal or g[p] == policy.TAKE_CONTROL:
+            return
+        g[p] = goal
+        state.record("agents", what="goal", person=self.names[p], goal=policy.GOALS[goal], why=why)
+
+    # ------------------------------------------------------------------ acting
+
+    def _decide(self, p: int) -> None:
+        """One decision: candidates from the read-only view, the allowed ones, one submitted."""
+        sim = self.sim
+        scored = policy.candidates(sim.view(), self.map, p, self.violence)
+        allowed = [(s, c) for s, c in scored if sim.dry_run(c).ok]
+        if not allowed:
+            return
+        sim.command(policy.choose(allowed, sim.streams(f"agents.{self.names[p]}")))
+
+    def summary(self, state: State) -> dict:
+        """Goals, suspicion, acts and the decisions made, for ``issim run --json``."""
+        a = state.arrays
+        return {
+            "people": {n: {"goal": policy.GOALS[int(a["agents.goal"][i])],
+                           "suspicion": round(float(a["agents.suspicion"][i]), 3),
+                           "sightings": int(a["agents.sightings"][i]), "acts": int(a["agents.acts"][i])}
+                       for i, n in enumerate(self.names)},
+            "orders": [{"t_ms": t, "person": n, "ground": g, "goal": goal, "id": mid}
+                       for t, n, g, goal, mid in state.facts["agents.orders"]],
+            "decisions": [{"t_ms": t, "key": k, "person": n, "choice": c, "drawn": d}
+                          for t, k, n, c, d in state.facts["agents.decisions"]],
+        }
+
+
+def _other(key: str, yes: str) -> str:
+    from .decisions import DECISIONS
+
+    return next(c for c in DECISIONS[key][1] if c != yes)
