@@ -1,6 +1,6 @@
 """The crew's bodies: schedule, BVAD metabolism, gas balance, harm, movement, seeding.
 
-Reference values come from /work/shared/reference/iss-facts.md: §5a (per-day figures),
+Reference values come from the reference sheet (iss-facts.md): §5a (per-day figures),
 §5b (BVAD per-activity rates and the sheet's DERIVED daily totals O2 ≈ 0.82 kg,
 CO2 ≈ 1.04 kg, vapour ≈ 1.92 kg per person-day), §5c (time of useful consciousness:
 6-8 s at vacuum), §4b (CO2 symptom ladder). Harm thresholds that the sheet lacks are

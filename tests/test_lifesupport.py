@@ -1,6 +1,6 @@
 """Life support checked against the reference sheet and against its own balances.
 
-Reference values are from /work/shared/reference/iss-facts.md: §4a (Elektron-VM 25-160 L
+Reference values are from the reference sheet (iss-facts.md): §4a (Elektron-VM 25-160 L
 O2/h, OGA 2.3-9.2 kg/day in 25 % steps, CDRA 95 lb/h of air and 0.58 lb/h of CO2, PCA
 0.09 kg/min, candles ~600 L, UPA 85-87 %), §2 (40 kg N2 per Progress), §5a (BVAD crew
 figures, used by the stand-in crew below). The harness is power buses, life support and

@@ -1,6 +1,6 @@
 """The station as data: the bundled 2023–2024 file, its graph, and `issim station`.
 
-Reference values come from /work/shared/reference/iss-facts.md: §1a (modules, owners,
+Reference values come from the reference sheet (iss-facts.md): §1a (modules, owners,
 whole-station volume), §1b (which port connects to which), §2 (vehicles), §10 (agencies).
 """
 
