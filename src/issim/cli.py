@@ -268,13 +268,26 @@ def run(
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from .scenario.timeline import Timeline
+
     total = (end_ms - sim.t_ms) // sim.dt_ms
+    timeline = Timeline()
+    out.print(f"[bold]{spec.scenario.title}[/] — seed {sim.seed}")
     with Progress(
         TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
-        console=err, transient=True,
+        console=out, transient=True,
     ) as bar:
         task = bar.add_task("run", total=total, day="")
-        sim.run(end_ms, progress=lambda f: bar.update(task, completed=f, day=f"day {sim.days_run:.1f}"))
+
+        def show(frames: int) -> None:
+            for line in timeline.new_lines(sim.state.log):
+                bar.console.print(line, markup=False, highlight=False)
+            bar.update(task, completed=frames, day=f"day {sim.days_run:.1f}")
+
+        sim.run(end_ms, progress=show)
+        show(sim.state.frame)
+    for line in timeline.hidden_summary():
+        out.print(line, markup=False, highlight=False)
     from .scenario.report import render_summary
 
     render_summary(summarize(sim, spec.name), spec, out)
