@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from issim import orbit
-from issim.orbit.elements import _omm_to_set
 from issim.orbit.upkeep import (
     MU_KM3_S2,
     apply_delta_v,
@@ -21,6 +20,8 @@ from issim.orbit.upkeep import (
     mean_elements_at,
     observed_decay_km_per_day,
     orbit_mean_altitude_km,
+    orbit_of,
+    set_orbit,
 )
 from issim.physics.propulsion import G0_M_S2, load_propulsion_config
 from issim.sim import Event, Simulation
@@ -30,7 +31,7 @@ OMM_HISTORY = [s for s in orbit.bundled_sets() if "omm" in s.source]
 
 
 def _orbit(sim):
-    return _omm_to_set(sim.state.facts["orbit.omm"], "test", "test")
+    return orbit_of(sim.state)
 
 
 @pytest.mark.parametrize("dv_m_s", [0.5, 1.43, 3.0])
@@ -124,8 +125,7 @@ def test_calibrated_decay_matches_the_published_history():
 def test_a_decayed_orbit_ends_the_run():
     sim = Simulation.from_scenario("nominal")
     low = apply_delta_v(_orbit(sim), sim.start_ms, -140.0)  # perigee near 150 km
-    sim.state.facts["orbit.omm"] = dict(low.to_omm())
-    sim.state["orbit.version"][0] += 1
+    set_orbit(sim.state, low)
     sim.run(sim.start_ms + 10 * MS_PER_DAY)
     assert sim.state.facts.get("stop", "").startswith("station lost")
     assert sim.t_ms < sim.start_ms + 10 * MS_PER_DAY
@@ -137,8 +137,7 @@ def test_upkeep_reboosts_below_the_floor_unless_refused():
     for refuse in (False, True):
         sim = Simulation.from_scenario("nominal")
         lowered = apply_delta_v(_orbit(sim), sim.start_ms, -3.0)  # about 5 km lower, below the floor
-        sim.state.facts["orbit.omm"] = dict(lowered.to_omm())
-        sim.state["orbit.version"][0] += 1
+        set_orbit(sim.state, lowered)
         if refuse:
             sim.schedule(Event(sim.start_ms, "refuse_burns", "ROS"))
         sim.run(sim.start_ms + MS_PER_DAY + 60_000)

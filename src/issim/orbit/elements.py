@@ -136,6 +136,11 @@ def parse_elements(data: bytes | str, source: str = "<elements>") -> list[Elemen
     return sorted(sets, key=lambda s: s.epoch_ms)
 
 
+def elements_from_omm(fields: dict, source: str = "<omm>") -> ElementSet:
+    """One element set from OMM fields as :meth:`ElementSet.to_omm` gives them."""
+    return _omm_to_set(fields, "record", source)
+
+
 def nearest(sets: Sequence[ElementSet], at_ms: int) -> ElementSet:
     """The set whose epoch is nearest ``at_ms`` (the newer one on a tie)."""
     if not sets:
@@ -420,4 +425,4 @@ def write_omm_json(sets: Iterable[ElementSet], path: Path) -> None:
     tmp.replace(path)
 
 
-__all__ = ["ElementSet", "load_elements", "parse_elements", "nearest", "write_omm_json", "EARTH_EQUATORIAL_RADIUS_KM"]
+__all__ = ["ElementSet", "load_elements", "parse_elements", "elements_from_omm", "nearest", "write_omm_json", "EARTH_EQUATORIAL_RADIUS_KM"]

@@ -23,7 +23,7 @@ from sgp4.api import WGS72, Satrec
 from sgp4.earth_gravity import wgs72
 
 from ..times import MS_PER_DAY
-from .elements import ElementSet, _finish
+from .elements import ElementSet, _finish, elements_from_omm
 from .propagation import propagate_teme
 
 MU_KM3_S2 = wgs72.mu  # the gravity model SGP4 uses
@@ -77,6 +77,22 @@ def _element_set(template: ElementSet, t_ms: int, n_kozai, ecc, incl, node, argp
         BSTAR=bstar,
     )
     return _finish(sat, template.name, f"{template.source} (upkeep)", fields, norad_id=template.norad_id)
+
+
+def orbit_of(state) -> ElementSet | None:
+    """The element set a simulation's state holds now (``None`` for a run without orbit).
+
+    The orbit lives in the state as plain OMM fields (``state.facts["orbit.omm"]``), so a
+    snapshot carries it and a restored run rebuilds exactly the same set.
+    """
+    fields = state.facts.get("orbit.omm")
+    return elements_from_omm(fields, "orbit state") if fields else None
+
+
+def set_orbit(state, elements: ElementSet) -> None:
+    """Replace the orbit in a simulation's state; the version bump tells the environment."""
+    state.facts["orbit.omm"] = dict(elements.to_omm())
+    state["orbit.version"][0] += 1
 
 
 def mean_elements_at(elements: ElementSet, t_ms: int) -> dict:

@@ -621,8 +621,9 @@ class PowerBuses(Subsystem):
         return None
 
     def handle(self, state, event):
-        if event.target not in SEGMENTS:
-            return f"no segment {event.target!r}; segments are {', '.join(SEGMENTS)}"
+        problem = self.validate(event)
+        if problem:
+            return problem
         state["power.bus"][SEGMENTS.index(event.target)] = event.kind == "power_on"
         return None
 

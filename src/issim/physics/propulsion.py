@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at
+from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at, orbit_of, set_orbit
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS, World
@@ -68,10 +68,10 @@ class Propulsion(Subsystem):
         state["orbit.alt_km"] = np.full(1, np.nan)
         state["orbit.mean_alt_km"] = np.full(1, np.nan)
         state.facts["prop.reboosts"] = ()
-        if "orbit.omm" in state.facts:  # the altitudes at the start, before the first frame
+        elements = orbit_of(state)
+        if elements is not None:  # the altitudes at the start, before the first frame
             from ..orbit import propagate
 
-            elements = self._elements(state)
             state["orbit.alt_km"][0] = propagate(elements, [state.t_ms]).geodetic()[2][0]
             state["orbit.mean_alt_km"][0] = mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM
 
@@ -118,14 +118,10 @@ class Propulsion(Subsystem):
 
     # ------------------------------------------------------------------ burns
 
-    def _elements(self, state):
-        from ..orbit.elements import _omm_to_set
-
-        return _omm_to_set(state.facts["orbit.omm"], "orbit state", "simulation")
-
     def burn(self, state, engine_id: str, dv_m_s: float, source: str) -> str | None:
         """Fire ``engine_id`` for ``dv_m_s``; ``None`` when done, else why not."""
-        if "orbit.omm" not in state.facts:
+        before = orbit_of(state)
+        if before is None:
             return "this simulation has no orbit to change"
         if not state["power.bus"][ROS]:
             return "the Russian segment has no power for its engines"
@@ -145,10 +141,8 @@ class Propulsion(Subsystem):
             take = min(left, fuel[i])
             fuel[i] -= take
             left -= take
-        before = self._elements(state)
         after = apply_delta_v(before, state.t_ms, dv_m_s)
-        state.facts["orbit.omm"] = dict(after.to_omm())
-        state["orbit.version"][0] += 1
+        set_orbit(state, after)
         duration_s = mass * dv_m_s / engine["thrust_n"]
         gain_km = after.semi_major_axis_km - mean_elements_at(before, state.t_ms)["a_km"]
         record = (format_iso(state.t_ms), engine_id, round(dv_m_s, 4), round(need, 3), round(duration_s, 1),

@@ -80,10 +80,9 @@ class Environment:
     def elements(self, state: State):
         version = int(state["orbit.version"][0])
         if self._elements is None or self._elements[0] != version:
-            from ..orbit.elements import _omm_to_set
+            from ..orbit.upkeep import orbit_of
 
-            omm = state.facts.get("orbit.omm")
-            self._elements = (version, _omm_to_set(omm, "orbit state", "simulation") if omm else None)
+            self._elements = (version, orbit_of(state))
         return self._elements[1]
 
     def at(self, state: State) -> Env:
