@@ -34,12 +34,18 @@ def bundled_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
+def _bundled(name: str) -> tuple[str, bytes]:
+    """A bundled scenario's source name (for messages) and bytes."""
+    raw = resources.files("issim.data").joinpath("scenarios", f"{name}.toml").read_bytes()
+    return f"issim/data/scenarios/{name}.toml", raw
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Read a bundled scenario by name, or a scenario file by path."""
     text = str(name_or_path)
     if text in bundled_names():
-        raw = resources.files("issim.data").joinpath("scenarios", f"{text}.toml").read_bytes()
-        return parse_scenario(raw, f"issim/data/scenarios/{text}.toml")
+        source, raw = _bundled(text)
+        return parse_scenario(raw, source)
     path = Path(text)
     if not path.exists() and not text.endswith(".toml") and "/" not in text:
         raise InputError(text, f"no bundled scenario or file of that name; bundled: {', '.join(bundled_names())}")
@@ -60,8 +66,7 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     if depth > 8:
         raise InputError(f"{source}:extends", "scenarios extend each other in a loop")
     if base_name in bundled_names():
-        base_source = f"issim/data/scenarios/{base_name}.toml"
-        raw = resources.files("issim.data").joinpath("scenarios", f"{base_name}.toml").read_bytes()
+        base_source, raw = _bundled(base_name)
     else:
         path = Path(source).parent / base_name
         base_source, raw = str(path), read_bytes(path, "a scenario TOML file")
