@@ -356,13 +356,32 @@ def _rule_begin_eva(sit, spec, who, target, args):
 
 
 def _rule_end_eva(sit, spec, who, target, args):
+    refusal = _rule_outside(sit, spec, who, target, args)
+    if refusal:
+        return refusal
+    if sit.adrift[who.index]:
+        return _no(Reason.NOT_HERE, f"{who.name} is adrift, out of reach of the airlock (the arm can recover them)")
+    return None
+
+
+def _rule_outside(sit, spec, who, target, args):
     refusal = _crew(sit, who, spec, inside=False)
     if refusal:
         return refusal
     if not sit.on_eva[who.index]:
         return _no(Reason.NOT_ON_EVA, f"{who.name} is not outside")
-    if sit.adrift[who.index]:
-        return _no(Reason.NOT_HERE, f"{who.name} is adrift, out of reach of the airlock (the arm can recover them)")
+    return None
+
+
+def _rule_treat(sit, spec, who, p, args):
+    refusal = _crew(sit, who, spec)
+    if refusal:
+        return refusal
+    name = sit.d.names[p]
+    if sit.gone(p) or not sit.alive[p]:
+        return _no(Reason.TARGET_UNAVAILABLE, f"{name} is dead or has left the station")
+    if p != who.index:
+        return _person_here(sit, who, p, "first aid needs both in one volume")
     return None
 
 
@@ -566,6 +585,9 @@ RULES = {
     "board": _rule_board,
     "begin_eva": _rule_begin_eva,
     "end_eva": _rule_end_eva,
+    "outside": _rule_outside,
+    "treat": _rule_treat,
+    "weapon": lambda sit, spec, who, target, args: _crew(sit, who, spec),
     "hatch": _rule_hatch,
     "lock": _rule_lock,
     "unlock": _rule_unlock,
@@ -590,6 +612,9 @@ RULE_TEXT = {
     "board": "crew, along open hatches, with a free seat",
     "begin_eva": "crew in an airlock (Quest, Poisk)",
     "end_eva": "crew outside, not adrift",
+    "outside": "crew outside (on EVA)",
+    "treat": "crew in the same volume as the wounded person (or themself)",
+    "weapon": "crew inside, conscious",
     "hatch": "crew in one of the hatch's volumes (a locked hatch does not open)",
     "lock": "crew in one of the hatch's volumes, hatch closed",
     "unlock": "crew on the side that locked it",

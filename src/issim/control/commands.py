@@ -338,6 +338,16 @@ _add(name="begin_eva", summary="go outside from an airlock (Quest or Poisk)", ta
 _add(name="end_eva", summary="come back in through the airlock", target="self", args=(),
      significance="watch", system="crew", rule="end_eva", event=_ev("eva_end", _me),
      verify=lambda c: _expect(not c.state["crew.on_eva"][c.me], "the actor is still outside"))
+_add(name="unclip_tether", summary="unclip the safety tether outside (to reach further)", target="self", args=(),
+     significance="warning", system="crew", rule="outside", event=_ev("unclip", _me),
+     verify=lambda c: _expect(not c.state["crew.tethered"][c.me], "the actor is still clipped on"))
+_add(name="clip_tether", summary="clip the safety tether to the structure again", target="self", args=(),
+     significance="none", system="crew", rule="outside", event=_ev("clip", _me),
+     verify=lambda c: _expect(bool(c.state["crew.tethered"][c.me]), "the actor is not clipped on"))
+_add(name="treat", summary="stop a wounded person's bleeding (first aid, in the same volume)", target="person",
+     args=(), significance="watch", system="crew", rule="treat",
+     event=lambda c: Event(c.state.t_ms, "treat", c.custody.names[c.target], source=c.who.name),
+     verify=_state_flag("crew.bleeding", _T, lambda c: False, "still bleeding"))
 
 # -- hatches -------------------------------------------------------------------------------
 
@@ -508,33 +518,43 @@ _add(name="stow_item", summary="put an item down where the actor is", target="it
 
 
 def _confront(c: Ctx) -> Optional[str]:
-    """Draw the outcome (see :mod:`issim.control.confront`) and injure through the crew."""
+    """Draw the outcome (see :mod:`issim.control.confront`) and wound through the crew."""
     st, d, me, them = c.state, c.custody, c.me, c.target
-    p, n_a, n_t, surprise = confront_odds(c)
+    p, margin, n_a, n_t, surprise = confront_odds(c)
+    armed = st["control.armed"]
     rng = c.sim.streams(f"control.confront.{d.slugs[me]}")
-    out = fight.draw_outcome(rng, p, c.args["intent"])
+    out = fight.draw_outcome(rng, margin, c.args["intent"], actor_armed=bool(armed[me]),
+                             target_armed=bool(armed[them]), target_helpless=not st["crew.conscious"][them])
     winner, loser = (me, them) if out.actor_prevails else (them, me)
-    parts = [f"{d.names[winner]} prevailed (P(actor) = {p:.2f}, surprise {int(surprise)}, help {n_a}:{n_t})"]
-    for person, severity in ((loser, out.loser_severity), (winner, out.winner_severity)):
-        if severity <= 0.0:
+    parts = [f"{d.names[winner]} prevailed (P(actor) = {p:.2f}, margin {out.margin:+.2f}, surprise {int(surprise)}, "
+             f"help {n_a}:{n_t}, armed {int(armed[me])}:{int(armed[them])})"]
+    for person, severity, bleeds in ((loser, out.loser_severity, out.loser_bleeds),
+                                     (winner, out.winner_severity, out.winner_bleeds)):
+        if severity <= 0.0 or not st["crew.alive"][person]:
             continue
-        problem = c.dispatch(Event(st.t_ms, "injure", d.names[person], (("severity", severity),), source=c.who.name))
+        args = (("bleeding", True), ("severity", severity)) if bleeds else (("severity", severity),)
+        problem = c.dispatch(Event(st.t_ms, "injure", d.names[person], args, source=c.who.name))
         if problem:
             return problem
         fate = ("killed" if not st["crew.alive"][person]
                 else "incapacitated" if not st["crew.conscious"][person] else "conscious")
-        parts.append(f"{d.names[person]} injured {severity:.2f} ({fate})")
+        parts.append(f"{d.names[person]} injured {severity:.2f}{', bleeding' if bleeds else ''} ({fate})")
     c.effect = "; ".join(parts)
     return None
 
 
-def confront_odds(c: Ctx) -> tuple[float, int, int, bool]:
-    """``(P(actor prevails), helpers of the actor, of the target, surprise)`` now."""
+def sides(state) -> np.ndarray:
+    """Who sides with whom now: the agents' sides when there are agents, else the factions."""
+    return state["agents.side"] if "agents.side" in state else state["control.faction"]
+
+
+def confront_odds(c: Ctx) -> tuple[float, float, int, int, bool]:
+    """``(P(actor prevails), margin before the noise, helpers of each, surprise)`` now."""
     from ..physics.crew import SLEEP
 
     st, me, them = c.state, c.me, c.target
     loc, alive, conscious, eva = st["crew.location"], st["crew.alive"], st["crew.conscious"], st["crew.on_eva"]
-    faction = st["control.faction"]
+    side = sides(st)
     here = (loc == loc[me]) & alive & conscious & ~eva
     here[[me, them]] = False
     named = c.args.get("helpers") or ()
@@ -542,19 +562,27 @@ def confront_odds(c: Ctx) -> tuple[float, int, int, bool]:
         mine = np.zeros_like(here)
         mine[list(named)] = True
         mine &= here
-        theirs = here & ~mine & (faction == faction[them])
-    elif faction[me] == faction[them]:
+        theirs = here & ~mine & (side == side[them])
+    elif side[me] == side[them]:
         mine = theirs = np.zeros_like(here)
     else:
-        mine, theirs = here & (faction == faction[me]), here & (faction == faction[them])
+        mine, theirs = here & (side == side[me]), here & (side == side[them])
     asleep = int(st["crew.activity"][them]) == SLEEP
     surprise = bool(c.args["surprise"]) or asleep
     n_a, n_t = int(mine.sum()), int(theirs.sum())
-    p = fight.prevail_probability(float(st["crew.health"][me]), float(st["crew.health"][them]), surprise,
-                                  n_a, n_t, bool(conscious[them]))
-    return p, n_a, n_t, surprise
+    armed, health = st["control.armed"], st["crew.health"]
+    margin = (fight.strength(health[me], surprise, bool(armed[me]), n_a)
+              - fight.strength(health[them], False, bool(armed[them]), n_t))
+    return fight.prevail_probability(margin, bool(conscious[them])), margin, n_a, n_t, surprise
 
 
+_add(name="take_weapon", summary="pick up a tool to fight with (a screwdriver, a drill: there are tools everywhere)",
+     target="self", args=(), significance="warning", system="crew", rule="weapon",
+     execute=lambda c: c.custody.set_armed(c.state, c.me, True),
+     verify=lambda c: _expect(bool(c.state["control.armed"][c.me]), "not armed"))
+_add(name="drop_weapon", summary="put the weapon away", target="self", args=(), significance="none", system="crew",
+     rule="weapon", execute=lambda c: c.custody.set_armed(c.state, c.me, False),
+     verify=lambda c: _expect(not c.state["control.armed"][c.me], "still armed"))
 _add(name="confront", summary="a physical confrontation with another person in the same volume", target="person",
      args=(Arg("intent", "choice", required=False, default="subdue", choices=fight.INTENTS),
            Arg("surprise", "bool", required=False, default=False),

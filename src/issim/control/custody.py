@@ -14,6 +14,7 @@ The state no physical subsystem owns, all plain data under ``control.``:
   opens again; the people inside stay simulated in the vehicle's volume, which holds for
   the hours that matter; ``state.facts["control.departures"]`` records who left when);
 - ``control.adrift`` (people,) bool: knocked off the structure on EVA by the arm;
+- ``control.armed`` (people,) bool: holding an improvised weapon (``take_weapon``);
 - ``control.arm_operator`` (1,) int: who holds the arm's workstation, -1 nobody;
 - ``control.item_holder`` and ``control.item_volume`` (items,) int: who holds each item
   (-1 nobody) and where it is (the holder's volume while held);
@@ -188,6 +189,7 @@ class Custody(Subsystem):
         state["control.lock_side"] = np.full(len(self.link_ids), -1, dtype=np.int64)
         state["control.departed"] = np.zeros(self.n_volumes, dtype=bool)
         state["control.adrift"] = np.zeros(n, dtype=bool)
+        state["control.armed"] = np.zeros(n, dtype=bool)
         state["control.arm_operator"] = np.full(1, -1, dtype=np.int64)
         holder = [self.person(it.at) for it in self.items]
         state["control.item_holder"] = np.array([-1 if h is None else h for h in holder], dtype=np.int64)
@@ -394,6 +396,12 @@ class Custody(Subsystem):
         state.record("control", what="undocked", vehicle=vid, aboard=aboard)
         return None
 
+    def set_armed(self, state: State, person: int, armed: bool) -> Optional[str]:
+        if bool(state["control.armed"][person]) == armed:
+            return f"{self.names[person]} is {'already armed' if armed else 'not armed'}"
+        state["control.armed"][person] = armed
+        return None
+
     def take_arm(self, state: State, person: int) -> Optional[str]:
         state["control.arm_operator"][0] = person
         return None
@@ -404,6 +412,9 @@ class Custody(Subsystem):
         if action == "push":
             if adrift[person]:
                 return f"{name} is already adrift"
+            if state["crew.tethered"][person]:
+                state.record("control", what="arm strike", person=name, result="held by the tether")
+                return f"{name} is clipped to the structure; the tether holds"
             adrift[person] = True
         else:
             if not adrift[person]:

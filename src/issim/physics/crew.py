@@ -48,7 +48,14 @@ there is no hazard and nothing is drawn, so a nominal run does not depend on the
   (estimates after animal decompression studies). Recovery half-life 5 min (estimate).
 - *Injury* (the ``injure`` event, severity 0-1; injuries combine as
   ``1 - (1 - a)(1 - b)``): 1 kills, >= 0.5 incapacitates (estimate); it heals with a
-  half-life of 14 days (estimate).
+  half-life of 14 days (estimate). A wound can *bleed* (``injure`` with ``bleeding``):
+  then the injury grows by 0.5 an hour (estimate: an untreated major haemorrhage kills
+  within about an hour of incapacitating) and does not heal until someone treats it;
+  at 1 the person dies of the injury.
+- *The suit* on EVA: its own air, good for ``SUIT_ENDURANCE_S`` = 8.5 h (estimate: the
+  sheet has no suit figures; an EMU carries about 8 h of consumables and a 30-minute
+  reserve). Once it is spent the person suffocates: hypoxia at a rate that incapacitates
+  in 3 minutes, then the hypoxia hazard.
 
 ``crew.health`` is an indicator, not a model: ``(1 - injury) * (1 - worst impairment)``,
 where a deficit ``d`` impairs ``d / 2`` up to incapacitation and then up to 1 with the
@@ -56,8 +63,10 @@ death probability the hazard would give at its reference exposure; 1 is well, 0.
 less incapacitated, 0 dead.
 
 Events: ``move`` (target a person, ``to`` a module or vehicle id; needs a path of open
-hatches), ``injure`` (``severity``), ``eva_begin`` / ``eva_end`` (from the EVA airlocks
-Quest and Poisk; suit consumables are not modelled).
+hatches), ``injure`` (``severity``, optional ``bleeding``), ``treat`` (stops a person's
+bleeding), ``eva_begin`` / ``eva_end`` (from the EVA airlocks Quest and Poisk; the suit's
+clock starts, the person is clipped to the structure), ``clip`` / ``unclip`` (the safety
+tether, outside only).
 """
 
 from __future__ import annotations
@@ -176,6 +185,9 @@ DEFICIT_ZERO = 1e-6  # a deficit this small is healed (keeps the nominal path ch
 INJURY_INCAPACITATES = 0.5  # estimate
 INJURY_HALF_LIFE_S = 14 * 86_400.0  # estimate
 INJURY_ZERO = 1e-4
+BLEED_PER_S = 0.5 / 3600.0  # estimate: from incapacitating (0.5) to death (1) in an hour untreated
+SUIT_ENDURANCE_S = 8.5 * 3600.0  # estimate: EMU consumables ~8 h plus a 30-minute reserve
+SUIT_SPENT_HYPOXIA_PER_S = 1.0 / 180.0  # estimate: incapacitated 3 minutes after the suit is spent
 
 
 def isa_pressure_pa(altitude_m):
@@ -295,7 +307,8 @@ class Crew(Subsystem):
 
     State (arrays over people, in the order of ``people``): ``crew.location`` (volume
     index), ``crew.activity`` (code, :data:`ACTIVITY_NAMES`), ``crew.alive``,
-    ``crew.conscious``, ``crew.on_eva`` (bools), ``crew.deficit`` (``n, 3``: hypoxia,
+    ``crew.conscious``, ``crew.on_eva``, ``crew.tethered``, ``crew.bleeding`` (bools),
+    ``crew.suit_s`` (suit time left on EVA, s), ``crew.deficit`` (``n, 3``: hypoxia,
     hypercapnia, low pressure; 1 = incapacitated), ``crew.injury`` and ``crew.health``
     (0-1), ``crew.co2_symptom`` (level, :data:`CO2_SYMPTOMS`). Totals: ``crew.o2_consumed_kg``,
     ``crew.co2_produced_kg``, ``crew.h2o_vapour_kg``, ``crew.days`` (person-days alive),
@@ -307,7 +320,7 @@ class Crew(Subsystem):
     """
 
     name = "crew"
-    events = ("move", "injure", "eva_begin", "eva_end")
+    events = ("move", "injure", "treat", "eva_begin", "eva_end", "clip", "unclip")
 
     def __init__(self, world: World, people: Sequence[PersonSpec], *, follow_schedule: bool = True):
         self.world = world
@@ -356,6 +369,9 @@ class Crew(Subsystem):
         state["crew.alive"] = np.ones(n, dtype=bool)
         state["crew.conscious"] = np.ones(n, dtype=bool)
         state["crew.on_eva"] = np.zeros(n, dtype=bool)
+        state["crew.tethered"] = np.zeros(n, dtype=bool)
+        state["crew.suit_s"] = np.zeros(n)
+        state["crew.bleeding"] = np.zeros(n, dtype=bool)
         state["crew.deficit"] = np.zeros((n, 3))
         state["crew.injury"] = np.zeros(n)
         state["crew.health"] = np.ones(n)
@@ -399,6 +415,10 @@ class Crew(Subsystem):
         pressure = state["atm.pressure_pa"][loc]
         state["crew.co2_symptom"][:] = np.searchsorted(CO2_SYMPTOM_PA, air[:, CO2], side="right")
         bad = (air[:, O2] < PP_O2_FLOOR_PA) | (air[:, CO2] > CO2_ONSET_PA) | (pressure < ARMSTRONG_LIMIT_PA)
+        if on_eva.any():
+            suit = state["crew.suit_s"]
+            suit[on_eva & alive] = np.maximum(suit[on_eva & alive] - dt_s, 0.0)
+            bad |= on_eva & (suit <= 0.0)
         if bad.any() or state["crew.deficit"][alive].any() or state["crew.injury"][alive].any():
             self._harm(state, air, pressure, dt_s)
 
@@ -414,6 +434,8 @@ class Crew(Subsystem):
             sev = event.arg("severity")
             if not isinstance(sev, (int, float)) or isinstance(sev, bool) or not 0.0 <= sev <= 1.0:
                 return f"injure needs args.severity, a number between 0 and 1; got {sev!r}"
+            if not isinstance(event.arg("bleeding", False), (bool, np.bool_)):
+                return f"injure's args.bleeding must be true or false; got {event.arg('bleeding')!r}"
         return None
 
     def handle(self, state: State, event: Event) -> Optional[str]:
@@ -425,15 +447,29 @@ class Crew(Subsystem):
         if not state["crew.alive"][i]:
             return f"{name} is dead"
         if event.kind == "injure":
-            return self._injure(state, i, event.arg("severity"))
+            return self._injure(state, i, event.arg("severity"), bool(event.arg("bleeding", False)))
+        if event.kind == "treat":
+            if not state["crew.bleeding"][i]:
+                return f"{name} is not bleeding"
+            state["crew.bleeding"][i] = False
+            return None
         if not state["crew.conscious"][i]:
             return f"{name} is incapacitated"
         loc = int(state["crew.location"][i])
         here = self.world.volumes[loc].id
+        if event.kind in ("clip", "unclip"):
+            if not state["crew.on_eva"][i]:
+                return f"{name} is not outside; the tether is clipped on EVA"
+            want = event.kind == "clip"
+            if bool(state["crew.tethered"][i]) == want:
+                return f"{name} is already {'clipped on' if want else 'unclipped'}"
+            state["crew.tethered"][i] = want
+            return None
         if event.kind == "eva_end":
             if not state["crew.on_eva"][i]:
                 return f"{name} is not on EVA"
             state["crew.on_eva"][i] = False
+            state["crew.tethered"][i] = False
             return None
         if state["crew.on_eva"][i]:
             return f"{name} is on EVA outside {here}; end the EVA first"
@@ -441,6 +477,8 @@ class Crew(Subsystem):
             if here not in EVA_AIRLOCKS:
                 return f"{name} is in {here}; an EVA starts from an airlock: {', '.join(EVA_AIRLOCKS)}"
             state["crew.on_eva"][i] = True
+            state["crew.tethered"][i] = True
+            state["crew.suit_s"][i] = SUIT_ENDURANCE_S
             return None
         to = event.arg("to")
         reason = self.path_refusal(state, loc, self._index[to])
@@ -596,15 +634,22 @@ class Crew(Subsystem):
         rate[:, HYPOXIA] = np.interp(air[:, O2], HYPOXIA_PP_PA, HYPOXIA_RATE_PER_S, right=0.0)
         rate[:, HYPERCAPNIA] = np.interp(air[:, CO2], HYPERCAPNIA_PP_PA, HYPERCAPNIA_RATE_PER_S, left=0.0)
         rate[:, LOW_PRESSURE] = (pressure < ARMSTRONG_LIMIT_PA) / LOW_PRESSURE_INCAPACITATION_S
-        rate[on_eva] = 0.0  # the suit's air is good (suit consumables are not modelled)
+        rate[on_eva] = 0.0  # the suit's own air, while it lasts
+        spent = on_eva & (state["crew.suit_s"] <= 0.0)
+        rate[spent, HYPOXIA] = SUIT_SPENT_HYPOXIA_PER_S
         d1 = np.where(rate > 0.0, d0 + rate * dt_s, d0 * decay)
         d1[d1 < DEFICIT_ZERO] = 0.0
         d1 = np.where(alive[:, None], d1, d0)
         injury = state["crew.injury"]
+        bleeding = state["crew.bleeding"] & alive
         healed = injury * injury_decay
         healed[healed < INJURY_ZERO] = 0.0
+        if bleeding.any():
+            healed = np.where(bleeding, np.minimum(injury + BLEED_PER_S * dt_s, 1.0), healed)
         injury[:] = np.where(alive, healed, injury)
         state["crew.deficit"][:] = d1
+        for i in np.flatnonzero(bleeding & (injury >= 1.0)):
+            self._die(state, int(i), "injury")
 
         if max(d0.max(initial=0.0), d1.max(initial=0.0)) > 1.0:  # no hazard before incapacitation
             hazard = 0.5 * (death_hazard_per_s(d0) + death_hazard_per_s(d1))
@@ -637,14 +682,17 @@ class Crew(Subsystem):
         state["crew.health"][:] = health(d, injury, alive)
 
     def _die(self, state: State, i: int, cause: str) -> None:
+        state["crew.bleeding"][i] = False
         state["crew.alive"][i] = False
         state["crew.conscious"][i] = False
         state["crew.health"][i] = 0.0
         state.record("crew", person=self.names[i], what="died", cause=cause, module=self._where(state, i))
 
-    def _injure(self, state: State, i: int, severity: float) -> Optional[str]:
+    def _injure(self, state: State, i: int, severity: float, bleeding: bool = False) -> Optional[str]:
         injury = state["crew.injury"]
         injury[i] = 1.0 - (1.0 - injury[i]) * (1.0 - severity)
+        if bleeding and severity > 0.0:
+            state["crew.bleeding"][i] = True
         if injury[i] >= 1.0:
             injury[i] = 1.0
             self._die(state, i, "injury")
