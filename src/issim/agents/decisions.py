@@ -32,21 +32,23 @@ CHANCE = "chance"
 DECISIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "d1_comply": ("houston", ("comply", "refuse")),
     "d1_disclose_order": ("houston", ("keep", "disclose")),
+    "d1_means": ("houston", ("covert", "overt")),
     "d2_comply": ("moscow", ("comply", "refuse")),
     "d2_disclose_order": ("moscow", ("keep", "disclose")),
+    "d2_means": ("moscow", ("lure", "overt")),
     "d3_eva": ("", ("go", "refuse", "tethered", "send-other")),
     "d4_cut_radio": ("", ("cut", "refuse", "warn")),
     "d5_arm_strike": ("", ("strike", "hold-back", "strand")),
     "d6_defect": ("", ("loyal", "defect")),
     "d7_trust": ("", ("trust", "refuse", "neutral")),
-    "d8_deal_with_nika": ("", ("kill", "restrain", "confine")),
+    "d8_deal_with_nika": ("", ("kill", "restrain")),
     "d9_save_gordon": ("", ("save", "leave", "stand-aside")),
     "d10_retaliate": ("", ("attack", "stand-down", "detain")),
     "d11_keep_faith": ("", ("cooperate", "betray", "leave-together")),
     "d12_stop_christian": ("", ("kill", "disarm", "lock-out")),
     "d13_leave": ("", ("leave", "report-usa", "report-russia", "wait", "stay")),
 }
-IMPLEMENTED = ("d1_comply", "d1_disclose_order", "d2_comply", "d2_disclose_order")
+IMPLEMENTED = tuple(DECISIONS)
 
 
 def check_decisions(decisions: dict) -> Optional[tuple[str, str]]:

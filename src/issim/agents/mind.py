@@ -46,12 +46,14 @@ from ..sim.state import State
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
 from . import policy
-from .decisions import CHANCE, key_for
+from .crisis import INTENTS, NONE as NO_INTENT, Story
+from .decisions import CHANCE, DECISIONS, key_for
 
 ORDER_RE = re.compile(r"^\s*order:\s*([a-z][a-z-]*)", re.IGNORECASE)
 GROUND_FACTION = {"houston": "usa", "moscow": "russia"}
 HOSTILE = frozenset({"close_hatch", "lock_hatch", "change_credentials", "converters_off", "stop_desat",
-                     "refuse_burns", "thrusters_off", "cut_link", "power_off", "block_messages"})
+                     "refuse_burns", "thrusters_off", "cut_link", "power_off", "block_messages", "disable"})
+BETRAYING = frozenset({"disable", "confront", "take_item"})
 SUSPICION_PER_SIGHTING = 0.35
 SUSPICION_DISCLOSED = 0.5
 HOLD_AT = 0.5
@@ -73,6 +75,8 @@ class MindSpec:
     aggression: float = DEFAULTS["aggression"]
     caution: float = DEFAULTS["caution"]
     solidarity: float = DEFAULTS["solidarity"]
+    bond: Optional[str] = None  # someone they love (the film's Gordon and Nika)
+    confidant: Optional[str] = None  # the one person of the other side they trust
 
 
 class Agents(Subsystem):
@@ -82,15 +86,24 @@ class Agents(Subsystem):
     events = ()
 
     def __init__(self, world, minds: Sequence[MindSpec], decisions: Optional[Mapping[str, str]] = None,
-                 violence: bool = False, interval_s: float = 300.0):
+                 violence: bool = False, interval_s: float = 300.0, crisis_interval_s: float = 60.0,
+                 prize: Optional[str] = None):
         self.world = world
         self.minds = tuple(minds)
         self.names = tuple(m.name for m in self.minds)
         self.decisions = dict(decisions or {})
         self.violence = bool(violence)
         self.interval_ms = int(round(interval_s * 1000))
+        self.crisis_ms = int(round(crisis_interval_s * 1000))
         self.sim = None
         self.map: Optional[policy.StationMap] = None
+        index = {n: i for i, n in enumerate(self.names)}
+        for m in self.minds:
+            for other in (m.bond, m.confidant):
+                if other is not None and other not in index:
+                    raise KeyError(f"{m.name}: no crew member {other!r} to name as bond or confidant")
+        self.story = Story(self, {index[m.name]: index[m.bond] for m in self.minds if m.bond},
+                           {index[m.name]: index[m.confidant] for m in self.minds if m.confidant}, prize)
 
     def bind(self, sim) -> None:
         self.sim = sim
@@ -106,6 +119,8 @@ class Agents(Subsystem):
         links = tuple((l.id, k, l.segment) for k, l in enumerate(comms.links)) if comms is not None else ()
         self.map = policy.StationMap(self.names, tuple(custody.factions) if custody is not None else (),
                                      seg, tuple(boundary), links)
+        if custody is not None:
+            self.story.bind(sim)
 
     # ------------------------------------------------------------------ contract
 
@@ -121,20 +136,32 @@ class Agents(Subsystem):
         stagger = [self.interval_ms * i // max(n, 1) for i in range(n)]
         state["agents.next_ms"] = np.array([state.t_ms + s for s in stagger], dtype=np.int64)
         state["agents.log_pos"] = np.zeros(1, dtype=np.int64)
+        state["agents.covert"] = np.zeros(n, dtype=bool)
         state.facts["agents.orders"] = ()
         state.facts["agents.decisions"] = ()
+        if n:
+            self.story.reset(state)
 
     def update(self, state: State, env, dt_s: float) -> None:
         if not self.minds or self.sim is None:
             return
         a = state.arrays
         pos = int(a["agents.log_pos"][0])
+        deaths: list = []
+        acts: list = []
         if pos < len(state.log):
             new = state.log[pos:]
             a["agents.log_pos"][0] = len(state.log)
             for t_ms, kind, details in new:
                 if kind == "comms" or kind == "command":
-                    self._read(state, kind, dict(details))
+                    self._read(state, kind, dict(details), acts)
+                elif kind == "crew":
+                    d = dict(details)
+                    if d.get("what") == "died" and d.get("person") in self.names:
+                        p = self.names.index(d["person"])
+                        killer = int(a["agents.wounded_by"][p]) if d.get("cause") == "injury" else -1
+                        deaths.append((p, killer))
+        self.story.observe(state, deaths, acts)
         goal, susp = a["agents.goal"], a["agents.suspicion"]
         for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
             self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
@@ -143,10 +170,16 @@ class Agents(Subsystem):
             return
         from ..physics.crew import SLEEP
 
+        intent = a["agents.intent"]
         for p in np.flatnonzero(due):
-            a["agents.next_ms"][p] += self.interval_ms
-            if goal[p] == policy.NO_GOAL or not self._able(state, int(p)) or a["crew.activity"][p] == SLEEP:
+            busy = intent[p] != NO_INTENT
+            a["agents.next_ms"][p] = max(int(a["agents.next_ms"][p]), state.t_ms) + (
+                self.crisis_ms if busy else self.interval_ms)
+            if not self._able(state, int(p)):
                 continue
+            if not busy and (goal[p] == policy.NO_GOAL or a["crew.activity"][p] == SLEEP):
+                if not self.story._threats(a, int(p)):
+                    continue
             self._decide(int(p))
 
     # ------------------------------------------------------------------ beliefs
@@ -159,7 +192,7 @@ class Agents(Subsystem):
     def _faction(self, state: State, p: int) -> str:
         return self.map.factions[int(state["control.faction"][p])]
 
-    def _read(self, state: State, kind: str, d: dict) -> None:
+    def _read(self, state: State, kind: str, d: dict, acts: list) -> None:
         if kind == "comms" and d.get("what") == "delivered":
             goal = parse_order(d.get("text"))
             ground = d.get("from")
@@ -176,8 +209,12 @@ class Agents(Subsystem):
                 self._order(state, p, ground, goal, str(d.get("id")))
         elif kind == "command" and d.get("result") == "done" and d.get("actor") in self.names:
             actor = d.get("actor")
+            i = self.names.index(actor)
             if d.get("source") == "agent":
-                state["agents.acts"][self.names.index(actor)] += 1
+                state["agents.acts"][i] += 1
+            self.story.on_command(state, i, d.get("command"), d.get("target"))
+            if d.get("command") in BETRAYING:
+                acts.append((i, d.get("command")))
             if d.get("command") not in HOSTILE:
                 return
             them = self._faction(state, self.names.index(actor))
@@ -206,24 +243,44 @@ class Agents(Subsystem):
                     a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_DISCLOSED)
         if not comply:
             return
+        key = key_for(ground, "means")
+        ag, ca = float(a["agents.traits"][p][0]), float(a["agents.traits"][p][1])
+        sly = "lure" if "lure" in DECISIONS[key][1] else "covert"
+        odds = {sly: (ag * loyalty if sly == "lure" else ca) if (self.violence or sly != "lure") else 0.0,
+                "overt": 1.0 - ca if sly == "covert" else 1.0 - ag}
+        means = self.decide(state, p, key, odds)
+        covert = means != "overt"
         self._set_goal(state, p, policy.TAKE_CONTROL, f"order from {ground}")
+        a["agents.covert"][p] = covert
         for q in range(len(self.names)):
             if q != p and self._faction(state, q) == self._faction(state, p) and a["crew.alive"][q] \
                     and a["agents.loyalty"][q] >= 0.5:
                 self._set_goal(state, q, policy.TAKE_CONTROL, f"passed on by {self.names[p]}")
+                a["agents.covert"][q] = covert
+        if means == "lure":
+            self.story.lure(state, p, ground)
 
     def _decision(self, state: State, p: int, key: str, yes: str, p_yes: float) -> bool:
+        p_yes = min(max(float(p_yes), 0.0), 1.0)
+        return self.decide(state, p, key, {yes: p_yes, _other(key, yes): 1.0 - p_yes}) == yes
+
+    def decide(self, state: State, p: int, key: str, odds: Mapping[str, float]) -> str:
+        """Person ``p`` makes decision ``key``: the scenario's fixed choice, or one drawn from
+        their own stream with weights ``odds`` (choices missing from ``odds`` weigh nothing)."""
         fixed = self.decisions.get(key, CHANCE)
         drawn = fixed == CHANCE
         if drawn:
-            rng = self.sim.streams(f"agents.{self.names[p]}")
-            choice = yes if rng.random() < p_yes else _other(key, yes)
+            choices = DECISIONS[key][1]
+            w = np.array([max(float(odds.get(c, 0.0)), 0.0) for c in choices])
+            w = w / w.sum() if w.sum() > 0 else np.full(len(choices), 1.0 / len(choices))
+            u = self.sim.streams(f"agents.{self.names[p]}").random()
+            choice = choices[min(int(np.searchsorted(np.cumsum(w), u, side="right")), len(choices) - 1)]
         else:
             choice = fixed
         state.facts["agents.decisions"] = state.facts["agents.decisions"] + (
             (state.t_ms, key, self.names[p], choice, drawn),)
         state.record("agents", what="decided", key=key, person=self.names[p], choice=choice, drawn=drawn)
-        return choice == yes
+        return choice
 
     def _set_goal(self, state: State, p: int, goal: int, why: str) -> None:
         g = state["agents.goal"]
@@ -235,9 +292,19 @@ class Agents(Subsystem):
     # ------------------------------------------------------------------ acting
 
     def _decide(self, p: int) -> None:
-        """One decision: candidates from the read-only view, the allowed ones, one submitted."""
+        """One decision: the next step of an intention (the first the pipeline would allow),
+        else candidates for the goal from the read-only view, one of the allowed submitted."""
         sim = self.sim
-        scored = policy.candidates(sim.view(), self.map, p, self.violence)
+        view = sim.view()
+        for cmd in self.story.steps(view, p):
+            if sim.dry_run(cmd).ok:
+                sim.command(cmd)
+                return
+        if int(view["agents.intent"][p]) != NO_INTENT or int(view["agents.goal"][p]) == policy.NO_GOAL:
+            return
+        if view["agents.covert"][p] and float(view["agents.suspicion"][p]) < HOLD_AT:
+            return  # a covert plan: nothing the other side could see
+        scored = policy.candidates(view, self.map, p, self.violence)
         allowed = [(s, c) for s, c in scored if sim.dry_run(c).ok]
         if not allowed:
             return
@@ -248,6 +315,8 @@ class Agents(Subsystem):
         a = state.arrays
         return {
             "people": {n: {"goal": policy.GOALS[int(a["agents.goal"][i])],
+                           "intent": INTENTS[int(a["agents.intent"][i])],
+                           "side": self.story._side_name(int(a["agents.side"][i])),
                            "suspicion": round(float(a["agents.suspicion"][i]), 3),
                            "sightings": int(a["agents.sightings"][i]), "acts": int(a["agents.acts"][i])}
                        for i, n in enumerate(self.names)},

@@ -385,6 +385,29 @@ def _rule_treat(sit, spec, who, p, args):
     return None
 
 
+def _rule_carry(sit, spec, who, p, args):
+    refusal = _crew(sit, who, spec)
+    if refusal:
+        return refusal
+    name = sit.d.names[p]
+    if p == who.index or not sit.alive[p] or sit.conscious[p]:
+        return _no(Reason.TARGET_UNAVAILABLE, f"{name} is not someone who needs carrying (alive and unconscious)")
+    refusal = _person_here(sit, who, p, "carrying needs both in one volume")
+    if refusal:
+        return refusal
+    v = sit.d.volume_index.get(args["to"])
+    if v is None:
+        return _no(Reason.UNKNOWN_TARGET, f"no module or docked vehicle {args['to']!r} (see issim station)")
+    refusal = _departed_vehicle(sit, (v,)) or _path(sit, who, v)
+    if refusal:
+        return refusal
+    seats = sit.d.seats.get(v, None)
+    if seats is not None and sit.here(v, alive_only=True) + 2 > seats:
+        return _no(Reason.NOT_ENOUGH_SEATS, f"{sit.name_of(v)} has {seats} seats and {sit.here(v, alive_only=True)} "
+                                            "people aboard")
+    return None
+
+
 def _rule_hatch(sit, spec, who, k, args):
     """open_hatch, close_hatch, equalize: in one of the hatch's volumes."""
     a, b = sit.d.link_a[k], sit.d.link_b[k]
@@ -587,6 +610,7 @@ RULES = {
     "end_eva": _rule_end_eva,
     "outside": _rule_outside,
     "treat": _rule_treat,
+    "carry": _rule_carry,
     "weapon": lambda sit, spec, who, target, args: _crew(sit, who, spec),
     "hatch": _rule_hatch,
     "lock": _rule_lock,
@@ -615,6 +639,7 @@ RULE_TEXT = {
     "outside": "crew outside (on EVA)",
     "treat": "crew in the same volume as the wounded person (or themself)",
     "weapon": "crew inside, conscious",
+    "carry": "crew, with the unconscious person beside them, along open hatches (a vehicle needs two free seats)",
     "hatch": "crew in one of the hatch's volumes (a locked hatch does not open)",
     "lock": "crew in one of the hatch's volumes, hatch closed",
     "unlock": "crew on the side that locked it",

@@ -332,6 +332,12 @@ _add(name="board", summary="take a seat in a docked vehicle (go in through open 
      args=(), significance="watch", system="vehicle", rule="board",
      event=_ev("move", _me, to=lambda c: c.cmd.target),
      verify=lambda c: _expect(int(c.state["crew.location"][c.me]) == c.target, "the actor is not aboard"))
+_add(name="carry", summary="take an unconscious person along to a module or vehicle", target="person",
+     args=(Arg("to", "text"),), significance="watch", system="crew", rule="carry",
+     execute=lambda c: c.custody.carry(c, c.target, c.args["to"]),
+     verify=lambda c: _expect(int(c.state["crew.location"][c.target]) == c.custody.volume_index[c.args["to"]]
+                              and int(c.state["crew.location"][c.me]) == int(c.state["crew.location"][c.target]),
+                              "they are not there"))
 _add(name="begin_eva", summary="go outside from an airlock (Quest or Poisk)", target="self", args=(),
      significance="warning", system="crew", rule="begin_eva", event=_ev("eva_begin", _me),
      verify=lambda c: _expect(bool(c.state["crew.on_eva"][c.me]), "the actor is not outside"))

@@ -396,6 +396,17 @@ class Custody(Subsystem):
         state.record("control", what="undocked", vehicle=vid, aboard=aboard)
         return None
 
+    def carry(self, c, person: int, to: str) -> Optional[str]:
+        """The carrier moves (the crew's ``move``); the one carried goes along."""
+        origin = self.volume_ids[int(c.state["crew.location"][person])]
+        problem = c.dispatch(Event(c.state.t_ms, "move", self.names[c.me], (("to", to),), source=self.names[c.me]))
+        if problem:
+            return problem
+        c.state["crew.location"][person] = self.volume_index[to]
+        c.state.record("crew", person=self.names[person], what="moved", module=to, origin=origin,
+                       why=f"carried by {self.names[c.me]}")
+        return None
+
     def set_armed(self, state: State, person: int, armed: bool) -> Optional[str]:
         if bool(state["control.armed"][person]) == armed:
             return f"{self.names[person]} is {'already armed' if armed else 'not armed'}"

@@ -154,12 +154,25 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     for name in scenario.agents.people:
         if name not in names:
             raise InputError(f"{src}:agents.people.{name}", f"no crew member {name!r}; the crew are {', '.join(sorted(names))}")
+    for name, traits in scenario.agents.people.items():
+        for field in ("bond", "confidant"):
+            other = getattr(traits, field)
+            if other is not None and (other not in names or other == name):
+                raise InputError(f"{src}:agents.people.{name}.{field}",
+                                 f"{other!r} is not another crew member; the crew are {', '.join(sorted(names))}")
+    prize = scenario.agents.prize
+    if prize is not None and prize not in {it.id for it in scenario.items}:
+        raise InputError(f"{src}:agents.prize", f"no item {prize!r} in [[items]]")
+    for key in ("d1_means", "d2_means"):
+        if scenario.decisions.get(key) == "lure" and not scenario.agents.violence:
+            raise InputError(f"{src}:decisions.{key}", "a lure is violence: it needs [agents] violence = true")
     for p in people:
         traits = scenario.agents.people.get(p.name)
         given = {k: v for k, v in (traits.model_dump() if traits else {}).items() if v is not None}
         minds.append(MindSpec(p.name, **given))
     agents = Agents(world, minds, scenario.decisions, violence=scenario.agents.violence,
-                    interval_s=scenario.agents.interval_s)
+                    interval_s=scenario.agents.interval_s, crisis_interval_s=scenario.agents.crisis_interval_s,
+                    prize=prize)
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
     triggers = Triggers(scenario_triggers(scenario), scenario.start_ms)
     sim = Simulation(

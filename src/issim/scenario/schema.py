@@ -99,6 +99,8 @@ class AgentTraits(Strict):
     aggression: Optional[float] = Field(default=None, ge=0.0, le=1.0)
     caution: Optional[float] = Field(default=None, ge=0.0, le=1.0)
     solidarity: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    bond: Optional[str] = None
+    confidant: Optional[str] = None
 
 
 class AgentsSetup(Strict):
@@ -106,6 +108,8 @@ class AgentsSetup(Strict):
 
     violence: bool = False
     interval_s: float = Field(default=300.0, gt=0.0, le=86400.0)
+    crisis_interval_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    prize: Optional[str] = None
     people: dict[str, AgentTraits] = {}
 
 

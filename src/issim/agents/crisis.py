@@ -1,0 +1,794 @@
+"""The crisis: the film's decision points D3-D13 as situations the agents run into.
+
+Each decision point is met when the station comes to it, not at a scripted time: the
+lure is made because a commander complied by that means; the spacewalk because the lure
+was believed; the arm strike because someone is outside, unclipped; a defection because
+someone the defector loves was lost; and so on. The person concerned then decides (the
+scenario's fixed choice, or a draw from their own stream with odds from their traits; see
+:mod:`issim.agents.decisions`), and the choice gives people *intentions*. An intention is
+a short plan that this module turns, at each of the person's decision times, into the
+next command (move, open a hatch, take the arm, unclip, confront, take the research,
+board, undock...); the agent dry-runs it and submits it through the pipeline like any
+other command. What comes of it (a fight's wounds, a suit running out, a bleeding wound,
+a hatch that will not open) is the station's and the physics' doing.
+
+The situations, in the order the film meets them (``film-scenario.md`` §2, §4):
+
+- **The lure** (``d2_means = lure``, or ``d1_means`` for the other side): the commander
+  who complied says an antenna needs a spacewalk and asks the other side's commander to
+  go. Speech aboard is belief, not a command.
+- **D3** (the one asked): ``go`` (out, and unclipped at the antenna), ``tethered`` (out,
+  clipped on), ``refuse``, ``send-other`` (the next of their side goes, unclipped).
+- **D4** (the lurer's ally, once someone is outside): ``cut`` the suit radio, ``refuse``,
+  or ``warn`` the person outside (who clips on and comes back in).
+- **D5** (the lurer): ``strike`` with the arm (take a workstation, push when the person
+  is unclipped), ``strand`` (lock them into the airlock), ``hold-back``.
+- **Someone lost** (pushed off with their suit radio cut, or silent): their side is
+  uneasy (suspicion +0.4, short of locking anything) and gathers around its first member.
+- **D6** (whoever loves the lost person, on the other side, ``bond``): ``defect`` (join
+  the lost person's side and go to tell their ``confidant``) or stay ``loyal``.
+- **D7** (the confidant, told): ``trust`` (go and take the scenario's ``prize``, the
+  research, wherever it lies), ``refuse``, ``neutral``.
+- **D8** (someone of the confidant's side who finds the defector among them): ``kill``
+  or ``restrain``.
+- **Escalation** (not a choice): a commander who has already struck and then loses one
+  of his own to the other side hunts the other side, attacking whoever he can beat for
+  sure (a margin of 0.3 or more before the noise) and waiting otherwise.
+- **D9** (the lurer's ally, when that happens and the lost person is still alive out
+  there): ``save`` (take the arm, recover them, then join the confidant),
+  ``leave`` (join the hunt), ``stand-aside``.
+- **D10** (the rescued person, back inside, their ``bond`` dead): ``attack`` the one who
+  struck them, ``detain`` (subdue), ``stand-down``.
+- **D11** (the confidant's other side-mate, once no one hostile is left up and about and
+  the prize is in hand): ``betray`` (sabotage the CO2 removal and O2 generation, take
+  the prize from whoever holds it, leave alone in the vehicle), ``cooperate``,
+  ``leave-together``.
+- **D12** (each of the confidant's people who sees the betrayal): ``kill``, ``disarm``
+  (subdue), ``lock-out`` (get into the vehicle first and lock it).
+- **Restoring** (not a choice): once no one hostile is up, the survivors repair what is
+  broken and restore the cut links (and so the grounds can reach them again).
+- **D13** (the confidant): ``leave`` in the vehicle with the prize and whoever of their
+  side is alive (carrying the wounded), ``report-usa`` / ``report-russia`` (tell that
+  ground they hold the station, and stay), ``wait``, ``stay``.
+
+People at risk keep together and pick up a weapon when an armed enemy is about; anyone
+who finds an ally bleeding beside them treats them first.
+
+State (plain data under ``agents.``): ``side`` (people,) int, whom each person sides
+with now (a faction index, or a side of one's own); ``intent``, ``target`` (people,)
+int and ``since_ms`` (people,) int64; ``plot`` (8,) int, the people the story turns on
+(:data:`PLOT`), -1 for nobody yet; ``wounded_by`` (people,) int, the last person who
+fought them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Optional
+
+import numpy as np
+
+from ..control.commands import Command
+from ..control import confront as fight
+
+INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
+           "betray", "restore", "leave", "guard", "return")
+(NONE, EVA, STRIKE, STRAND, CUT_RADIO, RESCUE, TELL, SEEK, KILL, SUBDUE, HUNT, BETRAY, RESTORE, LEAVE, GUARD,
+ RETURN) = range(len(INTENTS))
+VIOLENT = frozenset({STRIKE, STRAND, KILL, SUBDUE, HUNT, BETRAY})
+PLOT = ("lurer", "asked", "lost", "defector", "confidant", "hunter", "betrayer", "leaver")
+LURER, ASKED, LOST, DEFECTOR, CONFIDANT, HUNTER, BETRAYER, LEAVER = range(len(PLOT))
+SURE_MARGIN = 2 * fight.NOISE  # a margin the noise cannot undo
+WORK_OUTSIDE_MS = 2 * 3600_000  # how long the antenna job keeps someone outside (estimate)
+REACH_ANTENNA_MS = 20 * 60_000  # from the airlock to the antenna (estimate)
+LOST_AFTER_MS = 30 * 60_000  # a pushed person with no radio is missed this long after (estimate)
+SABOTAGE_KINDS = ("co2_remover", "o2_generator")
+UNEASY = 0.4
+
+
+class Story:
+    """The situations and intentions of the crisis, for one :class:`~issim.agents.Agents`."""
+
+    def __init__(self, agents, bonds: dict, confidants: dict, prize: Optional[str]):
+        self.agents = agents
+        self.bonds = bonds  # person index -> person index
+        self.confidants = confidants
+        self.prize_id = prize
+        self.prize = -1
+        self.vehicle = -1
+
+    # ------------------------------------------------------------------ set-up
+
+    def bind(self, sim) -> None:
+        subs = {s.name: s for s in sim.subsystems}
+        self.custody = c = subs["control"]
+        self.ls = subs.get("lifesupport")
+        self.world = w = sim.world
+        self.names = self.agents.names
+        self.n = len(self.names)
+        self.vol_ids = tuple(v.id for v in w.volumes)
+        self.seg_of = tuple(v.segment for v in w.volumes)
+        self.adj: list[list[tuple[int, int]]] = [[] for _ in w.volumes]
+        for k, l in enumerate(w.links):
+            self.adj[l.a].append((l.b, k))
+            self.adj[l.b].append((l.a, k))
+        self.link_ids = tuple(l.hatch for l in w.links)
+        self.airlocks, self.workstations = c.airlocks, c.workstations
+        seats = [(v, s) for v, s in sorted(c.seats.items()) if s > 0]
+        self.vehicle = seats[0][0] if seats else -1
+        self.vehicle_hatch = c.vehicle_link.get(self.vehicle, -1)
+        if self.prize_id is not None:
+            self.prize = c.item_index[self.prize_id]
+        self.machines = ()
+        if self.ls is not None:
+            self.machines = tuple((i, m.id, w.index[m.module]) for i, m in enumerate(self.ls.machines)
+                                  if m.kind in SABOTAGE_KINDS and m.module in w.index)
+
+    def reset(self, state) -> None:
+        n = self.n
+        state["agents.side"] = state["control.faction"].copy() if "control.faction" in state else np.zeros(n, np.int64)
+        state["agents.intent"] = np.zeros(n, dtype=np.int64)
+        state["agents.target"] = np.full(n, -1, dtype=np.int64)
+        state["agents.since_ms"] = np.zeros(n, dtype=np.int64)
+        state["agents.plot"] = np.full(len(PLOT), -1, dtype=np.int64)
+        state["agents.wounded_by"] = np.full(n, -1, dtype=np.int64)
+        state["agents.clock"] = np.zeros(1, dtype=np.int64)  # when someone was knocked off
+
+    # ------------------------------------------------------------------ small readers
+
+    def _up(self, a, p: int) -> bool:
+        """Alive, conscious, aboard (not in a departed vehicle)."""
+        return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not a["control.departed"][a["crew.location"][p]])
+
+    def _aboard(self, a, p: int) -> bool:
+        return bool(a["crew.alive"][p] and not a["control.departed"][a["crew.location"][p]])
+
+    def _side_of(self, a, p: int) -> int:
+        return int(a["agents.side"][p])
+
+    def _mates(self, a, p: int, up: bool = True) -> list[int]:
+        s = self._side_of(a, p)
+        return [q for q in range(self.n) if q != p and int(a["agents.side"][q]) == s
+                and (self._up(a, q) if up else self._aboard(a, q))]
+
+    def _hostile(self, a, p: int) -> bool:
+        return int(a["agents.intent"][p]) in VIOLENT
+
+    def _threats(self, a, p: int) -> list[int]:
+        """People up and about, on another side, bent on violence."""
+        s = self._side_of(a, p)
+        return [q for q in range(self.n) if self._up(a, q) and int(a["agents.side"][q]) != s and self._hostile(a, q)]
+
+    def _set(self, state, p: int, intent: int, target: int = -1, why: str = "") -> None:
+        a = state.arrays
+        if int(a["agents.intent"][p]) == intent and int(a["agents.target"][p]) == target:
+            return
+        a["agents.intent"][p] = intent
+        a["agents.target"][p] = target
+        a["agents.since_ms"][p] = state.t_ms
+        a["agents.next_ms"][p] = min(int(a["agents.next_ms"][p]), state.t_ms + self.agents.crisis_ms)
+        state.record("agents", what="intent", person=self.names[p], intent=INTENTS[intent],
+                     target=self.names[target] if 0 <= target < self.n and intent not in (SEEK,) else "",
+                     why=why)
+
+    def _join(self, state, p: int, side_of: int, why: str) -> None:
+        a = state.arrays
+        new = int(a["agents.side"][side_of])
+        if int(a["agents.side"][p]) != new:
+            a["agents.side"][p] = new
+            state.record("agents", what="sides", person=self.names[p], side=self._side_name(new), why=why)
+
+    def _side_name(self, s: int) -> str:
+        f = self.custody.factions
+        return f[s] if 0 <= s < len(f) else f"own ({self.names[s - len(f)]})" if s - len(f) < self.n else str(s)
+
+    def _decided(self, state, key: str) -> bool:
+        return any(k == key for _, k, *_ in state.facts["agents.decisions"])
+
+    def _decide(self, state, p: int, key: str, odds: dict) -> str:
+        return self.agents.decide(state, p, key, odds)
+
+    # ------------------------------------------------------------------ situations
+
+    def lure(self, state, p: int, ground: str) -> None:
+        """A commander who complied by luring: ask the other side's commander out."""
+        a = state.arrays
+        mine = self._side_of(a, p)
+        ordered = [self.names.index(n) for _, n, g, *_ in state.facts["agents.orders"]
+                   if g != ground and n in self.names]
+        others = [q for q in ordered + list(range(self.n)) if int(a["agents.side"][q]) != mine and self._up(a, q)]
+        if not others:
+            return
+        a["agents.plot"][LURER], a["agents.plot"][ASKED] = p, others[0]
+        state.record("agents", what="lure", person=self.names[p], asked=self.names[others[0]],
+                     said="an antenna is broken and must be repaired by hand, outside")
+
+    def observe(self, state, deaths: list[tuple[int, str]], hostile_acts: list[tuple[int, str]]) -> None:
+        """Meet whatever situation the station is in now (once a frame)."""
+        a = state.arrays
+        plot = a["agents.plot"]
+        for p, killer in deaths:
+            self._death(state, p, killer)
+        for actor, command in hostile_acts:
+            self._betrayal_seen(state, actor, command)
+        lurer, asked = int(plot[LURER]), int(plot[ASKED])
+        if asked >= 0 and not self._decided(state, "d3_eva") and self._up(a, asked) and self._awake(a, asked):
+            self._d3(state, asked)
+        out = [q for q in range(self.n) if a["crew.on_eva"][q] and int(a["agents.intent"][q]) == EVA]
+        for e in out:
+            if lurer >= 0 and not self._decided(state, "d5_arm_strike") and self._up(a, lurer):
+                self._d5(state, lurer, e)
+            ally = self._ally_of(a, lurer)
+            if ally >= 0 and not self._decided(state, "d4_cut_radio"):
+                self._d4(state, ally, e)
+        for q in range(self.n):
+            if a["control.adrift"][q] and a["crew.alive"][q] and plot[LOST] < 0:
+                if not a["comms.suit_radio_ok"][q] and state.t_ms - int(a["agents.clock"][0]) < LOST_AFTER_MS:
+                    continue
+                self._lost(state, q)
+        d = int(plot[DEFECTOR])
+        c = int(plot[CONFIDANT])
+        if d >= 0 and c >= 0 and self._up(a, d) and self._up(a, c):
+            if int(a["agents.intent"][d]) == TELL and a["crew.location"][d] == a["crew.location"][c]:
+                state.record("agents", what="told", person=self.names[d], to=self.names[c],
+                             said="take the research and leave in the vehicle")
+                self._set(state, d, GUARD, c, "stays with the one she told")
+                if not self._decided(state, "d7_trust"):
+                    self._d7(state, c)
+            if not self._decided(state, "d8_deal_with_nika"):
+                for x in range(self.n):
+                    if x not in (c, d) and self._up(a, x) and int(a["control.faction"][x]) == int(a["control.faction"][c]) \
+                            and a["crew.location"][x] == a["crew.location"][d] and a["agents.suspicion"][x] >= 0.3:
+                        self._d8(state, x, d)
+                        break
+        self._d10_check(state)
+        self._after(state)
+        self._keep_safe(state)
+
+    def _awake(self, a, p: int) -> bool:
+        from ..physics.crew import SLEEP
+
+        return int(a["crew.activity"][p]) != SLEEP
+
+    def _ally_of(self, a, p: int) -> int:
+        if p < 0:
+            return -1
+        for q in range(self.n):
+            if q != p and int(a["control.faction"][q]) == int(a["control.faction"][p]) and self._up(a, q) \
+                    and int(a["agents.goal"][q]) != 0 and int(a["agents.side"][q]) == int(a["agents.side"][p]):
+                return q
+        return -1
+
+    def _d3(self, state, e: int) -> None:
+        a = state.arrays
+        tr, s = a["agents.traits"][e], float(a["agents.suspicion"][e])
+        choice = self._decide(state, e, "d3_eva", {"go": (1 - s) * (1 - tr[1]), "tethered": (1 - s) * tr[1],
+                                                   "refuse": s, "send-other": 0.1})
+        goer = e
+        if choice == "send-other":
+            mates = self._mates(a, e)
+            goer = mates[0] if mates else -1
+        if choice in ("go", "send-other") and goer >= 0:
+            self._set(state, goer, EVA, 1, "the antenna, unclipped to reach it")
+        elif choice == "tethered":
+            self._set(state, e, EVA, 0, "the antenna, clipped on")
+        elif choice == "refuse":
+            a["agents.suspicion"][e] = min(1.0, float(a["agents.suspicion"][e]) + 0.5)
+
+    def _d4(self, state, ally: int, e: int) -> None:
+        a = state.arrays
+        loyalty, s = float(a["agents.loyalty"][ally]), float(a["agents.traits"][ally][2])
+        choice = self._decide(state, ally, "d4_cut_radio", {"cut": loyalty * (1 - s), "warn": s * (1 - loyalty),
+                                                            "refuse": 0.3})
+        if choice == "cut":
+            self._set(state, ally, CUT_RADIO, e, "so that no one hears them out there")
+        elif choice == "warn" and a["comms.suit_radio_ok"][e]:
+            state.record("agents", what="warned", person=self.names[ally], to=self.names[e])
+            a["agents.suspicion"][e] = 1.0
+            self._set(state, e, EVA, 2, "warned: clip on and come back in")
+
+    def _d5(self, state, lurer: int, e: int) -> None:
+        a = state.arrays
+        loyalty, (ag, ca, _) = float(a["agents.loyalty"][lurer]), a["agents.traits"][lurer]
+        choice = self._decide(state, lurer, "d5_arm_strike", {"strike": ag * loyalty, "strand": ca * loyalty * 0.5,
+                                                             "hold-back": 0.3})
+        if choice == "strike":
+            self._set(state, lurer, STRIKE, e, "the arm, while they are unclipped")
+        elif choice == "strand":
+            self._set(state, lurer, STRAND, e, "lock them into the airlock")
+
+    def _lost(self, state, e: int) -> None:
+        a = state.arrays
+        a["agents.plot"][LOST] = e
+        state.record("agents", what="lost", person=self.names[e],
+                     heard=bool(a["comms.suit_radio_ok"][e]))
+        side = int(a["control.faction"][e])
+        mates = [q for q in range(self.n) if q != e and int(a["agents.side"][q]) == side and self._aboard(a, q)]
+        for q in mates:
+            a["agents.suspicion"][q] = min(1.0, max(float(a["agents.suspicion"][q]), UNEASY))
+        if a["comms.suit_radio_ok"][e]:  # they hear the call: the obvious thing is to go and get them
+            for q in mates:
+                if self._up(a, q):
+                    self._set(state, q, RESCUE, e, "heard the call for help")
+                    break
+        rally = next((q for q in mates if self._up(a, q)), -1)
+        for q in mates:
+            if q != rally and self._up(a, q) and int(a["agents.intent"][q]) == NONE:
+                self._set(state, q, GUARD, rally, "keeping together")
+        lover = next((b for b, target in self.bonds.items() if target == e), -1)
+        if lover >= 0 and self._up(a, lover) and int(a["agents.side"][lover]) != side \
+                and not self._decided(state, "d6_defect"):
+            loyalty, s = float(a["agents.loyalty"][lover]), float(a["agents.traits"][lover][2])
+            choice = self._decide(state, lover, "d6_defect", {"defect": min(1.0, s * (1 - loyalty) + 0.5),
+                                                              "loyal": loyalty})
+            if choice == "defect":
+                self._join(state, lover, e, f"{self.names[e]} was lost")
+                c = self.confidants.get(lover, rally)
+                if c < 0 or not self._up(a, c):
+                    c = rally
+                a["agents.plot"][DEFECTOR], a["agents.plot"][CONFIDANT] = lover, c
+                if c >= 0:
+                    self._set(state, lover, TELL, c, "the only one she trusts")
+
+    def _d7(self, state, c: int) -> None:
+        a = state.arrays
+        s, ca = float(a["agents.traits"][c][2]), float(a["agents.traits"][c][1])
+        choice = self._decide(state, c, "d7_trust", {"trust": s, "refuse": ca * (1 - s), "neutral": 0.2})
+        if choice == "trust" and self.prize >= 0:
+            self._set(state, c, SEEK, self.prize, "the research, to take it away")
+
+    def _d8(self, state, x: int, d: int) -> None:
+        a = state.arrays
+        ag = float(a["agents.traits"][x][0])
+        choice = self._decide(state, x, "d8_deal_with_nika", {"kill": ag, "restrain": 1 - ag})
+        self._set(state, x, KILL if choice == "kill" else SUBDUE, d, "a Russian among us")
+
+    def _death(self, state, p: int, killer: int) -> None:
+        a = state.arrays
+        plot = a["agents.plot"]
+        for q in range(self.n):  # no one goes on chasing the dead
+            if int(a["agents.target"][q]) == p and int(a["agents.intent"][q]) in (KILL, SUBDUE, GUARD, TELL, RESCUE):
+                self._set(state, q, NONE, -1, f"{self.names[p]} is dead")
+        lurer = int(plot[LURER])
+        struck = lurer >= 0 and int(a["agents.plot"][LOST]) >= 0
+        own = lurer >= 0 and int(a["control.faction"][p]) == int(a["control.faction"][lurer]) and p != lurer
+        if struck and own and killer >= 0 and int(a["control.faction"][killer]) != int(a["control.faction"][lurer]) \
+                and self._up(a, lurer) and int(plot[HUNTER]) < 0:
+            plot[HUNTER] = lurer
+            self._set(state, lurer, HUNT, killer, f"{self.names[killer]} killed {self.names[p]}")
+            ally = self._ally_of(a, lurer)
+            lost = int(plot[LOST])
+            if ally >= 0 and lost >= 0 and a["crew.alive"][lost] and a["control.adrift"][lost] \
+                    and not self._decided(state, "d9_save_gordon"):
+                loyalty, s = float(a["agents.loyalty"][ally]), float(a["agents.traits"][ally][2])
+                choice = self._decide(state, ally, "d9_save_gordon", {"save": s * (1 - loyalty) + 0.2,
+                                                                       "leave": loyalty * (1 - s),
+                                                                       "stand-aside": 0.2})
+                if choice == "save":
+                    self._join(state, ally, lost, f"will not kill for {self.names[lurer]}")
+                    self._set(state, ally, RESCUE, lost, "still alive out there")
+                elif choice == "leave":
+                    self._set(state, ally, HUNT, killer, f"with {self.names[lurer]}")
+
+    def _d10_check(self, state) -> None:
+        a = state.arrays
+        lost, lurer = int(a["agents.plot"][LOST]), int(a["agents.plot"][LURER])
+        if lost < 0 or self._decided(state, "d10_retaliate") or not self._up(a, lost) or a["crew.on_eva"][lost]:
+            return
+        bond = self.bonds.get(lost, -1)
+        if bond < 0 or a["crew.alive"][bond] or lurer < 0 or not a["crew.alive"][lurer]:
+            return
+        ag, ca = float(a["agents.traits"][lost][0]), float(a["agents.traits"][lost][1])
+        choice = self._decide(state, lost, "d10_retaliate", {"attack": min(1.0, ag + 0.5), "detain": ca,
+                                                              "stand-down": 0.2})
+        if choice == "attack":
+            self._set(state, lost, KILL, lurer, f"{self.names[bond]} is dead")
+        elif choice == "detain":
+            self._set(state, lost, SUBDUE, lurer, f"{self.names[bond]} is dead")
+        else:
+            self._set(state, lost, NONE, -1, "stands down")
+
+    def _after(self, state) -> None:
+        """D11 once the danger from the other side is over; restoring; D13."""
+        a = state.arrays
+        plot = a["agents.plot"]
+        c = int(plot[CONFIDANT])
+        if c < 0 or not self._aboard(a, c):
+            return
+        anyone_hostile = any(self._up(a, q) and self._hostile(a, q) for q in range(self.n))
+        held = self.prize >= 0 and int(a["control.item_holder"][self.prize]) >= 0
+        if not anyone_hostile and held and not self._decided(state, "d11_keep_faith") and self.vehicle >= 0:
+            for x in range(self.n):
+                if x != c and self._up(a, x) and int(a["agents.side"][x]) == int(a["agents.side"][c]) \
+                        and int(a["control.faction"][x]) == int(a["control.faction"][c]):
+                    ag, s = a["agents.traits"][x][0], a["agents.traits"][x][2]
+                    choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s), "cooperate": s,
+                                                                       "leave-together": 0.2})
+                    if choice == "betray":
+                        a["agents.side"][x] = len(self.custody.factions) + x
+                        state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
+                        plot[BETRAYER] = x
+                        self._set(state, x, BETRAY, -1, "the only way home is for one")
+                    break
+            return
+        if anyone_hostile or not self._up(a, c) or int(a["agents.intent"][c]) in (SEEK, LEAVE):
+            return
+        if self._decided(state, "d11_keep_faith") or int(plot[HUNTER]) >= 0 or int(plot[LOST]) >= 0:
+            group = [c] + self._mates(a, c)
+            if self._repairs(a):
+                for q in group:
+                    if int(a["agents.intent"][q]) in (NONE, GUARD):
+                        self._set(state, q, RESTORE, -1, "nobody left to fight; the station needs mending")
+                return
+            if self._decided(state, "d13_leave") or any(int(a["agents.intent"][q]) == RESTORE for q in group):
+                return
+            loyalty = float(a["agents.loyalty"][c])
+            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty, "report-usa": loyalty / 2,
+                                                          "report-russia": loyalty / 2 * 0.2, "wait": 0.2,
+                                                          "stay": 0.2})
+            if choice == "leave":
+                plot[LEAVER] = c
+                for q in group:
+                    self._set(state, q, LEAVE, c, "home, wherever that is")
+            elif choice.startswith("report"):
+                ground = "houston" if choice == "report-usa" else "moscow"
+                self._set(state, c, RETURN, {"houston": 0, "moscow": 1}[ground], "report who holds the station")
+
+    def _repairs(self, a) -> bool:
+        broken = self.ls is not None and bool(a["ls.broken"].any())
+        return broken or ("comms.link_ok" in a and not a["comms.link_ok"].all())
+
+    def _betrayal_seen(self, state, actor: int, command: str) -> None:
+        a = state.arrays
+        b = int(a["agents.plot"][BETRAYER])
+        if actor != b or b < 0:
+            return
+        for q in range(self.n):
+            if q != b and self._up(a, q) and int(a["agents.side"][q]) == int(a["agents.side"][int(a["agents.plot"][CONFIDANT])]) \
+                    and int(a["agents.intent"][q]) not in (KILL, SUBDUE) and not self._decided_by(state, "d12_stop_christian", q):
+                ag, ca = float(a["agents.traits"][q][0]), float(a["agents.traits"][q][1])
+                choice = self._decide(state, q, "d12_stop_christian", {"kill": ag + 0.2, "disarm": ca * (1 - ag),
+                                                                       "lock-out": 0.1})
+                if choice == "kill":
+                    self._set(state, q, KILL, b, f"{self.names[b]} {command.replace('_', ' ')}")
+                elif choice == "disarm":
+                    self._set(state, q, SUBDUE, b, f"{self.names[b]} {command.replace('_', ' ')}")
+                else:
+                    self._set(state, q, LEAVE, q, "get into the vehicle first")
+
+    def _decided_by(self, state, key: str, p: int) -> bool:
+        name = self.names[p]
+        return any(k == key and n == name for _, k, n, *_ in state.facts["agents.decisions"])
+
+    def _keep_safe(self, state) -> None:
+        """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
+        a = state.arrays
+        soon = state.t_ms + self.agents.crisis_ms
+        for p in range(self.n):
+            if not self._up(a, p) or a["crew.on_eva"][p]:
+                continue
+            bleeding_here = any(a["crew.bleeding"][q] and a["crew.location"][q] == a["crew.location"][p]
+                                for q in range(self.n))
+            if (self._threats(a, p) and not a["control.armed"][p]) or bleeding_here:
+                a["agents.next_ms"][p] = min(int(a["agents.next_ms"][p]), soon)
+
+    def on_command(self, state, actor: int, command: str, target: str) -> None:
+        """What a command that was done means for the story (called for every one done)."""
+        a = state.arrays
+        intent = int(a["agents.intent"][actor])
+        t = self.names.index(target) if target in self.names else -1
+        if command == "operate_arm" and intent == STRIKE and t >= 0 and a["control.adrift"][t]:
+            a["agents.clock"][0] = state.t_ms
+            self._set(state, actor, GUARD, -1, "back to his own segment")
+        elif command == "operate_arm" and intent == RESCUE and t >= 0 and not a["control.adrift"][t]:
+            self._set(state, t, EVA, 2, "recovered by the arm")
+            c = int(a["agents.plot"][CONFIDANT])
+            self._set(state, actor, GUARD, c if c >= 0 and self._up(a, c) else -1, "to keep them safe")
+        elif command == "end_eva" and intent == EVA:
+            self._set(state, actor, NONE, -1, "back inside")
+        elif command == "take_item" and intent == SEEK:
+            mates = self._mates(a, actor)
+            self._set(state, actor, GUARD, mates[0] if mates else -1, "found it; back to her own")
+        elif command in ("cut_suit_radio", "lock_hatch") and intent in (CUT_RADIO, STRAND):
+            self._set(state, actor, GUARD, -1, "done; back to his own segment")
+        elif command == "send_message" and intent == RETURN:
+            self._set(state, actor, NONE, -1, "reported")
+        elif command == "undock":
+            for q in range(self.n):
+                if a["control.departed"][a["crew.location"][q]] and int(a["agents.intent"][q]) != NONE:
+                    self._set(state, q, NONE, -1, "departed")
+        elif command == "confront" and t >= 0:
+            a["agents.wounded_by"][t] = actor
+            a["agents.wounded_by"][actor] = t
+
+    # ------------------------------------------------------------------ acting
+
+    def steps(self, view, p: int) -> list[Command]:
+        """The next commands toward ``p``'s intention (first allowed is submitted)."""
+        a = view
+        name = self.names[p]
+        out: list[Command] = []
+
+        def cmd(cname, target="", **args):
+            out.append(Command.of(cname, name, target, source="agent", **args))
+
+        loc = int(a["crew.location"][p])
+        intent, target = int(a["agents.intent"][p]), int(a["agents.target"][p])
+        # First aid comes first, then a weapon if an armed enemy is about.
+        for q in [p] + [q for q in range(self.n) if q != p]:
+            if a["crew.bleeding"][q] and a["crew.alive"][q] and int(a["crew.location"][q]) == loc \
+                    and not a["crew.on_eva"][q] and (q == p or int(a["agents.side"][q]) == int(a["agents.side"][p])) \
+                    and not (q == p and not a["crew.conscious"][p]):
+                cmd("treat", self.names[q])
+        threats = self._threats(a, p)
+        if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)
+                                          or (threats and intent not in (EVA, RESCUE, TELL))):
+            cmd("take_weapon")
+        if intent == EVA:
+            self._eva_steps(a, p, target, cmd)
+        elif intent == STRIKE:
+            if not a["crew.on_eva"][target] or not a["crew.alive"][target]:
+                out.extend(self._go(a, p, self._home(a, p)))
+            else:
+                self._arm_steps(a, p, loc, cmd)
+                if not a["crew.tethered"][target]:
+                    cmd("operate_arm", self.names[target], action="push")
+        elif intent == STRAND:
+            lock = self._airlock_of(a, target)
+            k, inner = self._hatch_out_of(lock)
+            if k >= 0:
+                if a["hatch.open"][k]:
+                    out.extend(self._go(a, p, inner))
+                    cmd("close_hatch", self.link_ids[k])
+                elif int(a["control.lock_side"][k]) < 0:
+                    out.extend(self._go(a, p, inner))
+                    cmd("lock_hatch", self.link_ids[k])
+        elif intent == CUT_RADIO:
+            seg = self.seg_of[int(a["crew.location"][target])]
+            if self.seg_of[loc] != seg:
+                out.extend(self._go(a, p, self._segment_module(seg)))
+            cmd("cut_suit_radio", self.names[target])
+        elif intent == RESCUE:
+            self._arm_steps(a, p, loc, cmd)
+            cmd("operate_arm", self.names[target], action="recover")
+        elif intent in (TELL, GUARD):
+            if 0 <= target < self.n and int(a["crew.location"][target]) != loc and not a["crew.on_eva"][target]:
+                out.extend(self._go(a, p, int(a["crew.location"][target])))
+            elif target < 0 and self.seg_of[loc] != self.seg_of[self._home(a, p)]:
+                out.extend(self._go(a, p, self._home(a, p)))
+        elif intent == SEEK:
+            holder = int(a["control.item_holder"][target])
+            where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][target])
+            if holder != p:
+                out.extend(self._go(a, p, where))
+                cmd("take_item", self.custody.item_ids[target])
+        elif intent in (KILL, SUBDUE):
+            self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=False)
+        elif intent == HUNT:
+            prey = [q for q in self._prey(a, p, target) if self._margin(a, p, q) >= SURE_MARGIN]
+            if prey and int(a["crew.location"][prey[0]]) == loc:
+                cmd("confront", self.names[prey[0]], intent="kill", surprise=self._unaware(a, prey[0], p))
+            elif prey:
+                out.extend(self._go(a, p, int(a["crew.location"][prey[0]])))
+            # otherwise bide where one is: a hunter who cannot be sure waits for a better moment
+        elif intent == BETRAY:
+            self._betray_steps(a, p, loc, cmd, out)
+        elif intent == RESTORE:
+            for i, mid, where in self._broken(a):
+                out.extend(self._go(a, p, where))
+                cmd("repair", mid)
+            if "comms.link_ok" in a:
+                for k, (lid, seg) in enumerate(self.custody.comms_links):
+                    if not a["comms.link_ok"][k]:
+                        cmd("restore_link", lid)
+                        out.extend(self._go(a, p, self._segment_module(self.custody.segments[seg])))
+        elif intent == LEAVE:
+            self._leave_steps(a, p, loc, target, cmd, out)
+        elif intent == RETURN and target in (0, 1):
+            cmd("send_message", ("houston", "moscow")[target],
+                text=f"{name}: we hold the station. The others are dead.", id=f"report-{self.custody.slugs[p]}")
+        return out
+
+    def _eva_steps(self, a, p, plan, cmd) -> None:
+        """``plan``: 1 unclip at the antenna, 0 stay clipped on, 2 come back in now."""
+        from ..physics.crew import SUIT_ENDURANCE_S
+
+        loc = int(a["crew.location"][p])
+        if not a["crew.on_eva"][p]:
+            if plan == 2:
+                return
+            if loc not in self.airlocks:
+                for c in self._go(a, p, self.airlocks[0]):
+                    cmd(c.name, c.target)
+            cmd("begin_eva")
+            return
+        outside_ms = (SUIT_ENDURANCE_S - float(a["crew.suit_s"][p])) * 1000.0
+        if plan == 1 and a["crew.tethered"][p] and REACH_ANTENNA_MS <= outside_ms < WORK_OUTSIDE_MS:
+            cmd("unclip_tether")
+        elif plan == 2 or outside_ms >= WORK_OUTSIDE_MS:
+            if not a["crew.tethered"][p]:
+                cmd("clip_tether")
+            cmd("end_eva")
+
+    def _arm_steps(self, a, p, loc, cmd) -> None:
+        if int(a["control.arm_operator"][0]) == p and loc in self.workstations:
+            return
+        if loc not in self.workstations:
+            for ws in self.workstations:
+                for c in self._go(a, p, ws):
+                    cmd(c.name, c.target)
+        cmd("take_arm")
+
+    def _attack_steps(self, a, p, q, intent, cmd, out, sure: bool) -> None:
+        if not a["crew.alive"][q] or self.custody is None:
+            return
+        if intent == "subdue" and not a["crew.conscious"][q]:
+            return
+        loc = int(a["crew.location"][p])
+        if int(a["crew.location"][q]) != loc or a["crew.on_eva"][q]:
+            out.extend(self._go(a, p, int(a["crew.location"][q])))
+            return
+        if sure and self._margin(a, p, q) < SURE_MARGIN:
+            return
+        cmd("confront", self.names[q], intent=intent, surprise=self._unaware(a, q, p))
+
+    def _betray_steps(self, a, p, loc, cmd, out) -> None:
+        for i, mid, where in self.machines:
+            if a["ls.on"][i] and not a["ls.broken"][i]:
+                out.extend(self._go(a, p, where))
+                cmd("disable", mid)
+                return
+        k = self.prize
+        holder = int(a["control.item_holder"][k]) if k >= 0 else p
+        if holder != p and k >= 0:
+            if holder >= 0 and a["crew.alive"][holder] and a["crew.conscious"][holder]:
+                self._attack_steps(a, p, holder, "kill", cmd, out, sure=True)
+                return
+            where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][k])
+            out.extend(self._go(a, p, where))
+            cmd("take_item", self.custody.item_ids[k])
+            return
+        self._depart(a, p, loc, [], cmd, out)
+
+    def _leave_steps(self, a, p, loc, leader, cmd, out) -> None:
+        k = self.prize
+        group = [q for q in range(self.n) if int(a["agents.intent"][q]) == LEAVE and self._aboard(a, q)]
+        if k >= 0 and p == leader:
+            holder = int(a["control.item_holder"][k])
+            if holder < 0 or not (a["crew.alive"][holder] and holder in group):
+                where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][k])
+                out.extend(self._go(a, p, where))
+                cmd("take_item", self.custody.item_ids[k])
+                return
+        self._depart(a, p, loc, [q for q in group if q != p], cmd, out)
+
+    def _depart(self, a, p, loc, companions, cmd, out) -> None:
+        v = self.vehicle
+        if v < 0 or a["control.departed"][v]:
+            return
+        for q in companions:  # carry whoever cannot go by themselves
+            if a["crew.alive"][q] and not a["crew.conscious"][q] and int(a["crew.location"][q]) != v:
+                if int(a["crew.location"][q]) == loc:
+                    out.extend(self._go(a, p, v, carrying=q))
+                else:
+                    out.extend(self._go(a, p, int(a["crew.location"][q])))
+                return
+        if loc != v:
+            out.extend(self._go(a, p, v, board=True))
+            return
+        if any(int(a["crew.location"][q]) != v for q in companions if a["crew.alive"][q]):
+            return  # wait for the others
+        k = self.vehicle_hatch
+        if k >= 0 and a["hatch.open"][k]:
+            cmd("close_hatch", self.link_ids[k])
+        cmd("undock", self.vol_ids[v])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _prey(self, a, p: int, first: int) -> list[int]:
+        mine = int(a["control.faction"][p])
+        prey = [q for q in range(self.n) if self._aboard(a, q) and not a["crew.on_eva"][q]
+                and int(a["control.faction"][q]) != mine and int(a["agents.side"][q]) != int(a["agents.side"][p])]
+        prey.sort(key=lambda q: (q != first, q))
+        return prey
+
+    def _unaware(self, a, q: int, p: int) -> bool:
+        """Whether ``q`` does not see ``p`` coming: asleep, or trusting, and not bent on violence."""
+        from ..physics.crew import SLEEP
+
+        if int(a["crew.activity"][q]) == SLEEP:
+            return True
+        return float(a["agents.suspicion"][q]) < 0.3 and int(a["agents.intent"][q]) not in VIOLENT \
+            and int(a["agents.side"][q]) != int(a["agents.side"][p]) and not self._threats(a, q)
+
+    def _margin(self, a, p: int, q: int) -> float:
+        """``p``'s margin over ``q`` before the noise, as a confrontation where ``q`` is would count it."""
+        if not a["crew.conscious"][q]:
+            return 9.0
+        loc, side = a["crew.location"], a["agents.side"]
+        here = [r for r in range(self.n) if r not in (p, q) and int(loc[r]) == int(loc[q]) and a["crew.alive"][r]
+                and a["crew.conscious"][r] and not a["crew.on_eva"][r]]
+        n_p = sum(1 for r in here if int(side[r]) == int(side[p]))
+        n_q = sum(1 for r in here if int(side[r]) == int(side[q]))
+        if int(side[p]) == int(side[q]):
+            n_p = n_q = 0
+        return (fight.strength(a["crew.health"][p], self._unaware(a, q, p), bool(a["control.armed"][p]), n_p)
+                - fight.strength(a["crew.health"][q], False, bool(a["control.armed"][q]), n_q))
+
+    def _broken(self, a) -> list[tuple[int, str, int]]:
+        if self.ls is None:
+            return []
+        w = self.world.index
+        return [(i, m.id, w[m.module]) for i, m in enumerate(self.ls.machines) if a["ls.broken"][i] and m.module in w]
+
+    def _home(self, a, p: int) -> int:
+        from .policy import HOME
+
+        seg = HOME.get(self.custody.factions[int(a["control.faction"][p])], "ROS")
+        return self._segment_module(seg)
+
+    def _segment_module(self, seg: str) -> int:
+        idx = self.world.index
+        for vid in (("destiny", "unity", "harmony") if seg == "USOS" else ("zvezda", "zarya", "nauka")):
+            if vid in idx:
+                return idx[vid]
+        return next(i for i, s in enumerate(self.seg_of) if s == seg)
+
+    def _airlock_of(self, a, p: int) -> int:
+        loc = int(a["crew.location"][p])
+        return loc if loc in self.airlocks else (self.airlocks[0] if self.airlocks else -1)
+
+    def _hatch_out_of(self, v: int) -> tuple[int, int]:
+        """The hatch that leads from airlock ``v`` into the station, and the volume beyond."""
+        for b, k in self.adj[v] if v >= 0 else ():
+            return k, b
+        return -1, -1
+
+    def _path(self, a, start: int, dest: int) -> Optional[list[tuple[int, int]]]:
+        """``[(hatch, next volume)]`` from start to dest, through hatches not locked against us."""
+        if start == dest:
+            return []
+        prev: dict[int, tuple[int, int]] = {start: (-1, -1)}
+        queue = deque([start])
+        departed, lock_side = a["control.departed"], a["control.lock_side"]
+        while queue:
+            v = queue.popleft()
+            for b, k in self.adj[v]:
+                if b in prev or departed[b]:
+                    continue
+                locked_from = int(lock_side[k])
+                if locked_from >= 0 and locked_from != v:
+                    continue
+                prev[b] = (v, k)
+                if b == dest:
+                    path = []
+                    while b != start:
+                        v0, k0 = prev[b]
+                        path.append((k0, b))
+                        b = v0
+                    return path[::-1]
+                queue.append(b)
+        return None
+
+    def _go(self, a, p: int, dest: int, board: bool = False, carrying: int = -1) -> list[Command]:
+        """The next command on the way to ``dest``: a move, or opening the hatch in the way."""
+        name = self.names[p]
+        loc = int(a["crew.location"][p])
+        path = self._path(a, loc, dest)
+        if not path:
+            return []
+        here = loc
+        for k, b in path:
+            if not a["hatch.open"][k]:
+                if here != loc:
+                    return [Command.of("move", name, self.vol_ids[here], source="agent")]
+                out = []
+                if int(a["control.lock_side"][k]) == here:
+                    out.append(Command.of("unlock_hatch", name, self.link_ids[k], source="agent"))
+                out += [Command.of("open_hatch", name, self.link_ids[k], source="agent"),
+                        Command.of("equalize", name, self.link_ids[k], source="agent")]
+                return out
+            here = b
+        if carrying >= 0:
+            return [Command.of("carry", name, self.names[carrying], source="agent", to=self.vol_ids[dest])]
+        return [Command.of("board" if board else "move", name, self.vol_ids[dest], source="agent")]
