@@ -76,6 +76,7 @@ INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek",
 (NONE, EVA, STRIKE, STRAND, CUT_RADIO, RESCUE, TELL, SEEK, KILL, SUBDUE, HUNT, BETRAY, RESTORE, LEAVE, GUARD,
  RETURN) = range(len(INTENTS))
 VIOLENT = frozenset({STRIKE, STRAND, KILL, SUBDUE, HUNT, BETRAY})
+SEEN = frozenset({KILL, SUBDUE, HUNT})  # violence others can see coming (a betrayal, once it shows)
 PLOT = ("lurer", "asked", "lost", "defector", "confidant", "hunter", "betrayer", "leaver")
 LURER, ASKED, LOST, DEFECTOR, CONFIDANT, HUNTER, BETRAYER, LEAVER = range(len(PLOT))
 SURE_MARGIN = 2 * fight.NOISE  # a margin the noise cannot undo
@@ -132,7 +133,7 @@ class Story:
         state["agents.since_ms"] = np.zeros(n, dtype=np.int64)
         state["agents.plot"] = np.full(len(PLOT), -1, dtype=np.int64)
         state["agents.wounded_by"] = np.full(n, -1, dtype=np.int64)
-        state["agents.clock"] = np.zeros(1, dtype=np.int64)  # when someone was knocked off
+        state["agents.clock"] = np.zeros(2, dtype=np.int64)  # when someone was knocked off; a betrayal seen
 
     # ------------------------------------------------------------------ small readers
 
@@ -155,9 +156,13 @@ class Story:
         return int(a["agents.intent"][p]) in VIOLENT
 
     def _threats(self, a, p: int) -> list[int]:
-        """People up and about, on another side, bent on violence."""
+        """People up and about, on another side, openly bent on violence (a covert plan does
+        not show; a betrayal shows once it has been seen)."""
         s = self._side_of(a, p)
-        return [q for q in range(self.n) if self._up(a, q) and int(a["agents.side"][q]) != s and self._hostile(a, q)]
+        betrayer = int(a["agents.plot"][BETRAYER])
+        return [q for q in range(self.n) if self._up(a, q) and int(a["agents.side"][q]) != s
+                and (int(a["agents.intent"][q]) in SEEN or (q == betrayer and int(a["agents.intent"][q]) == BETRAY
+                                                           and int(a["agents.clock"][1]) > 0))]
 
     def _set(self, state, p: int, intent: int, target: int = -1, why: str = "") -> None:
         a = state.arrays
@@ -395,7 +400,14 @@ class Story:
         c = int(plot[CONFIDANT])
         if c < 0 or not self._aboard(a, c):
             return
-        anyone_hostile = any(self._up(a, q) and self._hostile(a, q) for q in range(self.n))
+        if not self._up(a, c):  # whoever of her side is still up leads
+            c = next((q for q in self._mates(a, c)), -1)
+            if c < 0:
+                return
+        # The fight with the other side is over when everyone still up aboard is on one side.
+        side = int(a["agents.side"][c])
+        up = [q for q in range(self.n) if self._up(a, q)]
+        anyone_hostile = any(self._hostile(a, q) for q in up) or any(int(a["agents.side"][q]) != side for q in up)
         held = self.prize >= 0 and int(a["control.item_holder"][self.prize]) >= 0
         if not anyone_hostile and held and not self._decided(state, "d11_keep_faith") and self.vehicle >= 0:
             for x in range(self.n):
@@ -420,7 +432,10 @@ class Story:
                     if int(a["agents.intent"][q]) in (NONE, GUARD):
                         self._set(state, q, RESTORE, -1, "nobody left to fight; the station needs mending")
                 return
-            if self._decided(state, "d13_leave") or any(int(a["agents.intent"][q]) == RESTORE for q in group):
+            for q in group:
+                if int(a["agents.intent"][q]) == RESTORE:
+                    self._set(state, q, NONE, -1, "the station is mended")
+            if self._decided(state, "d13_leave"):
                 return
             loyalty = float(a["agents.loyalty"][c])
             choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty, "report-usa": loyalty / 2,
@@ -443,9 +458,12 @@ class Story:
         b = int(a["agents.plot"][BETRAYER])
         if actor != b or b < 0:
             return
+        if not a["agents.clock"][1]:
+            a["agents.clock"][1] = state.t_ms
         for q in range(self.n):
             if q != b and self._up(a, q) and int(a["agents.side"][q]) == int(a["agents.side"][int(a["agents.plot"][CONFIDANT])]) \
-                    and int(a["agents.intent"][q]) not in (KILL, SUBDUE) and not self._decided_by(state, "d12_stop_christian", q):
+                    and int(a["agents.intent"][q]) in (NONE, GUARD, RESTORE, SEEK) \
+                    and not self._decided_by(state, "d12_stop_christian", q):
                 ag, ca = float(a["agents.traits"][q][0]), float(a["agents.traits"][q][1])
                 choice = self._decide(state, q, "d12_stop_christian", {"kill": ag + 0.2, "disarm": ca * (1 - ag),
                                                                        "lock-out": 0.1})
@@ -518,7 +536,7 @@ class Story:
         for q in [p] + [q for q in range(self.n) if q != p]:
             if a["crew.bleeding"][q] and a["crew.alive"][q] and int(a["crew.location"][q]) == loc \
                     and not a["crew.on_eva"][q] and (q == p or int(a["agents.side"][q]) == int(a["agents.side"][p])) \
-                    and not (q == p and not a["crew.conscious"][p]):
+                    and not (intent in (KILL, SUBDUE) and q == target):
                 cmd("treat", self.names[q])
         threats = self._threats(a, p)
         if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)

@@ -158,9 +158,9 @@ class Agents(Subsystem):
                 elif kind == "crew":
                     d = dict(details)
                     if d.get("what") == "died" and d.get("person") in self.names:
-                        p = self.names.index(d["person"])
-                        killer = int(a["agents.wounded_by"][p]) if d.get("cause") == "injury" else -1
-                        deaths.append((p, killer))
+                        deaths.append((self.names.index(d["person"]), d.get("cause") == "injury"))
+        # A fight's command record follows the death it caused: name the killers once all is read.
+        deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
         self.story.observe(state, deaths, acts)
         goal, susp = a["agents.goal"], a["agents.suspicion"]
         for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
@@ -187,7 +187,7 @@ class Agents(Subsystem):
     def _able(self, state: State, p: int) -> bool:
         a = state.arrays
         departed = a["control.departed"][a["crew.location"][p]] if "control.departed" in a else False
-        return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not a["crew.on_eva"][p] and not departed)
+        return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not departed)
 
     def _faction(self, state: State, p: int) -> str:
         return self.map.factions[int(state["control.faction"][p])]

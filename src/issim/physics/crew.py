@@ -52,6 +52,9 @@ there is no hazard and nothing is drawn, so a nominal run does not depend on the
   then the injury grows by 0.5 an hour (estimate: an untreated major haemorrhage kills
   within about an hour of incapacitating) and does not heal until someone treats it;
   at 1 the person dies of the injury.
+- *Departed*: people in a vehicle that has undocked (``control.departed``, from the
+  custody subsystem) leave the station's air and take no more harm from it: the vehicle's
+  own systems and the descent are not modelled.
 - *The suit* on EVA: its own air, good for ``SUIT_ENDURANCE_S`` = 8.5 h (estimate: the
   sheet has no suit figures; an EMU carries about 8 h of consumables and a 30-minute
   reserve). Once it is spent the person suffocates: hypoxia at a rate that incapacitates
@@ -401,13 +404,16 @@ class Crew(Subsystem):
             kg = np.where(conscious[:, None], kg, resting)
             activity = np.where(conscious, activity, np.where(alive, UNCONSCIOUS, DEAD))
         cabin = kg
-        if on_eva.any():
-            cabin = kg * ~on_eva[:, None]
+        away = on_eva
+        if "control.departed" in state:  # aboard an undocked vehicle: out of the station's air
+            away = on_eva | state["control.departed"][loc]
+        if away.any():
+            cabin = kg * ~away[:, None]
             activity = np.where(on_eva & alive, EVA, activity)
         state["crew.activity"][:] = activity
         self._exchange_air(state, loc, cabin, kg)
         if "water.store_kg" in state:
-            self._water(state, loc, alive & ~on_eva, dt_s)
+            self._water(state, loc, alive & ~away, dt_s)
         state.add_total("crew.days", np.count_nonzero(alive) * dt_s / 86_400.0)
 
         # Harm, from the air each person breathes (as it was at the end of the last frame).
@@ -635,6 +641,8 @@ class Crew(Subsystem):
         rate[:, HYPERCAPNIA] = np.interp(air[:, CO2], HYPERCAPNIA_PP_PA, HYPERCAPNIA_RATE_PER_S, left=0.0)
         rate[:, LOW_PRESSURE] = (pressure < ARMSTRONG_LIMIT_PA) / LOW_PRESSURE_INCAPACITATION_S
         rate[on_eva] = 0.0  # the suit's own air, while it lasts
+        if "control.departed" in state:
+            rate[state["control.departed"][state["crew.location"]]] = 0.0  # the vehicle carries them
         spent = on_eva & (state["crew.suit_s"] <= 0.0)
         rate[spent, HYPOXIA] = SUIT_SPENT_HYPOXIA_PER_S
         d1 = np.where(rate > 0.0, d0 + rate * dt_s, d0 * decay)
