@@ -133,7 +133,7 @@ class Story:
         state["agents.since_ms"] = np.zeros(n, dtype=np.int64)
         state["agents.plot"] = np.full(len(PLOT), -1, dtype=np.int64)
         state["agents.wounded_by"] = np.full(n, -1, dtype=np.int64)
-        state["agents.clock"] = np.zeros(2, dtype=np.int64)  # when someone was knocked off; a betrayal seen
+        state["agents.clock"] = np.zeros(3, dtype=np.int64)  # knocked off at; betrayal seen at; the push heard
 
     # ------------------------------------------------------------------ small readers
 
@@ -173,7 +173,7 @@ class Story:
         a["agents.since_ms"][p] = state.t_ms
         a["agents.next_ms"][p] = min(int(a["agents.next_ms"][p]), state.t_ms + self.agents.crisis_ms)
         state.record("agents", what="intent", person=self.names[p], intent=INTENTS[intent],
-                     target=self.names[target] if 0 <= target < self.n and intent not in (SEEK,) else "",
+                     target=self.names[target] if 0 <= target < self.n and intent not in (EVA, SEEK, RETURN) else "",
                      why=why)
 
     def _join(self, state, p: int, side_of: int, why: str) -> None:
@@ -248,7 +248,8 @@ class Story:
                         break
         self._d10_check(state)
         self._after(state)
-        self._keep_safe(state)
+        if a["agents.intent"].any() or a["crew.bleeding"].any():
+            self._keep_safe(state)
 
     def _awake(self, a, p: int) -> bool:
         from ..physics.crew import SLEEP
@@ -311,7 +312,10 @@ class Story:
         mates = [q for q in range(self.n) if q != e and int(a["agents.side"][q]) == side and self._aboard(a, q)]
         for q in mates:
             a["agents.suspicion"][q] = min(1.0, max(float(a["agents.suspicion"][q]), UNEASY))
-        if a["comms.suit_radio_ok"][e]:  # they hear the call: the obvious thing is to go and get them
+        if a["comms.suit_radio_ok"][e]:  # they hear the call: they know who did it, and go and get them
+            a["agents.clock"][2] = 1
+            for q in mates:
+                a["agents.suspicion"][q] = 1.0
             for q in mates:
                 if self._up(a, q):
                     self._set(state, q, RESCUE, e, "heard the call for help")
@@ -381,15 +385,17 @@ class Story:
         if lost < 0 or self._decided(state, "d10_retaliate") or not self._up(a, lost) or a["crew.on_eva"][lost]:
             return
         bond = self.bonds.get(lost, -1)
-        if bond < 0 or a["crew.alive"][bond] or lurer < 0 or not a["crew.alive"][lurer]:
-            return
+        grief = bond >= 0 and not a["crew.alive"][bond]
+        if not (grief or a["agents.clock"][2]) or lurer < 0 or not a["crew.alive"][lurer]:
+            return  # they do not know who struck them, and have lost no one
+        why = f"{self.names[bond]} is dead" if grief else f"{self.names[lurer]} knocked them off"
         ag, ca = float(a["agents.traits"][lost][0]), float(a["agents.traits"][lost][1])
-        choice = self._decide(state, lost, "d10_retaliate", {"attack": min(1.0, ag + 0.5), "detain": ca,
-                                                              "stand-down": 0.2})
+        choice = self._decide(state, lost, "d10_retaliate", {"attack": min(1.0, ag + 0.5 * grief), "detain": ca,
+                                                              "stand-down": 0.3})
         if choice == "attack":
-            self._set(state, lost, KILL, lurer, f"{self.names[bond]} is dead")
+            self._set(state, lost, KILL, lurer, why)
         elif choice == "detain":
-            self._set(state, lost, SUBDUE, lurer, f"{self.names[bond]} is dead")
+            self._set(state, lost, SUBDUE, lurer, why)
         else:
             self._set(state, lost, NONE, -1, "stands down")
 

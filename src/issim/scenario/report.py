@@ -91,7 +91,7 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
 
 def render_outcome(outcome: dict, commands: dict | None, console: Console) -> None:
     """Who lived, who died and why, who left in what, who controls what."""
-    console.print("[bold]Outcome[/]")
+    console.print("[bold]Outcome[/]" + (f": {outcome['ending']}" if outcome.get("ending") else ""))
     console.print(f"  Survivors: {', '.join(outcome['survivors']) or 'none'}")
     if outcome["dead"]:
         console.print("  [red]Dead[/]: " + "; ".join(f"{n} ({c.replace('_', ' ')})" for n, c in outcome["dead"].items()))

@@ -119,7 +119,7 @@ def outcome(sim: Simulation) -> dict:
             for seg in ("USOS", "ROS")
         }
     custody = subs.get("control")
-    return {
+    out = {
         "survivors": [n for i, n in enumerate(names) if alive[i]],
         "dead": _deaths(sim),
         "departed": departed,
@@ -127,6 +127,32 @@ def outcome(sim: Simulation) -> dict:
         "control_over_time": _control_over_time(sim, custody) if custody is not None else {},
         "station": station,
     }
+    out["ending"] = ending(out)
+    return out
+
+
+def ending(o: dict) -> str:
+    """One line for an outcome: who left, who died, and who holds the station at the end.
+
+    Who holds a segment is who can command its life support (the control map's
+    ``<segment>.life-support``): "shared" when both factions still can.
+    """
+    parts = [f"{' and '.join(sorted(names))} leave in {v}" for v, names in sorted(o["departed"].items())]
+    dead = sorted(o["dead"])
+    parts.append(f"{len(dead)} dead ({', '.join(dead)})" if dead else "no one dies")
+    if not o["station"]["crewed"]:
+        parts.append("the station is left uncrewed")
+    else:
+        ctl = o["control"]
+        held = {seg: tuple(sorted(ctl.get(f"{seg}.life-support", []))) for seg in ("USOS", "ROS")}
+        if held["USOS"] == held["ROS"]:
+            who = held["USOS"]
+            parts.append("the station still shared" if len(who) > 1 else
+                         f"{who[0]} holds the station" if who else "no one can command life support")
+        else:
+            parts.append("the segments split (" + "; ".join(f"{seg}: {', '.join(f) or 'no one'}"
+                                                           for seg, f in held.items()) + ")")
+    return "; ".join(parts)
 
 
 def summarize(sim: Simulation, scenario_name: str) -> dict:
