@@ -354,6 +354,51 @@ def commands(json_output: bool = typer.Option(False, "--json", help="Print the c
     out.print(table)
 
 
+@app.command()
+def endings(
+    scenario: str = typer.Argument(..., help="A bundled scenario name or a TOML file."),
+    seeds: int = typer.Option(20, "--seeds", help="How many seeds: 1, 2, ..., N."),
+    first: int = typer.Option(1, "--first-seed", help="The first seed."),
+    hours: Optional[float] = typer.Option(None, "--hours", help="Simulated hours per run (default: the scenario's)."),
+    jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
+    json_output: bool = typer.Option(False, "--json", help="Print every run's record and the table as JSON."),
+) -> None:
+    """Run a scenario over many seeds and count its endings, with the choices behind each."""
+    from .scenario import load_scenario
+    from .scenario.endings import survey, table
+
+    if not 1 <= seeds <= 100_000:
+        raise InputError("--seeds", f"{seeds} is outside [1, 100000]")
+    if first < 0:
+        raise InputError("--first-seed", "must be zero or positive")
+    if not 1 <= jobs <= 64:
+        raise InputError("--jobs", f"{jobs} is outside [1, 64]")
+    if hours is not None and not 0.0 < hours <= 87_840.0:
+        raise InputError("--hours", f"{hours:g} is outside (0, 87840]")
+    load_scenario(scenario)  # bad files fail here, once, with one line
+    length_ms = None if hours is None else round(hours * 3_600_000)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+        task = bar.add_task("runs", total=seeds)
+        records = survey(scenario, range(first, first + seeds), jobs=jobs, length_ms=length_ms,
+                         progress=lambda _: bar.advance(task))
+    rows = table(records)
+    if json_output:
+        _print_json({"scenario": scenario, "runs": records, "endings": rows})
+        return
+    from rich.table import Table
+
+    t = Table(title=f"{scenario}: {seeds} seeds", title_justify="left")
+    for col in ("runs", "share", "ending", "most common choices", "seeds"):
+        t.add_column(col)
+    for r in rows:
+        common = ", ".join(f"{k} {n}" for k, n in list(r["choices"].items())[:6])
+        t.add_row(str(r["runs"]), f"{r['share']:.0%}", r["ending"], common,
+                  " ".join(map(str, r["seeds"][:6])) + (" ..." if len(r["seeds"]) > 6 else ""))
+    out.print(t)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
