@@ -6,20 +6,11 @@ the decision comes, from the deciding person's own random stream (``agents.<name
 the probability given here from their traits. A key the scenario leaves out is
 ``"chance"``.
 
-Implemented in this slice (the order and what the commanders do with it):
-
-- ``d1_comply`` (whoever receives Houston's order; the film's Gordon): ``comply`` or
-  ``refuse`` (treat the order as not authentic, ignore it); by chance, comply with
-  probability = loyalty.
-- ``d1_disclose_order``: ``keep`` it among their own side, or ``disclose`` it to the other
-  side; by chance, disclose with probability = solidarity x (1 - loyalty).
-- ``d2_comply``, ``d2_disclose_order``: the same for whoever receives Moscow's order (the
-  film's Nicholai).
-
-Declared but not used yet (accepted and checked, no effect until violence, EVAs, the arm
-and the Soyuz come to the agents): ``d3_eva``, ``d4_cut_radio``, ``d5_arm_strike``,
-``d6_defect``, ``d7_trust``, ``d8_deal_with_nika``, ``d9_save_gordon``, ``d10_retaliate``,
-``d11_keep_faith``, ``d12_stop_christian``, ``d13_leave``.
+The keys and their choices are :data:`DECISIONS`; who meets each decision, when, and what
+each choice leads to is :mod:`issim.agents.crisis` (D3-D13) and :mod:`issim.agents.mind`
+(D1, D2: comply with probability = loyalty; disclose with probability = solidarity x
+(1 - loyalty); ``d1_means`` / ``d2_means``: a covert plan, the lure, or the standoff's
+open levers).
 """
 
 from __future__ import annotations

@@ -41,7 +41,8 @@ def _command(d: dict) -> str:
     detail = f" “{_short(args['text'], 60)}”" if "text" in args else ""
     text = f"{d.get('actor')}: {d.get('command')} {d.get('target', '')}".rstrip() + detail + f" — {d.get('result')}"
     why = d.get("message") or d.get("reason")
-    return text + (f" ({_short(why, 90)})" if why and d.get("result") != "done" else "")
+    shown = why and (d.get("result") != "done" or d.get("command") == "confront")  # a fight's outcome
+    return text + (f" ({_short(why, 160)})" if shown else "")
 
 
 def _agents(d: dict) -> str:
@@ -52,6 +53,21 @@ def _agents(d: dict) -> str:
         return f"{who} decides {d.get('key')} = {d.get('choice')}" + (" (by chance)" if d.get("drawn") else "")
     if what == "goal":
         return f"{who} now pursues '{d.get('goal')}'" + (f" ({d['why']})" if d.get("why") else "")
+    why = f" ({d['why']})" if d.get("why") else ""
+    if what == "intent":
+        if not d.get("intent"):
+            return f"{who} has nothing more to do{why}"
+        return f"{who} intends: {d.get('intent')}" + (f" {d['target']}" if d.get("target") else "") + why
+    if what == "lure":
+        return f"{who} tells {d.get('asked')}: “{d.get('said')}”"
+    if what == "told":
+        return f"{who} tells {d.get('to')}: “{d.get('said')}”"
+    if what == "lost":
+        return f"{who} is lost outside" + (" (heard on the radio)" if d.get("heard") else " (the radio is silent)")
+    if what == "sides":
+        return f"{who} now sides with {d.get('side')}{why}"
+    if what == "warned":
+        return f"{who} warns {d.get('to')} over the radio"
     return _generic("agents", d)
 
 
