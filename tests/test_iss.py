@@ -93,3 +93,26 @@ def test_bad_crisis_settings_are_one_clear_error(tmp_path, field, text, problem)
     with pytest.raises(InputError) as err:
         build_simulation(load_scenario(str(path)))
     assert err.value.source == f"{path}:{field}" and problem in err.value.message
+
+
+def test_the_story_changes_only_minds_the_station_changes_only_by_commands(monkeypatch):
+    """The situations (lure, loss, defection, hunt...) write only ``agents.*``; every change to
+    the station in an iss-canon run comes from a command or the physics."""
+    import numpy as np
+
+    from issim.agents.crisis import Story
+
+    observe = Story.observe
+    touched: list = []
+
+    def watched(self, state, *args):
+        before = {k: v.copy() for k, v in state.arrays.items() if not k.startswith("agents.")}
+        facts = {k: v for k, v in state.facts.items() if not k.startswith("agents.")}
+        observe(self, state, *args)
+        touched.extend(k for k, v in before.items() if not np.array_equal(v, state.arrays[k]))
+        touched.extend(k for k, v in facts.items() if state.facts[k] is not v)
+
+    monkeypatch.setattr(Story, "observe", watched)
+    sim = _run(load_scenario("iss-canon"), 5, 32)
+    assert touched == []
+    assert len(sim.state.facts["agents.decisions"]) >= 17  # the story did unfold
