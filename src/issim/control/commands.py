@@ -243,7 +243,7 @@ class Ctx:
     effect: str = ""
 
     def dispatch(self, event: Event) -> Optional[str]:
-        return self.sim._dispatch(event, self.state)
+        return self.sim._dispatch(event, self.state, log=False)
 
     @property
     def me(self) -> int:

@@ -234,10 +234,13 @@ class Simulation:
             if progress is not None and self.state.frame % report_every == 0:
                 progress(self.state.frame)
 
-    def _dispatch(self, event: Event, state: Optional[State] = None) -> Optional[str]:
+    def _dispatch(self, event: Event, state: Optional[State] = None, log: bool = True) -> Optional[str]:
         """Hand an event to its subsystem now and log the outcome; ``None`` when done, else why not.
 
         ``state`` defaults to the simulation's; the command pipeline's dry runs pass a copy.
+        A command's own events are not logged (``log=False``): the pipeline's ``command``
+        record says what was asked and what became of it, once; nor is the ``command``
+        event a scenario schedules, for the same reason.
         """
         st = self.state if state is None else state
         sub = self.handlers.get(event.kind)
@@ -245,6 +248,8 @@ class Simulation:
             reason = sub.handle(st, event) if sub else f"no subsystem handles {event.kind!r}"
         except KeyError as exc:
             reason = str(exc.args[0]) if exc.args else "unknown target"
+        if not log or event.kind == "command":
+            return reason
         details = dict(action=event.kind, target=event.target, source=event.source, args=event.args)
         if reason is None:
             st.record("event", result="done", **details)
