@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .archive.catalogue import StoreError
 from .errors import InputError
 from .orbit.catalog import FetchError
 
@@ -330,12 +331,12 @@ def _stored(archive, run_id: int, report: bool, console: Console) -> None:
     """Say where the run went (and write its report when asked)."""
     record = archive.get(run_id)
     console.print(f"Stored as run {run_id} in {_shown_path(record.path)} "
-                  f"(issim show {run_id} · issim report {run_id})", markup=False, highlight=False)
+                  f"(issim show {run_id} · issim report {run_id})", markup=False, highlight=False, soft_wrap=True)
     if report:
         from .archive import write_report
 
         path = write_report(record)
-        console.print(f"Report: {_shown_path(path)}", markup=False, highlight=False)
+        console.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -436,7 +437,8 @@ def runs_(
     table = Table(title=f"Runs in {_shown_path(arc.root)}", title_justify="left")
     for col, justify in (("id", "right"), ("scenario", "left"), ("seed", "right"), ("when (UTC)", "left"),
                          ("simulated", "right"), ("status", "left"), ("outcome", "left")):
-        table.add_column(col, justify=justify, overflow="fold" if col == "outcome" else None)
+        table.add_column(col, justify=justify, overflow="fold" if col == "outcome" else "ellipsis",
+                         no_wrap=col != "outcome")
     for r in records:
         table.add_row(str(r.id), r.scenario, str(r.seed), when_text(r.started_at), _span_text(r), status_text(r),
                       r.outcome or r.error)
@@ -490,7 +492,7 @@ def export(
     record = _open_archive(archive).get(run_id, "RUN")
     written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
     out.print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
-              + ", ".join(p.name for p in written), markup=False, highlight=False)
+              + ", ".join(p.name for p in written), markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command("report")
@@ -508,7 +510,7 @@ def report_(
     at_ms = None if at is None else _time_arg(at, "--at")
     record = _open_archive(archive).get(run_id, "RUN")
     path = write_report(record, out_file, at_ms)
-    out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False)
+    out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -561,6 +563,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
         status = 2
     except FetchError as exc:
+        err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
+        status = 1
+    except StoreError as exc:  # storing a run failed (a full disk...): one line too, status 1
         err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
         status = 1
     except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument

@@ -86,6 +86,19 @@ CREATE TABLE IF NOT EXISTS commands (
 """
 
 
+class StoreError(RuntimeError):
+    """Storing a run failed for a reason outside the input (a full disk, a vanished folder).
+
+    The run is marked ``failed`` in the catalogue with the reason; the command line prints
+    ``issim: error: SOURCE: MESSAGE`` and exits with 1.
+    """
+
+    def __init__(self, source: str, message: str):
+        self.source = str(source)
+        self.message = " ".join(str(message).split())
+        super().__init__(f"{self.source}: {self.message}")
+
+
 def default_home() -> Path:
     """Where runs are kept: ``$ISSIM_HOME`` if set, else ``./runs`` beside where the user works."""
     env = os.environ.get("ISSIM_HOME")

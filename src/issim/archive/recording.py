@@ -36,7 +36,7 @@ from typing import Callable, Optional
 
 from .. import __version__
 from ..times import format_iso
-from .catalogue import TMP, Archive, process_token, utc_now
+from .catalogue import TMP, Archive, StoreError, process_token, utc_now
 from .tables import command_row, entry_json, telemetry_table, track_table
 
 CHECKPOINT_EVERY_S = 2.0  # wall-clock seconds between appends of the event log during a run
@@ -113,14 +113,15 @@ def outcome_line(summary: dict) -> str:
         parts.append("station uncrewed")
     control = o.get("control") or {}
     if control:
-        factions = sorted({f for fs in control.values() for f in fs} | set(_factions(o)))
+        factions = list(dict.fromkeys([f for fs in control.values() for f in fs] + _factions(o)))
         held = ", ".join(f"{f} {sum(f in fs for fs in control.values())}/{len(control)}" for f in factions)
         parts.append(f"control: {held}" if held else "control: nobody")
     return " · ".join(parts)
 
 
-def _factions(outcome: dict) -> set[str]:
-    return {f for changes in outcome.get("control_over_time", {}).values() for _, fs in changes for f in fs}
+def _factions(outcome: dict) -> list[str]:
+    """Every faction that held anything at some point, in order of first appearance."""
+    return [f for changes in outcome.get("control_over_time", {}).values() for _, fs in changes for f in fs]
 
 
 class Recording:
@@ -208,8 +209,13 @@ class Recording:
         if exc_type is None:
             try:
                 self.finish()
-            except BaseException as failure:
-                self._mark("failed", f"storing the run failed: {failure}")
+            except Exception as failure:
+                reason = failure.strerror if isinstance(failure, OSError) and failure.strerror else str(failure)
+                self._mark("failed", f"storing the run failed: {type(failure).__name__}: {reason}")
+                raise StoreError(str(self.archive.root), f"run {self.run_id} could not be stored ({reason}); "
+                                                         "it is marked failed") from failure
+            except BaseException:
+                self._mark("incomplete", "interrupted while being stored")
                 raise
         elif issubclass(exc_type, KeyboardInterrupt):
             self._mark("incomplete", "interrupted")

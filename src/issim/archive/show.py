@@ -46,7 +46,8 @@ def render_run(record: RunRecord, console: Console) -> None:
     if len(commands):
         counts = commands["result"].value_counts().to_dict()
         console.print("Commands: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-    console.print(f"Event log: {len(entries)} entries" + ("" if record.status == "complete" else " (saved so far)"))
+    console.print(f"Event log: {len(entries)} {'entry' if len(entries) == 1 else 'entries'}"
+                  + ("" if record.status == "complete" else " (saved before the run stopped)"))
     lines = notable_lines(entries)
     if lines:
         shown = lines[:40]
