@@ -341,3 +341,33 @@ def test_dead_running_row_is_reported_incomplete(small_archive, capsys):
     assert status == 0
     by_id = {r["id"]: r for r in json.loads(out)}
     assert by_id[2]["status"] == "incomplete" and by_id[1]["status"] == "complete"
+
+
+def test_interrupted_and_crashed_runs_are_marked(tmp_path):
+    spec = load_scenario("nominal")
+    end = spec.start_ms + 6 * 3_600_000
+    arc = Archive.open(tmp_path / "home", create=True)
+
+    def stop(frames):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with arc.recording(spec, build_simulation(spec, end_ms=end), end) as rec:
+            rec.run(progress=stop)
+    interrupted = arc.get(rec.run_id)
+    assert interrupted.status == "incomplete" and interrupted.error == "interrupted"
+    assert interrupted.sim_end == "2025-03-10T01:00:00.000Z"  # the first progress call: a simulated hour in
+    assert interrupted.event_log()[0]["action"] == "switch"  # what happened until then was kept
+
+    def crash(frames):
+        raise ZeroDivisionError("a bug")
+
+    with pytest.raises(ZeroDivisionError):
+        with arc.recording(spec, build_simulation(spec, end_ms=end), end) as rec:
+            rec.run(progress=crash)
+    failed = arc.get(rec.run_id)
+    assert failed.status == "failed" and "ZeroDivisionError: a bug" in failed.error
+    assert not failed.path.exists()
+    with pytest.raises(InputError) as exc:
+        failed.telemetry()
+    assert "is failed" in exc.value.message

@@ -94,3 +94,24 @@ def test_sigkill_half_way(tmp_path, capsys):
     assert main(["run", "nominal", "--hours", "1", "--out", str(home), "--json"]) == 0
     capsys.readouterr()
     assert Archive.open(home).get("last").id == 4
+
+
+def test_two_runs_stored_at_once(tmp_path):
+    """Two processes storing into one archive at the same time: both complete, each its own id."""
+    home = tmp_path / "home"
+    env = {**os.environ, "ISSIM_HOME": str(home)}
+    assert main(["runs", "--archive", str(home)]) == 2  # no archive yet: both processes will race to make it
+    procs = [subprocess.Popen([sys.executable, "-m", "issim.cli", "run", scenario, "--hours", "8", "--json"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for scenario in ("nominal", "standoff")]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e.decode() for _, e in outputs]
+    arc = Archive.open(home)
+    records = [arc.get(i) for i in (1, 2)]
+    assert sorted(r.scenario for r in records) == ["nominal", "standoff"]
+    assert all(r.status == "complete" for r in records)
+    for (out, _), scenario in zip(outputs, ("nominal", "standoff")):
+        summary = json.loads(out)
+        record = next(r for r in records if r.scenario == scenario)
+        assert record.event_log_sha256 == summary["event_log_sha256"]
+        assert len(record.telemetry()) == len(record.track())

@@ -102,8 +102,17 @@ def outcome_line(summary: dict) -> str:
         return f"{len(alive)} of {len(crew)} alive"
     n = len(crew)
     dead = o.get("dead", {})
-    parts = [f"all {n} alive" if not dead else
-             f"{n - len(dead)} of {n} alive; dead: " + ", ".join(f"{k} ({v.replace('_', ' ')})" for k, v in dead.items())]
+    if not dead:
+        parts = [f"all {n} alive"]
+    elif len(dead) <= 2:
+        parts = [f"{n - len(dead)} of {n} alive; dead: "
+                 + ", ".join(f"{k} ({v.replace('_', ' ')})" for k, v in dead.items())]
+    else:  # many deaths: count them by cause
+        causes: dict[str, int] = {}
+        for cause in dead.values():
+            causes[cause.replace("_", " ")] = causes.get(cause.replace("_", " "), 0) + 1
+        parts = [f"{n - len(dead)} of {n} alive; {len(dead)} dead ("
+                 + ", ".join(f"{c} {k}" if len(causes) > 1 else c for c, k in causes.items()) + ")"]
     for vehicle, names in o.get("departed", {}).items():
         parts.append(f"{len(names)} left in {vehicle}")
     station = o.get("station", {})

@@ -490,7 +490,8 @@ def power_figure(d: ReportData) -> go.Figure | None:
                                    name="US → Russian transfer", line=dict(color="#7d3c98", width=1.4),
                                    hovertemplate="transfer: %{y:.1f} kW<extra></extra>"), row=1, col=1)
     fig.update_yaxes(range=[0, 105], row=2, col=1)
-    _base_layout(fig, 520, hovermode="closest")
+    _base_layout(fig, 540, hovermode="closest", margin=dict(l=60, r=20, t=75, b=40),
+                 legend=dict(orientation="h", yanchor="bottom", y=1.07, xanchor="left", x=0, font=dict(size=11)))
     _time_axes(fig)
     return fig
 
@@ -527,7 +528,8 @@ def altitude_figure(d: ReportData) -> go.Figure | None:
         fig.add_trace(go.Scatter(**xs, y=_y(d.col(key)[idx]), mode="lines", name=key.split(".")[1],
                                    line=dict(width=1.6, color=FACTION_COLOURS[(k + 1) % 4]),
                                    hovertemplate=f"{key.split('.')[1]}: %{{y:.0f}} kg<extra></extra>"), row=2, col=1)
-    _base_layout(fig, 460 if props else 320, hovermode="closest")
+    _base_layout(fig, 480 if props else 340, hovermode="closest", margin=dict(l=60, r=20, t=75, b=40),
+                 legend=dict(orientation="h", yanchor="bottom", y=1.07, xanchor="left", x=0, font=dict(size=11)))
     _time_axes(fig)
     return fig
 

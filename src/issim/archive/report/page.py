@@ -111,8 +111,18 @@ def _verdict(summary: dict, record) -> tuple[str, str]:
     if station.get("lost"):
         return "bad", f"Station lost: {station['lost']}. " + (f"{n - len(dead)} of {n} crew alive." if n else "")
     if dead:
-        names = ", ".join(f"{k} ({v.replace('_', ' ')})" for k, v in dead.items())
-        return ("bad" if len(dead) == n else "warn"), f"{n - len(dead)} of {n} crew alive. Died: {names}."
+        if len(dead) <= 3:
+            died = ", ".join(f"{k} ({v.replace('_', ' ')})" for k, v in dead.items())
+        else:
+            causes: dict[str, int] = {}
+            for v in dead.values():
+                causes[v.replace("_", " ")] = causes.get(v.replace("_", " "), 0) + 1
+            died = f"{len(dead)} people (" + ", ".join(
+                f"{c} {k}" if len(causes) > 1 else c for c, k in causes.items()) + ")"
+        alive = f"All {n} crew died" if len(dead) == n else f"{n - len(dead)} of {n} crew alive. Died: {died}"
+        if len(dead) == n:
+            alive += f" ({', '.join(sorted({v.replace('_', ' ') for v in dead.values()}))})"
+        return ("bad" if len(dead) == n else "warn"), alive + "."
     departed = sum(len(v) for v in o.get("departed", {}).values())
     text = f"All {n} crew alive" + (f", {departed} left the station" if departed else "")
     if o and not station.get("crewed", True):
@@ -263,10 +273,11 @@ def render(d: F.ReportData) -> str:
 
     map_fig, strip = F.map_figure(d), F.light_and_contact_figure(d)
     if map_fig is not None:
-        window = "the whole run" if days <= 1.5 else "the 24 hours up to the chosen moment"
+        window = "the whole run" if days <= 1.5 else "a day (the 24 hours up to the chosen moment, or the first day)"
         parts.append(("map", "Where the station flew",
-                      f"The ground track over {window}: gold in sunlight, dark in the Earth's shadow; the broad "
-                      "green (US) and red (Russian) bands mark where each segment could talk to its own ground. "
+                      f"The ground track over {window}: gold in sunlight, dark in the Earth's shadow; the thin "
+                      "green (US) and red (Russian) lines beside it mark where each segment could talk to its own "
+                      "ground. "
                       f"The white circle is the station at {_e(at_text)}. Below: sunlight and contact over the whole run.",
                       _figure_html(map_fig, "map") + (_figure_html(strip, "light-contact") if strip else "")))
     schematic = F.schematic_figure(d)
@@ -289,7 +300,8 @@ def render(d: F.ReportData) -> str:
     alt = F.altitude_figure(d)
     if alt is not None:
         parts.append(("orbit", "Altitude and burns",
-                      "Geodetic altitude (grey, rising and falling around the orbit) and mean altitude (black); "
+                      "Geodetic altitude (grey, rising and falling around the orbit) and mean altitude (black, "
+                      "worked out once a day); "
                       "triangles are burns. Below, the propellant in each store.", _figure_html(alt, "altitude")))
     timeline = F.timeline_figure(d, _describe)
     parts.append(("timeline", "What happened",
