@@ -112,6 +112,19 @@ def test_report_renders_offline_in_chromium(stored, tmp_path):
             }""")
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=True)
+
+            # moving the schematic's slider to the start recolours the modules to the air there
+            squares = """() => Array.from(document.querySelectorAll('#fig-schematic .scatterlayer .point'))
+                .filter(e => e.style.fillOpacity !== '0' && e.getAttribute('d').includes('H'))
+                .map(e => e.style.fill)"""
+            label = "() => document.querySelector('#fig-schematic .slider-container .slider-label').textContent"
+            end_fills, end_label = page.evaluate(squares), page.evaluate(label)
+            rail = page.locator("#fig-schematic .slider-rail-rect")
+            rail.scroll_into_view_if_needed()
+            box = rail.bounding_box()
+            page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+            page.wait_for_timeout(500)
+            start_fills, start_label = page.evaluate(squares), page.evaluate(label)
         finally:
             browser.close()
     keep = os.environ.get("ISSIM_REPORT_SCREENSHOT")
@@ -130,3 +143,5 @@ def test_report_renders_offline_in_chromium(stored, tmp_path):
     assert counts["people"] == 7
     assert "All 7 crew alive" in counts["verdict"]
     assert shot.stat().st_size > 200_000
+    assert end_label.endswith("03-10 12:00 UTC") and start_label.endswith("03-10 00:00 UTC")
+    assert len(end_fills) == len(start_fills) == 24 and end_fills != start_fills
