@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import issim
-from issim.archive import Archive, diff_runs, export_run, open_run
+from issim.archive import Archive, diff_runs, open_run
 from issim.cli import main
 from issim.control.pipeline import history
 from issim.errors import InputError

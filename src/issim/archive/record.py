@@ -149,7 +149,6 @@ class RunRecord:
         or timezone-aware datetimes. Values are in the channel's SI unit, exactly as the
         run recorded them.
         """
-        import pandas as pd
         import pyarrow.parquet as pq
 
         path = self._file("telemetry.parquet")
@@ -182,7 +181,6 @@ class RunRecord:
 
     def track(self) -> "pd.DataFrame":
         """The ground track at the recorder's rate: ``lat_deg``, ``lon_deg``, ``alt_km``, ``sunlit``."""
-        import pandas as pd
         import pyarrow.parquet as pq
 
         df = pq.read_table(str(self._file("track.parquet"))).to_pandas()
