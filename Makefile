@@ -4,7 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup clean bench
+# `make run` runs this scenario, stores it in ./runs and writes its report.
+SCENARIO ?= iss
+RUN_ARGS ?=
+
+# Debian's chromium for the report's browser test (Playwright drives it; never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test setup clean bench chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,14 +27,22 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/issim track
 	$(BIN)/issim station
-	$(BIN)/issim run nominal --days 1
+	$(BIN)/issim run $(SCENARIO) $(RUN_ARGS) --report
 
-test: setup
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		echo "installing Debian's chromium for the browser test"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null; \
+	fi
+
+test: setup chromium
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python bench/orbit.py
 	$(BIN)/python bench/speed.py --days 30
+	$(BIN)/python bench/archive.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

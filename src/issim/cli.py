@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from .archive.catalogue import StoreError
 from .errors import InputError
 from .orbit.catalog import FetchError
 
@@ -247,8 +248,15 @@ def run(
     hours: Optional[float] = typer.Option(None, "--hours", help="Simulated hours, instead of --days."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed (default: the scenario's)."),
     json_output: bool = typer.Option(False, "--json", help="Print the run's summary as JSON."),
+    out_dir: Optional[str] = typer.Option(
+        None, "--out", metavar="DIR", help="The run archive to store the run in (default: $ISSIM_HOME, else ./runs)."
+    ),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not store the run in the archive."),
+    report: bool = typer.Option(False, "--report", help="Write the run's HTML report too, and say where it is."),
 ) -> None:
-    """Run a scenario and summarise what happened to the air, the machines and the crew."""
+    """Run a scenario, store it in the run archive, and summarise what happened."""
+    from contextlib import nullcontext
+
     from .scenario import build_simulation, load_scenario, summarize
     from .times import MS_PER_DAY
 
@@ -259,12 +267,23 @@ def run(
         raise InputError("--hours" if hours is not None else "--days", f"{length_days:g} days is outside (0, 3660]")
     if seed is not None and seed < 0:
         raise InputError("--seed", "must be zero or positive")
+    if no_store and (out_dir is not None or report):
+        raise InputError("--no-store", "--out and --report need the run stored; leave out --no-store")
     spec = load_scenario(scenario)
     end_ms = spec.default_end_ms if length_days is None else spec.start_ms + round(length_days * MS_PER_DAY)
     sim = build_simulation(spec, seed=seed, end_ms=end_ms)
+    archive = None
+    if not no_store:
+        from .archive import Archive
+
+        archive = Archive.open(out_dir, create=True)
+    recording = archive.recording(spec, sim, end_ms) if archive is not None else nullcontext()
     if json_output:
-        sim.run(end_ms)
-        _print_json(summarize(sim, spec.name))
+        with recording as rec:
+            (rec.run if rec is not None else sim.run)(end_ms)
+        _print_json(rec.summary if rec is not None else summarize(sim, spec.name))
+        if rec is not None:
+            _stored(archive, rec.run_id, report, err)
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -273,24 +292,51 @@ def run(
     total = (end_ms - sim.t_ms) // sim.dt_ms
     timeline = Timeline()
     out.print(f"[bold]{spec.scenario.title}[/] — seed {sim.seed}")
-    with Progress(
-        TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
-        console=out, transient=True,
-    ) as bar:
-        task = bar.add_task("run", total=total, day="")
+    with recording as rec:
+        with Progress(
+            TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
+            console=out, transient=True,
+        ) as bar:
+            task = bar.add_task("run", total=total, day="")
 
-        def show(frames: int) -> None:
-            for line in timeline.new_lines(sim.state.log):
-                bar.console.print(line, markup=False, highlight=False)
-            bar.update(task, completed=frames, day=f"day {sim.days_run:.1f}")
+            def show(frames: int) -> None:
+                for line in timeline.new_lines(sim.state.log):
+                    bar.console.print(line, markup=False, highlight=False)
+                bar.update(task, completed=frames, day=f"day {sim.days_run:.1f}")
 
-        sim.run(end_ms, progress=show)
-        show(sim.state.frame)
+            (rec.run if rec is not None else sim.run)(end_ms, progress=show)
+            show(sim.state.frame)
     for line in timeline.hidden_summary():
         out.print(line, markup=False, highlight=False)
     from .scenario.report import render_summary
 
-    render_summary(summarize(sim, spec.name), spec, out)
+    render_summary(rec.summary if rec is not None else summarize(sim, spec.name), spec, out)
+    if rec is not None:
+        _stored(archive, rec.run_id, report, out)
+
+
+def _shown_path(path) -> str:
+    """A path as the user would type it: relative to here when it is below here."""
+    import os
+    from pathlib import Path
+
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path) if os.sep in str(path) else f"./{path}"
+
+
+def _stored(archive, run_id: int, report: bool, console: Console) -> None:
+    """Say where the run went (and write its report when asked)."""
+    record = archive.get(run_id)
+    console.print(f"Stored as run {run_id} in {_shown_path(record.path)} "
+                  f"(issim show {run_id} · issim report {run_id})", markup=False, highlight=False, soft_wrap=True)
+    if report:
+        from .archive import write_report
+
+        path = write_report(record)
+        console.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -399,6 +445,139 @@ def endings(
     out.print(t)
 
 
+# --------------------------------------------------------------------------- run archive
+
+ArchiveOpt = typer.Option(
+    None, "--archive", metavar="DIR", help="The run archive (default: $ISSIM_HOME, else ./runs)."
+)
+
+
+def _open_archive(path: Optional[str]):
+    from .archive import Archive
+
+    return Archive.open(path)
+
+
+@app.command("runs")
+def runs_(
+    archive: Optional[str] = ArchiveOpt,
+    scenario: Optional[str] = typer.Option(None, "--scenario", help="Only the runs of this scenario."),
+    limit: int = typer.Option(50, "--limit", help="Show at most this many runs, newest first (0: all)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the catalogue records as JSON."),
+) -> None:
+    """The stored runs, newest first: id, scenario, seed, when, status and outcome."""
+    if limit < 0:
+        raise InputError("--limit", "must be zero (all) or positive")
+    arc = _open_archive(archive)
+    from .archive import RunRecord
+
+    records = [RunRecord.from_row(arc, r) for r in arc.rows(limit=limit or None, scenario=scenario)]
+    if json_output:
+        _print_json([r.to_json() for r in records])
+        return
+    from rich.table import Table
+
+    from .archive.show import status_text, when_text
+
+    table = Table(title=f"Runs in {_shown_path(arc.root)}", title_justify="left")
+    for col, justify in (("id", "right"), ("scenario", "left"), ("seed", "right"), ("when (UTC)", "left"),
+                         ("simulated", "right"), ("status", "left"), ("outcome", "left")):
+        table.add_column(col, justify=justify, overflow="fold" if col == "outcome" else "ellipsis",
+                         no_wrap=col != "outcome")
+    for r in records:
+        table.add_row(str(r.id), r.scenario, str(r.seed), when_text(r.started_at), _span_text(r), status_text(r),
+                      r.outcome or r.error)
+    out.print(table)
+    if not records:
+        out.print("No runs yet: issim run SCENARIO stores one.")
+
+
+def _span_text(record) -> str:
+    from .times import parse_iso
+
+    if not record.sim_end:
+        return "—"
+    days = (parse_iso(record.sim_end) - parse_iso(record.sim_start)) / 86_400_000
+    return f"{days:.2f} d" if days < 10 else f"{days:.0f} d"
+
+
+@app.command()
+def show(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
+    archive: Optional[str] = ArchiveOpt,
+    json_output: bool = typer.Option(False, "--json", help="Print the record and summary as JSON."),
+) -> None:
+    """One stored run: what it was, how it ended, what happened, and where its files are."""
+    from .archive.show import render_run
+
+    record = _open_archive(archive).get(run_id, "RUN")
+    if json_output:
+        data = record.to_json()
+        data["summary"] = record.summary() if record.status == "complete" else None
+        data["events"] = len(record.event_log_entries())
+        _print_json(data)
+        return
+    render_run(record, out)
+
+
+@app.command()
+def export(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
+    fmt: str = typer.Option("parquet", "--format", help="parquet or csv."),
+    out_dir: Optional[str] = typer.Option(None, "--out", metavar="DIR",
+                                          help="Where to write the files (default: ./run-ID)."),
+    archive: Optional[str] = ArchiveOpt,
+) -> None:
+    """Export a run's telemetry, track, events, commands and channel list as Parquet or CSV files."""
+    from .archive import export_run
+    from .archive.export import FORMATS
+
+    if fmt not in FORMATS:
+        raise InputError("--format", f"{fmt!r} is not a format issim exports; choose {' or '.join(FORMATS)}")
+    record = _open_archive(archive).get(run_id, "RUN")
+    written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
+    out.print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
+              + ", ".join(p.name for p in written), markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("report")
+def report_(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
+    out_file: Optional[str] = typer.Option(None, "--out", metavar="FILE",
+                                           help="Where to write the report (default: report.html in the run's folder)."),
+    at: Optional[str] = typer.Option(None, "--at", help="The moment the schematic and map show first (ISO 8601 UTC); "
+                                                         "default: the end of the run."),
+    archive: Optional[str] = ArchiveOpt,
+) -> None:
+    """Write a run's report: one HTML file that opens offline, with the map, schematic, charts and timeline."""
+    from .archive import write_report
+
+    at_ms = None if at is None else _time_arg(at, "--at")
+    record = _open_archive(archive).get(run_id, "RUN")
+    path = write_report(record, out_file, at_ms)
+    out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command()
+def diff(
+    run_a: str = typer.Argument(..., metavar="RUN_A", help="A run id (issim runs), or last."),
+    run_b: str = typer.Argument(..., metavar="RUN_B", help="Another run id."),
+    archive: Optional[str] = ArchiveOpt,
+    json_output: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Where two runs part (their first differing event) and how their outcomes differ."""
+    from .archive import diff_runs
+    from .archive.show import render_diff
+
+    arc = _open_archive(archive)
+    a, b = arc.get(run_a, "RUN_A"), arc.get(run_b, "RUN_B")
+    result = diff_runs(a, b)
+    if json_output:
+        _print_json(result)
+        return
+    render_diff(result, out)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -429,6 +608,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
         status = 2
     except FetchError as exc:
+        err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
+        status = 1
+    except StoreError as exc:  # storing a run failed (a full disk...): one line too, status 1
         err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
         status = 1
     except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument

@@ -1,0 +1,80 @@
+"""Two runs compared: where they part, and how their outcomes differ.
+
+Runs of the same scenario and seed have the same event log, entry for entry (the engine
+is deterministic). So the first entry where two logs differ is where the runs part:
+a different seed drew differently, an edited scenario scheduled something else, a new
+issim version behaves otherwise. The outcomes are then compared field by field: who
+lived, who died and of what, who left, who controls each system at the end, the
+station's state.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .record import RunRecord
+
+_META = ("scenario", "scenario_sha256", "seed", "version", "sim_start", "sim_end", "frames", "status",
+         "event_log_sha256")
+
+
+def first_difference(a: list[str], b: list[str]) -> int | None:
+    """The index of the first entry where two logs differ (a longer log differs at the shorter's end)."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return None if len(a) == len(b) else min(len(a), len(b))
+
+
+def _outcome_differences(a: dict | None, b: dict | None) -> list[dict]:
+    if a is None or b is None:
+        return [] if a == b else [{"what": "outcome", "a": a, "b": b}]
+    out: list[dict] = []
+
+    def add(what: str, x: Any, y: Any) -> None:
+        if x != y:
+            out.append({"what": what, "a": x, "b": y})
+
+    add("survivors", sorted(a.get("survivors", [])), sorted(b.get("survivors", [])))
+    dead_a, dead_b = a.get("dead", {}), b.get("dead", {})
+    for name in sorted(set(dead_a) | set(dead_b)):
+        add(f"dead: {name}", dead_a.get(name), dead_b.get(name))
+    dep_a, dep_b = a.get("departed", {}), b.get("departed", {})
+    for vehicle in sorted(set(dep_a) | set(dep_b)):
+        add(f"departed in {vehicle}", dep_a.get(vehicle), dep_b.get(vehicle))
+    ctl_a, ctl_b = a.get("control", {}), b.get("control", {})
+    for system in list(ctl_a) + [s for s in ctl_b if s not in ctl_a]:
+        add(f"control of {system}", ctl_a.get(system), ctl_b.get(system))
+    st_a, st_b = a.get("station", {}), b.get("station", {})
+    for key in list(st_a) + [k for k in st_b if k not in st_a]:
+        add(f"station {key}", st_a.get(key), st_b.get(key))
+    return out
+
+
+def diff_runs(a: RunRecord, b: RunRecord) -> dict:
+    """``{a, b, metadata, events, first_difference, outcome}`` as JSON-ready data.
+
+    ``metadata`` lists the catalogue fields that differ; ``first_difference`` is ``None``
+    when the logs are identical, else ``{index, t, a, b}`` with each run's entry there
+    (``None`` where one log has ended); ``outcome`` lists ``{what, a, b}`` differences.
+    """
+    log_a, log_b = a.event_log_entries(), b.event_log_entries()
+    i = first_difference(log_a, log_b)
+    first = None
+    if i is not None:
+        ea = json.loads(log_a[i]) if i < len(log_a) else None
+        eb = json.loads(log_b[i]) if i < len(log_b) else None
+        first = {"index": i, "t": (ea or eb)["t"] if not (ea and eb) else min(ea["t"], eb["t"]), "a": ea, "b": eb,
+                 "same_before": i}
+    metadata = {k: {"a": getattr(a, k), "b": getattr(b, k)} for k in _META if getattr(a, k) != getattr(b, k)}
+    return {
+        "a": a.id,
+        "b": b.id,
+        "metadata": metadata,
+        "events": {"a": len(log_a), "b": len(log_b)},
+        "same_event_log": i is None,
+        "first_difference": first,
+        "outcome": _outcome_differences(a.outcome_details, b.outcome_details),
+        "outcome_line": {"a": a.outcome, "b": b.outcome},
+    }

@@ -1,0 +1,350 @@
+"""Storing one run as it happens: the catalogue row first, the files and the verdict at the end.
+
+::
+
+    archive = Archive.open(create=True)
+    with archive.recording(spec, sim, end_ms) as rec:
+        rec.run(progress=show)          # the simulation runs; the event log is saved now and then
+    print(rec.run_id, rec.summary["outcome"])
+
+On entering, the run's row goes into the catalogue as ``running`` (one short transaction)
+and a watcher is put in front of the simulation's environment to keep the ground track
+at the recorder's rate (the engine computes latitude, longitude and sunlight for every
+frame but records none of them). While the run goes on, the new part of the event log
+and the command history is appended every few wall-clock seconds, each time in one short
+transaction, so a run that dies still leaves what happened up to then.
+
+On leaving normally, the files are written into ``.tmp/`` inside the archive, moved into
+place with one ``os.replace``, and the row turns ``complete`` in the same transaction as
+the rest of the log. An exception marks the row ``failed`` (with the error), an
+interruption ``incomplete``; a kill leaves it ``running`` until a reader finds the process
+gone (:meth:`~issim.archive.catalogue.Archive.reap`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Callable, Optional
+
+from .. import __version__
+from ..times import format_iso
+from .catalogue import TMP, Archive, StoreError, process_token, utc_now
+from .tables import command_row, entry_json, telemetry_table, track_table
+
+CHECKPOINT_EVERY_S = 2.0  # wall-clock seconds between appends of the event log during a run
+
+
+def scenario_bytes(scenario) -> bytes:
+    """The bytes of the file a scenario was read from (bundled or on disk); empty if unknown."""
+    source = str(scenario.source)
+    bundled = re.fullmatch(r"issim/data/scenarios/([A-Za-z0-9_.-]+\.toml)", source)
+    try:
+        if bundled:
+            return resources.files("issim.data").joinpath("scenarios", bundled.group(1)).read_bytes()
+        return Path(source).read_bytes()
+    except OSError:
+        return b""
+
+
+class TrackWatch:
+    """Stands in front of a simulation's environment and keeps where the station was.
+
+    Every frame the engine asks the environment for the frame's surroundings; at the
+    frames the recorder keeps (the same ``every_frames``), this keeps the sub-satellite
+    point, altitude and sunlight too. Everything else is passed through untouched, so
+    the run is the same with or without it.
+    """
+
+    def __init__(self, environment, every_frames: int):
+        self._environment = environment
+        self.every_frames = every_frames
+        self.t_ms: list[int] = []
+        self.rows: list[tuple[float, float, float, bool]] = []
+
+    def at(self, state):
+        env = self._environment.at(state)
+        if state.frame % self.every_frames == 0:
+            self._keep(env)
+        return env
+
+    def _keep(self, env) -> None:
+        if not self.t_ms or env.t_ms > self.t_ms[-1]:
+            self.t_ms.append(env.t_ms)
+            self.rows.append((env.lat_deg, env.lon_deg, env.alt_km, env.sunlit))
+
+    def finish(self, state, recorded_t_ms: list[int]) -> None:
+        """Add the last recorded moment, which the run ended on before asking for it."""
+        if recorded_t_ms and (not self.t_ms or self.t_ms[-1] < recorded_t_ms[-1]) and state.t_ms == recorded_t_ms[-1]:
+            self._keep(self._environment.at(state))
+
+    def __getattr__(self, name):
+        return getattr(self._environment, name)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:40] or "run"
+
+
+def outcome_line(summary: dict) -> str:
+    """The run's outcome in one line: who lived, what became of the station, who controls it."""
+    crew = summary.get("crew", {})
+    o = summary.get("outcome")
+    if o is None:
+        alive = [n for n, c in crew.items() if c.get("alive")]
+        return f"{len(alive)} of {len(crew)} alive"
+    n = len(crew)
+    dead = o.get("dead", {})
+    if not dead:
+        parts = [f"all {n} alive"]
+    elif len(dead) <= 2:
+        parts = [f"{n - len(dead)} of {n} alive; dead: "
+                 + ", ".join(f"{k} ({v.replace('_', ' ')})" for k, v in dead.items())]
+    else:  # many deaths: count them by cause
+        causes: dict[str, int] = {}
+        for cause in dead.values():
+            causes[cause.replace("_", " ")] = causes.get(cause.replace("_", " "), 0) + 1
+        parts = [f"{n - len(dead)} of {n} alive; {len(dead)} dead ("
+                 + ", ".join(f"{c} {k}" if len(causes) > 1 else c for c, k in causes.items()) + ")"]
+    for vehicle, names in o.get("departed", {}).items():
+        parts.append(f"{len(names)} left in {vehicle}")
+    station = o.get("station", {})
+    if station.get("lost"):
+        parts.append(f"station lost: {station['lost']}")
+    elif not station.get("crewed", True):
+        parts.append("station uncrewed")
+    control = o.get("control") or {}
+    if control:
+        factions = list(dict.fromkeys([f for fs in control.values() for f in fs] + _factions(o)))
+        held = ", ".join(f"{f} {sum(f in fs for fs in control.values())}/{len(control)}" for f in factions)
+        parts.append(f"control: {held}" if held else "control: nobody")
+    return " · ".join(parts)
+
+
+def _factions(outcome: dict) -> list[str]:
+    """Every faction that held anything at some point, in order of first appearance."""
+    return [f for changes in outcome.get("control_over_time", {}).values() for _, fs in changes for f in fs]
+
+
+class Recording:
+    """One run being stored; made by :meth:`Archive.recording`."""
+
+    def __init__(self, archive: Archive, scenario, sim, end_ms: int):
+        self.archive = archive
+        self.scenario = scenario
+        self.sim = sim
+        self.end_ms = int(end_ms)
+        self.run_id: Optional[int] = None
+        self.dir = ""
+        self.summary: Optional[dict] = None
+        self.track = TrackWatch(sim.environment, sim.recorder.every_frames)
+        self._events_saved = 0
+        self._commands_saved = 0
+        self._last_checkpoint = 0.0
+        self.timings: dict[str, float] = {}
+
+    @property
+    def path(self) -> Path:
+        return self.archive.root / self.dir
+
+    # ------------------------------------------------------------------ start
+
+    def __enter__(self) -> "Recording":
+        spec, sim = self.scenario, self.sim
+        raw = scenario_bytes(spec)
+        with self.archive.transaction() as c:
+            cur = c.execute(
+                "INSERT INTO runs (scenario, title, scenario_source, scenario_sha256, seed, version, sim_start, "
+                "sim_planned_end, started_at, status, host, pid, pid_started) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (spec.name, spec.scenario.title, str(spec.source), hashlib.sha256(raw).hexdigest() if raw else "",
+                 sim.seed, __version__, format_iso(sim.start_ms), format_iso(self.end_ms), utc_now(),
+                 socket.gethostname(), os.getpid(), process_token(os.getpid())))
+            self.run_id = int(cur.lastrowid)
+            self.dir = f"{self.run_id:06d}-{_slug(spec.name)}"
+            c.execute("UPDATE runs SET dir = ? WHERE id = ?", (self.dir, self.run_id))
+        self._scenario_raw = raw
+        self.sim.environment = self.track
+        self._last_checkpoint = time.monotonic()
+        return self
+
+    # ------------------------------------------------------------------ during
+
+    def run(self, until: Optional[int] = None, progress: Optional[Callable[[int], None]] = None) -> None:
+        """Run the simulation to ``until`` (default: the end given when recording began)."""
+
+        def tick(frames: int) -> None:
+            if progress is not None:
+                progress(frames)
+            if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY_S:
+                self.checkpoint()
+
+        t0 = time.perf_counter()
+        self.sim.run(self.end_ms if until is None else until, progress=tick)
+        self.timings["run_s"] = time.perf_counter() - t0
+
+    def checkpoint(self) -> None:
+        """Append the event log and command history written since the last time (one transaction)."""
+        log = self.sim.state.log
+        history = self.sim.state.facts.get("control.history", ())
+        events = [(self.run_id, i, int(t), kind, entry_json(t, kind, d))
+                  for i, (t, kind, d) in enumerate(log[self._events_saved:], start=self._events_saved)]
+        commands = [(self.run_id, i, *command_row(e))
+                    for i, e in enumerate(history[self._commands_saved:], start=self._commands_saved)]
+        if events or commands:
+            with self.archive.transaction() as c:
+                self._insert(c, events, commands)
+            self._events_saved += len(events)
+            self._commands_saved += len(commands)
+        self._last_checkpoint = time.monotonic()
+
+    @staticmethod
+    def _insert(c, events: list, commands: list) -> None:
+        c.executemany("INSERT INTO events (run_id, seq, t_ms, kind, entry) VALUES (?, ?, ?, ?, ?)", events)
+        c.executemany("INSERT INTO commands (run_id, seq, t_ms, actor, source, command, target, args, stage, result, "
+                      "reason, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", commands)
+
+    # ------------------------------------------------------------------ end
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self.sim.environment = self.track._environment
+        if exc_type is None:
+            try:
+                self.finish()
+            except Exception as failure:
+                reason = failure.strerror if isinstance(failure, OSError) and failure.strerror else str(failure)
+                self._mark("failed", f"storing the run failed: {type(failure).__name__}: {reason}")
+                raise StoreError(str(self.archive.root), f"run {self.run_id} could not be stored ({reason}); "
+                                                         "it is marked failed") from failure
+            except BaseException:
+                self._mark("incomplete", "interrupted while being stored")
+                raise
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self._mark("incomplete", "interrupted")
+        else:
+            self._mark("failed", f"{exc_type.__name__}: {exc}")
+        return False
+
+    def _mark(self, status: str, error: str) -> None:
+        shutil.rmtree(self.archive.root / TMP / f"{self.dir}.{os.getpid()}", ignore_errors=True)
+        try:
+            self.checkpoint()
+        except Exception:
+            pass
+        with self.archive.transaction() as c:
+            c.execute("UPDATE runs SET status = ?, error = ?, finished_at = ?, sim_end = ?, frames = ? "
+                      "WHERE id = ? AND status = 'running'",
+                      (status, " ".join(error.split())[:500], utc_now(), format_iso(self.sim.t_ms),
+                       self.sim.state.frame, self.run_id))
+
+    def finish(self) -> None:
+        """Write the run's files, move them into place, and mark the run complete."""
+        from ..scenario import summarize
+        from .world import world_record
+
+        sim = self.sim
+        t0 = time.perf_counter()
+        summary = summarize(sim, self.scenario.name)
+        self.timings["summary_s"] = time.perf_counter() - t0
+        self.summary = summary
+        self.track.finish(sim.state, sim.recorder.t_ms)
+
+        t0 = time.perf_counter()
+        tmp = self.archive.root / TMP / f"{self.dir}.{os.getpid()}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        write_telemetry(sim.recorder, tmp / "telemetry.parquet")
+        self.timings["telemetry_s"] = time.perf_counter() - t0
+        write_track(self.track, tmp / "track.parquet")
+        stored = {k: v for k, v in summary.items() if k != "events"}
+        _write_text(tmp / "summary.json", json.dumps(stored, indent=1, ensure_ascii=False, default=_json_default))
+        _write_text(tmp / "world.json", json.dumps(world_record(sim), indent=1, ensure_ascii=False))
+        if self._scenario_raw:
+            _write_bytes(tmp / "scenario.toml", self._scenario_raw)
+        _fsync_dir(tmp)
+        os.replace(tmp, self.path)
+        _fsync_dir(self.archive.root)
+        self.timings["files_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        log = sim.event_log()
+        entries = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in log]
+        digest = hashlib.sha256("".join(e + "\n" for e in entries).encode()).hexdigest()
+        history = sim.state.facts.get("control.history", ())
+        with self.archive.transaction() as c:
+            saved = [r[0] for r in c.execute("SELECT entry FROM events WHERE run_id = ? ORDER BY seq", (self.run_id,))]
+            if saved != entries[: len(saved)]:  # never expected: the engine's own form wins
+                c.execute("DELETE FROM events WHERE run_id = ?", (self.run_id,))
+                saved = []
+            events = [(self.run_id, i, int(t), kind, entries[i])
+                      for i, (t, kind, _) in enumerate(sim.state.log) if i >= len(saved)]
+            commands = [(self.run_id, i, *command_row(e)) for i, e in enumerate(history) if i >= self._commands_saved]
+            self._insert(c, events, commands)
+            c.execute("UPDATE runs SET status = 'complete', finished_at = ?, sim_end = ?, frames = ?, outcome = ?, "
+                      "outcome_json = ?, event_log_sha256 = ? WHERE id = ?",
+                      (utc_now(), format_iso(sim.t_ms), sim.state.frame, outcome_line(summary),
+                       json.dumps(summary.get("outcome"), default=_json_default), digest, self.run_id))
+        self._events_saved, self._commands_saved = len(log), len(history)
+        self.timings["catalogue_s"] = time.perf_counter() - t0
+
+
+def write_telemetry(recorder, path: Path) -> None:
+    """The recorder's telemetry as one Parquet file (zstd-compressed columns)."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(telemetry_table(recorder), str(path), compression="zstd", use_dictionary=False,
+                   write_statistics=["t_ms"])
+    _fsync(path)
+
+
+def write_track(track: TrackWatch, path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    rows = track.rows
+    table = track_table(track.t_ms, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
+                        [r[3] for r in rows])
+    pq.write_table(table, str(path), compression="zstd")
+    _fsync(path)
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def _write_text(path: Path, text: str) -> None:
+    _write_bytes(path, (text + "\n").encode())
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync(path)
+    except OSError:  # not every system lets a folder be synced
+        pass
