@@ -179,7 +179,7 @@ def test_runs_and_show(standoff, capsys):
     assert status == 0 and err == ""
     rows = json.loads(out)
     assert [r["id"] for r in rows] == [record.id] and rows[0]["status"] == "complete"
-    assert rows[0]["outcome"] == record.outcome and "alive" in record.outcome
+    assert rows[0]["outcome"] == record.outcome == record.summary()["outcome"]["ending"]
     status, out, _ = run_cli(capsys, "runs", "--archive", str(home))
     assert status == 0 and "standoff" in out and "complete" in out
     status, out, _ = run_cli(capsys, "show", "last", "--archive", str(home))

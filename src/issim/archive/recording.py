@@ -94,43 +94,15 @@ def _slug(text: str) -> str:
 
 
 def outcome_line(summary: dict) -> str:
-    """The run's outcome in one line: who lived, what became of the station, who controls it."""
-    crew = summary.get("crew", {})
+    """The run's outcome in one line (:func:`issim.scenario.summary.ending`)."""
     o = summary.get("outcome")
     if o is None:
+        crew = summary.get("crew", {})
         alive = [n for n, c in crew.items() if c.get("alive")]
         return f"{len(alive)} of {len(crew)} alive"
-    n = len(crew)
-    dead = o.get("dead", {})
-    if not dead:
-        parts = [f"all {n} alive"]
-    elif len(dead) <= 2:
-        parts = [f"{n - len(dead)} of {n} alive; dead: "
-                 + ", ".join(f"{k} ({v.replace('_', ' ')})" for k, v in dead.items())]
-    else:  # many deaths: count them by cause
-        causes: dict[str, int] = {}
-        for cause in dead.values():
-            causes[cause.replace("_", " ")] = causes.get(cause.replace("_", " "), 0) + 1
-        parts = [f"{n - len(dead)} of {n} alive; {len(dead)} dead ("
-                 + ", ".join(f"{c} {k}" if len(causes) > 1 else c for c, k in causes.items()) + ")"]
-    for vehicle, names in o.get("departed", {}).items():
-        parts.append(f"{len(names)} left in {vehicle}")
-    station = o.get("station", {})
-    if station.get("lost"):
-        parts.append(f"station lost: {station['lost']}")
-    elif not station.get("crewed", True):
-        parts.append("station uncrewed")
-    control = o.get("control") or {}
-    if control:
-        factions = list(dict.fromkeys([f for fs in control.values() for f in fs] + _factions(o)))
-        held = ", ".join(f"{f} {sum(f in fs for fs in control.values())}/{len(control)}" for f in factions)
-        parts.append(f"control: {held}" if held else "control: nobody")
-    return " · ".join(parts)
+    from ..scenario.summary import ending
 
-
-def _factions(outcome: dict) -> list[str]:
-    """Every faction that held anything at some point, in order of first appearance."""
-    return [f for changes in outcome.get("control_over_time", {}).values() for _, fs in changes for f in fs]
+    return o.get("ending") or ending(o)
 
 
 class Recording:

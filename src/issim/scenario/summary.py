@@ -140,7 +140,9 @@ def ending(o: dict) -> str:
     parts = [f"{' and '.join(sorted(names))} leave in {v}" for v, names in sorted(o["departed"].items())]
     dead = sorted(o["dead"])
     parts.append(f"{len(dead)} dead ({', '.join(dead)})" if dead else "no one dies")
-    if not o["station"]["crewed"]:
+    if o["station"].get("lost"):
+        parts.append(f"the station is lost: {o['station']['lost']}")
+    elif not o["station"]["crewed"]:
         parts.append("the station is left uncrewed")
     else:
         ctl = o["control"]

@@ -125,9 +125,11 @@ def _verdict(summary: dict, record) -> tuple[str, str]:
         return ("bad" if len(dead) == n else "warn"), alive + "."
     departed = sum(len(v) for v in o.get("departed", {}).values())
     text = f"All {n} crew alive" + (f", {departed} left the station" if departed else "")
+    if o.get("ending"):  # e.g. "no one dies; the segments split (USOS: usa; ROS: russia)"
+        text = f"All {n} crew alive; " + o["ending"].replace("no one dies; ", "")
     if o and not station.get("crewed", True):
-        return "warn", text + "; the station is uncrewed."
-    return "ok", text + "; the station is crewed." if o else text + "."
+        return "warn", text + "."
+    return "ok", text + "."
 
 
 def _tiles(d: F.ReportData) -> str:
