@@ -59,6 +59,11 @@ def test_canon_plays_the_films_ending(seed):
     assert o["dead"][WERONIKA] == o["dead"][CHRISTIAN] == "confrontation"
     assert not [e for e in log if e["kind"] == "event" and e.get("action") in ("injure", "move")
                 and e.get("source") in ("scenario", "")]
+    # "The station will fall within 24 hours" is what the commanders were told and believe;
+    # the orbit keeps its real decay (the sheet: about 0.1 km a day), nowhere near re-entry.
+    beliefs = {n for _, n, b in sim.state.facts["agents.beliefs"] if "will fall by" in b}
+    assert beliefs == {GORDON, NICHOLAI}
+    assert o["station"]["altitude_km"] > 400 and o["station"]["lost"] is None
 
 
 def test_changing_one_decision_changes_the_ending():

@@ -50,6 +50,7 @@ from .crisis import INTENTS, NONE as NO_INTENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
 
 ORDER_RE = re.compile(r"^\s*order:\s*([a-z][a-z-]*)", re.IGNORECASE)
+FALL_RE = re.compile(r"fall within (\d+) hours", re.IGNORECASE)
 GROUND_FACTION = {"houston": "usa", "moscow": "russia"}
 HOSTILE = frozenset({"close_hatch", "lock_hatch", "change_credentials", "converters_off", "stop_desat",
                      "refuse_burns", "thrusters_off", "cut_link", "power_off", "block_messages", "disable"})
@@ -139,6 +140,7 @@ class Agents(Subsystem):
         state["agents.covert"] = np.zeros(n, dtype=bool)
         state.facts["agents.orders"] = ()
         state.facts["agents.decisions"] = ()
+        state.facts["agents.beliefs"] = ()
         if n:
             self.story.reset(state)
 
@@ -207,6 +209,7 @@ class Agents(Subsystem):
                 people = [p for p in range(len(self.names)) if self.map.volume_segment[int(loc[p])] == SEGMENTS[seg]]
             for p in people:
                 self._order(state, p, ground, goal, str(d.get("id")))
+                self._told(state, p, ground, d.get("text"))
         elif kind == "command" and d.get("result") == "done" and d.get("actor") in self.names:
             actor = d.get("actor")
             i = self.names.index(actor)
@@ -223,6 +226,18 @@ class Agents(Subsystem):
                 if self._faction(state, q) != them and a["crew.alive"][q]:
                     a["agents.sightings"][q] += 1
                     a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_PER_SIGHTING)
+
+    def _told(self, state: State, p: int, ground: str, text) -> None:
+        """A claim in an order (``... fall within 24 hours ...``) becomes what the person believes,
+        not physics: ``agents.beliefs`` ``(t_ms, person, belief)`` and a log record."""
+        m = FALL_RE.search(text) if isinstance(text, str) else None
+        if m is None or GROUND_FACTION[ground] != self._faction(state, p):
+            return
+        from ..times import format_iso
+
+        belief = f"the station will fall by {format_iso(state.t_ms + int(m.group(1)) * 3_600_000)}"
+        state.facts["agents.beliefs"] = state.facts.get("agents.beliefs", ()) + ((state.t_ms, self.names[p], belief),)
+        state.record("agents", what="believes", person=self.names[p], belief=belief, told_by=ground)
 
     def _order(self, state: State, p: int, ground: str, goal: str, mid: str) -> None:
         state.facts["agents.orders"] = state.facts["agents.orders"] + ((state.t_ms, self.names[p], ground, goal, mid),)
@@ -324,6 +339,7 @@ class Agents(Subsystem):
                        for t, n, g, goal, mid in state.facts["agents.orders"]],
             "decisions": [{"t_ms": t, "key": k, "person": n, "choice": c, "drawn": d}
                           for t, k, n, c, d in state.facts["agents.decisions"]],
+            "beliefs": [{"t_ms": t, "person": n, "belief": b} for t, n, b in state.facts.get("agents.beliefs", ())],
         }
 
 
