@@ -57,7 +57,8 @@ who finds an ally bleeding beside them treats them first.
 State (plain data under ``agents.``): ``side`` (people,) int, whom each person sides
 with now (a faction index, or a side of one's own); ``intent``, ``target`` (people,)
 int and ``since_ms`` (people,) int64; ``plot`` (8,) int, the people the story turns on
-(:data:`PLOT`), -1 for nobody yet; ``wounded_by`` (people,) int, the last person who
+(:data:`PLOT`), -1 for nobody yet; ``later`` (people, 2) int, an intention that waits for a
+rescue under way; ``wounded_by`` (people,) int, the last person who
 fought them.
 """
 
@@ -133,6 +134,7 @@ class Story:
         state["agents.since_ms"] = np.zeros(n, dtype=np.int64)
         state["agents.plot"] = np.full(len(PLOT), -1, dtype=np.int64)
         state["agents.wounded_by"] = np.full(n, -1, dtype=np.int64)
+        state["agents.later"] = np.full((n, 2), -1, dtype=np.int64)  # an intention waiting: (intent, target)
         state["agents.clock"] = np.zeros(3, dtype=np.int64)  # knocked off at; betrayal seen at; the push heard
 
     # ------------------------------------------------------------------ small readers
@@ -164,9 +166,18 @@ class Story:
                 and (int(a["agents.intent"][q]) in SEEN or (q == betrayer and int(a["agents.intent"][q]) == BETRAY
                                                            and int(a["agents.clock"][1]) > 0))]
 
-    def _set(self, state, p: int, intent: int, target: int = -1, why: str = "") -> None:
+    def _set(self, state, p: int, intent: int, target: int = -1, why: str = "", force: bool = False) -> None:
+        """Give ``p`` an intention. A rescue under way is not dropped for anything else: the
+        new intention waits (``agents.later``) until the person is back in or lost."""
         a = state.arrays
         if int(a["agents.intent"][p]) == intent and int(a["agents.target"][p]) == target:
+            return
+        busy = int(a["agents.target"][p])
+        if not force and int(a["agents.intent"][p]) == RESCUE and intent != RESCUE and busy >= 0 \
+                and a["control.adrift"][busy] and a["crew.alive"][busy]:
+            a["agents.later"][p] = (intent, target)
+            state.record("agents", what="later", person=self.names[p], intent=INTENTS[intent],
+                         why="a rescue comes first")
             return
         a["agents.intent"][p] = intent
         a["agents.target"][p] = target
@@ -506,8 +517,13 @@ class Story:
             self._set(state, actor, GUARD, -1, "back to his own segment")
         elif command == "operate_arm" and intent == RESCUE and t >= 0 and not a["control.adrift"][t]:
             self._set(state, t, EVA, 2, "recovered by the arm")
-            c = int(a["agents.plot"][CONFIDANT])
-            self._set(state, actor, GUARD, c if c >= 0 and self._up(a, c) else -1, "to keep them safe")
+            later = a["agents.later"][actor].copy()
+            if later[0] > 0:
+                a["agents.later"][actor] = -1
+                self._set(state, actor, int(later[0]), int(later[1]), "after the rescue")
+            else:
+                c = int(a["agents.plot"][CONFIDANT])
+                self._set(state, actor, GUARD, c if c >= 0 and self._up(a, c) else -1, "to keep them safe")
         elif command == "end_eva" and intent == EVA:
             self._set(state, actor, NONE, -1, "back inside")
         elif command == "take_item" and intent == SEEK:

@@ -66,6 +66,8 @@ def _agents(d: dict) -> str:
         return f"{who} is lost outside" + (" (heard on the radio)" if d.get("heard") else " (the radio is silent)")
     if what == "sides":
         return f"{who} now sides with {d.get('side')}{why}"
+    if what == "later":
+        return f"{who} will {d.get('intent')} later{why}"
     if what == "believes":
         return f"{who} believes {d.get('belief')} (told by {d.get('told_by')})"
     if what == "warned":
