@@ -121,3 +121,34 @@ def test_the_story_changes_only_minds_the_station_changes_only_by_commands(monke
     sim = _run(load_scenario("iss-canon"), 5, 32)
     assert touched == []
     assert len(sim.state.facts["agents.decisions"]) >= 17  # the story did unfold
+
+
+def _cli(capsys, *args) -> tuple[int, str, str]:
+    from issim.cli import main
+
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_endings_counts_the_endings_of_many_seeds(capsys):
+    import json
+
+    status, out, err = _cli(capsys, "endings", "iss-canon", "--seeds", "2", "--hours", "32", "--jobs", "1", "--json")
+    assert status == 0, err
+    result = json.loads(out)
+    assert [r["seed"] for r in result["runs"]] == [1, 2]
+    (row,) = result["endings"]
+    assert row["runs"] == 2 and row["share"] == 1.0 and "Kira Foster leave in soyuz-ms" in row["ending"]
+    assert row["choices"]["d3_eva=go"] == 2
+
+
+@pytest.mark.parametrize("args, source", [
+    (("endings", "iss", "--seeds", "0"), "--seeds"),
+    (("endings", "iss", "--jobs", "0"), "--jobs"),
+    (("endings", "no-such-scenario"), "no-such-scenario"),
+])
+def test_endings_bad_input_is_one_line(capsys, args, source):
+    status, out, err = _cli(capsys, *args)
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"issim: error: {source}")
