@@ -526,6 +526,9 @@ class Story:
                 self._set(state, actor, GUARD, c if c >= 0 and self._up(a, c) else -1, "to keep them safe")
         elif command == "end_eva" and intent == EVA:
             self._set(state, actor, NONE, -1, "back inside")
+            for q in range(self.n):  # whoever waited for them outside has missed the moment
+                if int(a["agents.target"][q]) == actor and int(a["agents.intent"][q]) in (STRIKE, CUT_RADIO):
+                    self._set(state, q, GUARD, -1, f"{self.names[actor]} is back inside")
         elif command == "take_item" and intent == SEEK:
             mates = self._mates(a, actor)
             self._set(state, actor, GUARD, mates[0] if mates else -1, "found it; back to her own")
