@@ -443,10 +443,13 @@ class Story:
         if anyone_hostile or not self._up(a, c) or int(a["agents.intent"][c]) in (SEEK, LEAVE):
             return
         if self._decided(state, "d11_keep_faith") or int(plot[HUNTER]) >= 0 or int(plot[LOST]) >= 0:
-            group = [c] + self._mates(a, c)
+            # Those of her side who are up, and the wounded lying beside her (they are carried).
+            here = int(a["crew.location"][c])
+            group = [c] + [q for q in self._mates(a, c, up=False)
+                           if self._up(a, q) or int(a["crew.location"][q]) == here]
             if self._repairs(a):
                 for q in group:
-                    if int(a["agents.intent"][q]) in (NONE, GUARD):
+                    if int(a["agents.intent"][q]) in (NONE, GUARD) and self._up(a, q):
                         self._set(state, q, RESTORE, -1, "nobody left to fight; the station needs mending")
                 return
             for q in group:

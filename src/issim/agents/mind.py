@@ -220,10 +220,10 @@ class Agents(Subsystem):
                 acts.append((i, d.get("command")))
             if d.get("command") not in HOSTILE:
                 return
-            them = self._faction(state, self.names.index(actor))
             a = state.arrays
+            them = int(a["agents.side"][i])  # seen as hostile by those not on the actor's side
             for q in range(len(self.names)):
-                if self._faction(state, q) != them and a["crew.alive"][q]:
+                if int(a["agents.side"][q]) != them and a["crew.alive"][q]:
                     a["agents.sightings"][q] += 1
                     a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_PER_SIGHTING)
 
