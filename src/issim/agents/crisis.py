@@ -219,8 +219,9 @@ class Story:
         state.record("agents", what="lure", person=self.names[p], asked=self.names[others[0]],
                      said="an antenna is broken and must be repaired by hand, outside")
 
-    def observe(self, state, deaths: list[tuple[int, str]], hostile_acts: list[tuple[int, str]]) -> None:
-        """Meet whatever situation the station is in now (once a frame)."""
+    def observe(self, state, deaths: list[tuple[int, int]], hostile_acts: list[tuple[int, str]]) -> None:
+        """Meet whatever situation the station is in now (once a frame): ``deaths`` are
+        ``(person, killer or -1)``, ``hostile_acts`` ``(actor, command)`` done since the last frame."""
         a = state.arrays
         plot = a["agents.plot"]
         for p, killer in deaths:
