@@ -459,9 +459,10 @@ class Story:
             if self._decided(state, "d13_leave"):
                 return
             loyalty = float(a["agents.loyalty"][c])
-            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty, "report-usa": loyalty / 2,
-                                                          "report-russia": loyalty / 2 * 0.2, "wait": 0.2,
-                                                          "stay": 0.2})
+            own = "report-russia" if self.custody.factions[int(a["control.faction"][c])] == "russia" else "report-usa"
+            other = "report-usa" if own == "report-russia" else "report-russia"
+            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty, own: loyalty, other: 0.05,
+                                                          "wait": 0.2, "stay": 0.2})
             if choice == "leave":
                 plot[LEAVER] = c
                 for q in group:
