@@ -59,34 +59,7 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
 
     if "outcome" in summary:
         render_outcome(summary["outcome"], summary.get("commands"), console)
-
-    events = Table(title="Events", title_justify="left")
-    for col in ("time", "what", "who or what", "result"):
-        events.add_column(col)
-    routine = [e for e in summary["events"] if e.get("why") == "schedule"]
-    for e in summary["events"]:
-        if e.get("why") == "schedule":
-            continue
-        when = e["t"].replace("T", " ")[:19]
-        if e["kind"] == "event" and e["action"] == "command":
-            continue  # a scheduled command: its own `command` entry follows
-        if e["kind"] == "command":
-            result = e["result"] if not e.get("reason") else f"[yellow]{e['result']}[/]: {e['reason']}: {e['message']}"
-            if e["result"] == "done" and e.get("message"):
-                result += f": {e['message']}"
-            events.add_row(when, f"{e['command']} by {e['actor']}", str(e["target"]), result)
-        elif e["kind"] == "event":
-            result = e["result"] if not e.get("reason") else f"[yellow]{e['result']}[/]: {e['reason']}"
-            events.add_row(when, e["action"], e["target"], result)
-        else:
-            subject = e.get("person") or e.get("machine") or e.get("target") or ""
-            rest = ", ".join(
-                f"{k} {v}" for k, v in e.items() if k not in ("t", "kind", "what", "person", "machine", "target")
-            )
-            events.add_row(when, f"{e['kind']}: {e.get('what', '')}", str(subject), rest)
-    console.print(events)
-    if routine:
-        console.print(f"({len(routine)} routine moves between work and sleep modules not shown; see --json)")
+    # The events themselves were shown as they happened (the live timeline) and are in --json.
 
 
 def render_outcome(outcome: dict, commands: dict | None, console: Console) -> None:
