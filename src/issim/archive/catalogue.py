@@ -17,6 +17,7 @@ has been moved into place in one ``os.replace``. A run whose process died leaves
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -183,7 +184,11 @@ class Archive:
             raise InputError(str(path), f"cannot open the run catalogue: {exc}") from None
         archive = cls(root, conn)
         try:
-            archive._prepare(create)
+            if create:  # two processes making the same archive at once take turns
+                with _creation_lock(root):
+                    archive._prepare(create)
+            else:
+                archive._prepare(create)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise InputError(str(path), f"not a run catalogue issim can read ({exc}); move it away to start afresh") from None
@@ -319,3 +324,17 @@ class Archive:
         from .recording import Recording
 
         return Recording(self, scenario, sim, end_ms)
+
+
+@contextmanager
+def _creation_lock(root: Path):
+    """An exclusive lock on the archive folder itself while a catalogue is made or checked:
+    switching a new file to write-ahead logging needs the database to itself, and SQLite
+    does not wait for that (it answers "database is locked" at once). Locking the folder
+    writes nothing into it."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
