@@ -157,7 +157,7 @@ class Story:
     def _hostile(self, a, p: int) -> bool:
         return int(a["agents.intent"][p]) in VIOLENT
 
-    def _threats(self, a, p: int) -> list[int]:
+    def threats(self, a, p: int) -> list[int]:
         """People up and about, on another side, openly bent on violence (a covert plan does
         not show; a betrayal shows once it has been seen)."""
         s = self._side_of(a, p)
@@ -192,9 +192,9 @@ class Story:
         new = int(a["agents.side"][side_of])
         if int(a["agents.side"][p]) != new:
             a["agents.side"][p] = new
-            state.record("agents", what="sides", person=self.names[p], side=self._side_name(new), why=why)
+            state.record("agents", what="sides", person=self.names[p], side=self.side_name(new), why=why)
 
-    def _side_name(self, s: int) -> str:
+    def side_name(self, s: int) -> str:
         f = self.custody.factions
         return f[s] if 0 <= s < len(f) else f"own ({self.names[s - len(f)]})" if s - len(f) < self.n else str(s)
 
@@ -509,7 +509,7 @@ class Story:
                 continue
             bleeding_here = any(a["crew.bleeding"][q] and a["crew.location"][q] == a["crew.location"][p]
                                 for q in range(self.n))
-            if (self._threats(a, p) and not a["control.armed"][p]) or bleeding_here:
+            if (self.threats(a, p) and not a["control.armed"][p]) or bleeding_here:
                 a["agents.next_ms"][p] = min(int(a["agents.next_ms"][p]), soon)
 
     def on_command(self, state, actor: int, command: str, target: str) -> None:
@@ -568,7 +568,7 @@ class Story:
                     and not a["crew.on_eva"][q] and (q == p or int(a["agents.side"][q]) == int(a["agents.side"][p])) \
                     and not (intent in (KILL, SUBDUE) and q == target):
                 cmd("treat", self.names[q])
-        threats = self._threats(a, p)
+        threats = self.threats(a, p)
         if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)
                                           or (threats and intent not in (EVA, RESCUE, TELL))):
             cmd("take_weapon")
@@ -747,7 +747,7 @@ class Story:
         if int(a["crew.activity"][q]) == SLEEP:
             return True
         return float(a["agents.suspicion"][q]) < 0.3 and int(a["agents.intent"][q]) not in VIOLENT \
-            and int(a["agents.side"][q]) != int(a["agents.side"][p]) and not self._threats(a, q)
+            and int(a["agents.side"][q]) != int(a["agents.side"][p]) and not self.threats(a, q)
 
     def _margin(self, a, p: int, q: int) -> float:
         """``p``'s margin over ``q`` before the noise, as a confrontation where ``q`` is would count it."""

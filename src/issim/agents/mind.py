@@ -23,6 +23,12 @@ from ``Simulation.view()`` only), keeps those :meth:`Simulation.dry_run` allows,
 submits one (:func:`policy.choose`, drawing from ``agents.<name>`` only when more than one
 is allowed) through :meth:`Simulation.command` with source ``agent``.
 
+**The crisis** (with violence): the film's decision points are met as situations and give
+people intentions (:mod:`issim.agents.crisis`); someone with an intention acts every
+``crisis_interval_s`` (default 60 s), its next step first, and so does anyone an open
+threat is bearing down on. A claim in an order ("the station will fall within 24 hours")
+becomes a belief (``agents.beliefs``), not physics.
+
 State (plain data): ``agents.loyalty`` (people,) 0-1, loyalty to the faction (1) rather
 than the crew (0); ``agents.traits`` (people, 3) aggression, caution, solidarity;
 ``agents.goal`` (people,) int (0 none, 1 take-control, 2 hold-segment);
@@ -180,7 +186,7 @@ class Agents(Subsystem):
             if not self._able(state, int(p)):
                 continue
             if not busy and (goal[p] == policy.NO_GOAL or a["crew.activity"][p] == SLEEP):
-                if not self.story._threats(a, int(p)):
+                if not self.story.threats(a, int(p)):
                     continue
             self._decide(int(p))
 
@@ -331,7 +337,7 @@ class Agents(Subsystem):
         return {
             "people": {n: {"goal": policy.GOALS[int(a["agents.goal"][i])],
                            "intent": INTENTS[int(a["agents.intent"][i])],
-                           "side": self.story._side_name(int(a["agents.side"][i])),
+                           "side": self.story.side_name(int(a["agents.side"][i])),
                            "suspicion": round(float(a["agents.suspicion"][i]), 3),
                            "sightings": int(a["agents.sightings"][i]), "acts": int(a["agents.acts"][i])}
                        for i, n in enumerate(self.names)},
