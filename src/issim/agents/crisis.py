@@ -224,6 +224,9 @@ class Story:
         ``(person, killer or -1)``, ``hostile_acts`` ``(actor, command)`` done since the last frame."""
         a = state.arrays
         plot = a["agents.plot"]
+        if not deaths and not hostile_acts and (plot < 0).all() and not a["agents.intent"].any() \
+                and not a["control.adrift"].any():
+            return  # no story under way: nothing here can change (most frames of most runs)
         for p, killer in deaths:
             self._death(state, p, killer)
         for actor, command in hostile_acts:

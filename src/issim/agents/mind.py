@@ -171,8 +171,9 @@ class Agents(Subsystem):
         deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
         self.story.observe(state, deaths, acts)
         goal, susp = a["agents.goal"], a["agents.suspicion"]
-        for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
-            self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
+        if susp.max(initial=0.0) >= HOLD_AT:
+            for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
+                self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
         due = a["agents.next_ms"] <= state.t_ms
         if not due.any():
             return
