@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from issim.scenario import build_simulation
 from issim.sim import Simulation
 from issim.times import MS_PER_DAY
 
@@ -21,7 +22,7 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=30.0)
     args = parser.parse_args()
 
-    sim = Simulation.from_scenario(args.scenario, end_ms=None)
+    sim = build_simulation(args.scenario, end_ms=None)
     end = sim.start_ms + round(args.days * MS_PER_DAY)
     t0 = time.perf_counter()
     sim.run(end)
@@ -33,7 +34,7 @@ def main() -> None:
     print(f"  speed {simulated / wall:,.0f} × real time (simulated seconds per wall second)")
 
     # Where the time goes: time each subsystem's update over one simulated day.
-    probe = Simulation.from_scenario(args.scenario)
+    probe = build_simulation(args.scenario)
     spent = {s.name: 0.0 for s in probe.subsystems}
     for sub in probe.subsystems:
         update = sub.update

@@ -5,7 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from issim.agents import policy
+from issim.runner import Runner
+from issim.scenario import build_simulation
+from issim.agents import goals as policy
 from issim.control import Command, history
 from issim.errors import InputError
 from issim.scenario import load_scenario
@@ -29,16 +31,16 @@ def _agent_commands(sim):
 def _standoff(tmp_path, decisions: str = "", name="variant"):
     path = Path(tmp_path) / f"{name}.toml"
     path.write_text(f'extends = "standoff"\n\n[scenario]\nname = "{name}"\n\n[decisions]\n{decisions}\n')
-    return Simulation.from_scenario(str(path))
+    return Runner(str(path))
 
 
 @pytest.fixture(scope="module")
 def first_hours():
-    return _run(Simulation.from_scenario("standoff"), 10)
+    return _run(Runner("standoff"), 10)
 
 
 def test_orders_act_only_once_delivered():
-    sim = Simulation.from_scenario("standoff")
+    sim = Runner("standoff")
     _run(sim, 8.5)
     for link in LINKS:  # nothing gets through when the orders are sent
         assert sim.command(Command.of("cut_link", "operator", link)).result == "done"
@@ -74,7 +76,7 @@ def test_agents_act_only_through_the_pipeline(first_hours):
 
 
 def test_a_policy_tempted_to_write_cannot(monkeypatch):
-    sim = Simulation.from_scenario("standoff")
+    sim = Runner("standoff")
     tried = []
     real = policy.candidates
 
@@ -117,8 +119,8 @@ def test_standoff_never_attempts_violence(first_hours):
 
 
 def test_same_seed_same_event_log():
-    a = _run(Simulation.from_scenario("standoff"), 11)
-    b = _run(Simulation.from_scenario("standoff"), 11)
+    a = _run(Runner("standoff"), 11)
+    b = _run(Runner("standoff"), 11)
     assert a.event_log_sha256() == b.event_log_sha256()
     assert len(_agent_commands(a)) > 0
 

@@ -23,6 +23,7 @@ from issim.archive import Archive, diff_runs, open_run
 from issim.cli import main
 from issim.control.pipeline import history
 from issim.errors import InputError
+from issim.runner import Runner
 from issim.scenario import build_simulation, load_scenario
 from issim.times import MS_PER_DAY, parse_iso
 
@@ -32,9 +33,9 @@ HOURS = 12  # standoff: the orders arrive at 9 h, the links are cut at 10 h, the
 def simulate(scenario: str, hours: float, seed=None):
     spec = load_scenario(scenario)
     end = spec.start_ms + round(hours / 24 * MS_PER_DAY)
-    sim = build_simulation(spec, seed=seed, end_ms=end)
-    sim.run(end)
-    return sim
+    run = Runner(spec, seed=seed, end_ms=end)
+    run.run()
+    return run
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:
@@ -352,7 +353,7 @@ def test_interrupted_and_crashed_runs_are_marked(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        with arc.recording(spec, build_simulation(spec, end_ms=end), end) as rec:
+        with arc.recording(Runner(spec, end_ms=end)) as rec:
             rec.run(progress=stop)
     interrupted = arc.get(rec.run_id)
     assert interrupted.status == "incomplete" and interrupted.error == "interrupted"
@@ -363,7 +364,7 @@ def test_interrupted_and_crashed_runs_are_marked(tmp_path):
         raise ZeroDivisionError("a bug")
 
     with pytest.raises(ZeroDivisionError):
-        with arc.recording(spec, build_simulation(spec, end_ms=end), end) as rec:
+        with arc.recording(Runner(spec, end_ms=end)) as rec:
             rec.run(progress=crash)
     failed = arc.get(rec.run_id)
     assert failed.status == "failed" and "ZeroDivisionError: a bug" in failed.error

@@ -248,7 +248,7 @@ def nominal_names():
 
 def test_a_message_to_a_person_follows_them_between_segments(nominal_names):
     assert "Pavel Orlov" in nominal_names
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     t0 = sim.start_ms
     tdrs_z = Event(t0, "schedule_relay", "tdrs-z")  # the US segment always in contact: no waiting on geometry
     sim.schedule(tdrs_z)
@@ -266,7 +266,7 @@ def test_a_message_to_a_person_follows_them_between_segments(nominal_names):
 
 
 def test_suit_radio_carries_eva_messages_and_can_be_cut():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     t0 = sim.start_ms
     ev = [
         Event(t0, "move", "Pavel Orlov", (("to", "poisk"),)),
@@ -306,7 +306,7 @@ def test_blocked_messages_wait_until_unblocked():
 
 
 def test_bad_events_are_refused_with_a_one_line_reason():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     comms = next(s for s in sim.subsystems if s.name == "comms")
     bad = {
         Event(0, "cut_link", "usos-x-band"): "no link 'usos-x-band'",
@@ -368,7 +368,7 @@ def test_every_figure_in_the_data_has_a_source_or_a_labelled_estimate():
 
 def test_snapshot_restore_continues_bit_identically_with_comms():
     def build():
-        sim = Simulation.from_scenario("nominal")
+        sim = build_simulation("nominal")
         t0 = sim.start_ms
         for e in (
             Event(t0 + 600_000, "power_off", "USOS"),

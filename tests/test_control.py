@@ -599,7 +599,7 @@ def test_confrontation_injures_through_the_crew():
     died = [dict(d) for _, kind, d in sim.state.log if kind == "crew" and dict(d)["what"] == "died"]
     assert [(d["person"], d["cause"]) for d in died] == [(MAYA, "injury")] and "Maya Torres injured 1.00" in r.message
     # A sleeping target is surprised (the nominal scenario starts at 00:00 GMT: all asleep).
-    night = Simulation.from_scenario("nominal")
+    night = build_simulation("nominal")
     ok(night, C("move", MAYA, "zvezda"))
     assert "surprise 1" in night.command(C("confront", PAVEL, MAYA)).message
 

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+from issim.scenario import build_simulation
 from issim.sim import Simulation
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -16,7 +17,7 @@ def _patterns(text: str) -> list[re.Pattern]:
 def test_every_channel_is_in_the_telemetry_dictionary():
     patterns = _patterns((DOCS / "telemetry.md").read_text())
     assert len(patterns) > 20
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     missing = [c.key for c in sim.channels() if not any(p.match(c.key) for p in patterns)]
     assert missing == []
 
@@ -24,5 +25,5 @@ def test_every_channel_is_in_the_telemetry_dictionary():
 def test_every_action_is_in_the_scenario_docs():
     text = (DOCS / "scenarios.md").read_text()
     documented = set(re.findall(r"`([a-z_]+)`", text))
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     assert set(sim.handlers) - documented == set()

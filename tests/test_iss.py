@@ -9,6 +9,7 @@ import pytest
 from issim.control import history
 from issim.errors import InputError
 from issim.scenario import build_simulation, load_scenario, parse_scenario, summarize
+from issim.runner import Runner
 from issim.scenario.load import _bundled
 
 HOURS = 3_600_000
@@ -18,9 +19,9 @@ FILM_DEAD = {GORDON, NICHOLAI, WERONIKA, CHRISTIAN}
 
 
 def _run(spec, seed: int, hours: float = 34):
-    sim = build_simulation(spec, seed=seed, end_ms=spec.start_ms + int(hours * HOURS))
-    sim.run(sim.t_ms + int(hours * HOURS))
-    return sim
+    run = Runner(spec, seed=seed, hours=hours)
+    run.run()
+    return run
 
 
 def _with_decision(key: str, choice: str):

@@ -17,6 +17,7 @@ from importlib import resources
 import numpy as np
 import pytest
 
+from issim.scenario import build_simulation
 from issim import orbit
 from issim.physics.atmosphere import Atmosphere
 from issim.physics.attitude import Attitude
@@ -150,7 +151,7 @@ def test_while_shedding_the_battery_charges_before_the_shed_loads_come_back():
 
 @pytest.fixture(scope="module")
 def nominal_week():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     daily_kw = []
     before = 0.0
     for day in range(7):

@@ -9,6 +9,7 @@ the full run (years, see the issue note and README) ends with the station lost.
 
 from __future__ import annotations
 
+from issim.scenario import build_simulation
 from issim.orbit.upkeep import apply_delta_v, orbit_of, set_orbit
 from issim.scenario import summarize
 from issim.sim import Simulation
@@ -16,7 +17,7 @@ from issim.times import MS_PER_DAY
 
 
 def test_power_split_russian_segment_runs_short_us_segment_untouched():
-    sim = Simulation.from_scenario("power-split")
+    sim = build_simulation("power-split")
     power = next(sub for sub in sim.subsystems if sub.name == "power")
     sim.run(sim.start_ms + 3_600_000 + 10_000)  # the converters go off at +1 h
     before = power.summary(sim.state)["transfer_to_ros_kwh"]
@@ -36,7 +37,7 @@ def test_power_split_russian_segment_runs_short_us_segment_untouched():
 
 
 def test_no_reboost_refuses_every_planned_reboost_and_the_orbit_only_falls():
-    sim = Simulation.from_scenario("no-reboost")
+    sim = build_simulation("no-reboost")
     # Start the run already below the upkeep floor, so the rule plans a reboost each day.
     set_orbit(sim.state, apply_delta_v(orbit_of(sim.state), sim.start_ms, -3.0))
     sim.run(sim.start_ms + 3 * MS_PER_DAY)

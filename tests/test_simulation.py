@@ -23,7 +23,7 @@ from issim.times import MS_PER_DAY
 
 @pytest.fixture(scope="module")
 def nominal_week():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     sim.run(sim.start_ms + 7 * MS_PER_DAY)
     return sim, summarize(sim, "nominal")
 
@@ -151,7 +151,7 @@ def test_hatch_cannot_be_opened_against_a_pressure_difference_until_equalised():
 
 
 def test_leak_scenario_isolates_then_recovers():
-    sim = Simulation.from_scenario("leak")
+    sim = build_simulation("leak")
     sim.run(sim.start_ms + 3 * MS_PER_DAY)
     s = summarize(sim, "leak")
     poisk = s["module_air"]["poisk"]["pressure_kpa"]
@@ -167,7 +167,7 @@ def test_leak_scenario_isolates_then_recovers():
 
 
 def test_isolation_each_side_lives_on_its_own_machines():
-    sim = Simulation.from_scenario("isolation")
+    sim = build_simulation("isolation")
     idx = sim.world.index
     boundary = sim.world.link_index["zarya-pma-1"]
     sim.run(sim.start_ms + 2 * 3_600_000)  # isolated for an hour
@@ -188,7 +188,7 @@ def test_isolation_each_side_lives_on_its_own_machines():
 
 
 def test_isolation_scenario_runs_to_its_end_with_both_sides_within_limits():
-    sim = Simulation.from_scenario("isolation")
+    sim = build_simulation("isolation")
     sim.run(sim.start_ms + 3 * MS_PER_DAY)
     s = summarize(sim, "isolation")
     ros, usos = s["module_air"]["zvezda"], s["module_air"]["destiny"]
@@ -202,7 +202,7 @@ def test_isolation_scenario_runs_to_its_end_with_both_sides_within_limits():
 
 
 def test_snapshot_restore_continues_bit_identically():
-    sim = Simulation.from_scenario("leak")
+    sim = build_simulation("leak")
     sim.run(sim.start_ms + 3 * 3_600_000)
     snap = sim.snapshot()
     sim.run(sim.start_ms + 8 * 3_600_000)
@@ -217,11 +217,11 @@ def test_snapshot_restore_continues_bit_identically():
 
 
 def test_snapshot_restores_into_a_fresh_simulation():
-    a = Simulation.from_scenario("nominal")
+    a = build_simulation("nominal")
     a.run(a.start_ms + 3 * 3_600_000)
     snap = a.snapshot()
     a.run(a.start_ms + 6 * 3_600_000)
-    b = Simulation.from_scenario("nominal")
+    b = build_simulation("nominal")
     b.restore(snap)
     b.run(b.start_ms + 6 * 3_600_000)
     assert a.state.identical(b.state) and a.event_log_sha256() == b.event_log_sha256()
@@ -230,7 +230,7 @@ def test_snapshot_restores_into_a_fresh_simulation():
 def test_same_seed_same_run():
     runs = []
     for _ in range(2):
-        sim = Simulation.from_scenario("leak", seed=7)
+        sim = build_simulation("leak", seed=7)
         sim.run(sim.start_ms + MS_PER_DAY // 2)
         runs.append(sim)
     assert runs[0].state.identical(runs[1].state)
@@ -250,8 +250,8 @@ def test_a_different_seed_differs_where_randomness_matters():
         digests.add(sim.event_log_sha256())
     assert len(digests) > 1
     # ... while under nominal conditions no random draw happens, so seeds agree.
-    a = Simulation.from_scenario("nominal", seed=1)
-    b = Simulation.from_scenario("nominal", seed=2)
+    a = build_simulation("nominal", seed=1)
+    b = build_simulation("nominal", seed=2)
     for sim in (a, b):
         sim.run(sim.start_ms + MS_PER_DAY // 4)
     assert a.event_log_sha256() == b.event_log_sha256()

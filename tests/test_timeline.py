@@ -1,12 +1,13 @@
 """The live timeline of ``issim run``: notable entries only, recurring ones counted."""
 
+from issim.scenario import build_simulation
 from issim.cli import main
 from issim.scenario.timeline import REPEATS_SHOWN, Timeline, describe
 from issim.sim import Simulation
 
 
 def test_routine_and_duplicate_entries_are_left_out():
-    sim = Simulation.from_scenario("standoff")
+    sim = build_simulation("standoff")
     sim.run(sim.start_ms + 30 * 3_600_000)  # through an evening: the crew go to bed
     lines = [line for e in sim.state.log if (line := describe(e))]
     kinds = {e[1] for e in sim.state.log}
@@ -19,7 +20,7 @@ def test_routine_and_duplicate_entries_are_left_out():
 
 
 def test_recurring_entries_are_shown_a_few_times_then_counted():
-    sim = Simulation.from_scenario("power-split")
+    sim = build_simulation("power-split")
     sim.run(sim.start_ms + 86_400_000)
     timeline = Timeline()
     lines = list(timeline.new_lines(sim.state.log))

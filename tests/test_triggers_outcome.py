@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from issim.scenario import build_simulation
 from issim.cli import main
 from issim.control.pipeline import history
 from issim.scenario import parse_scenario, summarize
@@ -135,7 +136,7 @@ do = [{ action = "close_hatch", target = "zarya-zvezda", actor = "A" }]
 
 
 def _sim(text: str, name: str = "t.toml", seed=None) -> Simulation:
-    return Simulation.from_scenario(parse_scenario(text.encode(), name), seed=seed)
+    return build_simulation(parse_scenario(text.encode(), name), seed=seed)
 
 
 def _fired(sim, trigger_id):
@@ -192,8 +193,9 @@ def test_channel_trigger_on_a_hole_closes_the_hatch_through_the_pipeline():
     closes = [h for h in history(sim.state) if h["command"] == "close_hatch"]
     assert len(closes) == 1
     c = closes[0]
+    # fired at the end of one frame, the command runs in the first phase of the next
     assert (c["actor"], c["target"], c["result"], c["source"], c["t_ms"]) == ("B", "zvezda-poisk", "done", "scenario",
-                                                                               t_fire)
+                                                                               t_fire + sim.dt_ms)
     hatch = sim.world.link_index["zvezda-poisk"]
     assert not sim.state["hatch.open"][hatch]
     assert sim.current("atm.zvezda.pp_o2_pa") > 19000 > sim.current("atm.poisk.pp_o2_pa")
@@ -312,7 +314,7 @@ def test_outcome_command_counts_match_the_history(fatal):
     assert counts["done"] == 3  # board, close_hatch, undock by B
     from_trigger = [e for e in h if e["actor"] == "A" and e["command"] == "close_hatch"]
     assert len(from_trigger) == 1 and from_trigger[0]["reason"] == "not_here"
-    assert from_trigger[0]["t_ms"] == _ms(_fired(sim, "one-dead")[0]["t"])
+    assert from_trigger[0]["t_ms"] == _ms(_fired(sim, "one-dead")[0]["t"]) + sim.dt_ms  # the next frame's first phase
     assert [int(x) for x in sim.state["control.commands"]] == [counts["done"], counts["refused"], counts["failed"]]
 
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 import pytest
 
+from issim.scenario import build_simulation
 from issim import orbit
 from issim.orbit.upkeep import (
     MU_KM3_S2,
@@ -37,7 +38,7 @@ def _orbit(sim):
 @pytest.mark.parametrize("dv_m_s", [0.5, 1.43, 3.0])
 def test_reboost_raises_mean_altitude_by_2a_dv_over_v(dv_m_s):
     """Measured independently: the mean of |r| over one orbit before and after."""
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     t_burn = sim.start_ms + 3_600_000
     before = _orbit(sim)
     sim.schedule(Event(t_burn, "burn", "progress-ms", (("dv_m_s", dv_m_s),)))
@@ -55,7 +56,7 @@ def test_reboost_raises_mean_altitude_by_2a_dv_over_v(dv_m_s):
 def test_reboost_spends_propellant_by_the_rocket_equation():
     cfg = load_propulsion_config()
     isp_s = next(e["isp_s"] for e in cfg["engines"] if e["id"] == "progress-ms")
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     fuel0 = sim.state["prop.propellant_kg"].copy()
     m0 = cfg["station"]["mass_kg"] + fuel0.sum()
     sim.schedule(Event(sim.start_ms, "burn", "progress-ms", (("dv_m_s", 1.43),)))
@@ -70,7 +71,7 @@ def test_reboost_spends_propellant_by_the_rocket_equation():
 
 
 def test_burn_keeps_the_station_where_it_is():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     t = sim.start_ms + 7_200_000
     before = _orbit(sim)
     after = apply_delta_v(before, t, 2.0)
@@ -82,7 +83,7 @@ def test_burn_keeps_the_station_where_it_is():
 
 
 def test_burns_are_refused_without_power_consent_or_propellant():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     t = sim.start_ms
     sim.schedule(Event(t, "power_off", "ROS"))
     sim.schedule(Event(t, "burn", "zvezda", (("dv_m_s", 1.0),)))
@@ -123,7 +124,7 @@ def test_calibrated_decay_matches_the_published_history():
 
 
 def test_a_decayed_orbit_ends_the_run():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     low = apply_delta_v(_orbit(sim), sim.start_ms, -140.0)  # perigee near 150 km
     set_orbit(sim.state, low)
     sim.run(sim.start_ms + 10 * MS_PER_DAY)
@@ -135,7 +136,7 @@ def test_a_decayed_orbit_ends_the_run():
 
 def test_upkeep_reboosts_below_the_floor_unless_refused():
     for refuse in (False, True):
-        sim = Simulation.from_scenario("nominal")
+        sim = build_simulation("nominal")
         lowered = apply_delta_v(_orbit(sim), sim.start_ms, -3.0)  # about 5 km lower, below the floor
         set_orbit(sim.state, lowered)
         if refuse:
@@ -151,7 +152,7 @@ def test_upkeep_reboosts_below_the_floor_unless_refused():
 
 
 def test_snapshot_restore_across_a_burn_is_bit_identical():
-    sim = Simulation.from_scenario("nominal")
+    sim = build_simulation("nominal")
     sim.schedule(Event(sim.start_ms + 2 * 3_600_000, "burn", "progress-ms", (("dv_m_s", 1.0),)))
     sim.run(sim.start_ms + 3_600_000)
     snap = sim.snapshot()

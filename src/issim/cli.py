@@ -257,7 +257,8 @@ def run(
     """Run a scenario, store it in the run archive, and summarise what happened."""
     from contextlib import nullcontext
 
-    from .scenario import build_simulation, load_scenario, summarize
+    from .runner import Runner
+    from .scenario import load_scenario
     from .times import MS_PER_DAY
 
     if days is not None and hours is not None:
@@ -271,17 +272,18 @@ def run(
         raise InputError("--no-store", "--out and --report need the run stored; leave out --no-store")
     spec = load_scenario(scenario)
     end_ms = spec.default_end_ms if length_days is None else spec.start_ms + round(length_days * MS_PER_DAY)
-    sim = build_simulation(spec, seed=seed, end_ms=end_ms)
+    runner = Runner(spec, seed=seed, end_ms=end_ms)
+    sim = runner.sim
     archive = None
     if not no_store:
         from .archive import Archive
 
         archive = Archive.open(out_dir, create=True)
-    recording = archive.recording(spec, sim, end_ms) if archive is not None else nullcontext()
+    recording = archive.recording(runner) if archive is not None else nullcontext()
     if json_output:
         with recording as rec:
-            (rec.run if rec is not None else sim.run)(end_ms)
-        _print_json(rec.summary if rec is not None else summarize(sim, spec.name))
+            (rec.run if rec is not None else runner.run)(end_ms)
+        _print_json(rec.summary if rec is not None else runner.summary())
         if rec is not None:
             _stored(archive, rec.run_id, report, err)
         return
@@ -304,13 +306,13 @@ def run(
                     bar.console.print(line, markup=False, highlight=False)
                 bar.update(task, completed=frames, day=f"day {sim.days_run:.1f}")
 
-            (rec.run if rec is not None else sim.run)(end_ms, progress=show)
+            (rec.run if rec is not None else runner.run)(end_ms, progress=show)
             show(sim.state.frame)
     for line in timeline.hidden_summary():
         out.print(line, markup=False, highlight=False)
     from .scenario.report import render_summary
 
-    render_summary(rec.summary if rec is not None else summarize(sim, spec.name), spec, out)
+    render_summary(rec.summary if rec is not None else runner.summary(), spec, out)
     if rec is not None:
         _stored(archive, rec.run_id, report, out)
 
@@ -362,9 +364,9 @@ def telemetry(
     json_output: bool = typer.Option(False, "--json", help="Print the dictionary as JSON."),
 ) -> None:
     """The telemetry dictionary of a scenario: every channel, its unit and limits."""
-    from .sim import Simulation
+    from .scenario import build_simulation
 
-    channels = [c.describe() for c in Simulation.from_scenario(scenario).channels()]
+    channels = [c.describe() for c in build_simulation(scenario).channels()]
     if json_output:
         _print_json(channels)
         return
@@ -411,7 +413,7 @@ def endings(
 ) -> None:
     """Run a scenario over many seeds and count its endings, with the choices behind each."""
     from .scenario import load_scenario
-    from .scenario.endings import survey, table
+    from .campaign.endings import survey, table
 
     if not 1 <= seeds <= 100_000:
         raise InputError("--seeds", f"{seeds} is outside [1, 100000]")

@@ -3,7 +3,7 @@
 :class:`Agents` keeps each person's mind as plain data in the state, updates it from the
 event log (orders delivered by comms, what the other side was seen doing) and, every
 decision interval, lets each awake person with a goal pick at most one command
-(:mod:`issim.agents.policy`), which goes through the command pipeline like anyone's.
+(:mod:`issim.agents.goals`), which goes through the command pipeline like anyone's.
 """
 
 from .decisions import DECISIONS, IMPLEMENTED, check_decisions

@@ -267,7 +267,7 @@ class Story:
             self._keep_safe(state)
 
     def _awake(self, a, p: int) -> bool:
-        from ..physics.crew import SLEEP
+        from ..station.people import SLEEP
 
         return int(a["crew.activity"][p]) != SLEEP
 
@@ -642,7 +642,7 @@ class Story:
 
     def _eva_steps(self, a, p, plan, cmd) -> None:
         """``plan``: 1 unclip at the antenna, 0 stay clipped on, 2 come back in now."""
-        from ..physics.crew import SUIT_ENDURANCE_S
+        from ..station.people import SUIT_ENDURANCE_S
 
         loc = int(a["crew.location"][p])
         if not a["crew.on_eva"][p]:
@@ -745,7 +745,7 @@ class Story:
 
     def _unaware(self, a, q: int, p: int) -> bool:
         """Whether ``q`` does not see ``p`` coming: asleep, or trusting, and not bent on violence."""
-        from ..physics.crew import SLEEP
+        from ..station.people import SLEEP
 
         if int(a["crew.activity"][q]) == SLEEP:
             return True
@@ -773,7 +773,7 @@ class Story:
         return [(i, m.id, w[m.module]) for i, m in enumerate(self.ls.machines) if a["ls.broken"][i] and m.module in w]
 
     def _home(self, a, p: int) -> int:
-        from .policy import HOME
+        from .goals import HOME
 
         seg = HOME.get(self.custody.factions[int(a["control.faction"][p])], "ROS")
         return self._segment_module(seg)

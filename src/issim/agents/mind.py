@@ -12,16 +12,20 @@ aboard is not modelled as comms). Goals: ``take-control`` (orders) and ``hold-se
 
 **Beliefs.** A command the other faction carried out against one's side (closing or
 locking a boundary hatch, changing credentials, cutting power, links, desaturation,
-burns or thrusters) is seen by every person of the other faction aboard (the station's
-displays show it): their ``agents.sightings`` count goes up and their suspicion rises by
-0.35 (capped at 1). A disclosed order raises the other side's suspicion by 0.5. A person
+burns or thrusters) is seen by each person of the other side who could see it done (see
+below): their ``agents.sightings`` count goes up and their suspicion rises by 0.35
+(capped at 1). A disclosed order raises the other side's suspicion by 0.5. A person
 with no goal whose suspicion reaches 0.5 takes the goal ``hold-segment``.
 
 **Decisions.** Every ``interval_s`` (default 300 s), staggered across people, each alive,
-conscious, awake person aboard with a goal builds candidates (:func:`policy.candidates`,
-from ``Simulation.view()`` only), keeps those :meth:`Simulation.dry_run` allows, and
-submits one (:func:`policy.choose`, drawing from ``agents.<name>`` only when more than one
-is allowed) through :meth:`Simulation.command` with source ``agent``.
+conscious, awake person aboard with a goal is *due* (``agents.due``): their policy decides
+after the frame, and what it returns runs in the first phase of the next. The crew mind's
+policy, :class:`CrewMind`, builds candidates (:func:`policy.candidates`), keeps those a dry
+run allows, and returns one (:func:`policy.choose`, drawing from ``agents.<name>`` only when
+more than one is allowed), with source ``agent``.
+
+**What is seen.** A hostile act is seen by those who could see the actor do it: in the same
+volume or across an open hatch from it (a person behind a closed hatch does not see it).
 
 **The crisis** (with violence): the film's decision points are met as situations and give
 people intentions (:mod:`issim.agents.crisis`); someone with an intention acts every
@@ -48,10 +52,11 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..sim.observe import sight
 from ..sim.state import State
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
-from . import policy
+from . import goals as policy
 from .crisis import INTENTS, NONE as NO_INTENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
 
@@ -143,6 +148,7 @@ class Agents(Subsystem):
         stagger = [self.interval_ms * i // max(n, 1) for i in range(n)]
         state["agents.next_ms"] = np.array([state.t_ms + s for s in stagger], dtype=np.int64)
         state["agents.log_pos"] = np.zeros(1, dtype=np.int64)
+        state["agents.due"] = np.zeros(n, dtype=bool)
         state["agents.covert"] = np.zeros(n, dtype=bool)
         state.facts["agents.orders"] = ()
         state.facts["agents.decisions"] = ()
@@ -174,10 +180,13 @@ class Agents(Subsystem):
         if susp.max(initial=0.0) >= HOLD_AT:
             for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
                 self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
+        due_now = a["agents.due"]
+        if due_now.any():
+            due_now[:] = False
         due = a["agents.next_ms"] <= state.t_ms
         if not due.any():
             return
-        from ..physics.crew import SLEEP
+        from ..station.people import SLEEP
 
         intent = a["agents.intent"]
         for p in np.flatnonzero(due):
@@ -189,7 +198,7 @@ class Agents(Subsystem):
             if not busy and (goal[p] == policy.NO_GOAL or a["crew.activity"][p] == SLEEP):
                 if not self.story.threats(a, int(p)):
                     continue
-            self._decide(int(p))
+            due_now[p] = True
 
     # ------------------------------------------------------------------ beliefs
 
@@ -228,9 +237,11 @@ class Agents(Subsystem):
             if d.get("command") not in HOSTILE:
                 return
             a = state.arrays
-            them = int(a["agents.side"][i])  # seen as hostile by those not on the actor's side
+            them = int(a["agents.side"][i])  # seen as hostile by those not on the actor's side who saw it
+            seen = self._seen_from(a, i)
             for q in range(len(self.names)):
-                if int(a["agents.side"][q]) != them and a["crew.alive"][q]:
+                if int(a["agents.side"][q]) != them and a["crew.alive"][q] and a["crew.conscious"][q] \
+                        and int(a["crew.location"][q]) in seen and not a["crew.on_eva"][q]:
                     a["agents.sightings"][q] += 1
                     a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_PER_SIGHTING)
 
@@ -311,26 +322,12 @@ class Agents(Subsystem):
         g[p] = goal
         state.record("agents", what="goal", person=self.names[p], goal=policy.GOALS[goal], why=why)
 
-    # ------------------------------------------------------------------ acting
-
-    def _decide(self, p: int) -> None:
-        """One decision: the next step of an intention (the first the pipeline would allow),
-        else candidates for the goal from the read-only view, one of the allowed submitted."""
-        sim = self.sim
-        view = sim.view()
-        for cmd in self.story.steps(view, p):
-            if sim.dry_run(cmd).ok:
-                sim.command(cmd)
-                return
-        if int(view["agents.intent"][p]) != NO_INTENT or int(view["agents.goal"][p]) == policy.NO_GOAL:
-            return
-        if view["agents.covert"][p] and float(view["agents.suspicion"][p]) < HOLD_AT:
-            return  # a covert plan: nothing the other side could see
-        scored = policy.candidates(view, self.map, p, self.violence)
-        allowed = [(s, c) for s, c in scored if sim.dry_run(c).ok]
-        if not allowed:
-            return
-        sim.command(policy.choose(allowed, sim.streams(f"agents.{self.names[p]}")))
+    def _seen_from(self, a, actor: int) -> set:
+        """The volumes from which what ``actor`` just did could be seen: theirs and those
+        across an open hatch from it (nothing is seen of someone outside)."""
+        if a["crew.on_eva"][actor]:
+            return set()
+        return sight(self.world, a["hatch.open"], int(a["crew.location"][actor]))
 
     def summary(self, state: State) -> dict:
         """Goals, suspicion, acts and the decisions made, for ``issim run --json``."""
@@ -354,3 +351,37 @@ def _other(key: str, yes: str) -> str:
     from .decisions import DECISIONS
 
     return next(c for c in DECISIONS[key][1] if c != yes)
+
+
+class CrewMind:
+    """The crew mind as a policy: what :class:`Agents` decided a person intends, turned into
+    the next command their observation allows.
+
+    Its memory is the ``agents.*`` state the :class:`Agents` subsystem keeps (so snapshots
+    and branches carry it); ``decide`` keeps nothing of its own. At each of the person's
+    decision times (``observation.due``): the next step of an intention, the first that a
+    dry run allows; else, for a goal, the candidates of :mod:`issim.agents.goals` that a dry
+    run allows, one drawn from the person's own stream (a covert plan shows nothing while
+    the other side is not suspicious).
+    """
+
+    def __init__(self, agents: Agents):
+        self.agents = agents
+
+    def decide(self, obs) -> list:
+        if not obs.due:
+            return []
+        agents, p = self.agents, obs.index
+        view = obs.station
+        for cmd in agents.story.steps(view, p):
+            if obs.check(cmd).ok:
+                return [cmd]
+        if int(view["agents.intent"][p]) != NO_INTENT or int(view["agents.goal"][p]) == policy.NO_GOAL:
+            return []
+        if view["agents.covert"][p] and float(view["agents.suspicion"][p]) < HOLD_AT:
+            return []  # a covert plan: nothing the other side could see
+        scored = policy.candidates(view, agents.map, p, agents.violence)
+        allowed = [(s, c) for s, c in scored if obs.check(c).ok]
+        if not allowed:
+            return []
+        return [policy.choose(allowed, obs.rng)]

@@ -27,29 +27,6 @@ def open_run(run: "int | str" = "last", archive: "str | Path | None" = None) -> 
     return Archive.open(archive).get(run if isinstance(run, int) else str(run))
 
 
-def record_run(scenario: str, *, days: Optional[float] = None, hours: Optional[float] = None,
-               seed: Optional[int] = None, archive: "str | Path | None" = None) -> RunRecord:
-    """Run a scenario (a bundled name or a file) and store it; return its record.
-
-    ``days`` or ``hours`` sets the length (default: the scenario's); ``archive`` is the
-    archive folder (default ``$ISSIM_HOME``, else ``./runs``), made if missing.
-    """
-    from ..errors import InputError
-    from ..scenario import build_simulation, load_scenario
-    from ..times import MS_PER_DAY
-
-    if days is not None and hours is not None:
-        raise InputError("hours", "give days or hours, not both")
-    spec = load_scenario(scenario)
-    length = days if days is not None else (hours / 24.0 if hours is not None else None)
-    end_ms = spec.default_end_ms if length is None else spec.start_ms + round(length * MS_PER_DAY)
-    sim = build_simulation(spec, seed=seed, end_ms=end_ms)
-    store = Archive.open(archive, create=True)
-    with store.recording(spec, sim, end_ms) as rec:
-        rec.run()
-    return store.get(rec.run_id)
-
-
 def export_run(record: RunRecord, fmt: str, out: "str | Path") -> list[Path]:
     from .export import export_run as _export
 
@@ -68,5 +45,5 @@ def write_report(record: RunRecord, out: "str | Path | None" = None, at: Optiona
     return _write(record, out, at)
 
 
-__all__ = ["Archive", "RunRecord", "StoreError", "default_home", "diff_runs", "export_run", "open_run", "record_run",
+__all__ = ["Archive", "RunRecord", "StoreError", "default_home", "diff_runs", "export_run", "open_run",
            "write_report"]

@@ -319,11 +319,12 @@ class Archive:
             raise InputError(source, f"no run {run_id} in {self.root}; `issim runs` lists them")
         return RunRecord.from_row(self, row)
 
-    def recording(self, scenario, sim, end_ms: int):
-        """Store a run: ``with archive.recording(spec, sim, end_ms) as rec: rec.run()``."""
+    def recording(self, runner):
+        """Store a run as it happens: ``with archive.recording(runner) as rec: rec.run()``
+        (``runner`` an :class:`issim.runner.Runner`)."""
         from .recording import Recording
 
-        return Recording(self, scenario, sim, end_ms)
+        return Recording(self, runner)
 
 
 @contextmanager

@@ -3,8 +3,8 @@
 ::
 
     archive = Archive.open(create=True)
-    with archive.recording(spec, sim, end_ms) as rec:
-        rec.run(progress=show)          # the simulation runs; the event log is saved now and then
+    with archive.recording(Runner("iss")) as rec:
+        rec.run(progress=show)          # the run goes on; the event log is saved now and then
     print(rec.run_id, rec.summary["outcome"])
 
 On entering, the run's row goes into the catalogue as ``running`` (one short transaction)
@@ -108,11 +108,12 @@ def outcome_line(summary: dict) -> str:
 class Recording:
     """One run being stored; made by :meth:`Archive.recording`."""
 
-    def __init__(self, archive: Archive, scenario, sim, end_ms: int):
+    def __init__(self, archive: Archive, runner):
         self.archive = archive
-        self.scenario = scenario
-        self.sim = sim
-        self.end_ms = int(end_ms)
+        self.runner = runner
+        self.scenario = runner.scenario
+        self.sim = sim = runner.sim
+        self.end_ms = int(runner.end_ms)
         self.run_id: Optional[int] = None
         self.dir = ""
         self.summary: Optional[dict] = None
@@ -150,7 +151,7 @@ class Recording:
     # ------------------------------------------------------------------ during
 
     def run(self, until: Optional[int] = None, progress: Optional[Callable[[int], None]] = None) -> None:
-        """Run the simulation to ``until`` (default: the end given when recording began)."""
+        """Run to ``until`` (default: the runner's end), its policies deciding each frame."""
 
         def tick(frames: int) -> None:
             if progress is not None:
@@ -159,7 +160,7 @@ class Recording:
                 self.checkpoint()
 
         t0 = time.perf_counter()
-        self.sim.run(self.end_ms if until is None else until, progress=tick)
+        self.runner.run(self.end_ms if until is None else until, progress=tick)
         self.timings["run_s"] = time.perf_counter() - t0
 
     def checkpoint(self) -> None:

@@ -11,9 +11,9 @@ refusal reason.
 from .authority import FACTIONS, GROUNDS, OPERATOR, Reason, default_faction
 from .commands import CATALOGUE, Command, CommandResult, CommandSpec
 from .custody import Custody, Item
-from .pipeline import StateView, dry_run, history, submit
+from .pipeline import ControlPort, StateView, dry_run, history, submit
 
 __all__ = [
-    "CATALOGUE", "Command", "CommandResult", "CommandSpec", "Custody", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
+    "CATALOGUE", "Command", "ControlPort", "CommandResult", "CommandSpec", "Custody", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
     "Reason", "StateView", "default_faction", "dry_run", "history", "submit",
 ]

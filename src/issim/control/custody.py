@@ -33,8 +33,8 @@ for the faction's ground. The USOS has no attitude or propulsion command here (i
 take none, and no US vehicle reboosts in this model), so those rows do not exist. It is
 recomputed at most once a simulated minute, at the first frame of each minute.
 
-Events: ``command`` (args ``command``, ``actor``, ``args``), a command scheduled by a
-scenario; it goes through the pipeline like any other (:mod:`issim.control.pipeline`).
+A command a scenario schedules (an event of kind ``command``) is run by the engine through
+the pipeline's port (:class:`issim.control.pipeline.ControlPort`), like any other.
 """
 
 from __future__ import annotations
@@ -69,7 +69,6 @@ class Custody(Subsystem):
     """Locks, credentials, items, the arm, vehicles, and the control map (see the module)."""
 
     name = "control"
-    events = ("command",)
 
     def __init__(self, world: World, people: Sequence = (), items: Sequence[Item] = (),
                  factions: Optional[Mapping[str, str]] = None,
@@ -156,7 +155,7 @@ class Custody(Subsystem):
         return None
 
     def bind(self, sim) -> None:
-        """Learn the machines, tanks, engines and links of the run; keep the engine to issue through."""
+        """Learn the machines, tanks, engines and links of the run from its other subsystems."""
         self.sim = sim
         subs = {s.name: s for s in sim.subsystems}
         ls = subs.get("lifesupport")
@@ -221,38 +220,6 @@ class Custody(Subsystem):
         if minute != stamp[0]:
             stamp[0] = minute
             a["control.map"][:] = self.compute_map(state)
-
-    def validate(self, event: Event) -> Optional[str]:
-        """A scheduled command, checked before the run: name, actor, target and args."""
-        from .commands import CATALOGUE, check_args, resolve_target
-
-        if event.kind != "command":
-            return f"{self.name} does not handle {event.kind!r}"
-        name = event.arg("command")
-        spec = CATALOGUE.get(name)
-        if spec is None:
-            return f"unknown command {name!r}; commands: {', '.join(sorted(CATALOGUE))} (issim commands)"
-        who = self.actor(event.arg("actor"))
-        if who is None:
-            return (f"unknown actor {event.arg('actor')!r}: a crew member ({', '.join(self.names) or 'nobody'}), "
-                    "houston, moscow or operator")
-        _, problem = resolve_target(self, spec.target, event.target, who.index)
-        if problem:
-            return f"{name}: {problem}"
-        _, refusal = check_args(spec, event.arg("args", ()), self)
-        return refusal.message if refusal else None
-
-    def handle(self, state: State, event: Event) -> Optional[str]:
-        """A scheduled command: through the pipeline; ``None`` when done, else why not."""
-        from .commands import Command
-        from .pipeline import submit
-
-        if self.sim is None:
-            return "the control subsystem is not bound to a simulation"
-        cmd = Command(str(event.arg("command")), str(event.arg("actor")), event.target, event.arg("args", ()),
-                      source=event.source)
-        result = submit(self.sim, cmd)
-        return None if result.ok else f"{result.reason}: {result.message}"
 
     def channels(self) -> list[Channel]:
         out = []

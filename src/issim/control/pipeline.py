@@ -21,19 +21,18 @@ it runs the same stages on a scratch copy of the state (so a station refusal sho
 except for a command whose outcome is drawn at random (``confront``), which stops after
 authority with the result ``allowed`` (a dry run must not reveal the draw).
 
-:class:`StateView` is what an agent reads: copies of the state's arrays that cannot be
-written, and the facts behind a read-only mapping. Agents change the state only by
-submitting commands.
+A dry run works on a scratch state (:meth:`~issim.sim.state.State.scratch`): only the
+arrays it touches are copied.
 """
 
 from __future__ import annotations
 
 import warnings
-from types import MappingProxyType
 from typing import Any, Optional
 
 import numpy as np
 
+from ..sim.state import StateView
 from .authority import Reason, Refusal, Situation, authorize
 from .commands import CATALOGUE, SOURCES, Command, CommandResult, Ctx, check_args, resolve_target
 
@@ -53,7 +52,7 @@ def submit(sim, cmd: Command) -> CommandResult:
 
 def dry_run(sim, cmd: Command) -> CommandResult:
     """What :func:`submit` would answer now, without changing anything."""
-    return _run(sim, sim.state.copy(), cmd, dry_run=True)
+    return _run(sim, sim.state.scratch(), cmd, dry_run=True)
 
 
 def _run(sim, state, cmd: Command, dry_run: bool) -> CommandResult:
@@ -172,46 +171,98 @@ def history(state) -> list[dict]:
     return [dict(zip(HISTORY_FIELDS, (*e[:5], dict(e[5]), *e[6:]))) for e in state.facts.get("control.history", ())]
 
 
-class StateView:
-    """A read-only view of the state for agents: arrays come as unwritable copies.
+class ControlPort:
+    """The pipeline as the engine's command port (:class:`issim.sim.ports.CommandPort`).
 
-    ``view["crew.location"]`` is a copy that refuses writes; ``view.facts`` is a
-    read-only mapping; ``view.t_ms`` and ``view.frame`` the clock. There is no way from
-    here back to the state: changes go through :func:`submit`.
+    The engine calls it in the first phase of a frame: :meth:`scheduled` for a command a
+    scenario or trigger queued, :meth:`submit` for one a policy returned (in its own name:
+    a command in someone else's is refused, and recorded like every attempt).
     """
 
-    __slots__ = ("__state",)
+    def submit(self, sim, cmd, actor: Optional[str] = None) -> CommandResult:
+        if actor is not None and isinstance(cmd, Command) and cmd.actor != actor:
+            result = _end(cmd, sim.state, "refused", "validate", Refusal(
+                Reason.UNKNOWN_ACTOR, f"submitted by {actor!r} in the name of {cmd.actor!r}"), False)
+            _record(sim.state, result)
+            return result
+        return submit(sim, cmd)
 
-    def __init__(self, state):
-        self.__state = state
+    def check(self, sim, cmd) -> CommandResult:
+        return dry_run(sim, cmd)
 
-    def __getitem__(self, key: str) -> np.ndarray:
-        out = self.__state.arrays[key].copy()
-        out.flags.writeable = False
+    def scheduled(self, sim, event) -> CommandResult:
+        cmd = Command(str(event.arg("command")), str(event.arg("actor")), event.target, event.arg("args", ()),
+                      source=event.source)
+        return submit(sim, cmd)
+
+    def validate(self, sim, event) -> Optional[str]:
+        """A scheduled command, checked before the run: name, actor, target and args."""
+        custody = _custody(sim)
+        if custody is None:
+            return "this simulation has no control subsystem, so it takes no commands"
+        name = event.arg("command")
+        spec = CATALOGUE.get(name) if isinstance(name, str) else None
+        if spec is None:
+            return f"unknown command {name!r}; commands: {', '.join(sorted(CATALOGUE))} (issim commands)"
+        who = custody.actor(event.arg("actor"))
+        if who is None:
+            return (f"unknown actor {event.arg('actor')!r}: a crew member ({', '.join(custody.names) or 'nobody'}), "
+                    "houston, moscow or operator")
+        _, problem = resolve_target(custody, spec.target, event.target, who.index)
+        if problem:
+            return f"{name}: {problem}"
+        _, refusal = check_args(spec, event.arg("args", ()), custody)
+        return refusal.message if refusal else None
+
+    def allowed(self, sim, person: int) -> dict[str, Optional[str]]:
+        """For each command: ``None`` when some target passes authority for ``person`` now,
+        else the first refusal's message. Reads the state once; copies nothing."""
+        custody = _custody(sim)
+        if custody is None:
+            return {}
+        sit = Situation(sim.state, custody)
+        who = custody.actors[person]
+        here = custody.volume_ids[int(sim.state["crew.location"][person])] if custody.names else ""
+        out: dict[str, Optional[str]] = {}
+        for name, spec in CATALOGUE.items():
+            args = {a.name: a.default for a in spec.args}
+            args.setdefault("to", here)
+            first = None
+            for target in _targets(custody, spec.target, person):
+                refusal = authorize(sit, spec, who, target, args)
+                if refusal is None:
+                    first = None
+                    break
+                first = first or refusal.message
+            else:
+                first = first or f"{name}: nothing to issue it on"
+            out[name] = first
         return out
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.__state.arrays
-
-    def keys(self) -> list[str]:
-        return list(self.__state.arrays)
-
-    @property
-    def facts(self):
-        return MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v
-                                 for k, v in self.__state.facts.items()})
-
-    @property
-    def t_ms(self) -> int:
-        return self.__state.t_ms
-
-    @property
-    def frame(self) -> int:
-        return self.__state.frame
-
-    @property
-    def log(self) -> tuple:
-        return tuple(self.__state.log)
+    def control_map(self, sim) -> dict[str, list[str]]:
+        custody = _custody(sim)
+        return custody.control_map(sim.state) if custody is not None else {}
 
 
-__all__ = ["StateView", "dry_run", "history", "submit"]
+def _targets(d, kind: str, person: int) -> list:
+    """Every resolved target of ``kind`` in this simulation (what a mask tries)."""
+    from ..sim.world import SEGMENTS
+
+    table = {
+        "hatch": d.link_index, "machine": d.machine_index, "o2_generator": d.generator_index,
+        "tank": d.tank_index, "volume": d.volume_index, "vehicle": d.vehicle_index,
+        "segment": {s: i for i, s in enumerate(SEGMENTS)}, "engine": {e: e for e in d.engines},
+        "link": d.comms_link_index, "item": d.item_index, "person": {n: i for i, n in enumerate(d.names)},
+    }.get(kind)
+    if table is not None:
+        return list(table.values())
+    if kind == "ros":
+        return [SEGMENTS.index("ROS")]
+    if kind == "self":
+        return [person]
+    if kind == "party":
+        return [*d.names, "houston", "moscow", *SEGMENTS]
+    return [None]
+
+
+__all__ = ["ControlPort", "StateView", "dry_run", "history", "submit"]

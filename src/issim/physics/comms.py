@@ -61,7 +61,9 @@ bool; ``comms.suit_radio_ok`` (people,) bool; ``comms.power_w`` (links,) and
 delivered, sent. The queue itself is ``state.facts["comms.queue"]``, a tuple of
 ``(id, from, to, text, sent_ms, segment, person)`` tuples (``segment`` and ``person``
 are indices, -1 where the crew end is not of that kind), so it copies with a snapshot
-and compares equal after a restore.
+and compares equal after a restore. Delivered messages are kept in
+``state.facts["comms.delivered"]``: ``(t_ms, id, from, to, text, heard by)``, ``heard by``
+the names of the people it reached (what :meth:`Simulation.observe` shows each person).
 
 Left out: the ROS's paid use of TDRS, Russian VHF voice, UHF and ARISS, the S-band low
 data rate mode and string redundancy, link data rates in use (messages have no size),
@@ -247,6 +249,7 @@ class Comms(Subsystem):
         state["comms.recheck"] = np.zeros(1, dtype=bool)
         state["comms.crew_seen"] = np.full(len(self.names), -1, dtype=np.int64)
         state.facts["comms.queue"] = ()
+        state.facts["comms.delivered"] = ()
         state.facts["comms.start_ms"] = int(state.t_ms)
         for seg in SEGMENTS:
             state.totals[_contact_key(seg)] = 0.0
@@ -476,6 +479,12 @@ class Comms(Subsystem):
                 continue
             counts[_DELIVERED] += 1
             counts[_QUEUED] -= 1
+            if person >= 0:
+                heard = (self.names[person],)
+            else:
+                heard = tuple(n for i, n in enumerate(self.names) if self.segment_of_volume[loc[i]] == seg
+                              and not (eva[i] and not radio[i]))
+            state.facts["comms.delivered"] += ((state.t_ms, mid, frm, to, text, heard),)
             state.record(
                 "comms", what="delivered", id=mid, text=text, segment=SEGMENTS[seg],
                 delay_s=(state.t_ms - sent_ms) / 1000.0, **{"from": frm, "to": to},

@@ -82,6 +82,8 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..sim.events import Event
+from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_1, EXERCISE_2, NOMINAL, RECOVERY_1,
+                              RECOVERY_2, RECOVERY_3, RECOVERY_4, SLEEP, SUIT_ENDURANCE_S, UNCONSCIOUS)
 from ..sim.state import State
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -110,8 +112,7 @@ ACTIVITIES = (
     (9, "eva",                     5.68e-4,   7.2e-4,     11.77e-4,             329.0),  # from the suit
     (10, "dead",                   0.0,       0.0,        0.0,                  0.0),
 )
-NOMINAL, SLEEP, EXERCISE_1, EXERCISE_2, RECOVERY_1, RECOVERY_2, RECOVERY_3, RECOVERY_4, UNCONSCIOUS, EVA, DEAD = range(11)
-ACTIVITY_NAMES = tuple(a[1] for a in ACTIVITIES)
+assert tuple(a[1] for a in ACTIVITIES) == ACTIVITY_NAMES  # the codes are the station's (station/people.py)
 RATE_KG_PER_MIN = np.array([a[2:5] for a in ACTIVITIES])  # (activity, [O2, CO2, H2O])
 HEAT_W = np.array([a[5] for a in ACTIVITIES]) / 3.6
 SPECIES_COLUMNS = (O2, CO2, H2O)
@@ -129,7 +130,6 @@ EXERCISE_SLOTS = 10  # 06:00, 07:30, ..., 19:30: one block every 1.5 h, all befo
 DRINK_KG_PER_DAY = 2.5
 URINE_KG_PER_DAY = 1.6
 
-EVA_AIRLOCKS = ("quest", "poisk")  # iss.toml: Quest (USOS); Poisk, the Russian EVA airlock since Pirs left
 
 # ---------------------------------------------------------------------------- harm
 
@@ -189,7 +189,6 @@ INJURY_INCAPACITATES = 0.5  # estimate
 INJURY_HALF_LIFE_S = 14 * 86_400.0  # estimate
 INJURY_ZERO = 1e-4
 BLEED_PER_S = 0.5 / 3600.0  # estimate: from incapacitating (0.5) to death (1) in an hour untreated
-SUIT_ENDURANCE_S = 8.5 * 3600.0  # estimate: EMU consumables ~8 h plus a 30-minute reserve
 SUIT_SPENT_HYPOXIA_PER_S = 1.0 / 180.0  # estimate: incapacitated 3 minutes after the suit is spent
 
 

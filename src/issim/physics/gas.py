@@ -9,7 +9,6 @@ SPECIES = ("o2", "n2", "co2", "h2o")
 O2, N2, CO2, H2O = range(4)
 MOLAR_MASS_KG_PER_MOL = np.array([0.031998, 0.0280134, 0.04401, 0.018015])
 PA_PER_MMHG = 133.322387415
-CFM_TO_M3_S = 0.3048**3 / 60.0
 GAMMA_AIR = 1.4
 
 

@@ -69,6 +69,11 @@ def scenario_triggers(scenario: Scenario) -> list:
 
 
 def _check_action(sim, event: Event, where: str) -> None:
+    if event.kind == "command":
+        problem = sim.port.validate(sim, event)
+        if problem:
+            raise InputError(where, problem)
+        return
     handler = sim.handlers.get(event.kind)
     if handler is None:
         raise InputError(f"{where}.action", f"unknown action {event.kind!r}; actions: {', '.join(sorted(sim.handlers))}")
@@ -93,9 +98,11 @@ def _elements(scenario: Scenario):
     return calibrated_drag(elements, orbit.available_sets(path))
 
 
-def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
-    """Build the simulation a scenario describes; ``seed`` overrides the scenario's."""
+def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
+    """Build the simulation a scenario describes (a bundled name, a file path or a loaded
+    :class:`Scenario`); ``seed`` overrides the scenario's."""
     from ..control.custody import Custody, Item
+    from ..control.pipeline import ControlPort
     from ..physics.atmosphere import Atmosphere
     from ..physics.comms import Comms
     from ..physics.crew import Crew, PersonSpec
@@ -106,6 +113,10 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
     from .triggers import Triggers
     from ..agents import Agents, MindSpec, check_decisions
 
+    if not isinstance(scenario, Scenario):
+        from .load import load_scenario
+
+        scenario = load_scenario(scenario)
     src = scenario.source or "<scenario>"
     station = load_station()
     vehicles = scenario.station.vehicles
@@ -184,6 +195,7 @@ def build_simulation(scenario: Scenario, seed: Optional[int] = None, end_ms: Opt
         frame_s=scenario.scenario.frame_s,
         record_every_s=scenario.scenario.record_every_s,
         elements=_elements(scenario),
+        port=ControlPort(),
     )
     links = world.link_index
     for i, hatch in enumerate(scenario.station.closed_hatches):

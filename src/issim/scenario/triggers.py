@@ -17,10 +17,11 @@ shape of ``[[events]]`` entries without ``at``. The conditions (see docs/scenari
 
 The subsystem runs last in the frame, after every other subsystem has updated the
 state, so it sees the frame's outcome. When a trigger fires it logs
-``state.record("trigger", id=..., what="fired", ...)`` and runs its actions at once, in
-order: an action without an actor is an engine event through the engine's dispatch (and
-the event log); one with an actor is a command through :meth:`Simulation.command`.
-Records carry the frame's time (``state.t_ms``), like every record made during a frame.
+``state.record("trigger", id=..., what="fired", ...)`` and queues its actions, in order,
+for the first phase of the next frame (no command lands in the middle of the physics):
+an action without an actor is an engine event (and goes in the event log), one with an
+actor a command through the command pipeline. Records carry the time of the frame they
+are made in (``state.t_ms``), so an action's record is one frame after the firing.
 
 State (plain data, so snapshots and same-seed runs stay bit-identical):
 ``triggers.last`` (triggers,) bool, the condition at the previous frame (for a state
@@ -172,17 +173,11 @@ class Triggers(Subsystem):
                 self._fire(state, spec)
 
     def _fire(self, state: State, spec: TriggerSpec) -> None:
-        from ..control.commands import Command
-
         state.record("trigger", id=spec.id, what="fired", condition=describe(spec.condition),
                      actions=len(spec.actions))
-        sim = self.sim
-        for ev in spec.actions:
-            if ev.kind == "command":
-                sim.command(Command(str(ev.arg("command")), str(ev.arg("actor")), ev.target, ev.arg("args", ()),
-                                    source="scenario"))
-            else:
-                sim._dispatch(Event(state.t_ms, ev.kind, ev.target, ev.args, source=f"trigger {spec.id}"), state)
+        for ev in spec.actions:  # queued now, so they run in the next frame's first phase
+            source = "scenario" if ev.kind == "command" else f"trigger {spec.id}"
+            self.sim.schedule(Event(state.t_ms, ev.kind, ev.target, ev.args, source=source))
 
     def summary(self, state: State) -> dict:
         """``{trigger id: times fired}``."""

@@ -1,16 +1,26 @@
 """The engine: a clock, fixed frames, an event queue, subsystems in a fixed order.
 
-One frame, in this order (see :meth:`Simulation.step`):
+One frame, :meth:`Simulation.step`, runs in five phases, always in this order:
 
-1. every event due at or before the frame's time is handed to the subsystem that
-   handles its kind, and its outcome (done, or refused and why) goes in the event log;
-2. the environment for the frame (sunlight, computed ahead from the orbit) is looked up;
-3. each subsystem's ``update`` advances its part of the state by one frame;
-4. the clock moves on, and the recorder keeps the telemetry at its rate.
+1. **commands**: every event due at or before the frame's time, in time order (ties in
+   the order they were queued), goes to the subsystem that handles its kind (a scheduled
+   command goes through the command pipeline); then the commands submitted for this step
+   (``actions``), in the order given, through the pipeline. Nothing else changes the state
+   from outside, and nothing lands in the middle of the physics;
+2. **environment**: the frame's surroundings (sunlight, contacts, computed ahead from the
+   orbit) are looked up;
+3. **subsystems**: each subsystem's ``update`` advances its part of the state by one frame,
+   in the fixed order they were given (the physics, then the minds and triggers, which
+   only read what the physics did and write their own keys);
+4. **clock and recorder**: the clock moves on; the recorder keeps telemetry at its rate;
+5. **observations**: what each person can know is now what :meth:`Simulation.observe`
+   answers (computed when asked), and the step's :class:`StepResult` is returned.
 
-Everything that changes lives in :class:`~issim.sim.state.State`, the event queue
-and the random streams, so :meth:`Simulation.snapshot` and :meth:`Simulation.restore`
-work at any frame boundary and a restored run continues bit for bit.
+The engine imports no policy, command or scenario: the command pipeline plugs in as a
+:class:`~issim.sim.ports.CommandPort`, policies live outside (:mod:`issim.runner`).
+Everything that changes lives in :class:`~issim.sim.state.State`, the event queue and the
+random streams, so :meth:`Simulation.snapshot` and :meth:`Simulation.restore` work at any
+frame boundary and a restored run continues bit for bit.
 """
 
 from __future__ import annotations
@@ -18,119 +28,20 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from ..orbit.environment import Env, Environment
 from ..times import MS_PER_DAY, format_iso, parse_iso
 from .events import Event, EventQueue
+from .observe import Observation
+from .ports import CommandPort, NoCommands, commands_of
 from .rng import Streams
-from .state import State
+from .state import State, StateView
 from .subsystem import Subsystem
 from .telemetry import Channel, Recorder
 from .world import World
-
-if TYPE_CHECKING:
-    from ..control.commands import CommandResult
-
-ENV_CHUNK_FRAMES = 8_640
-
-
-@dataclass(frozen=True)
-class Env:
-    """What the frame's surroundings are, independent of anything aboard.
-
-    ``site_elevation_deg`` has one entry per ground site of
-    :attr:`Environment.sites` (degrees above the local horizon); ``relay_clearance_km``
-    one per relay of :attr:`Environment.relays` (how far the line to the relay clears the
-    Earth plus 100 km of atmosphere; positive means in sight, and the relay's own ground
-    terminal sees it). ``elements`` is the orbit's element set now.
-    """
-
-    t_ms: int
-    sunlit: bool
-    beta_deg: float
-    alt_km: float
-    lat_deg: float
-    lon_deg: float
-    site_elevation_deg: np.ndarray
-    relay_clearance_km: np.ndarray
-    elements: object
-
-
-class Environment:
-    """The orbit's surroundings computed ahead, in vectorised chunks of frames.
-
-    The orbit itself is part of the state (``state.facts["orbit.omm"]``, with a version
-    counter in ``state["orbit.version"]``): when a burn replaces it, the next frame sees a
-    new version and the chunk is computed again from the new element set. Building the
-    set from the stored OMM fields every time keeps a restored run bit-identical.
-    """
-
-    def __init__(self, start_ms: int, dt_ms: int):
-        from ..orbit import ground_network
-
-        self.start_ms, self.dt_ms = start_ms, dt_ms
-        self.sites = list(ground_network().sites)
-        self.relays = list(ground_network().relays)
-        self._key = None
-        self._elements = None
-        self._table: dict[str, np.ndarray] = {}
-
-    def elements(self, state: State):
-        version = int(state["orbit.version"][0])
-        if self._elements is None or self._elements[0] != version:
-            from ..orbit.upkeep import orbit_of
-
-            self._elements = (version, orbit_of(state))
-        return self._elements[1]
-
-    def at(self, state: State) -> Env:
-        frame = state.frame
-        chunk, i = divmod(frame, ENV_CHUNK_FRAMES)
-        elements = self.elements(state)
-        key = (chunk, int(state["orbit.version"][0]))
-        if key != self._key:
-            self._fill(chunk, elements)
-            self._key = key
-        tab = self._table
-        return Env(
-            self.start_ms + frame * self.dt_ms, bool(tab["sunlit"][i]), float(tab["beta_deg"][i]),
-            float(tab["alt_km"][i]), float(tab["lat_deg"][i]), float(tab["lon_deg"][i]),
-            tab["site_elevation_deg"][i], tab["relay_clearance_km"][i], elements,
-        )
-
-    def _fill(self, chunk: int, elements) -> None:
-        first = chunk * ENV_CHUNK_FRAMES
-        t = self.start_ms + (first + np.arange(ENV_CHUNK_FRAMES, dtype=np.int64)) * self.dt_ms
-        n = len(t)
-        if elements is None:  # no orbit: always sunlit, nothing in sight
-            self._table = {
-                "sunlit": np.ones(n, bool), "beta_deg": np.zeros(n), "alt_km": np.full(n, 400.0),
-                "lat_deg": np.zeros(n), "lon_deg": np.zeros(n),
-                "site_elevation_deg": np.full((n, len(self.sites)), -90.0),
-                "relay_clearance_km": np.full((n, len(self.relays)), -1.0),
-            }
-            return
-        from ..orbit import beta_angle_deg, propagate, shadow_depth_km, sun_teme_km
-        from ..orbit.passes import GRAZING_ALTITUDE_KM, elevation_deg, line_of_sight_clearance_km, relay_terminal_sees
-
-        states = propagate(elements, t)
-        lat, lon, alt = states.geodetic()
-        sun = sun_teme_km(t)
-        sunlit = shadow_depth_km(states.r_teme_km, sun) <= 0.0
-        sites = np.empty((n, len(self.sites)))
-        for k, site in enumerate(self.sites):
-            site_km, up = site.itrs_km()
-            sites[:, k] = elevation_deg(states.r_itrs_km, site_km, up)
-        relays = np.empty((n, len(self.relays)))
-        for k, relay in enumerate(self.relays):
-            clear = line_of_sight_clearance_km(states.r_itrs_km, relay.itrs_km(), GRAZING_ALTITUDE_KM)
-            relays[:, k] = clear if relay_terminal_sees(relay) else -1.0
-        self._table = {
-            "sunlit": sunlit, "beta_deg": beta_angle_deg(elements, t), "alt_km": alt, "lat_deg": lat,
-            "lon_deg": lon, "site_elevation_deg": sites, "relay_clearance_km": relays,
-        }
 
 
 @dataclass(frozen=True)
@@ -145,11 +56,24 @@ class Snapshot:
     recorder_rows: dict
 
 
+@dataclass(frozen=True)
+class StepResult:
+    """What one frame did: ``t_ms`` the time it started at (the time of its records),
+    ``commands`` what became of every command run in its first phase (scheduled and
+    submitted, in order), ``stopped`` why the run cannot go on (the station lost), else ""."""
+
+    t_ms: int
+    commands: tuple = ()
+    stopped: str = ""
+
+
 class Simulation:
     """A station in time: state, subsystems, events, recorder.
 
-    Build one with :meth:`from_scenario` (see :mod:`issim.scenario`) or directly from a
-    :class:`~issim.sim.world.World` and subsystems.
+    Build one from a scenario with :func:`issim.scenario.build_simulation`, or directly
+    from a :class:`~issim.sim.world.World` and subsystems. Drive it with :meth:`step`
+    (one frame; commands go in as ``actions``) and read what a person knows with
+    :meth:`observe`; :class:`issim.runner.Runner` does both for a whole crew of policies.
     """
 
     def __init__(
@@ -162,8 +86,10 @@ class Simulation:
         frame_s: float = 10.0,
         record_every_s: float = 60.0,
         elements=None,
+        port: Optional[CommandPort] = None,
     ):
         self.world = world
+        self.port: CommandPort = port if port is not None else NoCommands()
         self.subsystems = list(subsystems)
         self.dt_ms = int(round(frame_s * 1000))
         if self.dt_ms <= 0:
@@ -177,6 +103,8 @@ class Simulation:
                 if kind in self.handlers:
                     raise ValueError(f"event kind {kind!r} is handled by both {self.handlers[kind].name} and {sub.name}")
                 self.handlers[kind] = sub
+        crew = next((s for s in self.subsystems if s.name == "crew"), None)
+        self.people: tuple[str, ...] = tuple(getattr(crew, "names", ()))
         for sub in self.subsystems:
             sub.bind(self)
         self.streams = Streams(seed)
@@ -198,27 +126,29 @@ class Simulation:
         """Queue an event; one in the past runs at the next frame."""
         self.queue.push(event)
 
-    def step(self) -> None:
-        """Advance one frame."""
+    def step(self, actions=None) -> StepResult:
+        """Advance one frame, in the five phases of the module's docstring.
+
+        ``actions`` are the commands to run in the first phase: ``{actor: [commands]}``
+        (a command in another's name is refused and recorded), or a list of commands.
+        """
         st = self.state
-        for event in self.queue.pop_due(st.t_ms):
-            self._dispatch(event)
-        env = self.environment.at(st)
-        for sub in self.subsystems:
+        t0 = st.t_ms
+        results = []
+        for event in self.queue.pop_due(t0):  # 1. commands: the due events, then the submitted
+            if event.kind == "command":
+                results.append(self.port.scheduled(self, event))
+            else:
+                self._dispatch(event)
+        for actor, cmd in commands_of(actions):
+            results.append(self.port.submit(self, cmd, actor))
+        env = self.environment.at(st)  # 2. environment
+        for sub in self.subsystems:  # 3. subsystems, in their fixed order
             sub.update(st, env, self.dt_s)
-        st.t_ms += self.dt_ms
+        st.t_ms += self.dt_ms  # 4. clock and recorder
         st.frame += 1
         self.recorder.maybe_record(st)
-
-    @classmethod
-    def from_scenario(cls, scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> "Simulation":
-        """Build the simulation of a scenario: a bundled name, a file path, or a loaded one."""
-        from ..scenario import build_simulation, load_scenario
-        from ..scenario.schema import Scenario
-
-        if not isinstance(scenario, Scenario):
-            scenario = load_scenario(scenario)
-        return build_simulation(scenario, seed=seed, end_ms=end_ms)
+        return StepResult(t0, tuple(results), st.facts.get("stop") or "")  # 5. observations: observe()
 
     def run(self, until, progress: Optional[Callable[[int], None]] = None) -> None:
         """Run whole frames until the clock reaches ``until``.
@@ -230,7 +160,7 @@ class Simulation:
         until_ms = parse_iso(until, "until") if isinstance(until, str) else int(until)
         report_every = max(1, 3_600_000 // self.dt_ms)
         while self.state.t_ms < until_ms and not self.state.facts.get("stop"):
-            self.step()
+            self.step(None)
             if progress is not None and self.state.frame % report_every == 0:
                 progress(self.state.frame)
 
@@ -259,32 +189,30 @@ class Simulation:
 
     # ------------------------------------------------------------------ commanding
 
-    def command(self, cmd) -> "CommandResult":
-        """Issue a command now: validate -> authority -> execute -> verify -> history.
+    def command(self, cmd) -> Any:
+        """Issue a command at once, between frames: validate -> authority -> execute -> verify
+        -> history (:mod:`issim.control.pipeline`); never raises, a refusal says why.
 
-        The one way for a crew agent, the ground or a human to change the station (see
-        :mod:`issim.control.pipeline`); never raises, a refusal says why.
+        Within a run, prefer ``step({actor: [cmd]})``: it runs the command in the frame's
+        first phase, where every command of the frame runs.
         """
-        from ..control.pipeline import submit
+        return self.port.submit(self, cmd)
 
-        return submit(self, cmd)
-
-    def dry_run(self, cmd) -> "CommandResult":
+    def dry_run(self, cmd) -> Any:
         """Would this command pass now, and if not why not; changes nothing."""
-        from ..control.pipeline import dry_run
+        return self.port.check(self, cmd)
 
-        return dry_run(self, cmd)
+    def observe(self, person) -> Observation:
+        """What ``person`` (a name or a crew index) can know now (:class:`~issim.sim.observe.Observation`)."""
+        return Observation.of(self, person)
 
-    def view(self):
-        """A read-only view of the state, for agents (:class:`issim.control.StateView`)."""
-        from ..control.pipeline import StateView
-
+    def view(self) -> StateView:
+        """A read-only view of the whole state (for tools and reports, not for policies)."""
         return StateView(self.state)
 
     def control_map(self) -> dict:
-        """``{system: [factions that could command it now]}`` (needs the control subsystem)."""
-        custody = next((s for s in self.subsystems if s.name == "control"), None)
-        return custody.control_map(self.state) if custody is not None else {}
+        """``{system: [factions that could command it now]}`` (needs the command pipeline)."""
+        return self.port.control_map(self)
 
     # ------------------------------------------------------------------ state
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -60,6 +61,13 @@ class State:
             facts=copy.deepcopy(self.facts),
         )
 
+    def scratch(self) -> "State":
+        """A state to try things on: arrays copied only when first read, facts shallow-copied,
+        an empty log. Writes never reach this state. A dry run costs what it touches, not the
+        whole state (facts are immutable values by contract, so sharing them is safe)."""
+        return State(t_ms=self.t_ms, frame=self.frame, arrays=_CopyOnRead(self.arrays), totals=dict(self.totals),
+                     log=[], facts=dict(self.facts))
+
     def identical(self, other: "State") -> bool:
         """Bit-for-bit equality of everything (arrays compared as bytes)."""
         return (
@@ -76,3 +84,67 @@ class State:
             and self.log == other.log
             and self.facts == other.facts
         )
+
+
+class _CopyOnRead(dict):
+    """The arrays of a scratch state: each is copied from the original on first access."""
+
+    def __init__(self, base: dict):
+        super().__init__()
+        self._base = base
+
+    def __missing__(self, key: str) -> np.ndarray:
+        value = self._base[key].copy()
+        self[key] = value
+        return value
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or key in self._base
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def keys(self):
+        return self._base.keys() | dict.keys(self)
+
+
+class StateView:
+    """A read-only view of the state for agents: arrays come as unwritable copies.
+
+    ``view["crew.location"]`` is a copy that refuses writes; ``view.facts`` is a
+    read-only mapping; ``view.t_ms`` and ``view.frame`` the clock. There is no way from
+    here back to the state: changes go through :func:`submit`.
+    """
+
+    __slots__ = ("__state",)
+
+    def __init__(self, state):
+        self.__state = state
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        out = self.__state.arrays[key].copy()
+        out.flags.writeable = False
+        return out
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.__state.arrays
+
+    def keys(self) -> list[str]:
+        return list(self.__state.arrays)
+
+    @property
+    def facts(self):
+        return MappingProxyType({k: MappingProxyType(v) if isinstance(v, dict) else v
+                                 for k, v in self.__state.facts.items()})
+
+    @property
+    def t_ms(self) -> int:
+        return self.__state.t_ms
+
+    @property
+    def frame(self) -> int:
+        return self.__state.frame
+
+    @property
+    def log(self) -> tuple:
+        return tuple(self.__state.log)

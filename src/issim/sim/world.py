@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Optional, Sequence
 
-from ..physics.gas import CFM_TO_M3_S
 from ..station import Station, load_station
 
 SEGMENTS = ("USOS", "ROS")
+CFM_TO_M3_S = 0.3048**3 / 60.0  # cubic feet a minute to m³/s (the air data give fan flows in cfm)
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ from typing import Callable, Iterable, Optional
 
 def run_one(args: tuple) -> dict:
     """One run of ``(scenario name or path, seed, end offset ms or None)``: its record."""
-    from . import build_simulation, load_scenario
-    from .summary import outcome
+    from ..runner import Runner
+    from ..scenario import load_scenario
 
     name, seed, length_ms = args
     spec = load_scenario(name)
     end = spec.default_end_ms if length_ms is None else spec.start_ms + length_ms
-    sim = build_simulation(spec, seed=seed, end_ms=end)
-    sim.run(end)
-    o = outcome(sim)
+    run = Runner(spec, seed=seed, end_ms=end)
+    run.run()
+    sim = run.sim
+    o = run.outcome()
     return {
         "seed": seed,
         "ending": o["ending"],

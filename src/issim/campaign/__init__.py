@@ -1,0 +1,1 @@
+"""Many runs of one scenario: local processes today (Ray comes with the campaigns issue)."""

@@ -1,0 +1,113 @@
+"""The orbit's surroundings for each frame of a run, computed ahead in vectorised chunks.
+
+Nothing here depends on the crew: sunlight, beta angle, altitude, the sub-satellite
+point, each ground site's elevation and each relay's line of sight follow from the
+element set alone, so a day of frames is computed at once and looked up frame by frame.
+A burn replaces the element set (``state.facts["orbit.omm"]``, version
+``state["orbit.version"]``) and the next frame computes the chunk again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .eclipse import beta_angle_deg, shadow_depth_km
+from .passes import GRAZING_ALTITUDE_KM, elevation_deg, line_of_sight_clearance_km, relay_terminal_sees
+from .propagation import propagate
+from .sites import ground_network
+from .sun import sun_teme_km
+from .upkeep import orbit_of
+
+ENV_CHUNK_FRAMES = 8_640
+
+
+@dataclass(frozen=True)
+class Env:
+    """What the frame's surroundings are, independent of anything aboard.
+
+    ``site_elevation_deg`` has one entry per ground site of
+    :attr:`Environment.sites` (degrees above the local horizon); ``relay_clearance_km``
+    one per relay of :attr:`Environment.relays` (how far the line to the relay clears the
+    Earth plus 100 km of atmosphere; positive means in sight, and the relay's own ground
+    terminal sees it). ``elements`` is the orbit's element set now.
+    """
+
+    t_ms: int
+    sunlit: bool
+    beta_deg: float
+    alt_km: float
+    lat_deg: float
+    lon_deg: float
+    site_elevation_deg: np.ndarray
+    relay_clearance_km: np.ndarray
+    elements: object
+
+
+class Environment:
+    """The orbit's surroundings computed ahead, in vectorised chunks of frames.
+
+    The orbit itself is part of the state (``state.facts["orbit.omm"]``, with a version
+    counter in ``state["orbit.version"]``): when a burn replaces it, the next frame sees a
+    new version and the chunk is computed again from the new element set. Building the
+    set from the stored OMM fields every time keeps a restored run bit-identical.
+    """
+
+    def __init__(self, start_ms: int, dt_ms: int):
+        self.start_ms, self.dt_ms = start_ms, dt_ms
+        self.sites = list(ground_network().sites)
+        self.relays = list(ground_network().relays)
+        self._key = None
+        self._elements = None
+        self._table: dict[str, np.ndarray] = {}
+
+    def elements(self, state):
+        version = int(state["orbit.version"][0])
+        if self._elements is None or self._elements[0] != version:
+            self._elements = (version, orbit_of(state))
+        return self._elements[1]
+
+    def at(self, state) -> Env:
+        frame = state.frame
+        chunk, i = divmod(frame, ENV_CHUNK_FRAMES)
+        elements = self.elements(state)
+        key = (chunk, int(state["orbit.version"][0]))
+        if key != self._key:
+            self._fill(chunk, elements)
+            self._key = key
+        tab = self._table
+        return Env(
+            self.start_ms + frame * self.dt_ms, bool(tab["sunlit"][i]), float(tab["beta_deg"][i]),
+            float(tab["alt_km"][i]), float(tab["lat_deg"][i]), float(tab["lon_deg"][i]),
+            tab["site_elevation_deg"][i], tab["relay_clearance_km"][i], elements,
+        )
+
+    def _fill(self, chunk: int, elements) -> None:
+        first = chunk * ENV_CHUNK_FRAMES
+        t = self.start_ms + (first + np.arange(ENV_CHUNK_FRAMES, dtype=np.int64)) * self.dt_ms
+        n = len(t)
+        if elements is None:  # no orbit: always sunlit, nothing in sight
+            self._table = {
+                "sunlit": np.ones(n, bool), "beta_deg": np.zeros(n), "alt_km": np.full(n, 400.0),
+                "lat_deg": np.zeros(n), "lon_deg": np.zeros(n),
+                "site_elevation_deg": np.full((n, len(self.sites)), -90.0),
+                "relay_clearance_km": np.full((n, len(self.relays)), -1.0),
+            }
+            return
+        states = propagate(elements, t)
+        lat, lon, alt = states.geodetic()
+        sun = sun_teme_km(t)
+        sunlit = shadow_depth_km(states.r_teme_km, sun) <= 0.0
+        sites = np.empty((n, len(self.sites)))
+        for k, site in enumerate(self.sites):
+            site_km, up = site.itrs_km()
+            sites[:, k] = elevation_deg(states.r_itrs_km, site_km, up)
+        relays = np.empty((n, len(self.relays)))
+        for k, relay in enumerate(self.relays):
+            clear = line_of_sight_clearance_km(states.r_itrs_km, relay.itrs_km(), GRAZING_ALTITUDE_KM)
+            relays[:, k] = clear if relay_terminal_sees(relay) else -1.0
+        self._table = {
+            "sunlit": sunlit, "beta_deg": beta_angle_deg(elements, t), "alt_km": alt, "lat_deg": lat,
+            "lon_deg": lon, "site_elevation_deg": sites, "relay_clearance_km": relays,
+        }

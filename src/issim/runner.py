@@ -1,0 +1,136 @@
+"""The one run façade: build a simulation, give each person a policy, step, record, store.
+
+::
+
+    from issim.runner import Runner
+    run = Runner("iss", seed=3, hours=40, policies={"Gordon Barrett": MyPolicy()})
+    run.run()                       # or run.step() frame by frame
+    print(run.outcome()["ending"])
+    record = run.store()            # the run archive (./runs or $ISSIM_HOME)
+
+Every person aboard gets a policy: the crew mind (:class:`issim.agents.mind.CrewMind`) unless
+``policies`` names another (a :class:`~issim.agents.policies.Policy` object, or ``"mind"``,
+``"idle"``, ``"random"``). Before each frame the runner asks each person's policy to
+decide from ``sim.observe(person)`` and passes what they return to ``sim.step`` as that
+person's actions; the grounds act through the scenario's timed commands. ``issim run``,
+``record_run``, ``issim endings`` and ``issim branch`` all run through here.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Mapping, Optional
+
+from .agents.policies import Idle, Policy, by_name
+from .errors import InputError
+from .scenario import build_simulation, load_scenario
+from .scenario.schema import Scenario
+from .sim.engine import StepResult
+from .times import MS_PER_DAY, parse_iso
+
+
+class Runner:
+    """One run of a scenario (see the module). ``policies`` maps a crew member's name to a
+    policy; ``days``/``hours``/``end_ms`` set the end (default: the scenario's)."""
+
+    def __init__(self, scenario, *, seed: Optional[int] = None, days: Optional[float] = None,
+                 hours: Optional[float] = None, end_ms: Optional[int] = None,
+                 policies: Optional[Mapping[str, object]] = None):
+        self.scenario: Scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        spec = self.scenario
+        if days is not None and hours is not None:
+            raise InputError("hours", "give days or hours, not both")
+        length = days if days is not None else (hours / 24.0 if hours is not None else None)
+        if end_ms is None:
+            end_ms = spec.default_end_ms if length is None else spec.start_ms + round(length * MS_PER_DAY)
+        self.end_ms = int(end_ms)
+        self.sim = build_simulation(spec, seed=seed, end_ms=self.end_ms)
+        self.agents = next((s for s in self.sim.subsystems if s.name == "agents"), None)
+        self.policies: dict[str, object] = {}
+        for name in self.sim.people:
+            self.policies[name] = by_name("mind", self.agents) if self.agents is not None else Idle()
+        for name, policy in (policies or {}).items():
+            self.assign(name, policy)
+
+    def assign(self, person: str, policy) -> None:
+        """Give ``person`` a policy (an object with ``decide``, or a policy's name)."""
+        if person not in self.sim.people:
+            raise KeyError(f"no crew member {person!r}; the crew are {', '.join(self.sim.people)}")
+        if isinstance(policy, str):
+            policy = by_name(policy, self.agents)
+        if not isinstance(policy, Policy):
+            raise TypeError(f"a policy needs a decide(observation) method; {type(policy).__name__} has none")
+        self.policies[person] = policy
+        self._acting = None
+
+    _acting: Optional[list] = None
+
+    def actions(self) -> dict[str, list]:
+        """What each person's policy decides now, from what they can observe."""
+        if self._acting is None:
+            self._acting = [(i, n, self.policies[n]) for i, n in enumerate(self.sim.people)
+                            if not isinstance(self.policies[n], Idle)]
+        out = {}
+        sim = self.sim
+        for i, name, policy in self._acting:
+            cmds = policy.decide(sim.observe(i))
+            if cmds:
+                out[name] = list(cmds)
+        return out
+
+    def step(self) -> StepResult:
+        """One frame: the policies decide, then the simulation steps with their commands."""
+        return self.sim.step(self.actions())
+
+    @property
+    def finished(self) -> bool:
+        st = self.sim.state
+        return st.t_ms >= self.end_ms or bool(st.facts.get("stop"))
+
+    def run(self, until=None, progress: Optional[Callable[[int], None]] = None) -> None:
+        """Step until ``until`` (UTC ms or ISO text; default the end) or the station is lost;
+        ``progress(frames done)`` about every simulated hour."""
+        until_ms = self.end_ms if until is None else (parse_iso(until, "until") if isinstance(until, str) else int(until))
+        sim = self.sim
+        st = sim.state
+        every = max(1, 3_600_000 // sim.dt_ms)
+        while st.t_ms < until_ms and not st.facts.get("stop"):
+            self.step()
+            st = sim.state  # a restore replaces the state object
+            if progress is not None and st.frame % every == 0:
+                progress(st.frame)
+
+    def __getattr__(self, name: str):
+        """Anything else is the simulation's (``run.state``, ``run.world``, ``run.event_log()``...)."""
+        if name == "sim":
+            raise AttributeError(name)
+        return getattr(self.sim, name)
+
+    def outcome(self) -> dict:
+        """Who lived, who died, who left, who controls what (:func:`issim.scenario.summary.outcome`)."""
+        from .scenario.summary import outcome
+
+        return outcome(self.sim)
+
+    def summary(self) -> dict:
+        """The run's whole summary (:func:`issim.scenario.summarize`)."""
+        from .scenario import summarize
+
+        return summarize(self.sim, self.scenario.name)
+
+    def store(self, archive=None, progress: Optional[Callable[[int], None]] = None, **lineage):
+        """Run to the end and store the run in the archive (a folder, an
+        :class:`~issim.archive.Archive`, or the default); return its record."""
+        from .archive import Archive
+
+        store = archive if isinstance(archive, Archive) else Archive.open(archive, create=True)
+        with store.recording(self, **lineage) as rec:
+            rec.run(progress=progress)
+        return store.get(rec.run_id)
+
+
+def record_run(scenario, *, days: Optional[float] = None, hours: Optional[float] = None,
+               seed: Optional[int] = None, archive=None):
+    """Run a scenario (a bundled name or a file) with its crew minds and store it; return its
+    record. ``days`` or ``hours`` sets the length (default: the scenario's); ``archive`` is
+    the archive folder (default ``$ISSIM_HOME``, else ``./runs``), made if missing."""
+    return Runner(scenario, seed=seed, days=days, hours=hours).store(archive)
