@@ -753,15 +753,10 @@ class Story:
         """``p``'s margin over ``q`` before the noise, as a confrontation where ``q`` is would count it."""
         if not a["crew.conscious"][q]:
             return 9.0
-        loc, side = a["crew.location"], a["agents.side"]
-        here = [r for r in range(self.n) if r not in (p, q) and int(loc[r]) == int(loc[q]) and a["crew.alive"][r]
-                and a["crew.conscious"][r] and not a["crew.on_eva"][r]]
-        n_p = sum(1 for r in here if int(side[r]) == int(side[p]))
-        n_q = sum(1 for r in here if int(side[r]) == int(side[q]))
-        if int(side[p]) == int(side[q]):
-            n_p = n_q = 0
-        return (fight.strength(a["crew.health"][p], self._unaware(a, q, p), bool(a["control.armed"][p]), n_p)
-                - fight.strength(a["crew.health"][q], False, bool(a["control.armed"][q]), n_q))
+        loc = a["crew.location"]
+        here = (loc == loc[q]) & a["crew.alive"] & a["crew.conscious"] & ~a["crew.on_eva"]
+        n = fight.helpers(here, a["agents.side"], p, q)
+        return fight.margin(a["crew.health"], a["control.armed"], p, q, n, self._unaware(a, q, p))
 
     def _broken(self, a) -> list[tuple[int, str, int]]:
         if self.ls is None:
