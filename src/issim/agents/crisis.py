@@ -64,13 +64,13 @@ fought them.
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Optional
 
 import numpy as np
 
 from ..control.commands import Command
 from ..control import confront as fight
+from ..station import routes
 
 INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
            "betray", "restore", "leave", "guard", "return")
@@ -110,10 +110,7 @@ class Story:
         self.n = len(self.names)
         self.vol_ids = tuple(v.id for v in w.volumes)
         self.seg_of = tuple(v.segment for v in w.volumes)
-        self.adj: list[list[tuple[int, int]]] = [[] for _ in w.volumes]
-        for k, l in enumerate(w.links):
-            self.adj[l.a].append((l.b, k))
-            self.adj[l.b].append((l.a, k))
+        self.topology = c.topology
         self.link_ids = tuple(l.hatch for l in w.links)
         self.airlocks, self.workstations = c.airlocks, c.workstations
         seats = [(v, s) for v, s in sorted(c.seats.items()) if s > 0]
@@ -756,15 +753,10 @@ class Story:
         """``p``'s margin over ``q`` before the noise, as a confrontation where ``q`` is would count it."""
         if not a["crew.conscious"][q]:
             return 9.0
-        loc, side = a["crew.location"], a["agents.side"]
-        here = [r for r in range(self.n) if r not in (p, q) and int(loc[r]) == int(loc[q]) and a["crew.alive"][r]
-                and a["crew.conscious"][r] and not a["crew.on_eva"][r]]
-        n_p = sum(1 for r in here if int(side[r]) == int(side[p]))
-        n_q = sum(1 for r in here if int(side[r]) == int(side[q]))
-        if int(side[p]) == int(side[q]):
-            n_p = n_q = 0
-        return (fight.strength(a["crew.health"][p], self._unaware(a, q, p), bool(a["control.armed"][p]), n_p)
-                - fight.strength(a["crew.health"][q], False, bool(a["control.armed"][q]), n_q))
+        loc = a["crew.location"]
+        here = (loc == loc[q]) & a["crew.alive"] & a["crew.conscious"] & ~a["crew.on_eva"]
+        n = fight.helpers(here, a["agents.side"], p, q)
+        return fight.margin(a["crew.health"], a["control.armed"], p, q, n, self._unaware(a, q, p))
 
     def _broken(self, a) -> list[tuple[int, str, int]]:
         if self.ls is None:
@@ -791,45 +783,22 @@ class Story:
 
     def _hatch_out_of(self, v: int) -> tuple[int, int]:
         """The hatch that leads from airlock ``v`` into the station, and the volume beyond."""
-        for b, k in self.adj[v] if v >= 0 else ():
+        for b, k in self.topology.adj[v] if v >= 0 else ():
             return k, b
         return -1, -1
-
-    def _path(self, a, start: int, dest: int) -> Optional[list[tuple[int, int]]]:
-        """``[(hatch, next volume)]`` from start to dest, through hatches not locked against us."""
-        if start == dest:
-            return []
-        prev: dict[int, tuple[int, int]] = {start: (-1, -1)}
-        queue = deque([start])
-        departed, lock_side = a["control.departed"], a["control.lock_side"]
-        while queue:
-            v = queue.popleft()
-            for b, k in self.adj[v]:
-                if b in prev or departed[b]:
-                    continue
-                locked_from = int(lock_side[k])
-                if locked_from >= 0 and locked_from != v:
-                    continue
-                prev[b] = (v, k)
-                if b == dest:
-                    path = []
-                    while b != start:
-                        v0, k0 = prev[b]
-                        path.append((k0, b))
-                        b = v0
-                    return path[::-1]
-                queue.append(b)
-        return None
 
     def _go(self, a, p: int, dest: int, board: bool = False, carrying: int = -1) -> list[Command]:
         """The next command on the way to ``dest``: a move, or opening the hatch in the way."""
         name = self.names[p]
         loc = int(a["crew.location"][p])
-        path = self._path(a, loc, dest)
+        # Through closed hatches too (the first closed one is opened on the way), never
+        # through one locked from the far side, never into a vehicle that has left.
+        path = routes.path(self.topology, None, loc, dest, lock_side=a["control.lock_side"],
+                           avoid=a["control.departed"])
         if not path:
             return []
         here = loc
-        for k, b in path:
+        for b, k in path:
             if not a["hatch.open"][k]:
                 if here != loc:
                     return [Command.of("move", name, self.vol_ids[here], source="agent")]

@@ -43,6 +43,8 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ..station import routes
+
 GROUNDS = {"houston": "USOS", "moscow": "ROS"}  # a control centre and the segment it flies
 GROUND_FACTION = {"houston": "usa", "moscow": "russia"}
 OPERATOR = "operator"
@@ -178,18 +180,7 @@ class Situation:
     def comp(self) -> list[int]:
         """The component (a representative volume) of each volume under open hatches."""
         if self._comp is None:
-            parent = list(range(self.d.n_volumes))
-
-            def root(v: int) -> int:
-                while parent[v] != v:
-                    parent[v] = parent[parent[v]]
-                    v = parent[v]
-                return v
-
-            for a, b, is_open in zip(self.d.link_a, self.d.link_b, self.hatch_open):
-                if is_open:
-                    parent[root(a)] = root(b)
-            self._comp = [root(v) for v in range(self.d.n_volumes)]
+            self._comp = routes.components(self.d.topology, self.hatch_open)
         return self._comp
 
     def where(self, i: int) -> int:
@@ -297,10 +288,9 @@ def _path(sit: Situation, who: Actor, dest: int) -> Optional[Refusal]:
     if comp[here] == comp[dest]:
         return None
     shut = []
-    for k, (a, b) in enumerate(zip(sit.d.link_a, sit.d.link_b)):
-        if not sit.hatch_open[k] and (comp[a] == comp[here]) != (comp[b] == comp[here]):
-            side = sit.lock_side[k]
-            shut.append(sit.d.link_ids[k] + (f" (locked from {sit.name_of(side)})" if side >= 0 else ""))
+    for k in routes.closed_exits(sit.d.topology, sit.hatch_open, here, comp):
+        side = sit.lock_side[k]
+        shut.append(sit.d.link_ids[k] + (f" (locked from {sit.name_of(side)})" if side >= 0 else ""))
     return _no(Reason.NO_PATH, f"no path of open hatches from {sit.name_of(here)} to {sit.name_of(dest)}; "
                                f"closed on the way out: {', '.join(shut) or 'none'}")
 

@@ -562,23 +562,18 @@ def confront_odds(c: Ctx) -> tuple[float, float, int, int, bool]:
     loc, alive, conscious, eva = st["crew.location"], st["crew.alive"], st["crew.conscious"], st["crew.on_eva"]
     side = sides(st)
     here = (loc == loc[me]) & alive & conscious & ~eva
-    here[[me, them]] = False
     named = c.args.get("helpers") or ()
-    if named:
+    if named:  # the actor's named helpers join in; the target's side all does
+        here[[me, them]] = False
         mine = np.zeros_like(here)
         mine[list(named)] = True
         mine &= here
-        theirs = here & ~mine & (side == side[them])
-    elif side[me] == side[them]:
-        mine = theirs = np.zeros_like(here)
+        n_a, n_t = int(mine.sum()), int((here & ~mine & (side == side[them])).sum())
     else:
-        mine, theirs = here & (side == side[me]), here & (side == side[them])
+        n_a, n_t = fight.helpers(here, side, me, them)
     asleep = int(st["crew.activity"][them]) == SLEEP
     surprise = bool(c.args["surprise"]) or asleep
-    n_a, n_t = int(mine.sum()), int(theirs.sum())
-    armed, health = st["control.armed"], st["crew.health"]
-    margin = (fight.strength(health[me], surprise, bool(armed[me]), n_a)
-              - fight.strength(health[them], False, bool(armed[them]), n_t))
+    margin = fight.margin(st["crew.health"], st["control.armed"], me, them, (n_a, n_t), surprise)
     return fight.prevail_probability(margin, bool(conscious[them])), margin, n_a, n_t, surprise
 
 

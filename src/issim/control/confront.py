@@ -69,6 +69,32 @@ def strength(health: float, surprise: bool = False, armed: bool = False, helpers
     return float(health) + SURPRISE * bool(surprise) + ARMED * bool(armed) + HELP * min(int(helpers), MAX_HELPERS)
 
 
+def helpers(present, side, a: int, b: int) -> tuple[int, int]:
+    """How many people join each side of a fight between ``a`` and ``b``: ``(a's, b's)``.
+
+    ``present`` (bool per person) marks who could join in: in the volume of the fight,
+    alive, conscious, not on EVA (``a`` and ``b`` themselves are not counted). ``side``
+    (per person) says who sides with whom; nobody takes part in a quarrel within one side.
+    """
+    present = np.array(present, dtype=bool)  # a copy: a and b are struck out below
+    side = np.asarray(side)
+    present[[a, b]] = False
+    if side[a] == side[b]:
+        return 0, 0
+    return int((present & (side == side[a])).sum()), int((present & (side == side[b])).sum())
+
+
+def margin(health, armed, a: int, b: int, helpers: tuple[int, int] = (0, 0), surprise: bool = False) -> float:
+    """``a``'s margin over ``b`` before the noise: ``strength(a) - strength(b)`` (see the module).
+
+    ``health`` and ``armed`` are per person (``crew.health``, ``control.armed``);
+    ``helpers`` is ``(a's, b's)`` (:func:`helpers`); ``surprise`` counts for ``a`` only.
+    The one place fight odds are reckoned: the confrontation itself and anyone weighing one.
+    """
+    return (strength(health[a], surprise, bool(armed[a]), helpers[0])
+            - strength(health[b], False, bool(armed[b]), helpers[1]))
+
+
 def prevail_probability(margin: float, target_conscious: bool = True) -> float:
     """P(actor prevails) for a margin before the noise: the difference of two uniform
     noises is triangular on ``[-2 NOISE, 2 NOISE]``."""

@@ -49,6 +49,7 @@ from ..sim.state import State
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel
 from ..sim.world import SEGMENTS, World
+from ..station import routes
 from .authority import (FACTIONS, GROUND_FACTION, GROUNDS, OPERATOR, Actor, Probe, Situation, control_map,
                         default_faction)
 
@@ -85,8 +86,8 @@ class Custody(Subsystem):
             tuple(i for i, v in enumerate(world.volumes) if v.kind == "module" and v.segment == s) for s in SEGMENTS)
         self.link_ids = tuple(l.hatch for l in world.links)
         self.link_index = world.link_index
-        self.link_a = tuple(l.a for l in world.links)
-        self.link_b = tuple(l.b for l in world.links)
+        self.topology = routes.Topology.of(world)
+        self.link_a, self.link_b = self.topology.a, self.topology.b
         seats = {v.id: v.crew_seats for v in world.station.vehicles}
         self.vehicle_index = {v.id: i for i, v in enumerate(world.volumes) if v.kind == "vehicle"}
         self.seats = {i: seats.get(vid, 0) for vid, i in self.vehicle_index.items()}

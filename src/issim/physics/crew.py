@@ -88,6 +88,7 @@ from ..sim.state import State
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS, World
+from ..station import routes
 from ..times import MS_PER_DAY
 from .gas import CO2, H2O, MOLAR_MASS_KG_PER_MOL, O2, gas_totals_key
 
@@ -326,6 +327,7 @@ class Crew(Subsystem):
 
     def __init__(self, world: World, people: Sequence[PersonSpec], *, follow_schedule: bool = True):
         self.world = world
+        self.topology = routes.Topology.of(world)
         self.people = tuple(people)
         self.follow_schedule = follow_schedule
         self.names = tuple(p.name for p in self.people)
@@ -554,25 +556,10 @@ class Crew(Subsystem):
         if a == b:
             return None
         open_ = state["hatch.open"]
-        parent = list(range(len(self.world.volumes)))
-
-        def root(v: int) -> int:
-            while parent[v] != v:
-                parent[v] = parent[parent[v]]
-                v = parent[v]
-            return v
-
-        for link, is_open in zip(self.world.links, open_):
-            if is_open:
-                parent[root(link.a)] = root(link.b)
-        if root(a) == root(b):
+        comp = routes.components(self.topology, open_)
+        if comp[a] == comp[b]:
             return None
-        here = root(a)
-        shut = [
-            link.hatch
-            for link, is_open in zip(self.world.links, open_)
-            if not is_open and (root(link.a) == here) != (root(link.b) == here)
-        ]
+        shut = [self.world.links[k].hatch for k in routes.closed_exits(self.topology, open_, a, comp)]
         return f"no path of open hatches; closed on the way out: {', '.join(shut) or 'none (no hatch leads on)'}"
 
     # ------------------------------------------------------------------ helpers
