@@ -467,7 +467,7 @@ def runs_(
     limit: int = typer.Option(50, "--limit", help="Show at most this many runs, newest first (0: all)."),
     json_output: bool = typer.Option(False, "--json", help="Print the catalogue records as JSON."),
 ) -> None:
-    """The stored runs, newest first: id, scenario, seed, when, status and outcome."""
+    """The stored runs, newest first: id (``7 ← 3``: run 7 branched from run 3), scenario, seed, when, status, outcome."""
     if limit < 0:
         raise InputError("--limit", "must be zero (all) or positive")
     arc = _open_archive(archive)
@@ -487,8 +487,8 @@ def runs_(
         table.add_column(col, justify=justify, overflow="fold" if col == "outcome" else "ellipsis",
                          no_wrap=col != "outcome")
     for r in records:
-        table.add_row(str(r.id), r.scenario, str(r.seed), when_text(r.started_at), _span_text(r), status_text(r),
-                      r.outcome or r.error)
+        table.add_row(str(r.id) if r.parent_id is None else f"{r.id} ← {r.parent_id}", r.scenario, str(r.seed),
+                      when_text(r.started_at), _span_text(r), status_text(r), r.outcome or r.error)
     out.print(table)
     if not records:
         out.print("No runs yet: issim run SCENARIO stores one.")
@@ -520,6 +520,53 @@ def show(
         _print_json(data)
         return
     render_run(record, out)
+
+
+@app.command()
+def branch(
+    run_id: str = typer.Argument(..., metavar="RUN", help="The stored run to branch (issim runs), or last."),
+    at: str = typer.Option(..., "--at", help="When to fork: a time (2025-03-11T04:00:00Z) or an offset from the "
+                                             "run's start (+28h)."),
+    set_: list[str] = typer.Option([], "--set", metavar="DECISION=CHOICE",
+                                   help="A decision made otherwise from the fork on (repeatable)."),
+    as_: list[str] = typer.Option([], "--as", metavar="PERSON=POLICY",
+                                  help="A crew member decided by another policy: mind, idle or random (repeatable)."),
+    archive: Optional[str] = ArchiveOpt,
+    report: bool = typer.Option(False, "--report", help="Write the new run's HTML report too."),
+) -> None:
+    """What if: replay a stored run to a time, change decisions or policies, run on, and store the branch.
+
+    Example: issim branch 3 --at +30h --set d3_eva=refuse
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .runner import branch as branch_run
+    from .runner import plan_branch
+
+    def pairs(values: list[str], option: str) -> dict[str, str]:
+        out = {}
+        for v in values:
+            key, sep, value = v.partition("=")
+            if not sep or not key.strip() or not value.strip():
+                raise InputError(option, f"{v!r} is not NAME=VALUE")
+            out[key.strip()] = value.strip()
+        return out
+
+    decisions, policies = pairs(set_, "--set"), pairs(as_, "--as")
+    arc = _open_archive(archive)
+    parent = arc.get(run_id, "RUN")
+    plan_branch(parent, at, decisions, policies)  # bad input stops here, before anything is stored
+    with Progress(TextColumn(f"[bold]branch of run {parent.id}[/]"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        frames = parent.frames or 1
+        task = bar.add_task("branch", total=frames)
+        child = branch_run(parent, at, decisions=decisions, policies=policies,
+                           progress=lambda n: bar.update(task, completed=n))
+    out.print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.changes or 'no change'})",
+              markup=False, highlight=False)
+    out.print(f"Outcome: {child.outcome}", markup=False, highlight=False)
+    out.print(f"Parent:  {parent.outcome}", markup=False, highlight=False)
+    _stored(arc, child.id, report, out)
 
 
 @app.command()

@@ -134,3 +134,73 @@ def record_run(scenario, *, days: Optional[float] = None, hours: Optional[float]
     record. ``days`` or ``hours`` sets the length (default: the scenario's); ``archive`` is
     the archive folder (default ``$ISSIM_HOME``, else ``./runs``), made if missing."""
     return Runner(scenario, seed=seed, days=days, hours=hours).store(archive)
+
+
+def branch(record, at: str, *, decisions: Optional[Mapping[str, str]] = None,
+           policies: Optional[Mapping[str, str]] = None, progress: Optional[Callable[[int], None]] = None):
+    spec, fork_ms, decisions, policies = plan_branch(record, at, decisions, policies)
+    from .times import format_iso
+
+    runner = Runner(spec, seed=record.seed, end_ms=parse_iso(record.sim_planned_end, "sim_planned_end"))
+    changes = "; ".join([f"{k}={v}" for k, v in decisions.items()] + [f"{p} as {v}" for p, v in policies.items()])
+    with record.archive.recording(runner, parent=record.id, fork_at=format_iso(fork_ms), changes=changes) as rec:
+        rec.run(fork_ms, progress=progress)
+        if runner.agents is not None:
+            runner.agents.decisions.update(decisions)
+        for person, policy in policies.items():
+            runner.assign(person, policy)
+        rec.run(progress=progress)
+    return record.archive.get(rec.run_id)
+
+
+def plan_branch(record, at: str, decisions: Optional[Mapping[str, str]] = None,
+                policies: Optional[Mapping[str, str]] = None) -> tuple:
+    """A what-if: replay a stored run to ``at``, change decisions or policies, run on, store
+    (the checks are :func:`plan_branch`'s).
+
+    ``record`` is an :class:`~issim.archive.RunRecord`; ``at`` an ISO time (``...Z``) or an
+    offset from the run's start (``+14h30m``) within the stored run; ``decisions`` maps a
+    decision key to a choice (``{"d3_eva": "refuse"}``), for decisions not yet made by then;
+    ``policies`` maps a crew member to a policy's name (``mind``, ``idle``, ``random``).
+    The replay uses the parent's scenario file, seed and end, so up to ``at`` it is the
+    parent, frame for frame; the child is stored in the parent's archive naming its parent,
+    the fork time and the changes. Everything is checked before anything is stored: bad
+    input raises :class:`~issim.errors.InputError` (``--at``, ``--set``, ``--as``).
+    """
+    from .agents.decisions import CHANCE, DECISIONS
+    from .agents.policies import POLICY_NAMES
+    from .scenario import parse_scenario
+    from .scenario.schema import parse_offset_ms
+    from .times import format_iso
+
+    decisions, policies = dict(decisions or {}), dict(policies or {})
+    raw_path = record.path / "scenario.toml"
+    if record.status != "complete" or not raw_path.exists():
+        raise InputError("RUN", f"{record.name} is {record.status}; only a complete stored run can be branched")
+    spec = parse_scenario(raw_path.read_bytes(), record.scenario_source or str(raw_path))
+    start, end = parse_iso(record.sim_start, "sim_start"), parse_iso(record.sim_end, "sim_end")
+    text = str(at).strip()
+    try:
+        fork_ms = start + parse_offset_ms(text) if text.startswith("+") else parse_iso(text, "--at")
+    except (ValueError, InputError):
+        raise InputError("--at", f"{at!r} is neither a time like 2025-03-11T04:00:00Z nor an offset like +28h") from None
+    if not start <= fork_ms < end:
+        raise InputError("--at", f"{format_iso(fork_ms)} is outside {record.name} "
+                                 f"({record.sim_start} to {record.sim_end})")
+    made = {e["key"]: e["t"] for e in record.event_log() if e.get("kind") == "agents" and e.get("what") == "decided"}
+    for key, choice in decisions.items():
+        if key not in DECISIONS:
+            raise InputError("--set", f"no decision {key!r}; decisions: {', '.join(DECISIONS)}")
+        choices = DECISIONS[key][1]
+        if choice not in (*choices, CHANCE):
+            raise InputError("--set", f"{key}: no choice {choice!r}; choices: {', '.join(choices)} or {CHANCE}")
+        if key in made and parse_iso(made[key], "t") <= fork_ms:
+            raise InputError("--set", f"{key} was already decided at {made[key]}, before {format_iso(fork_ms)}: "
+                                      "fork earlier")
+    crew = [c.name for c in spec.crew]
+    for person, policy in policies.items():
+        if person not in crew:
+            raise InputError("--as", f"no crew member {person!r}; the crew are {', '.join(crew)}")
+        if policy not in POLICY_NAMES:
+            raise InputError("--as", f"no policy {policy!r}; policies: {', '.join(POLICY_NAMES)}")
+    return spec, fork_ms, decisions, policies

@@ -52,10 +52,10 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..sim.observe import sight
 from ..sim.state import State
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
+from ..station.routes import Topology, seen_from
 from . import goals as policy
 from .crisis import INTENTS, NONE as NO_INTENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
@@ -101,6 +101,7 @@ class Agents(Subsystem):
                  violence: bool = False, interval_s: float = 300.0, crisis_interval_s: float = 60.0,
                  prize: Optional[str] = None):
         self.world = world
+        self.topology = Topology.of(world)
         self.minds = tuple(minds)
         self.names = tuple(m.name for m in self.minds)
         self.decisions = dict(decisions or {})
@@ -327,7 +328,7 @@ class Agents(Subsystem):
         across an open hatch from it (nothing is seen of someone outside)."""
         if a["crew.on_eva"][actor]:
             return set()
-        return sight(self.world, a["hatch.open"], int(a["crew.location"][actor]))
+        return seen_from(self.topology, a["hatch.open"], int(a["crew.location"][actor]))
 
     def summary(self, state: State) -> dict:
         """Goals, suspicion, acts and the decisions made, for ``issim run --json``."""

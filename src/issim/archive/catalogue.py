@@ -31,7 +31,7 @@ from typing import Iterator, Optional
 
 from ..errors import InputError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: lineage (parent_id, fork_at, changes) of a branched run
 CATALOGUE = "catalogue.sqlite"
 TMP = ".tmp"
 STATUSES = ("running", "complete", "failed", "incomplete")
@@ -59,7 +59,10 @@ CREATE TABLE IF NOT EXISTS runs (
     dir              TEXT NOT NULL DEFAULT '',
     host             TEXT NOT NULL DEFAULT '',
     pid              INTEGER,
-    pid_started      TEXT NOT NULL DEFAULT ''
+    pid_started      TEXT NOT NULL DEFAULT '',
+    parent_id        INTEGER,
+    fork_at          TEXT,
+    changes          TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS events (
     run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -85,6 +88,9 @@ CREATE TABLE IF NOT EXISTS commands (
     PRIMARY KEY (run_id, seq)
 );
 """
+
+
+_LINEAGE = ("parent_id INTEGER", "fork_at TEXT", "changes TEXT NOT NULL DEFAULT ''")
 
 
 class StoreError(RuntimeError):
@@ -217,6 +223,12 @@ class Archive:
             tables = {"runs", "events", "commands"}
         elif not {"runs", "events", "commands"} <= tables:
             raise sqlite3.DatabaseError("the catalogue is missing its tables")
+        elif version == 1:  # before lineage: add the columns, every old run has no parent
+            with self.transaction() as c:
+                if c.execute("PRAGMA user_version").fetchone()[0] == 1:
+                    for column in _LINEAGE:
+                        c.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+                    c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
 
@@ -319,12 +331,13 @@ class Archive:
             raise InputError(source, f"no run {run_id} in {self.root}; `issim runs` lists them")
         return RunRecord.from_row(self, row)
 
-    def recording(self, runner):
+    def recording(self, runner, parent: Optional[int] = None, fork_at: str = "", changes: str = ""):
         """Store a run as it happens: ``with archive.recording(runner) as rec: rec.run()``
-        (``runner`` an :class:`issim.runner.Runner`)."""
+        (``runner`` an :class:`issim.runner.Runner`); a branch names its ``parent`` run, the
+        simulated time it forked at and what it changed."""
         from .recording import Recording
 
-        return Recording(self, runner)
+        return Recording(self, runner, parent, fork_at, changes)
 
 
 @contextmanager

@@ -78,6 +78,9 @@ class RunRecord:
     path: Path
     outcome_details: Optional[dict] = field(default=None, repr=False)
     archive: "Archive" = field(default=None, repr=False, compare=False)
+    parent_id: Optional[int] = None  # a branch: the run it was forked from, when, and what it changed
+    fork_at: Optional[str] = None
+    changes: str = ""
 
     @classmethod
     def from_row(cls, archive: "Archive", row: dict) -> "RunRecord":
@@ -88,6 +91,7 @@ class RunRecord:
             finished_at=row["finished_at"], scenario_source=row["scenario_source"],
             scenario_sha256=row["scenario_sha256"], event_log_sha256=row["event_log_sha256"], error=row["error"],
             path=archive.root / row["dir"], outcome_details=row["outcome_json"], archive=archive,
+            parent_id=row.get("parent_id"), fork_at=row.get("fork_at"), changes=row.get("changes") or "",
         )
 
     @property
@@ -100,7 +104,7 @@ class RunRecord:
         out = {k: getattr(self, k) for k in (
             "id", "scenario", "title", "seed", "version", "status", "outcome", "sim_start", "sim_end",
             "sim_planned_end", "frames", "started_at", "finished_at", "scenario_source", "scenario_sha256",
-            "event_log_sha256", "error")}
+            "event_log_sha256", "error", "parent_id", "fork_at", "changes")}
         out["path"] = str(self.path)
         out["outcome_details"] = self.outcome_details
         return out

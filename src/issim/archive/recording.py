@@ -108,8 +108,9 @@ def outcome_line(summary: dict) -> str:
 class Recording:
     """One run being stored; made by :meth:`Archive.recording`."""
 
-    def __init__(self, archive: Archive, runner):
+    def __init__(self, archive: Archive, runner, parent: Optional[int] = None, fork_at: str = "", changes: str = ""):
         self.archive = archive
+        self.lineage = (parent, fork_at or None, changes)
         self.runner = runner
         self.scenario = runner.scenario
         self.sim = sim = runner.sim
@@ -135,11 +136,11 @@ class Recording:
         with self.archive.transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs (scenario, title, scenario_source, scenario_sha256, seed, version, sim_start, "
-                "sim_planned_end, started_at, status, host, pid, pid_started) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                "sim_planned_end, started_at, status, host, pid, pid_started, parent_id, fork_at, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)",
                 (spec.name, spec.scenario.title, str(spec.source), hashlib.sha256(raw).hexdigest() if raw else "",
                  sim.seed, __version__, format_iso(sim.start_ms), format_iso(self.end_ms), utc_now(),
-                 socket.gethostname(), os.getpid(), process_token(os.getpid())))
+                 socket.gethostname(), os.getpid(), process_token(os.getpid()), *self.lineage))
             self.run_id = int(cur.lastrowid)
             self.dir = f"{self.run_id:06d}-{_slug(spec.name)}"
             c.execute("UPDATE runs SET dir = ? WHERE id = ?", (self.dir, self.run_id))

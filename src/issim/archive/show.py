@@ -29,6 +29,9 @@ def render_run(record: RunRecord, console: Console) -> None:
     info.add_row("scenario", f"{record.scenario} ({record.scenario_source}, sha256 {record.scenario_sha256[:12]}…)"
                  if record.scenario_sha256 else record.scenario)
     info.add_row("seed", str(record.seed))
+    if record.parent_id is not None:
+        info.add_row("branched", f"from run {record.parent_id} at {record.fork_at}: {record.changes or 'no change'} "
+                                 f"(issim diff {record.parent_id} {record.id})")
     info.add_row("issim", record.version)
     info.add_row("simulated", f"{record.sim_start} → {record.sim_end or '?'}"
                  + (f" ({record.frames:,} frames)" if record.frames else ""))

@@ -27,6 +27,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..station.routes import Topology, seen_from
 from .state import StateView
 
 SEGMENT_NAMES = ("USOS", "ROS")
@@ -93,7 +94,7 @@ class Observation:
         a, sim = self._a, self._sim
         if a["crew.on_eva"][self.index]:
             return ()
-        visible = sight(sim.world, a["hatch.open"], self._volume)
+        visible = sight(sim, a["hatch.open"], self._volume)
         loc, eva = a["crew.location"], a["crew.on_eva"]
         return tuple(n for q, n in enumerate(sim.people)
                      if q != self.index and int(loc[q]) in visible and not eva[q])
@@ -160,13 +161,13 @@ class Observation:
         return f"Observation({self.person!r} in {self.location} at t_ms={self.t_ms})"
 
 
-def sight(world, hatch_open, volume: int) -> set[int]:
-    """The volumes seen from ``volume``: itself and those joined to it by an open hatch."""
-    out = {volume}
-    for k, l in enumerate(world.links):
-        if hatch_open[k] and volume in (l.a, l.b):
-            out.add(l.b if l.a == volume else l.a)
-    return out
+def sight(sim, hatch_open, volume: int) -> set[int]:
+    """The volumes seen from ``volume`` (:func:`issim.station.routes.seen_from`), on the
+    simulation's hatch topology (worked out once per simulation)."""
+    top = getattr(sim, "_topology", None)
+    if top is None:
+        top = sim._topology = Topology.of(sim.world)
+    return seen_from(top, hatch_open, volume)
 
 
 def laptop_channels(sim) -> dict[str, list]:

@@ -132,3 +132,8 @@ def in_sight(top: Topology, hatch_open: Sequence[bool], u: int, v: int) -> bool:
     """Whether people in volumes ``u`` and ``v`` see each other: the same volume, or two
     volumes that an open hatch joins directly (two volumes apart they do not)."""
     return u == v or any(w == v and bool(hatch_open[k]) for w, k in top.adj[u])
+
+
+def seen_from(top: Topology, hatch_open: Sequence[bool], v: int) -> set[int]:
+    """The volumes in sight of volume ``v``: itself and those an open hatch joins to it."""
+    return {v} | {w for w, k in top.adj[v] if hatch_open[k]}

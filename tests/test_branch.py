@@ -1,0 +1,69 @@
+"""issim branch: a stored iss-canon run forked just before a decision point, with the other
+choice, ends differently and names its parent; bad input stores nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from issim.archive import Archive
+from issim.cli import main
+from issim.runner import branch, record_run
+from issim.times import parse_iso
+
+
+@pytest.fixture(scope="module")
+def parent(tmp_path_factory):
+    home = tmp_path_factory.mktemp("branch-home")
+    return record_run("iss-canon", seed=1, hours=34, archive=home)
+
+
+def _decided(record, key):
+    return next(e["t"] for e in record.event_log() if e.get("what") == "decided" and e.get("key") == key)
+
+
+def test_a_branch_with_the_other_choice_ends_otherwise_and_names_its_parent(parent):
+    d3 = parse_iso(_decided(parent, "d3_eva"), "t")
+    child = branch(parent, f"+{(d3 - parse_iso(parent.sim_start, 't')) // 1000 - 600}s", decisions={"d3_eva": "refuse"})
+    assert child.parent_id == parent.id and child.changes == "d3_eva=refuse"
+    assert parse_iso(child.fork_at, "t") == d3 - 600_000
+    assert child.status == "complete" and child.outcome != parent.outcome
+    assert "Gordon Barrett" in child.outcome_details["survivors"]
+    # up to the fork the child is the parent, entry for entry; they part at the decision
+    a, b = parent.event_log_entries(), child.event_log_entries()
+    k = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
+    assert parent.event_log()[k]["key"] == "d3_eva" and child.event_log()[k]["choice"] == "refuse"
+    assert parse_iso(parent.event_log()[k]["t"], "t") > parse_iso(child.fork_at, "t")
+
+
+def test_a_branch_with_nothing_changed_is_its_parent(parent):
+    child = branch(parent, "+20h")
+    assert child.event_log_sha256 == parent.event_log_sha256 and child.parent_id == parent.id
+
+
+@pytest.mark.parametrize("args, source", [
+    (("--at", "+99h"), "--at"),
+    (("--at", "yesterday"), "--at"),
+    (("--at", "+20h", "--set", "d3_eva=maybe"), "--set"),
+    (("--at", "+20h", "--set", "d99=go"), "--set"),
+    (("--at", "+30h", "--set", "d1_comply=refuse"), "--set"),  # already decided at 26.5 h
+    (("--at", "+20h", "--set", "d3_eva"), "--set"),
+    (("--at", "+20h", "--as", "Nobody=idle"), "--as"),
+    (("--at", "+20h", "--as", "Kira Foster=genius"), "--as"),
+])
+def test_bad_branch_input_is_one_line_and_stores_nothing(parent, capsys, args, source):
+    arc = Archive.open(parent.archive.root)
+    before = len(arc.rows())
+    status = main(["branch", str(parent.id), "--archive", str(parent.archive.root), *args])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert len(captured.err.splitlines()) == 1 and captured.err.startswith(f"issim: error: {source}")
+    assert len(Archive.open(parent.archive.root).rows()) == before
+
+
+def test_runs_and_show_name_the_parent(parent, capsys):
+    child = branch(parent, "+21h", policies={"Kira Foster": "idle"})
+    root = str(parent.archive.root)
+    assert main(["runs", "--archive", root]) == 0
+    assert f"{child.id} ← {parent.id}" in capsys.readouterr().out
+    assert main(["show", str(child.id), "--archive", root]) == 0
+    assert f"from run {parent.id}" in capsys.readouterr().out
