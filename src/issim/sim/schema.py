@@ -201,6 +201,9 @@ def describe(sim) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------- the write guard
 
 
+_MISSING = object()
+
+
 class _Frame:
     __slots__ = ("owner", "what", "state", "arrays", "facts")
 
@@ -233,7 +236,7 @@ class WriteGuard:
         declared = schemas(sim)
         self.allowed = {owner: {k.name for k in s.owns} | set(s.writes) for owner, s in declared.items()}
         self._stack: list[_Frame] = []
-        self._saved: list[tuple[object, str]] = []
+        self._saved: list[tuple[object, str, object]] = []
 
     # ------------------------------------------------------------------ installing
 
@@ -252,8 +255,11 @@ class WriteGuard:
                    state_of=lambda args: self.sim.state)
 
     def uninstall(self) -> None:
-        for obj, name in reversed(self._saved):
-            del obj.__dict__[name]  # the class's method shows through again
+        for obj, name, before in reversed(self._saved):
+            if before is _MISSING:
+                del obj.__dict__[name]  # the class's method shows through again
+            else:
+                setattr(obj, name, before)
         self._saved.clear()
 
     def _wrap(self, obj, name: str, owner: str, what, state_of=None) -> None:
@@ -267,8 +273,9 @@ class WriteGuard:
             finally:
                 self._exit()
 
+        before = obj.__dict__.get(name, _MISSING)
         setattr(obj, name, wrapped)
-        self._saved.append((obj, name))
+        self._saved.append((obj, name, before))
 
     # ------------------------------------------------------------------ watching
 
