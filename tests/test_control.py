@@ -324,10 +324,12 @@ def test_undock_seats_and_departure(sim):
     refused(sim, C("open_hatch", "operator", "rassvet-soyuz"), Reason.VEHICLE_DEPARTED)
     refused(sim, C("board", MAYA, "soyuz-ms"), Reason.VEHICLE_DEPARTED)
     refused(sim, C("undock", PAVEL, "soyuz-ms"), Reason.NOT_ABOARD)
-    # Even a scripted event cannot reopen it: the control subsystem shuts it again.
+    # Even a scripted event cannot reopen it: the atmosphere refuses (vacuum behind it).
     sim.schedule(Event(sim.t_ms, "open_hatch", "rassvet-soyuz"))
     sim.step()
     assert not sim.state["hatch.open"][sim.world.link_index["rassvet-soyuz"]]
+    refusal = [e for e in sim.event_log() if e["kind"] == "event" and e["action"] == "open_hatch"][-1]
+    assert refusal["result"] == "refused" and refusal["reason"] == "soyuz-ms has undocked; hatch rassvet-soyuz stays shut"
     assert where(sim, PAVEL) == "soyuz-ms"  # their bodies stay simulated in the vehicle
 
 

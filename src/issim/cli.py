@@ -380,6 +380,34 @@ def telemetry(
     out.print(table)
 
 
+@app.command()
+def state(
+    scenario: str = typer.Argument("nominal", help="A bundled scenario name or a TOML file."),
+    json_output: bool = typer.Option(False, "--json", help="Print the declared state as JSON."),
+) -> None:
+    """The declared state of a scenario: every key, its owner, shape, dtype, unit and readers."""
+    from .sim import Simulation
+    from .sim.schema import check_schema, describe
+
+    sim = Simulation.from_scenario(scenario)
+    check_schema(sim)
+    rows = describe(sim)
+    if json_output:
+        _print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} keys (docs/state.md)", title_justify="left")
+    for col in ("key", "owner", "shape", "size", "dtype", "unit", "readers"):
+        table.add_column(col, no_wrap=col == "key", overflow="fold")
+    for r in rows:
+        shape = "fact" if r["kind"] == "fact" else "(" + ", ".join(str(d) for d in r["shape"]) + ")"
+        size = "" if r["kind"] == "fact" else "x".join(str(n) for n in r["resolved"] or ()) or "?"
+        readers = ", ".join(r["readers"] + [f"{w} (writes)" for w in r["writers"]])
+        table.add_row(r["key"], r["owner"], shape, size, r["dtype"], r["unit"], readers or "—")
+    out.print(table)
+
+
 # --------------------------------------------------------------------------- commands
 
 

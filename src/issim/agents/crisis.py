@@ -123,6 +123,22 @@ class Story:
             self.machines = tuple((i, m.id, w.index[m.module]) for i, m in enumerate(self.ls.machines)
                                   if m.kind in SABOTAGE_KINDS and m.module in w.index)
 
+    def keys(self) -> tuple:
+        """The arrays :meth:`reset` creates (declared in the agents' schema)."""
+        from ..sim.schema import Key
+
+        p = ("people",)
+        return (
+            Key("agents.side", p, "int64", "1", "the side each person is on in the story (a faction index)"),
+            Key("agents.intent", p, "int64", "1", "each person's intention (see INTENTS)"),
+            Key("agents.target", p, "int64", "1", "whom each intention is toward, -1 no one"),
+            Key("agents.since_ms", p, "int64", "ms", "when each intention was formed"),
+            Key("agents.plot", ("plot",), "int64", "1", "who plays each part of the plot, -1 no one yet"),
+            Key("agents.wounded_by", p, "int64", "1", "who last wounded each person, -1 no one"),
+            Key("agents.later", ("people", 2), "int64", "1", "an intention waiting: (intent, target)"),
+            Key("agents.clock", (3,), "int64", "ms", "knocked off at; betrayal seen at; the push heard"),
+        )
+
     def reset(self, state) -> None:
         n = self.n
         state["agents.side"] = state["control.faction"].copy() if "control.faction" in state else np.zeros(n, np.int64)

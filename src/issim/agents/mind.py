@@ -53,6 +53,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from ..sim.state import State
+from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
 from ..station.routes import Topology, seen_from
@@ -89,6 +90,15 @@ class MindSpec:
     solidarity: float = DEFAULTS["solidarity"]
     bond: Optional[str] = None  # someone they love (the film's Gordon and Nika)
     confidant: Optional[str] = None  # the one person of the other side they trust
+
+
+# What the minds and the story read of the others' state (they change it only by commands).
+_AGENT_READS = ("crew.location", "crew.alive", "crew.conscious", "crew.on_eva", "crew.tethered", "crew.activity",
+                "crew.bleeding", "crew.health", "crew.suit_s", "hatch.open", "comms.link_ok", "comms.suit_radio_ok",
+                "ls.on", "ls.broken", "power.converters_on", "att.desat_allowed", "prop.burns_allowed",
+                "prop.thrusters_enabled", "control.faction", "control.credentials", "control.lock_side",
+                "control.departed", "control.adrift", "control.armed", "control.arm_operator", "control.item_holder",
+                "control.item_volume")
 
 
 class Agents(Subsystem):
@@ -136,6 +146,29 @@ class Agents(Subsystem):
             self.story.bind(sim)
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        from .crisis import PLOT
+
+        p = ("people",)
+        return Schema(
+            owns=(
+                Key("agents.loyalty", p, "float64", "1", "each mind's loyalty"),
+                Key("agents.traits", ("people", 3), "float64", "1", "aggression, caution, solidarity"),
+                Key("agents.goal", p, "int64", "1", "each mind's goal"),
+                Key("agents.suspicion", p, "float64", "1", "each mind's suspicion"),
+                Key("agents.sightings", p, "int64", "1", "what each mind has seen"),
+                Key("agents.acts", p, "int64", "1", "acts each person was seen doing"),
+                Key("agents.next_ms", p, "int64", "ms", "when each mind thinks next"),
+                Key("agents.log_pos", (1,), "int64", "1", "how far the minds have read the event log"),
+                Key("agents.covert", p, "bool", "1", "each mind acting covertly"),
+                fact("agents.orders", "tuple", "orders from the ground"),
+                fact("agents.decisions", "tuple", "the decisions drawn"),
+                fact("agents.beliefs", "tuple", "what the minds came to believe"),
+            ) + (self.story.keys() if self.minds else ()),
+            reads=_AGENT_READS,
+            dims={"people": len(self.minds), "plot": len(PLOT)},
+        )
 
     def reset(self, state: State, world, streams) -> None:
         n = len(self.minds)

@@ -11,7 +11,7 @@ The state no physical subsystem owns, all plain data under ``control.``:
   (``USOS = ["usa"]``, ``ROS = ["russia"]``);
 - ``control.lock_side`` (hatches,) int: the volume a hatch was locked from, -1 unlocked;
 - ``control.departed`` (volumes,) bool: vehicles that have undocked (their hatch never
-  opens again; the people inside stay simulated in the vehicle's volume, which holds for
+  opens again: the atmosphere refuses; the people inside stay simulated in the vehicle's volume, which holds for
   the hours that matter; ``state.facts["control.departures"]`` records who left when);
 - ``control.adrift`` (people,) bool: knocked off the structure on EVA by the arm;
 - ``control.armed`` (people,) bool: holding an improvised weapon (``take_weapon``);
@@ -46,6 +46,7 @@ import numpy as np
 
 from ..sim.events import Event
 from ..sim.state import State
+from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel
 from ..sim.world import SEGMENTS, World
@@ -178,6 +179,40 @@ class Custody(Subsystem):
 
     # ------------------------------------------------------------------ contract
 
+    def schema(self) -> Schema:
+        p = ("people",)
+        reads = ["crew.location", "crew.alive", "crew.conscious", "crew.on_eva", "crew.tethered", "crew.activity",
+                 "crew.bleeding", "crew.health", "hatch.open", "hatch.valve_open", "comms.contact", "comms.blocked",
+                 "comms.link_ok", "comms.suit_radio_ok", "comms.messages", "ls.on", "ls.broken", "ls.fixed",
+                 "ls.candles_left", "ls.tank_pending_kg", "power.bus", "power.cut", "power.converters_on",
+                 "att.desat_allowed", "prop.burns_allowed", "prop.thrusters_enabled", "prop.reboosts"]
+        if self.names:
+            reads.append("agents.side")  # a confrontation's sides
+        return Schema(
+            owns=(
+                Key("control.faction", p, "int64", "1", "each person's side (index into control.factions)"),
+                Key("control.credentials", ("segments", "factions"), "bool", "1",
+                    "which factions each segment's laptops accept"),
+                Key("control.lock_side", ("links",), "int64", "1", "the volume each hatch was locked from, -1 unlocked"),
+                Key("control.departed", ("volumes",), "bool", "1", "vehicles that have undocked"),
+                Key("control.adrift", p, "bool", "1", "knocked off the structure on EVA by the arm"),
+                Key("control.armed", p, "bool", "1", "holding an improvised weapon"),
+                Key("control.arm_operator", (1,), "int64", "1", "who holds the arm's workstation, -1 nobody"),
+                Key("control.item_holder", ("items",), "int64", "1", "who holds each item, -1 nobody"),
+                Key("control.item_volume", ("items",), "int64", "1", "where each item is (volume index)"),
+                Key("control.map", ("systems", "factions"), "bool", "1", "which factions could command each system"),
+                Key("control.map_minute", (1,), "int64", "min", "the simulated minute the map was computed"),
+                Key("control.commands", (3,), "int64", "1", "commands done, refused, failed"),
+                fact("control.history", "tuple", "every command attempt (see issim.control.pipeline)"),
+                fact("control.departures", "tuple", "(vehicle, t_ms, people aboard) for each undocking"),
+                fact("control.factions", "tuple", "the factions' names, in index order"),
+            ),
+            reads=tuple(reads),
+            dims={"people": len(self.names), "factions": len(self.factions), "links": len(self.link_ids),
+                  "volumes": self.n_volumes, "segments": len(SEGMENTS), "items": len(self.items),
+                  "systems": len(self.systems)},
+        )
+
     def reset(self, state: State, world, streams) -> None:
         n, nf = len(self.names), len(self.factions)
         state["control.faction"] = self.initial_faction.copy()
@@ -209,8 +244,6 @@ class Custody(Subsystem):
 
     def update(self, state: State, env, dt_s: float) -> None:
         a = state.arrays
-        if state.facts["control.departures"]:
-            self._keep_departed_shut(state)
         if self.items:
             holder = a["control.item_holder"]
             held = holder >= 0
@@ -365,15 +398,12 @@ class Custody(Subsystem):
         return None
 
     def carry(self, c, person: int, to: str) -> Optional[str]:
-        """The carrier moves (the crew's ``move``); the one carried goes along."""
-        origin = self.volume_ids[int(c.state["crew.location"][person])]
+        """The carrier moves (the crew's ``move``); the one carried goes along (the crew's ``carried``)."""
         problem = c.dispatch(Event(c.state.t_ms, "move", self.names[c.me], (("to", to),), source=self.names[c.me]))
         if problem:
             return problem
-        c.state["crew.location"][person] = self.volume_index[to]
-        c.state.record("crew", person=self.names[person], what="moved", module=to, origin=origin,
-                       why=f"carried by {self.names[c.me]}")
-        return None
+        return c.dispatch(Event(c.state.t_ms, "carried", self.names[person], (("by", self.names[c.me]), ("to", to)),
+                                source=self.names[c.me]))
 
     def set_armed(self, state: State, person: int, armed: bool) -> Optional[str]:
         if bool(state["control.armed"][person]) == armed:
@@ -410,17 +440,6 @@ class Custody(Subsystem):
         state["control.item_holder"][item] = -1
         state["control.item_volume"][item] = volume
         return None
-
-    # ------------------------------------------------------------------ helpers
-
-    def _keep_departed_shut(self, state: State) -> None:
-        """A departed vehicle's hatch never reopens, even by a scripted event."""
-        departed = state["control.departed"]
-        for v, k in self.vehicle_link.items():
-            if departed[v] and state["hatch.open"][k]:
-                state["hatch.open"][k] = False
-                state.record("control", what="hatch shut", hatch=self.link_ids[k],
-                             reason=f"{self.volume_ids[v]} has undocked")
 
 
 # What the control map reads; when none of it changed, the map has not either.

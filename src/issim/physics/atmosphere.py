@@ -25,13 +25,15 @@ Hatches obey a force limit: a crew member can open or close a hatch against at m
 :data:`MAX_HATCH_DP_PA` of pressure difference (about 300 N on a one-square-metre
 hatch, an estimate); beyond that the hatch stays as it is, and the refusal says so.
 The hatch's equalisation valve (``equalize``) bleeds the difference away first; it
-shuts when the hatch is opened or closed again.
+shuts when the hatch is opened or closed again. A departed vehicle's hatch (the control
+subsystem's ``control.departed``) neither opens nor bleeds: there is vacuum behind it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import World
@@ -85,8 +87,29 @@ class Atmosphere(Subsystem):
         self.incidence[self.a, np.arange(len(links))] = 1.0
         self.incidence[self.b, np.arange(len(links))] = -1.0
         self.inv_v_sum = 1.0 / self.volume_m3[self.a] + 1.0 / self.volume_m3[self.b]
+        # The vehicle (volume index) behind each link, -1 for a link between modules.
+        kinds = [v.kind for v in world.volumes]
+        self.link_vehicle = np.array([l.a if kinds[l.a] == "vehicle" else l.b if kinds[l.b] == "vehicle" else -1
+                                      for l in links], dtype=np.int64)
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        v, g = ("volumes",), ("volumes", "gases")
+        return Schema(
+            owns=(
+                Key("atm.temperature_k", v, "float64", "K", "cabin temperature of each volume"),
+                Key("atm.moles", g, "float64", "mol", "amount of O2, N2, CO2, H2O in each volume"),
+                Key("atm.initial_moles", g, "float64", "mol", "atm.moles at the start, for the gas balance"),
+                Key("atm.hole_m2", v, "float64", "m2", "area of holes to vacuum in each volume"),
+                Key("hatch.open", ("links",), "bool", "1", "each hatch open"),
+                Key("hatch.valve_open", ("links",), "bool", "1", "each closed hatch's equalisation valve open"),
+                Key("atm.pp_pa", g, "float64", "Pa", "partial pressures, derived from atm.moles"),
+                Key("atm.pressure_pa", v, "float64", "Pa", "total pressure of each volume"),
+            ),
+            reads=("power.bus", "control.departed"),
+            dims={"volumes": self.n_volumes, "links": len(self.world.links), "gases": len(SPECIES)},
+        )
 
     def reset(self, state, world, streams) -> None:
         c = world.cabin
@@ -187,6 +210,9 @@ class Atmosphere(Subsystem):
         i = self.world.link_index.get(event.target)
         if i is None:
             return f"no hatch {event.target!r}"
+        v = int(self.link_vehicle[i])
+        if v >= 0 and event.kind != "close_hatch" and "control.departed" in state and state["control.departed"][v]:
+            return f"{self.world.volumes[v].id} has undocked; hatch {event.target} stays shut"
         dp = abs(self.pressure_difference_pa(state, i))
         if event.kind == "equalize":
             state["hatch.valve_open"][i] = True

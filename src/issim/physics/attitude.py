@@ -52,6 +52,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS
@@ -111,6 +112,27 @@ class Attitude(Subsystem):
         self.threshold = cfg.desat_threshold
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        one = (1,)
+        return Schema(
+            owns=(
+                Key("att.h_secular_nms", one, "float64", "N m s", "secular (gravity-gradient) momentum stored"),
+                Key("att.momentum_nms", one, "float64", "N m s", "momentum stored in the CMGs"),
+                Key("att.momentum_fraction", one, "float64", "1", "stored momentum over the working CMGs' capacity"),
+                Key("att.cmg_ok", ("cmgs",), "bool", "1", "each control moment gyroscope working"),
+                Key("att.cmgs_working", one, "int64", "1", "CMGs working"),
+                Key("att.desats", one, "int64", "1", "thruster desaturations so far"),
+                Key("att.lost", one, "bool", "1", "attitude control lost"),
+                Key("att.held", one, "bool", "1", "attitude held"),
+                Key("att.desat_allowed", one, "bool", "1", "desaturations allowed (stop_desat / allow_desat)"),
+                Key("att.desat_blocked", one, "bool", "1", "a desaturation was needed but could not happen"),
+                Key("att.thruster_hold", one, "bool", "1", "the thrusters hold attitude (CMGs saturated)"),
+                Key("att.saturated", one, "bool", "1", "the CMGs are saturated"),
+            ),
+            reads=("power.bus", "prop.thrusters_enabled", "prop.propellant_kg"),
+            dims={"cmgs": self.config.cmg_count},
+        )
 
     def reset(self, state, world, streams) -> None:
         cfg = self.config

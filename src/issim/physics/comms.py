@@ -82,6 +82,7 @@ import numpy as np
 
 from ..sim.events import Event
 from ..sim.state import State
+from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel
 from ..sim.world import SEGMENTS, World
@@ -231,6 +232,29 @@ class Comms(Subsystem):
         self.slugs: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        links, segs, people = ("comms_links",), ("segments",), ("people",)
+        return Schema(
+            owns=(
+                Key("comms.link_ok", links, "bool", "1", "each space-ground link working (not cut)"),
+                Key("comms.link_up", links, "bool", "1", "each link passing traffic now"),
+                Key("comms.relay_scheduled", ("relays",), "bool", "1", "each relay satellite scheduled for the station"),
+                Key("comms.contact", segs, "bool", "1", "each segment in contact with its ground"),
+                Key("comms.blocked", segs, "bool", "1", "each segment's traffic blocked aboard"),
+                Key("comms.suit_radio_ok", people, "bool", "1", "each person's suit radio working"),
+                Key("comms.power_w", links, "float64", "W", "power each link draws"),
+                Key("comms.segment_power_w", segs, "float64", "W", "comms load on each segment"),
+                Key("comms.messages", (3,), "int64", "1", "messages delivered, lost, sent"),
+                Key("comms.recheck", (1,), "bool", "1", "the message queue needs another look"),
+                Key("comms.crew_seen", people, "int64", "1", "where each person was when the queue was last checked"),
+                fact("comms.queue", "tuple", "messages waiting: (id, from, to, text, sent_ms)"),
+                fact("comms.start_ms", "int", "when the run started, for contact fractions"),
+            ),
+            reads=("power.bus", "crew.location", "crew.on_eva", "crew.names"),
+            dims={"comms_links": len(self.links), "relays": len(self.relays), "segments": len(SEGMENTS),
+                  "people": len(self.names)},
+        )
 
     def reset(self, state: State, world, streams) -> None:
         # Who is aboard is configuration of the run (the crew publish their names).

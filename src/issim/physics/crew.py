@@ -69,7 +69,8 @@ Events: ``move`` (target a person, ``to`` a module or vehicle id; needs a path o
 hatches), ``injure`` (``severity``, optional ``bleeding``), ``treat`` (stops a person's
 bleeding), ``eva_begin`` / ``eva_end`` (from the EVA airlocks Quest and Poisk; the suit's
 clock starts, the person is clipped to the structure), ``clip`` / ``unclip`` (the safety
-tether, outside only).
+tether, outside only), ``carried`` (``to``, ``by``: taken along by someone who moved
+there, the ``carry`` command; whatever state the person is in).
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ from ..sim.events import Event
 from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_1, EXERCISE_2, NOMINAL, RECOVERY_1,
                               RECOVERY_2, RECOVERY_3, RECOVERY_4, SLEEP, SUIT_ENDURANCE_S, UNCONSCIOUS)
 from ..sim.state import State
+from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS, World
@@ -323,7 +325,7 @@ class Crew(Subsystem):
     """
 
     name = "crew"
-    events = ("move", "injure", "treat", "eva_begin", "eva_end", "clip", "unclip")
+    events = ("move", "injure", "treat", "eva_begin", "eva_end", "clip", "unclip", "carried")
 
     def __init__(self, world: World, people: Sequence[PersonSpec], *, follow_schedule: bool = True):
         self.world = world
@@ -363,6 +365,31 @@ class Crew(Subsystem):
         self._streams = None
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        p = ("people",)
+        return Schema(
+            owns=(
+                fact("crew.names", "tuple", "who is who: the crew's names, in index order"),
+                Key("crew.location", p, "int64", "1", "each person's volume (index)"),
+                Key("crew.activity", p, "int64", "1", "each person's activity (asleep, work, exercise...)"),
+                Key("crew.alive", p, "bool", "1", "each person alive"),
+                Key("crew.conscious", p, "bool", "1", "each person conscious"),
+                Key("crew.on_eva", p, "bool", "1", "each person outside"),
+                Key("crew.tethered", p, "bool", "1", "each person clipped to the structure (on EVA)"),
+                Key("crew.suit_s", p, "float64", "s", "suit time left on EVA"),
+                Key("crew.bleeding", p, "bool", "1", "each person bleeding"),
+                Key("crew.deficit", ("people", 3), "float64", "1", "hypoxia, hypercapnia, low-pressure deficits"),
+                Key("crew.injury", p, "float64", "1", "each person's injury (1 fatal)"),
+                Key("crew.health", p, "float64", "1", "each person's health indicator"),
+                Key("crew.co2_symptom", p, "int64", "1", "each person's CO2 symptom level"),
+            ),
+            reads=("atm.pp_pa", "atm.pressure_pa", "hatch.open", "control.departed"),
+            # Breathing takes O2 from and gives CO2 and vapour to the cabin's air; people
+            # drink the segment's water store and fill its urine tank.
+            writes=("atm.moles", "water.store_kg", "water.urine_kg"),
+            dims={"people": self.n_people},
+        )
 
     def reset(self, state: State, world, streams) -> None:
         n = self.n_people
@@ -435,7 +462,7 @@ class Crew(Subsystem):
     def validate(self, event: Event) -> Optional[str]:
         if self._person(event.target) is None:
             return f"no crew member {event.target!r}; the crew are {', '.join(self.names) or 'nobody'}"
-        if event.kind == "move" and event.arg("to") not in self._index:
+        if event.kind in ("move", "carried") and event.arg("to") not in self._index:
             return f"move needs args.to, a module or docked vehicle id; got {event.arg('to')!r} (see issim station)"
         if event.kind == "injure":
             sev = event.arg("severity")
@@ -451,6 +478,8 @@ class Crew(Subsystem):
             return problem
         i = self._person(event.target)
         name = self.names[i]
+        if event.kind == "carried":  # taken along by someone who moved (the ``carry`` command)
+            return self._carried(state, i, event.arg("to"), str(event.arg("by", event.source)))
         if not state["crew.alive"][i]:
             return f"{name} is dead"
         if event.kind == "injure":
@@ -492,6 +521,12 @@ class Crew(Subsystem):
         if reason:
             return f"{name} cannot move from {here} to {to}: {reason}"
         state["crew.location"][i] = self._index[to]
+        return None
+
+    def _carried(self, state: State, i: int, to: str, by: str) -> Optional[str]:
+        origin = self.world.volumes[int(state["crew.location"][i])].id
+        state["crew.location"][i] = self._index[to]
+        state.record("crew", person=self.names[i], what="moved", module=to, origin=origin, why=f"carried by {by}")
         return None
 
     def channels(self) -> list[Channel]:

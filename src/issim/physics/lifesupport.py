@@ -76,6 +76,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS, World
@@ -359,6 +360,38 @@ class LifeSupport(Subsystem):
                 self._water_keys.append((i, water_totals_key("out", m.process)))  # brine
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        m, t, s, v = ("machines",), ("gas_tanks",), ("segments",), ("volumes",)
+        return Schema(
+            owns=(
+                Key("ls.on", m, "bool", "1", "each machine switched on"),
+                Key("ls.broken", m, "bool", "1", "each machine broken"),
+                Key("ls.running", m, "bool", "1", "each machine running (on, whole, powered)"),
+                Key("ls.power_w", m, "float64", "W", "power each machine draws"),
+                Key("ls.rate_kg_per_day", m, "float64", "kg/d", "what each machine moves"),
+                Key("ls.fixed", m, "bool", "1", "each machine's rate set by command"),
+                Key("ls.setpoint_kg_per_day", m, "float64", "kg/d", "each machine's commanded rate"),
+                Key("ls.producing", m, "bool", "1", "each machine producing"),
+                Key("ls.dry", m, "bool", "1", "each machine starved of water"),
+                Key("ls.segment_power_w", s, "float64", "W", "life support load on each segment"),
+                Key("ls.pca_adding", (2,), "bool", "1", "the pressure control assembly adding O2, N2"),
+                Key("ls.pca_kg_per_day", (2,), "float64", "kg/d", "what the PCA adds: O2, N2"),
+                Key("ls.tank_kg", t, "float64", "kg", "gas left in each high-pressure tank"),
+                Key("ls.tank_pending_kg", t, "float64", "kg", "gas released from each tank, still to flow"),
+                Key("ls.tank_empty", t, "bool", "1", "each tank empty"),
+                Key("ls.candles_left", (1,), "int64", "1", "oxygen candles in stock"),
+                Key("ls.candle_o2_mol", v, "float64", "mol", "O2 still to come from candles burning in each volume"),
+                Key("ls.candle_rate_mol_per_s", v, "float64", "mol/s", "rate of the candles burning in each volume"),
+                Key("water.store_kg", s, "float64", "kg", "potable water in each segment"),
+                Key("water.urine_kg", s, "float64", "kg", "urine waiting in each segment"),
+                Key("water.wastewater_kg", s, "float64", "kg", "wastewater waiting in each segment"),
+            ),
+            reads=("power.bus", "atm.temperature_k"),
+            writes=("atm.moles",),  # the machines, tanks and candles add and remove gas
+            dims={"machines": len(self.machines), "gas_tanks": len(self.tanks), "segments": len(SEGMENTS),
+                  "volumes": self.n_volumes},
+        )
 
     def reset(self, state, world, streams) -> None:
         m, t = len(self.machines), len(self.tanks)

@@ -70,6 +70,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS
@@ -301,6 +302,32 @@ class Power(Subsystem):
         self.fan_w = fan
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        s = ("segments",)
+        return Schema(
+            owns=(
+                Key("power.bus", s, "bool", "1", "each segment's bus powered"),
+                Key("power.cut", s, "bool", "1", "each bus switched off by command"),
+                Key("power.tripped", s, "bool", "1", "each bus tripped by its batteries running flat"),
+                Key("power.shedding", s, "bool", "1", "each segment shedding non-essential loads"),
+                Key("power.bus_seen", s, "bool", "1", "the buses life support saw last frame"),
+                Key("power.available_w", s, "float64", "W", "power the arrays can give"),
+                Key("power.generated_w", s, "float64", "W", "power the arrays give"),
+                Key("power.load_w", s, "float64", "W", "load on each segment"),
+                Key("power.shed_w", s, "float64", "W", "load shed"),
+                Key("power.battery_j", s, "float64", "J", "energy in each segment's batteries"),
+                Key("power.soc", s, "float64", "1", "batteries' state of charge"),
+                Key("power.soc_min", s, "float64", "1", "lowest state of charge so far"),
+                Key("power.soc_max", s, "float64", "1", "highest state of charge so far"),
+                Key("power.machines_w", s, "float64", "W", "life support and comms load held for the frame"),
+                Key("power.transfer_w", (1,), "float64", "W", "power sent USOS -> ROS through the converters"),
+                Key("power.converters_on", (1,), "bool", "1", "the USOS-to-ROS converters on"),
+                Key("power.wing_ok", ("wings",), "bool", "1", "each USOS solar wing working"),
+            ),
+            reads=("att.lost", "ls.segment_power_w", "comms.segment_power_w", "hatch.open"),
+            dims={"segments": 2, "wings": len(self.config.wings)},
+        )
 
     def reset(self, state, world, streams) -> None:
         self._fans(world)
@@ -608,6 +635,10 @@ class PowerBuses(Subsystem):
 
     name = "power"
     events = ("power_off", "power_on")
+
+    def schema(self) -> Schema:
+        return Schema(owns=(Key("power.bus", ("segments",), "bool", "1", "each segment's bus powered"),),
+                      dims={"segments": len(SEGMENTS)})
 
     def reset(self, state, world, streams) -> None:
         state["power.bus"] = np.ones(len(SEGMENTS), dtype=bool)

@@ -23,6 +23,7 @@ from importlib import resources
 import numpy as np
 
 from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at, orbit_of, set_orbit
+from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS, World
@@ -60,6 +61,23 @@ class Propulsion(Subsystem):
         self.reentry_km = float(cfg["reentry"]["altitude_km"])
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        one = (1,)
+        return Schema(
+            owns=(
+                Key("prop.propellant_kg", ("prop_tanks",), "float64", "kg", "propellant in each tank"),
+                Key("prop.thrusters_enabled", one, "bool", "1", "the ROS thrusters enabled"),
+                Key("prop.burns_allowed", one, "bool", "1", "reboost burns allowed"),
+                Key("orbit.alt_km", one, "float64", "km", "altitude now (NaN without an orbit)"),
+                Key("orbit.mean_alt_km", one, "float64", "km", "mean altitude (semi-major axis less Earth radius)"),
+                fact("prop.reboosts", "tuple", "the burns done so far"),
+                fact("stop", "str", "why the run ended early (the station lost); absent while it goes on"),
+            ),
+            reads=("power.bus",),
+            writes=("orbit.version", "orbit.omm"),  # a burn replaces the orbit the engine holds
+            dims={"prop_tanks": len(self.tanks)},
+        )
 
     def reset(self, state, world, streams) -> None:
         state["prop.propellant_kg"] = np.array([float(t["initial_kg"]) for t in self.tanks])

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import InputError
-from ..sim import Event, Simulation, build_world
+from ..sim import Event, Simulation, build_world, check_schema
 from ..station import load_station
 from .schema import Scenario
 
@@ -202,6 +202,7 @@ def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int]
         if hatch not in links:
             raise InputError(f"{src}:station.closed_hatches[{i}]", f"no hatch {hatch!r}; see issim station")
         sim.state["hatch.open"][links[hatch]] = False
+    check_schema(sim)  # every key declared by its one owner, as declared (a bug otherwise, not an input error)
     for i, event in enumerate(scenario_events(scenario)):
         _check_action(sim, event, f"{src}:events[{i}]")
         sim.schedule(event)

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..sim.events import Event
 from ..sim.state import State
+from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
 
@@ -146,6 +147,21 @@ class Triggers(Subsystem):
         return lambda a: float(a[arr][idx]) > limit
 
     # ------------------------------------------------------------------ contract
+
+    def schema(self) -> Schema:
+        reads = {"comms.contact": "contact", "crew.location": "person_in", "crew.alive": "dead"}
+        kinds = {s.condition[0] for s in self.specs}
+        keys = {k for k, kind in reads.items() if kind in kinds or (k == "crew.alive" and "at_least_dead" in kinds)}
+        keys |= {self._channels[s.condition[1][0]].array for s in self.specs
+                 if s.condition[0] == "channel" and s.condition[1][0] in self._channels}
+        return Schema(
+            owns=(
+                Key("triggers.last", ("triggers",), "bool", "1", "each trigger's condition at the last frame"),
+                Key("triggers.fired", ("triggers",), "int64", "1", "times each trigger fired"),
+            ),
+            reads=tuple(sorted(keys)),
+            dims={"triggers": len(self.specs)},
+        )
 
     def reset(self, state: State, world, streams) -> None:
         n = len(self.specs)

@@ -12,7 +12,9 @@ The engine calls, in a fixed order:
 ``validate(event)`` says, before a run, whether an event is well formed (its target
 exists, its arguments have the right names and types): ``None`` or a one-line problem.
 
-``channels()`` declares its telemetry.
+``channels()`` declares its telemetry; ``schema()`` its state: the keys it owns (each
+created by its ``reset``), the keys of others it reads, and the few it changes in place
+(see :mod:`issim.sim.schema`; ``issim state`` prints them).
 
 ``bind(engine)`` is called once, before ``reset``, with the simulation that runs the
 subsystem; only a subsystem that issues through the engine (the command pipeline's
@@ -24,6 +26,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .events import Event
+from .schema import Schema
 from .state import State
 from .telemetry import Channel
 
@@ -49,3 +52,6 @@ class Subsystem:
 
     def channels(self) -> list[Channel]:
         return []
+
+    def schema(self) -> Schema:
+        return Schema()
