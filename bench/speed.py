@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from issim.scenario import build_simulation
-from issim.sim import Simulation
+from issim.runner import Runner
 from issim.times import MS_PER_DAY
 
 
@@ -22,10 +21,11 @@ def main() -> None:
     parser.add_argument("--days", type=float, default=30.0)
     args = parser.parse_args()
 
-    sim = build_simulation(args.scenario, end_ms=None)
-    end = sim.start_ms + round(args.days * MS_PER_DAY)
+    run = Runner(args.scenario, days=args.days)  # the crew minds decide, as in issim run
+    sim = run.sim
+    end = run.end_ms
     t0 = time.perf_counter()
-    sim.run(end)
+    run.run()
     wall = time.perf_counter() - t0
     simulated = (sim.t_ms - sim.start_ms) / 1000.0
     frames = sim.state.frame
@@ -34,7 +34,8 @@ def main() -> None:
     print(f"  speed {simulated / wall:,.0f} × real time (simulated seconds per wall second)")
 
     # Where the time goes: time each subsystem's update over one simulated day.
-    probe = build_simulation(args.scenario)
+    probe_run = Runner(args.scenario, days=1)
+    probe = probe_run.sim
     spent = {s.name: 0.0 for s in probe.subsystems}
     for sub in probe.subsystems:
         update = sub.update
@@ -46,12 +47,12 @@ def main() -> None:
 
         sub.update = timed
     t0 = time.perf_counter()
-    probe.run(probe.start_ms + MS_PER_DAY)
+    probe_run.run()
     total = time.perf_counter() - t0
     n = probe.state.frame
     parts = ", ".join(f"{k} {1e6 * v / n:.1f}" for k, v in spent.items())
     other = total - sum(spent.values())
-    print(f"  per frame (µs): {parts}, engine and recorder {1e6 * other / n:.1f}")
+    print(f"  per frame (µs): {parts}, engine, policies and recorder {1e6 * other / n:.1f}")
 
 
 if __name__ == "__main__":

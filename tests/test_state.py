@@ -11,6 +11,7 @@ import pytest
 from issim import cli
 from issim.control import Command
 from issim.control.custody import Custody
+from issim.runner import Runner
 from issim.scenario import build_simulation, bundled_names, parse_scenario
 from issim.sim import Event, SchemaError, Simulation, WriteGuard, check_schema
 from issim.sim.schema import describe, run_dims, schema_problems
@@ -21,7 +22,7 @@ C = Command.of
 
 @pytest.mark.parametrize("name", bundled_names())
 def test_every_bundled_scenario_matches_its_declaration(name):
-    sim = Simulation.from_scenario(name)
+    sim = Runner(name)
     check_schema(sim)
     dims = run_dims(sim)
     assert dims["people"] == len(sim.state.facts["crew.names"])
@@ -36,7 +37,7 @@ def test_every_bundled_scenario_matches_its_declaration(name):
 
 
 def test_the_check_finds_what_does_not_match():
-    sim = Simulation.from_scenario("nominal")
+    sim = Runner("nominal")
     st = sim.state
     st["stray.thing"] = np.zeros(3)
     st["crew.alive"] = st["crew.alive"].astype(np.int64)
@@ -57,7 +58,7 @@ def test_the_check_finds_what_does_not_match():
 def test_a_read_of_a_key_no_one_owns_is_refused(monkeypatch):
     from issim.sim.schema import Schema
 
-    sim = Simulation.from_scenario("nominal")
+    sim = Runner("nominal")
     atm = next(s for s in sim.subsystems if s.name == "atm")
     declared = atm.schema()
     monkeypatch.setattr(atm, "schema", lambda: Schema(declared.owns, declared.reads + ("power.nothing",),
@@ -71,7 +72,7 @@ def test_a_read_of_a_key_no_one_owns_is_refused(monkeypatch):
 
 
 def _guarded(name: str, hours: float) -> tuple[Simulation, WriteGuard]:
-    sim = Simulation.from_scenario(name)
+    sim = Runner(name)
     with WriteGuard(sim) as guard:
         sim.run(sim.t_ms + int(hours * HOURS))
     return sim, guard
@@ -182,7 +183,7 @@ def test_cli_state_table_and_json(capsys):
     status, out, err = _cli(capsys, "state", "leak", "--json")
     assert status == 0
     rows = {r["key"]: r for r in json.loads(out)}
-    sim = Simulation.from_scenario("leak")
+    sim = Runner("leak")
     assert set(sim.state.arrays) | set(sim.state.facts) <= set(rows)
     moles = rows["atm.moles"]
     assert (moles["owner"], moles["shape"], moles["resolved"], moles["dtype"], moles["unit"]) == (

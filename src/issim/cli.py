@@ -386,10 +386,10 @@ def state(
     json_output: bool = typer.Option(False, "--json", help="Print the declared state as JSON."),
 ) -> None:
     """The declared state of a scenario: every key, its owner, shape, dtype, unit and readers."""
-    from .sim import Simulation
+    from .scenario import build_simulation
     from .sim.schema import check_schema, describe
 
-    sim = Simulation.from_scenario(scenario)
+    sim = build_simulation(scenario)
     check_schema(sim)
     rows = describe(sim)
     if json_output:

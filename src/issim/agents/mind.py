@@ -161,6 +161,7 @@ class Agents(Subsystem):
                 Key("agents.acts", p, "int64", "1", "acts each person was seen doing"),
                 Key("agents.next_ms", p, "int64", "ms", "when each mind thinks next"),
                 Key("agents.log_pos", (1,), "int64", "1", "how far the minds have read the event log"),
+                Key("agents.due", ("people",), "bool", "1", "whose mind has a decision to make now (their policy acts)"),
                 Key("agents.covert", p, "bool", "1", "each mind acting covertly"),
                 fact("agents.orders", "tuple", "orders from the ground"),
                 fact("agents.decisions", "tuple", "the decisions drawn"),

@@ -249,6 +249,7 @@ class Comms(Subsystem):
                 Key("comms.recheck", (1,), "bool", "1", "the message queue needs another look"),
                 Key("comms.crew_seen", people, "int64", "1", "where each person was when the queue was last checked"),
                 fact("comms.queue", "tuple", "messages waiting: (id, from, to, text, sent_ms)"),
+                fact("comms.delivered", "tuple", "messages delivered: (t_ms, id, from, to, text, heard by)"),
                 fact("comms.start_ms", "int", "when the run started, for contact fractions"),
             ),
             reads=("power.bus", "crew.location", "crew.on_eva", "crew.names"),

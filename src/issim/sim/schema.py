@@ -220,7 +220,7 @@ class WriteGuard:
     """Watch a simulation and report every change to a key by someone who may not change it.
 
     While installed (``with WriteGuard(sim) as guard:``), each subsystem's ``update`` and
-    ``handle`` and the command pipeline (``sim.command``, acting for the control
+    ``handle`` and the command port (``sim.port.submit``/``scheduled``, acting for the control
     subsystem) are wrapped: after each call the bytes of every array (and the identity of
     every fact) the caller neither owns nor declares in ``writes`` are compared with
     before. A call nested in another (a command an agent submits, the event a command
@@ -251,8 +251,10 @@ class WriteGuard:
         for sub in self.sim.subsystems:
             self._wrap(sub, "update", sub.name, lambda args: "update")
             self._wrap(sub, "handle", sub.name, lambda args: f"handle {args[1].kind}")
-        self._wrap(self.sim, "command", COMMANDS, lambda args: f"command {getattr(args[0], 'name', '?')}",
-                   state_of=lambda args: self.sim.state)
+        for entry in ("submit", "scheduled"):  # the command port: where every command enters a frame
+            self._wrap(self.sim.port, entry, COMMANDS,
+                       lambda args: f"command {getattr(args[1], 'name', None) or getattr(args[1], 'kind', '?')}",
+                       state_of=lambda args: self.sim.state)
 
     def uninstall(self) -> None:
         for obj, name, before in reversed(self._saved):
@@ -267,7 +269,10 @@ class WriteGuard:
         state_of = state_of or (lambda args: args[0])
 
         def wrapped(*args, **kwargs):
-            self._enter(owner, what(args), state_of(args))
+            state = state_of(args)
+            if state is not self.sim.state:  # a dry run's scratch state: nothing real can change
+                return inner(*args, **kwargs)
+            self._enter(owner, what(args), state)
             try:
                 return inner(*args, **kwargs)
             finally:
