@@ -1,14 +1,14 @@
 """The live timeline of ``issim run``: notable entries only, recurring ones counted."""
 
-from issim.scenario import build_simulation
 from issim.cli import main
+from issim.runner import Runner
+from issim.scenario import build_simulation
 from issim.scenario.timeline import REPEATS_SHOWN, Timeline, describe
-from issim.sim import Simulation
 
 
 def test_routine_and_duplicate_entries_are_left_out():
-    sim = build_simulation("standoff")
-    sim.run(sim.start_ms + 30 * 3_600_000)  # through an evening: the crew go to bed
+    sim = Runner("standoff", hours=30)  # through an evening: the crew go to bed, their minds awake
+    sim.run()
     lines = [line for e in sim.state.log if (line := describe(e))]
     kinds = {e[1] for e in sim.state.log}
     assert {"crew", "command", "agents", "comms"} <= kinds

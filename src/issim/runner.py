@@ -25,6 +25,7 @@ from .errors import InputError
 from .scenario import build_simulation, load_scenario
 from .scenario.schema import Scenario
 from .sim.engine import StepResult
+from .sim.observe import Observation
 from .times import MS_PER_DAY, parse_iso
 
 
@@ -65,14 +66,21 @@ class Runner:
     _acting: Optional[list] = None
 
     def actions(self) -> dict[str, list]:
-        """What each person's policy decides now, from what they can observe."""
+        """What each person's policy decides now, from what they can observe.
+
+        A policy with a ``gate`` (the name of a ``(people,)`` bool state key, as the crew
+        mind's ``agents.due``) is asked only when its person's flag is up: one array read
+        a frame instead of an observation per person."""
         if self._acting is None:
-            self._acting = [(i, n, self.policies[n]) for i, n in enumerate(self.sim.people)
-                            if not isinstance(self.policies[n], Idle)]
+            self._acting = [(i, n, self.policies[n], getattr(self.policies[n], "gate", None))
+                            for i, n in enumerate(self.sim.people) if not isinstance(self.policies[n], Idle)]
         out = {}
         sim = self.sim
-        for i, name, policy in self._acting:
-            cmds = policy.decide(sim.observe(i))
+        arrays = sim.state.arrays
+        for i, name, policy, gate in self._acting:
+            if gate is not None and not arrays[gate][i]:
+                continue
+            cmds = policy.decide(Observation(sim, i))
             if cmds:
                 out[name] = list(cmds)
         return out

@@ -400,6 +400,8 @@ class CrewMind:
     the other side is not suspicious).
     """
 
+    gate = "agents.due"  # the runner asks only when the mind has a decision to make
+
     def __init__(self, agents: Agents):
         self.agents = agents
 

@@ -1,6 +1,8 @@
 """Policies: who decides what a person (or a ground) does next.
 
-A policy is anything with ``decide(observation) -> list of commands``: it sees only the
+A policy is anything with ``decide(observation) -> list of commands`` (and, optionally, a
+``gate``: the state key of a ``(people,)`` flag outside which it never acts, so the runner
+need not ask it every frame, as the crew mind's ``agents.due``): it sees only the
 :class:`~issim.sim.observe.Observation` it is given (what that person can know now) and
 answers with commands in that person's name; the run façade (:class:`issim.runner.Runner`)
 asks it before each frame and the commands run in the frame's first phase, through the

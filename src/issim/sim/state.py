@@ -109,11 +109,11 @@ class _CopyOnRead(dict):
 
 
 class StateView:
-    """A read-only view of the state for agents: arrays come as unwritable copies.
+    """A read-only view of the state: arrays come as unwritable views (no copy is made).
 
-    ``view["crew.location"]`` is a copy that refuses writes; ``view.facts`` is a
-    read-only mapping; ``view.t_ms`` and ``view.frame`` the clock. There is no way from
-    here back to the state: changes go through :func:`submit`.
+    ``view["crew.location"]`` refuses writes; ``view.facts`` is a read-only mapping;
+    ``view.t_ms`` and ``view.frame`` the clock. Changes go through commands. (A view shows
+    the state as it is when read: keep what you need as values, not as arrays.)
     """
 
     __slots__ = ("__state",)
@@ -122,7 +122,7 @@ class StateView:
         self.__state = state
 
     def __getitem__(self, key: str) -> np.ndarray:
-        out = self.__state.arrays[key].copy()
+        out = self.__state.arrays[key].view()
         out.flags.writeable = False
         return out
 
