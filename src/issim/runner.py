@@ -70,19 +70,27 @@ class Runner:
 
         A policy with a ``gate`` (the name of a ``(people,)`` bool state key, as the crew
         mind's ``agents.due``) is asked only when its person's flag is up: one array read
-        a frame instead of an observation per person."""
+        a frame for all who share the gate, instead of an observation per person."""
         if self._acting is None:
-            self._acting = [(i, n, self.policies[n], getattr(self.policies[n], "gate", None))
-                            for i, n in enumerate(self.sim.people) if not isinstance(self.policies[n], Idle)]
+            groups: dict = {}
+            for i, n in enumerate(self.sim.people):
+                policy = self.policies[n]
+                if not isinstance(policy, Idle):
+                    groups.setdefault(getattr(policy, "gate", None), []).append((i, n, policy))
+            self._acting = list(groups.items())
         out = {}
         sim = self.sim
         arrays = sim.state.arrays
-        for i, name, policy, gate in self._acting:
-            if gate is not None and not arrays[gate][i]:
+        for gate, people in self._acting:
+            flags = arrays[gate] if gate is not None else None
+            if flags is not None and not flags.any():
                 continue
-            cmds = policy.decide(Observation(sim, i))
-            if cmds:
-                out[name] = list(cmds)
+            for i, name, policy in people:
+                if flags is not None and not flags[i]:
+                    continue
+                cmds = policy.decide(Observation(sim, i))
+                if cmds:
+                    out[name] = list(cmds)
         return out
 
     def step(self) -> StepResult:

@@ -173,6 +173,8 @@ class Story:
     def threats(self, a, p: int) -> list[int]:
         """People up and about, on another side, openly bent on violence (a covert plan does
         not show; a betrayal shows once it has been seen)."""
+        if not a["agents.intent"].any():
+            return []  # no one intends anything (most frames): no one can be a threat
         s = self._side_of(a, p)
         betrayer = int(a["agents.plot"][BETRAYER])
         return [q for q in range(self.n) if self._up(a, q) and int(a["agents.side"][q]) != s

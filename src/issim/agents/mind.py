@@ -216,8 +216,7 @@ class Agents(Subsystem):
             for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
                 self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
-        if due_now.any():
-            due_now[:] = False
+        due_now[:] = False  # who is due is decided afresh each frame
         due = a["agents.next_ms"] <= state.t_ms
         if not due.any():
             return
