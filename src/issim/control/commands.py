@@ -190,16 +190,22 @@ TARGETS = {
 }
 
 
-def resolve_target(d, kind: str, text: Any, actor_index: int = -1) -> tuple[Any, Optional[str]]:
-    """The target as an index (or id), or ``(None, problem)``."""
-    if not isinstance(text, str):
-        return None, f"the target must be text, not {type(text).__name__}"
-    table = {
+def target_table(d, kind: str) -> Optional[dict]:
+    """``{name: resolved target}`` for a kind of target named from a table (hatches,
+    machines, segments...); ``None`` for the kinds resolved otherwise (people, parties)."""
+    return {
         "hatch": d.link_index, "machine": d.machine_index, "o2_generator": d.generator_index,
         "tank": d.tank_index, "volume": d.volume_index, "vehicle": d.vehicle_index,
         "segment": {s: i for i, s in enumerate(SEGMENTS)}, "engine": {e: e for e in d.engines},
         "link": d.comms_link_index, "item": d.item_index,
     }.get(kind)
+
+
+def resolve_target(d, kind: str, text: Any, actor_index: int = -1) -> tuple[Any, Optional[str]]:
+    """The target as an index (or id), or ``(None, problem)``."""
+    if not isinstance(text, str):
+        return None, f"the target must be text, not {type(text).__name__}"
+    table = target_table(d, kind)
     if table is not None:
         if text in table:
             return table[text], None

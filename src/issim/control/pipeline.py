@@ -34,7 +34,8 @@ import numpy as np
 
 from ..sim.state import StateView
 from .authority import Reason, Refusal, Situation, authorize
-from .commands import CATALOGUE, SOURCES, Command, CommandResult, Ctx, check_args, resolve_target
+from ..sim.world import SEGMENTS
+from .commands import CATALOGUE, SOURCES, Command, CommandResult, Ctx, check_args, resolve_target, target_table
 
 _DONE, _REFUSED, _FAILED = range(3)
 
@@ -246,16 +247,11 @@ class ControlPort:
 
 def _targets(d, kind: str, person: int) -> list:
     """Every resolved target of ``kind`` in this simulation (what a mask tries)."""
-    from ..sim.world import SEGMENTS
-
-    table = {
-        "hatch": d.link_index, "machine": d.machine_index, "o2_generator": d.generator_index,
-        "tank": d.tank_index, "volume": d.volume_index, "vehicle": d.vehicle_index,
-        "segment": {s: i for i, s in enumerate(SEGMENTS)}, "engine": {e: e for e in d.engines},
-        "link": d.comms_link_index, "item": d.item_index, "person": {n: i for i, n in enumerate(d.names)},
-    }.get(kind)
+    table = target_table(d, kind)
     if table is not None:
         return list(table.values())
+    if kind == "person":
+        return list(range(len(d.names)))
     if kind == "ros":
         return [SEGMENTS.index("ROS")]
     if kind == "self":

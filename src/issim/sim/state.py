@@ -109,11 +109,11 @@ class _CopyOnRead(dict):
 
 
 class StateView:
-    """A read-only view of the state: arrays come as unwritable views (no copy is made).
+    """A read-only view of the state: arrays come as unwritable copies.
 
-    ``view["crew.location"]`` refuses writes; ``view.facts`` is a read-only mapping;
-    ``view.t_ms`` and ``view.frame`` the clock. Changes go through commands. (A view shows
-    the state as it is when read: keep what you need as values, not as arrays.)
+    ``view["crew.location"]`` is a copy that refuses writes (and, made writable, still does
+    not reach the state); ``view.facts`` is a read-only mapping; ``view.t_ms`` and
+    ``view.frame`` the clock. Changes go through commands.
     """
 
     __slots__ = ("__state",)
@@ -122,7 +122,7 @@ class StateView:
         self.__state = state
 
     def __getitem__(self, key: str) -> np.ndarray:
-        out = self.__state.arrays[key].view()
+        out = self.__state.arrays[key].copy()
         out.flags.writeable = False
         return out
 
