@@ -67,3 +67,20 @@ def test_runs_and_show_name_the_parent(parent, capsys):
     assert f"{child.id} ← {parent.id}" in capsys.readouterr().out
     assert main(["show", str(child.id), "--archive", root]) == 0
     assert f"from run {parent.id}" in capsys.readouterr().out
+
+
+def test_run_as_gives_a_person_another_policy(capsys):
+    import json
+
+    assert main(["run", "standoff", "--hours", "10", "--as", "Maya Torres=idle", "--no-store", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    actors = {h["actor"] for h in summary["control"]["history"]}
+    assert "Maya Torres" not in actors and actors & {"Pavel Orlov", "Daniel Reyes"}
+
+
+@pytest.mark.parametrize("value", ["Maya=idle", "Maya Torres=genius", "Maya Torres"])
+def test_run_as_bad_input_is_one_line(capsys, value):
+    status = main(["run", "standoff", "--hours", "1", "--as", value])
+    captured = capsys.readouterr()
+    assert status == 2 and captured.out == ""
+    assert len(captured.err.splitlines()) == 1 and captured.err.startswith("issim: error: --as")

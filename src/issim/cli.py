@@ -253,11 +253,13 @@ def run(
     ),
     no_store: bool = typer.Option(False, "--no-store", help="Do not store the run in the archive."),
     report: bool = typer.Option(False, "--report", help="Write the run's HTML report too, and say where it is."),
+    as_: list[str] = typer.Option([], "--as", metavar="PERSON=POLICY",
+                                  help="A crew member decided by another policy: mind, idle or random (repeatable)."),
 ) -> None:
     """Run a scenario, store it in the run archive, and summarise what happened."""
     from contextlib import nullcontext
 
-    from .runner import Runner
+    from .runner import Runner, check_policies
     from .scenario import load_scenario
     from .times import MS_PER_DAY
 
@@ -272,7 +274,9 @@ def run(
         raise InputError("--no-store", "--out and --report need the run stored; leave out --no-store")
     spec = load_scenario(scenario)
     end_ms = spec.default_end_ms if length_days is None else spec.start_ms + round(length_days * MS_PER_DAY)
-    runner = Runner(spec, seed=seed, end_ms=end_ms)
+    policies = _pairs(as_, "--as")
+    check_policies(spec, policies)
+    runner = Runner(spec, seed=seed, end_ms=end_ms, policies=policies)
     sim = runner.sim
     archive = None
     if not no_store:
@@ -315,6 +319,17 @@ def run(
     render_summary(rec.summary if rec is not None else runner.summary(), spec, out)
     if rec is not None:
         _stored(archive, rec.run_id, report, out)
+
+
+def _pairs(values: list[str], option: str) -> dict[str, str]:
+    """``["NAME=VALUE", ...]`` as a mapping (a name may hold spaces, not '=')."""
+    out = {}
+    for v in values:
+        key, sep, value = v.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(option, f"{v!r} is not NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
 
 
 def _shown_path(path) -> str:
@@ -571,16 +586,7 @@ def branch(
     from .runner import branch as branch_run
     from .runner import plan_branch
 
-    def pairs(values: list[str], option: str) -> dict[str, str]:
-        out = {}
-        for v in values:
-            key, sep, value = v.partition("=")
-            if not sep or not key.strip() or not value.strip():
-                raise InputError(option, f"{v!r} is not NAME=VALUE")
-            out[key.strip()] = value.strip()
-        return out
-
-    decisions, policies = pairs(set_, "--set"), pairs(as_, "--as")
+    decisions, policies = _pairs(set_, "--set"), _pairs(as_, "--as")
     arc = _open_archive(archive)
     parent = arc.get(run_id, "RUN")
     plan_branch(parent, at, decisions, policies)  # bad input stops here, before anything is stored

@@ -161,6 +161,7 @@ def branch(record, at: str, *, decisions: Optional[Mapping[str, str]] = None,
     changes = "; ".join([f"{k}={v}" for k, v in decisions.items()] + [f"{p} as {v}" for p, v in policies.items()])
     with record.archive.recording(runner, parent=record.id, fork_at=format_iso(fork_ms), changes=changes) as rec:
         rec.run(fork_ms, progress=progress)
+        _check_replay(record, runner.sim.event_log())
         if runner.agents is not None:
             runner.agents.decisions.update(decisions)
         for person, policy in policies.items():
@@ -184,7 +185,6 @@ def plan_branch(record, at: str, decisions: Optional[Mapping[str, str]] = None,
     input raises :class:`~issim.errors.InputError` (``--at``, ``--set``, ``--as``).
     """
     from .agents.decisions import CHANCE, DECISIONS
-    from .agents.policies import POLICY_NAMES
     from .scenario import parse_scenario
     from .scenario.schema import parse_offset_ms
     from .times import format_iso
@@ -213,10 +213,33 @@ def plan_branch(record, at: str, decisions: Optional[Mapping[str, str]] = None,
         if key in made and parse_iso(made[key], "t") <= fork_ms:
             raise InputError("--set", f"{key} was already decided at {made[key]}, before {format_iso(fork_ms)}: "
                                       "fork earlier")
+    check_policies(spec, policies)
+    return spec, fork_ms, decisions, policies
+
+
+def check_policies(spec: Scenario, policies: Mapping[str, str], source: str = "--as") -> None:
+    """Refuse (:class:`InputError`) a person not in the scenario's crew or a policy's name
+    not among :data:`~issim.agents.policies.POLICY_NAMES`."""
+    from .agents.policies import POLICY_NAMES
+
     crew = [c.name for c in spec.crew]
     for person, policy in policies.items():
         if person not in crew:
-            raise InputError("--as", f"no crew member {person!r}; the crew are {', '.join(crew)}")
+            raise InputError(source, f"no crew member {person!r}; the crew are {', '.join(crew)}")
         if policy not in POLICY_NAMES:
-            raise InputError("--as", f"no policy {policy!r}; policies: {', '.join(POLICY_NAMES)}")
-    return spec, fork_ms, decisions, policies
+            raise InputError(source, f"no policy {policy!r}; policies: {', '.join(POLICY_NAMES)}")
+
+
+def _check_replay(record, replayed: list[dict]) -> None:
+    """Warn when the replay up to the fork is not the parent's own log (another issim version,
+    an edited station file): the branch then answers a slightly different question."""
+    import json
+    import warnings
+
+    parent = record.event_log()[: len(replayed)]
+    canon = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in replayed]
+    theirs = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in parent]
+    if canon != theirs:
+        k = next((i for i, (a, b) in enumerate(zip(canon, theirs)) if a != b), min(len(canon), len(theirs)))
+        warnings.warn(f"the replay of {record.name} parts from it before the fork, at event {k + 1} "
+                      f"(issim {record.version} stored it): the branch starts from a different past", RuntimeWarning)
