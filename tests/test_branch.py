@@ -24,7 +24,8 @@ def _decided(record, key):
 def test_a_branch_with_the_other_choice_ends_otherwise_and_names_its_parent(parent):
     d3 = parse_iso(_decided(parent, "d3_eva"), "t")
     child = branch(parent, f"+{(d3 - parse_iso(parent.sim_start, 't')) // 1000 - 600}s", decisions={"d3_eva": "refuse"})
-    assert child.parent_id == parent.id and child.changes == "d3_eva=refuse"
+    assert child.parent_id == parent.id and child.change_summary == "d3_eva=refuse"
+    assert child.change_details == {"decisions": {"d3_eva": "refuse"}}
     assert parse_iso(child.fork_at, "t") == d3 - 600_000
     assert child.status == "complete" and child.outcome != parent.outcome
     assert "Gordon Barrett" in child.outcome_details["survivors"]
@@ -84,3 +85,38 @@ def test_run_as_bad_input_is_one_line(capsys, value):
     captured = capsys.readouterr()
     assert status == 2 and captured.out == ""
     assert len(captured.err.splitlines()) == 1 and captured.err.startswith("issim: error: --as")
+
+
+def test_a_branch_of_a_branch_replays_its_whole_lineage(parent):
+    d3 = parse_iso(_decided(parent, "d3_eva"), "t") - parse_iso(parent.sim_start, "t")
+    child = branch(parent, f"+{d3 // 1000 - 600}s", decisions={"d3_eva": "refuse"})
+    # forked after the child's own fork, and before it: either way, with no change, it is the child
+    after = branch(child, f"+{d3 // 1000 + 3600}s")
+    before = branch(child, "+20h")
+    assert after.event_log_sha256 == before.event_log_sha256 == child.event_log_sha256
+    assert after.parent_id == before.parent_id == child.id
+
+
+def test_a_branch_of_a_run_started_with_other_policies_keeps_them(tmp_path):
+    from issim.runner import Runner
+
+    run = Runner("standoff", hours=12, policies={"Maya Torres": "idle"})
+    stored = run.store(tmp_path)
+    assert stored.change_details == {"policies": {"Maya Torres": "idle"}}
+    again = branch(stored, "+9h30m")
+    assert again.event_log_sha256 == stored.event_log_sha256
+
+
+def test_a_run_with_a_policy_of_ones_own_cannot_be_branched(tmp_path):
+    from issim.agents.policies import Idle
+    from issim.errors import InputError
+    from issim.runner import Runner
+
+    class Mine(Idle):
+        pass
+
+    stored = Runner("standoff", hours=1, policies={"Maya Torres": Mine()}).store(tmp_path)
+    assert "custom:" in stored.change_summary
+    with pytest.raises(InputError) as err:
+        branch(stored, "+30m")
+    assert err.value.source == "RUN" and "cannot be replayed" in err.value.message

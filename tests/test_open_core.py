@@ -55,6 +55,18 @@ def _sight_run(closed: bool) -> Runner:
     return run
 
 
+def test_a_hatch_closed_in_ones_face_is_seen_from_both_sides():
+    spec = parse_scenario(SMALL.format(closed="[]").encode(), "sight.toml")
+    run = Runner(spec)
+    t0 = run.sim.start_ms
+    run.assign("Ruslan", Scripted([(t0 + MIN, Command.of("close_hatch", "Ruslan", "zarya-pma-1", source="agent"))]))
+    run.assign("Ann", Scripted([]))  # Ann is not of the story here: Bob alone, across the hatch
+    run.run(t0 + 10 * MIN)
+    sim = run.sim
+    assert [h["result"] for h in history(sim.state) if h["actor"] == "Ruslan"] == ["done"]
+    assert sim.state["agents.sightings"][sim.people.index("Bob")] == 1
+
+
 @pytest.mark.parametrize("closed", [True, False])
 def test_an_agent_does_not_react_to_a_hostile_act_it_could_not_see(closed):
     run = _sight_run(closed)

@@ -328,6 +328,8 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
         key, sep, value = v.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise InputError(option, f"{v!r} is not NAME=VALUE")
+        if key.strip() in out:
+            raise InputError(option, f"{key.strip()} is given twice")
         out[key.strip()] = value.strip()
     return out
 
@@ -596,7 +598,7 @@ def branch(
         task = bar.add_task("branch", total=frames)
         child = branch_run(parent, at, decisions=decisions, policies=policies,
                            progress=lambda n: bar.update(task, completed=n))
-    out.print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.changes or 'no change'})",
+    out.print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.change_summary or 'no change'})",
               markup=False, highlight=False)
     out.print(f"Outcome: {child.outcome}", markup=False, highlight=False)
     out.print(f"Parent:  {parent.outcome}", markup=False, highlight=False)

@@ -18,9 +18,11 @@ person's actions; the grounds act through the scenario's timed commands. ``issim
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Callable, Mapping, Optional
 
-from .agents.policies import Idle, Policy, by_name
+from .agents.policies import POLICY_NAMES, Idle, Policy, by_name
 from .errors import InputError
 from .scenario import build_simulation, load_scenario
 from .scenario.schema import Scenario
@@ -47,6 +49,8 @@ class Runner:
         self.sim = build_simulation(spec, seed=seed, end_ms=self.end_ms)
         self.agents = next((s for s in self.sim.subsystems if s.name == "agents"), None)
         self.policies: dict[str, object] = {}
+        self.chosen: dict[str, str] = {}  # the policies given by name or class, for the catalogue
+        self.scenario_raw: Optional[bytes] = None  # the scenario's bytes when not its file's (a branch)
         for name in self.sim.people:
             self.policies[name] = by_name("mind", self.agents) if self.agents is not None else Idle()
         for name, policy in (policies or {}).items():
@@ -56,12 +60,21 @@ class Runner:
         """Give ``person`` a policy (an object with ``decide``, or a policy's name)."""
         if person not in self.sim.people:
             raise KeyError(f"no crew member {person!r}; the crew are {', '.join(self.sim.people)}")
+        chosen = policy if isinstance(policy, str) else f"custom:{type(policy).__qualname__}"
         if isinstance(policy, str):
             policy = by_name(policy, self.agents)
         if not isinstance(policy, Policy):
             raise TypeError(f"a policy needs a decide(observation) method; {type(policy).__name__} has none")
         self.policies[person] = policy
+        self.chosen[person] = chosen
         self._acting = None
+
+    def apply(self, changes: Mapping[str, Mapping[str, str]]) -> None:
+        """From now on: ``{"decisions": {key: choice}, "policies": {person: policy name}}``."""
+        if self.agents is not None:
+            self.agents.decisions.update(changes.get("decisions", {}))
+        for person, policy in changes.get("policies", {}).items():
+            self.assign(person, policy)
 
     _acting: Optional[list] = None
 
@@ -94,8 +107,12 @@ class Runner:
         return out
 
     def step(self) -> StepResult:
-        """One frame: the policies decide, then the simulation steps with their commands."""
-        return self.sim.step(self.actions())
+        """One frame: the policies decide, then the simulation steps with their commands; the
+        result carries the run's outcome once the run has ended (its end, or the station lost)."""
+        result = self.sim.step(self.actions())
+        if self.finished:
+            result = replace(result, outcome=self.outcome())
+        return result
 
     @property
     def finished(self) -> bool:
@@ -110,7 +127,7 @@ class Runner:
         st = sim.state
         every = max(1, 3_600_000 // sim.dt_ms)
         while st.t_ms < until_ms and not st.facts.get("stop"):
-            self.step()
+            self.sim.step(self.actions())  # (step() would also work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:
                 progress(st.frame)
@@ -139,6 +156,8 @@ class Runner:
         from .archive import Archive
 
         store = archive if isinstance(archive, Archive) else Archive.open(archive, create=True)
+        if self.chosen and "changes" not in lineage:  # a run started with other policies says which
+            lineage["changes"] = json.dumps({"policies": self.chosen}, sort_keys=True)
         with store.recording(self, **lineage) as rec:
             rec.run(progress=progress)
         return store.get(rec.run_id)
@@ -154,67 +173,104 @@ def record_run(scenario, *, days: Optional[float] = None, hours: Optional[float]
 
 def branch(record, at: str, *, decisions: Optional[Mapping[str, str]] = None,
            policies: Optional[Mapping[str, str]] = None, progress: Optional[Callable[[int], None]] = None):
-    spec, fork_ms, decisions, policies = plan_branch(record, at, decisions, policies)
+    """A what-if: replay a stored run to ``at``, change decisions or policies, run on, store.
+
+    ``record`` is an :class:`~issim.archive.RunRecord`; ``at`` an ISO time (``...Z``) or an
+    offset from the run's start (``+14h30m``) within the stored run, moved to the frame
+    boundary at or after it; ``decisions`` maps a decision key to a choice
+    (``{"d3_eva": "refuse"}``), for decisions not yet made by then; ``policies`` maps a crew
+    member to a policy's name (``mind``, ``idle``, ``random``).
+
+    The replay uses the parent's own copy of its scenario file, its seed and its end, and
+    re-applies every change of its lineage at its own time (the policies a run was started
+    with, each ancestor branch's changes at its fork), so up to ``at`` it is the parent,
+    frame for frame; a replay that is not (another issim version) is warned about. The child
+    is stored in the parent's archive naming its parent, the fork time and its own changes.
+    Everything is checked first (:func:`plan_branch`): bad input raises
+    :class:`~issim.errors.InputError` and nothing is stored.
+    """
     from .times import format_iso
 
+    spec, raw, fork_ms, decisions, policies, lineage = plan_branch(record, at, decisions, policies)
     runner = Runner(spec, seed=record.seed, end_ms=parse_iso(record.sim_planned_end, "sim_planned_end"))
-    changes = "; ".join([f"{k}={v}" for k, v in decisions.items()] + [f"{p} as {v}" for p, v in policies.items()])
-    with record.archive.recording(runner, parent=record.id, fork_at=format_iso(fork_ms), changes=changes) as rec:
-        rec.run(fork_ms, progress=progress)
-        _check_replay(record, runner.sim.event_log())
-        if runner.agents is not None:
-            runner.agents.decisions.update(decisions)
-        for person, policy in policies.items():
-            runner.assign(person, policy)
+    runner.scenario_raw = raw
+    mine = {k: v for k, v in (("decisions", decisions), ("policies", policies)) if v}
+    # each change at its own time; at one time the ancestors' first, the child's last
+    plan = sorted([(t, 0, c) for t, c in lineage] + [(fork_ms, 1, mine)], key=lambda step: step[:2])
+    with record.archive.recording(runner, parent=record.id, fork_at=format_iso(fork_ms),
+                                  changes=json.dumps(mine, sort_keys=True) if mine else "") as rec:
+        for t_ms, ours, changes in plan:
+            rec.run(t_ms, progress=progress)
+            if ours:
+                _check_replay(record, runner.sim.event_log())
+            runner.apply(changes)
         rec.run(progress=progress)
     return record.archive.get(rec.run_id)
 
 
 def plan_branch(record, at: str, decisions: Optional[Mapping[str, str]] = None,
                 policies: Optional[Mapping[str, str]] = None) -> tuple:
-    """A what-if: replay a stored run to ``at``, change decisions or policies, run on, store
-    (the checks are :func:`plan_branch`'s).
-
-    ``record`` is an :class:`~issim.archive.RunRecord`; ``at`` an ISO time (``...Z``) or an
-    offset from the run's start (``+14h30m``) within the stored run; ``decisions`` maps a
-    decision key to a choice (``{"d3_eva": "refuse"}``), for decisions not yet made by then;
-    ``policies`` maps a crew member to a policy's name (``mind``, ``idle``, ``random``).
-    The replay uses the parent's scenario file, seed and end, so up to ``at`` it is the
-    parent, frame for frame; the child is stored in the parent's archive naming its parent,
-    the fork time and the changes. Everything is checked before anything is stored: bad
-    input raises :class:`~issim.errors.InputError` (``--at``, ``--set``, ``--as``).
-    """
+    """Check a branch before anything runs: ``(scenario, its bytes, fork time, decisions,
+    policies, lineage)``, ``lineage`` the ``(time, changes)`` of the parent's past to replay.
+    Raises :class:`~issim.errors.InputError` naming ``RUN``, ``--at``, ``--set`` or ``--as``."""
     from .agents.decisions import CHANCE, DECISIONS
     from .scenario import parse_scenario
     from .scenario.schema import parse_offset_ms
     from .times import format_iso
 
     decisions, policies = dict(decisions or {}), dict(policies or {})
-    raw_path = record.path / "scenario.toml"
-    if record.status != "complete" or not raw_path.exists():
+    if record.status != "complete":
         raise InputError("RUN", f"{record.name} is {record.status}; only a complete stored run can be branched")
-    spec = parse_scenario(raw_path.read_bytes(), record.scenario_source or str(raw_path))
+    raw_path = record.path / "scenario.toml"
+    if not raw_path.exists():
+        raise InputError("RUN", f"{record.name} has no copy of its scenario ({raw_path} is missing), so it cannot "
+                                "be replayed")
+    raw = raw_path.read_bytes()
+    spec = parse_scenario(raw, record.scenario_source or str(raw_path))
     start, end = parse_iso(record.sim_start, "sim_start"), parse_iso(record.sim_end, "sim_end")
     text = str(at).strip()
     try:
         fork_ms = start + parse_offset_ms(text) if text.startswith("+") else parse_iso(text, "--at")
-    except (ValueError, InputError):
+    except (ValueError, OverflowError, InputError):
         raise InputError("--at", f"{at!r} is neither a time like 2025-03-11T04:00:00Z nor an offset like +28h") from None
     if not start <= fork_ms < end:
-        raise InputError("--at", f"{format_iso(fork_ms)} is outside {record.name} "
-                                 f"({record.sim_start} to {record.sim_end})")
-    made = {e["key"]: e["t"] for e in record.event_log() if e.get("kind") == "agents" and e.get("what") == "decided"}
+        raise InputError("--at", f"{text} is outside {record.name} ({record.sim_start} to {record.sim_end})")
+    frame_ms = int(round(spec.scenario.frame_s * 1000))
+    fork_ms = start + -(-(fork_ms - start) // frame_ms) * frame_ms  # the frame boundary at or after
+    made: dict[str, str] = {}
+    for e in record.event_log():
+        if e.get("kind") == "agents" and e.get("what") == "decided":
+            made.setdefault(e["key"], e["t"])  # the first time it was decided
     for key, choice in decisions.items():
         if key not in DECISIONS:
             raise InputError("--set", f"no decision {key!r}; decisions: {', '.join(DECISIONS)}")
         choices = DECISIONS[key][1]
         if choice not in (*choices, CHANCE):
             raise InputError("--set", f"{key}: no choice {choice!r}; choices: {', '.join(choices)} or {CHANCE}")
-        if key in made and parse_iso(made[key], "t") <= fork_ms:
+        if key in made and parse_iso(made[key], "t") < fork_ms:  # a decision in the fork's own frame is after it
             raise InputError("--set", f"{key} was already decided at {made[key]}, before {format_iso(fork_ms)}: "
                                       "fork earlier")
     check_policies(spec, policies)
-    return spec, fork_ms, decisions, policies
+    return spec, raw, fork_ms, decisions, policies, _lineage(record, start)
+
+
+def _lineage(record, start_ms: int) -> list[tuple[int, dict]]:
+    """``(time, changes)`` for the run and each of its ancestors, oldest first: what made the
+    parent what it was (a run's own policies at its start, a branch's changes at its fork)."""
+    out = []
+    seen = set()
+    r = record
+    while r is not None and r.id not in seen:
+        seen.add(r.id)
+        changes = r.change_details
+        for person, policy in changes.get("policies", {}).items():
+            if policy not in POLICY_NAMES:
+                raise InputError("RUN", f"run {r.id} had {person} decided by {policy}, a policy of its own maker's "
+                                        "that cannot be replayed")
+        if changes:
+            out.append((parse_iso(r.fork_at, "fork_at") if r.fork_at else start_ms, changes))
+        r = r.archive.get(r.parent_id) if r.parent_id is not None else None
+    return out[::-1]
 
 
 def check_policies(spec: Scenario, policies: Mapping[str, str], source: str = "--as") -> None:

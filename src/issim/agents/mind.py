@@ -112,6 +112,7 @@ class Agents(Subsystem):
                  prize: Optional[str] = None):
         self.world = world
         self.topology = Topology.of(world)
+        self.hatch_index = world.link_index
         self.minds = tuple(minds)
         self.names = tuple(m.name for m in self.minds)
         self.decisions = dict(decisions or {})
@@ -272,7 +273,7 @@ class Agents(Subsystem):
                 return
             a = state.arrays
             them = int(a["agents.side"][i])  # seen as hostile by those not on the actor's side who saw it
-            seen = self._seen_from(a, i)
+            seen = self._seen_from(a, i, d.get("target"))
             for q in range(len(self.names)):
                 if int(a["agents.side"][q]) != them and a["crew.alive"][q] and a["crew.conscious"][q] \
                         and int(a["crew.location"][q]) in seen and not a["crew.on_eva"][q]:
@@ -356,12 +357,17 @@ class Agents(Subsystem):
         g[p] = goal
         state.record("agents", what="goal", person=self.names[p], goal=policy.GOALS[goal], why=why)
 
-    def _seen_from(self, a, actor: int) -> set:
+    def _seen_from(self, a, actor: int, target=None) -> set:
         """The volumes from which what ``actor`` just did could be seen: theirs and those
-        across an open hatch from it (nothing is seen of someone outside)."""
+        across an open hatch from it, and both sides of a hatch they worked (a hatch closed
+        in your face is seen, though it now stands between); nothing of someone outside."""
         if a["crew.on_eva"][actor]:
             return set()
-        return seen_from(self.topology, a["hatch.open"], int(a["crew.location"][actor]))
+        seen = seen_from(self.topology, a["hatch.open"], int(a["crew.location"][actor]))
+        k = self.hatch_index.get(target)
+        if k is not None:
+            seen |= {self.world.links[k].a, self.world.links[k].b}
+        return seen
 
     def summary(self, state: State) -> dict:
         """Goals, suspicion, acts and the decisions made, for ``issim run --json``."""

@@ -42,7 +42,8 @@ class Scripted:
 
     It keeps nothing between calls: the commands due are those timed in ``(t - frame, t]``
     for a decision at ``t``, so a branch or a restored snapshot replays the same script
-    (and a command timed before the run's start never runs).
+    (a command timed in the frame before the run's start runs in its first frame; one timed
+    earlier never runs).
     """
 
     def __init__(self, timed: Sequence[tuple]):

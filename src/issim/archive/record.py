@@ -95,6 +95,24 @@ class RunRecord:
         )
 
     @property
+    def change_details(self) -> dict:
+        """What a branch changed, or the policies a run was started with, as the catalogue
+        keeps them: ``{"decisions": {key: choice}, "policies": {person: policy}}`` (either may
+        be missing; ``{}`` for none)."""
+        try:
+            out = json.loads(self.changes) if self.changes else {}
+        except ValueError:
+            return {}
+        return out if isinstance(out, dict) else {}
+
+    @property
+    def change_summary(self) -> str:
+        """:attr:`change_details` in a line: ``d3_eva=refuse; Kira Foster as idle``."""
+        c = self.change_details
+        return "; ".join([f"{k}={v}" for k, v in c.get("decisions", {}).items()]
+                         + [f"{p} as {v}" for p, v in c.get("policies", {}).items()])
+
+    @property
     def name(self) -> str:
         """How commands name this run: ``run 12``."""
         return f"run {self.id}"

@@ -132,7 +132,7 @@ class Recording:
 
     def __enter__(self) -> "Recording":
         spec, sim = self.scenario, self.sim
-        raw = scenario_bytes(spec)
+        raw = getattr(self.runner, "scenario_raw", None) or scenario_bytes(spec)  # a branch: its parent's copy
         with self.archive.transaction() as c:
             cur = c.execute(
                 "INSERT INTO runs (scenario, title, scenario_source, scenario_sha256, seed, version, sim_start, "

@@ -30,8 +30,10 @@ def render_run(record: RunRecord, console: Console) -> None:
                  if record.scenario_sha256 else record.scenario)
     info.add_row("seed", str(record.seed))
     if record.parent_id is not None:
-        info.add_row("branched", f"from run {record.parent_id} at {record.fork_at}: {record.changes or 'no change'} "
-                                 f"(issim diff {record.parent_id} {record.id})")
+        info.add_row("branched", f"from run {record.parent_id} at {record.fork_at}: "
+                                 f"{record.change_summary or 'no change'} (issim diff {record.parent_id} {record.id})")
+    elif record.change_summary:
+        info.add_row("policies", record.change_summary)
     info.add_row("issim", record.version)
     info.add_row("simulated", f"{record.sim_start} → {record.sim_end or '?'}"
                  + (f" ({record.frames:,} frames)" if record.frames else ""))

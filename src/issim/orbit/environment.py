@@ -62,17 +62,24 @@ class Environment:
         self._elements = None
         self._table: dict[str, np.ndarray] = {}
 
+    @staticmethod
+    def _orbit_key(state) -> tuple:
+        """What identifies the orbit now: its version, and (a restore can bring back a version
+        number that a different burn then reuses) the element set's epoch and mean motion."""
+        omm = state.facts.get("orbit.omm") or {}
+        return int(state["orbit.version"][0]), omm.get("EPOCH"), omm.get("MEAN_MOTION"), omm.get("BSTAR")
+
     def elements(self, state):
-        version = int(state["orbit.version"][0])
-        if self._elements is None or self._elements[0] != version:
-            self._elements = (version, orbit_of(state))
+        key = self._orbit_key(state)
+        if self._elements is None or self._elements[0] != key:
+            self._elements = (key, orbit_of(state))
         return self._elements[1]
 
     def at(self, state) -> Env:
         frame = state.frame
         chunk, i = divmod(frame, ENV_CHUNK_FRAMES)
         elements = self.elements(state)
-        key = (chunk, int(state["orbit.version"][0]))
+        key = (chunk, self._elements[0])
         if key != self._key:
             self._fill(chunk, elements)
             self._key = key

@@ -60,11 +60,14 @@ class Snapshot:
 class StepResult:
     """What one frame did: ``t_ms`` the time it started at (the time of its records),
     ``commands`` what became of every command run in its first phase (scheduled and
-    submitted, in order), ``stopped`` why the run cannot go on (the station lost), else ""."""
+    submitted, in order), ``stopped`` why the run cannot go on (the station lost), else "";
+    ``outcome`` the run's outcome once it has ended (filled in by :class:`issim.runner.Runner`,
+    which knows the end: the engine does not)."""
 
     t_ms: int
     commands: tuple = ()
     stopped: str = ""
+    outcome: Optional[dict] = None
 
 
 class Simulation:
@@ -156,6 +159,10 @@ class Simulation:
         ``until`` is UTC milliseconds or ISO 8601 text ending in ``Z``;
         ``progress(frames_done)`` is called about every simulated hour. A subsystem ends
         the run early by setting ``state.facts["stop"]`` to the reason (the station lost).
+
+        Only the physics and the scenario's script run here: no one decides (the engine
+        holds no policies). For the crew's minds or policies of your own, run it through
+        :class:`issim.runner.Runner`.
         """
         until_ms = parse_iso(until, "until") if isinstance(until, str) else int(until)
         report_every = max(1, 3_600_000 // self.dt_ms)

@@ -31,7 +31,7 @@ class CommandPort(Protocol):
     def scheduled(self, sim, event) -> Result:
         """Run a command the scenario or a trigger scheduled (an event of kind ``command``)."""
 
-    def validate(self, event) -> Optional[str]:
+    def validate(self, sim, event) -> Optional[str]:
         """Before a run: ``None`` when a scheduled command is well formed, else the problem."""
 
     def allowed(self, sim, person: int) -> dict[str, Optional[str]]:
@@ -63,7 +63,7 @@ class NoCommands:
     def scheduled(self, sim, event) -> Any:
         return Refused(event)
 
-    def validate(self, event) -> Optional[str]:
+    def validate(self, sim, event) -> Optional[str]:
         return Refused.message
 
     def allowed(self, sim, person: int) -> dict[str, Optional[str]]:

@@ -107,6 +107,15 @@ class _CopyOnRead(dict):
     def keys(self):
         return self._base.keys() | dict.keys(self)
 
+    def __iter__(self):
+        return iter(self.keys())
+
+    def items(self):
+        return ((k, self[k]) for k in self.keys())
+
+    def values(self):
+        return (self[k] for k in self.keys())
+
 
 class StateView:
     """A read-only view of the state: arrays come as unwritable copies.
