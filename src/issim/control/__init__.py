@@ -10,10 +10,11 @@ refusal reason.
 
 from .authority import FACTIONS, GROUNDS, OPERATOR, Reason, default_faction
 from .commands import CATALOGUE, Command, CommandResult, CommandSpec
-from .custody import Custody, Item
+from .custody import Custody
+from .directory import Directory, Item
 from .pipeline import ControlPort, StateView, dry_run, history, submit
 
 __all__ = [
-    "CATALOGUE", "Command", "ControlPort", "CommandResult", "CommandSpec", "Custody", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
+    "CATALOGUE", "Command", "ControlPort", "CommandResult", "CommandSpec", "Custody", "Directory", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
     "Reason", "StateView", "default_faction", "dry_run", "history", "submit",
 ]
