@@ -20,7 +20,7 @@ The state no physical subsystem owns, all plain data under ``control.``:
 - ``control.item_holder`` and ``control.item_volume`` (items,) int: who holds each item
   (-1 nobody) and where it is (the holder's volume while held);
 - ``control.map`` (systems, factions) bool: the control map
-  (:class:`ControlMap`, below) and ``control.map_minute`` (1,), the simulated
+  (:mod:`~issim.control.controlmap`) and ``control.map_minute`` (1,), the simulated
   minute it was last computed;
 - ``control.commands`` (3,) int: commands done, refused, failed;
 - ``state.facts["control.history"]``: every command attempt, a tuple of
@@ -30,7 +30,7 @@ The state no physical subsystem owns, all plain data under ``control.``:
 carries out the custody actions the catalogue's executors call (lock, credentials,
 undock, carry, the arm, weapons, items). It holds the run's
 :class:`~issim.control.directory.Directory` (names and indices) and its
-:class:`ControlMap` (below), both rebuilt when the engine binds the run.
+:class:`~issim.control.controlmap.ControlMap`, both rebuilt when the engine binds the run.
 
 A command a scenario schedules (an event of kind ``command``) is run by the engine through
 the pipeline's port (:class:`issim.control.pipeline.ControlPort`), like any other.
@@ -48,7 +48,8 @@ from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel
 from ..sim.world import SEGMENTS, World
-from .authority import Probe, Situation, control_map, default_faction
+from .authority import default_faction
+from .controlmap import ControlMap
 from .directory import Directory, Item
 
 START_CREDENTIALS = {"USOS": ("usa", "russia"), "ROS": ("usa", "russia")}
@@ -58,7 +59,7 @@ class Custody(Subsystem):
     """Locks, credentials, items, the arm, vehicles, and the control map in the state (see the module).
 
     ``directory`` is the run's :class:`~issim.control.directory.Directory`; ``map`` its
-    :class:`ControlMap` (below). ``names``, ``factions`` and ``systems``
+    :class:`~issim.control.controlmap.ControlMap`. ``names``, ``factions`` and ``systems``
     read through to them.
     """
 
@@ -304,88 +305,3 @@ class Custody(Subsystem):
         state["control.item_holder"][item] = -1
         state["control.item_volume"][item] = volume
         return None
-
-
-# What the control map reads; when none of it changed, the map has not either.
-MAP_INPUTS = ("crew.location", "crew.alive", "crew.conscious", "crew.on_eva", "hatch.open", "comms.contact",
-              "control.faction", "control.credentials", "control.lock_side", "control.departed",
-              "control.arm_operator", "control.adrift")
-
-
-def probe_plan(d: Directory) -> list[tuple[str, tuple]]:
-    """``(system key, (command, target, args))`` for each system of the run, in map order.
-
-    A hatch's command is ``None`` here: its probe depends on the hatch's state
-    (:meth:`ControlMap.probes`).
-    """
-    plan: list[tuple[str, tuple]] = []
-    for s, seg in enumerate(SEGMENTS):
-        machine = next((i for i, m in enumerate(d.machines) if m[2] == s), None)
-        if machine is not None:
-            plan.append((f"{seg}.life-support", ("switch", machine, {"on": True})))
-        plan.append((f"{seg}.power", ("power_on", s, {})))
-        if seg == "ROS":
-            plan.append((f"{seg}.attitude", ("allow_desat", s, {})))
-            if d.engines:
-                plan.append((f"{seg}.propulsion", ("burn", d.engines[0], {"dv_m_s": 1.0})))
-        link = next((i for i, l in enumerate(d.comms_links) if l[1] == s), None)
-        if link is not None:
-            plan.append((f"{seg}.comms", ("cut_link", link, {})))
-    for k, l in enumerate(d.world.links):
-        if l.boundary:
-            plan.append((f"hatch.{l.hatch}", (None, k, {})))
-    for vid, v in d.vehicle_index.items():
-        if d.seats.get(v, 0) > 0:
-            plan.append((f"vehicle.{vid}", ("board", v, {})))
-    if d.workstations:
-        plan.append(("arm", ("take_arm", None, {})))
-    return plan
-
-
-class ControlMap:
-    """The control map of one :class:`~issim.control.directory.Directory`: its systems
-    (``systems``, the rows of ``control.map``) and the map for a state."""
-
-    def __init__(self, d: Directory):
-        self.d = d
-        from .commands import CATALOGUE
-
-        plan = probe_plan(d)
-        self.systems: tuple[str, ...] = tuple(key for key, _ in plan)
-        self._plan = [(key, None if name is None else CATALOGUE[name], target, args)
-                      for key, (name, target, args) in plan]
-        self._memo: Optional[tuple[bytes, np.ndarray]] = None
-
-    def probes(self, state: State) -> list[Probe]:
-        """The probe of each system now (a hatch's: whatever would change it now)."""
-        out = []
-        for key, spec, target, args in self._plan:
-            if spec is None:
-                side = int(state["control.lock_side"][target])
-                name = "unlock_hatch" if side >= 0 else "close_hatch" if state["hatch.open"][target] else "open_hatch"
-                from .commands import CATALOGUE
-
-                spec = CATALOGUE[name]
-            out.append(Probe(key, spec, target, args))
-        return out
-
-    def compute(self, state: State) -> np.ndarray:
-        """The control map now, ``(systems, factions)`` bool.
-
-        About 50 µs from scratch; most minutes nothing it reads has changed (people move
-        at the edges of sleep, contacts come and go a few dozen times a day), so the last
-        answer is kept with the bytes of everything it read and reused while they match:
-        a pure cache, never state (a restored run recomputes whatever differs).
-        """
-        a = state.arrays
-        key = b"|".join(a[k].tobytes() for k in MAP_INPUTS if k in a)
-        if self._memo is not None and self._memo[0] == key:
-            return self._memo[1]
-        out = control_map(Situation(state, self.d, reach=True), self.probes(state), self.d.actors)
-        self._memo = (key, out)
-        return out
-
-    def named(self, state: State) -> dict[str, list[str]]:
-        """``{system: [factions that could command it now]}``."""
-        m = self.compute(state)
-        return {key: [f for j, f in enumerate(self.d.factions) if m[s, j]] for s, key in enumerate(self.systems)}
