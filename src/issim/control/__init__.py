@@ -4,7 +4,9 @@
 command through validate -> authority -> execute -> verify -> history
 (:mod:`~issim.control.pipeline`); ``Simulation.dry_run`` asks whether it would pass;
 ``Simulation.control_map()`` says which factions could command each system now
-(:mod:`~issim.control.authority`). ``docs/commands.md`` lists every command and every
+(:mod:`~issim.control.controlmap`). The custody subsystem (:mod:`~issim.control.custody`)
+keeps the state commands add; the run's names and indices are its
+:class:`~issim.control.directory.Directory`. ``docs/commands.md`` lists every command and every
 refusal reason.
 """
 
