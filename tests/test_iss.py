@@ -39,7 +39,7 @@ def test_canon_plays_the_films_ending(seed):
     assert set(o["dead"]) == FILM_DEAD
     assert {v: sorted(p) for v, p in o["departed"].items()} == {"soyuz-ms": [ALEXEY, KIRA]}
     custody = next(s for s in sim.subsystems if s.name == "control")
-    holder = int(sim.state["control.item_holder"][custody.item_index["research"]])
+    holder = int(sim.state["control.item_holder"][custody.directory.item_index["research"]])
     assert custody.names[holder] in (KIRA, ALEXEY)
     # Life support and contact restored before they left: nothing broken, every link up.
     assert not sim.state["ls.broken"].any() and sim.state["comms.link_ok"].all()

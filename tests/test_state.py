@@ -139,7 +139,7 @@ def test_the_guard_names_a_write_into_a_key_another_owns(monkeypatch):
         problem = c.dispatch(Event(c.state.t_ms, "move", self.names[c.me], (("to", to),)))
         if problem:
             return problem
-        c.state["crew.location"][person] = self.volume_index[to]
+        c.state["crew.location"][person] = self.directory.volume_index[to]
         return None
 
     monkeypatch.setattr(Custody, "carry", carry_by_hand)

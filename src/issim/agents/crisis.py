@@ -98,12 +98,13 @@ class Story:
         self.prize_id = prize
         self.prize = -1
         self.vehicle = -1
+        self.d = None  # the run's directory (issim.control.directory.Directory), from bind
 
     # ------------------------------------------------------------------ set-up
 
     def bind(self, sim) -> None:
         subs = {s.name: s for s in sim.subsystems}
-        self.custody = c = subs["control"]
+        self.d = c = subs["control"].directory
         self.ls = subs.get("lifesupport")
         self.world = w = sim.world
         self.names = self.agents.names
@@ -210,7 +211,7 @@ class Story:
             state.record("agents", what="sides", person=self.names[p], side=self.side_name(new), why=why)
 
     def side_name(self, s: int) -> str:
-        f = self.custody.factions
+        f = self.d.factions
         return f[s] if 0 <= s < len(f) else f"own ({self.names[s - len(f)]})" if s - len(f) < self.n else str(s)
 
     def _decided(self, state, key: str) -> bool:
@@ -453,7 +454,7 @@ class Story:
                     choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s), "cooperate": s,
                                                                        "leave-together": 0.2})
                     if choice == "betray":
-                        a["agents.side"][x] = len(self.custody.factions) + x
+                        a["agents.side"][x] = len(self.d.factions) + x
                         state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
                         plot[BETRAYER] = x
                         self._set(state, x, BETRAY, -1, "the only way home is for one")
@@ -477,7 +478,7 @@ class Story:
             if self._decided(state, "d13_leave"):
                 return
             loyalty = float(a["agents.loyalty"][c])
-            own = "report-russia" if self.custody.factions[int(a["control.faction"][c])] == "russia" else "report-usa"
+            own = "report-russia" if self.d.factions[int(a["control.faction"][c])] == "russia" else "report-usa"
             other = "report-usa" if own == "report-russia" else "report-russia"
             choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty, own: loyalty, other: 0.05,
                                                           "wait": 0.2, "stay": 0.2})
@@ -627,7 +628,7 @@ class Story:
             where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][target])
             if holder != p:
                 out.extend(self._go(a, p, where))
-                cmd("take_item", self.custody.item_ids[target])
+                cmd("take_item", self.d.item_ids[target])
         elif intent in (KILL, SUBDUE):
             self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=False)
         elif intent == HUNT:
@@ -644,15 +645,15 @@ class Story:
                 out.extend(self._go(a, p, where))
                 cmd("repair", mid)
             if "comms.link_ok" in a:
-                for k, (lid, seg) in enumerate(self.custody.comms_links):
+                for k, (lid, seg) in enumerate(self.d.comms_links):
                     if not a["comms.link_ok"][k]:
                         cmd("restore_link", lid)
-                        out.extend(self._go(a, p, self._segment_module(self.custody.segments[seg])))
+                        out.extend(self._go(a, p, self._segment_module(self.d.segments[seg])))
         elif intent == LEAVE:
             self._leave_steps(a, p, loc, target, cmd, out)
         elif intent == RETURN and target in (0, 1):
             cmd("send_message", ("houston", "moscow")[target],
-                text=f"{name}: we hold the station. The others are dead.", id=f"report-{self.custody.slugs[p]}")
+                text=f"{name}: we hold the station. The others are dead.", id=f"report-{self.d.slugs[p]}")
         return out
 
     def _eva_steps(self, a, p, plan, cmd) -> None:
@@ -686,7 +687,7 @@ class Story:
         cmd("take_arm")
 
     def _attack_steps(self, a, p, q, intent, cmd, out, sure: bool) -> None:
-        if not a["crew.alive"][q] or self.custody is None:
+        if not a["crew.alive"][q] or self.d is None:
             return
         if intent == "subdue" and not a["crew.conscious"][q]:
             return
@@ -712,7 +713,7 @@ class Story:
                 return
             where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][k])
             out.extend(self._go(a, p, where))
-            cmd("take_item", self.custody.item_ids[k])
+            cmd("take_item", self.d.item_ids[k])
             return
         self._depart(a, p, loc, [], cmd, out)
 
@@ -724,7 +725,7 @@ class Story:
             if holder < 0 or not (a["crew.alive"][holder] and holder in group):
                 where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][k])
                 out.extend(self._go(a, p, where))
-                cmd("take_item", self.custody.item_ids[k])
+                cmd("take_item", self.d.item_ids[k])
                 return
         self._depart(a, p, loc, [q for q in group if q != p], cmd, out)
 
@@ -785,7 +786,7 @@ class Story:
     def _home(self, a, p: int) -> int:
         from .goals import HOME
 
-        seg = HOME.get(self.custody.factions[int(a["control.faction"][p])], "ROS")
+        seg = HOME.get(self.d.factions[int(a["control.faction"][p])], "ROS")
         return self._segment_module(seg)
 
     def _segment_module(self, seg: str) -> int:

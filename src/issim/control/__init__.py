@@ -4,16 +4,19 @@
 command through validate -> authority -> execute -> verify -> history
 (:mod:`~issim.control.pipeline`); ``Simulation.dry_run`` asks whether it would pass;
 ``Simulation.control_map()`` says which factions could command each system now
-(:mod:`~issim.control.authority`). ``docs/commands.md`` lists every command and every
+(:mod:`~issim.control.controlmap`). The custody subsystem (:mod:`~issim.control.custody`)
+keeps the state commands add; the run's names and indices are its
+:class:`~issim.control.directory.Directory`. ``docs/commands.md`` lists every command and every
 refusal reason.
 """
 
 from .authority import FACTIONS, GROUNDS, OPERATOR, Reason, default_faction
 from .commands import CATALOGUE, Command, CommandResult, CommandSpec
-from .custody import Custody, Item
+from .custody import Custody
+from .directory import Directory, Item
 from .pipeline import ControlPort, StateView, dry_run, history, submit
 
 __all__ = [
-    "CATALOGUE", "Command", "ControlPort", "CommandResult", "CommandSpec", "Custody", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
+    "CATALOGUE", "Command", "ControlPort", "CommandResult", "CommandSpec", "Custody", "Directory", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
     "Reason", "StateView", "default_faction", "dry_run", "history", "submit",
 ]

@@ -147,8 +147,8 @@ class Actor:
 class Situation:
     """What authority reads from the state, read once per question (or once per control map).
 
-    ``d`` is the :class:`~issim.control.custody.Custody` of the run: the station's
-    directory (volumes, hatches, machines, people, items). With ``reach`` a crew member
+    ``d`` is the run's :class:`~issim.control.directory.Directory`: the station's
+    names and indices (volumes, hatches, machines, people, items). With ``reach`` a crew member
     counts as anywhere they could get to through open hatches (the control map).
     """
 

@@ -238,7 +238,7 @@ class Ctx:
 
     sim: Any
     state: Any
-    custody: Any
+    custody: Any  # the run's Custody: the custody actions some executors call
     cmd: Command
     spec: "CommandSpec"
     who: Any  # authority.Actor
@@ -250,6 +250,11 @@ class Ctx:
 
     def dispatch(self, event: Event) -> Optional[str]:
         return self.sim._dispatch(event, self.state, log=False)
+
+    @property
+    def d(self):
+        """The run's :class:`~issim.control.directory.Directory` (names and indices)."""
+        return self.custody.directory
 
     @property
     def me(self) -> int:
@@ -289,7 +294,7 @@ def _ev(kind: str, target: Callable[[Ctx], str], **args: Callable[[Ctx], Any]) -
 
 
 def _me(c: Ctx) -> str:
-    return c.custody.names[c.me]
+    return c.d.names[c.me]
 
 
 def _text(c: Ctx) -> str:
@@ -341,7 +346,7 @@ _add(name="board", summary="take a seat in a docked vehicle (go in through open 
 _add(name="carry", summary="take an unconscious person along to a module or vehicle", target="person",
      args=(Arg("to", "text"),), significance="watch", system="crew", rule="carry",
      execute=lambda c: c.custody.carry(c, c.target, c.args["to"]),
-     verify=lambda c: _expect(int(c.state["crew.location"][c.target]) == c.custody.volume_index[c.args["to"]]
+     verify=lambda c: _expect(int(c.state["crew.location"][c.target]) == c.d.volume_index[c.args["to"]]
                               and int(c.state["crew.location"][c.me]) == int(c.state["crew.location"][c.target]),
                               "they are not there"))
 _add(name="begin_eva", summary="go outside from an airlock (Quest or Poisk)", target="self", args=(),
@@ -358,7 +363,7 @@ _add(name="clip_tether", summary="clip the safety tether to the structure again"
      verify=lambda c: _expect(bool(c.state["crew.tethered"][c.me]), "the actor is not clipped on"))
 _add(name="treat", summary="stop a wounded person's bleeding (first aid, in the same volume)", target="person",
      args=(), significance="watch", system="crew", rule="treat",
-     event=lambda c: Event(c.state.t_ms, "treat", c.custody.names[c.target], source=c.who.name),
+     event=lambda c: Event(c.state.t_ms, "treat", c.d.names[c.target], source=c.who.name),
      verify=_state_flag("crew.bleeding", _T, lambda c: False, "still bleeding"))
 
 # -- hatches -------------------------------------------------------------------------------
@@ -481,11 +486,11 @@ _add(name="unblock_messages", summary="let a segment's messages through again", 
      verify=_state_flag("comms.blocked", _T, lambda c: False, "still blocked"), **_SEG)
 _add(name="cut_suit_radio", summary="silence a person's suit radio", target="person", args=(),
      significance="critical", system="comms", rule="suit_radio", actors=("crew", "operator"),
-     event=lambda c: Event(c.state.t_ms, "cut_suit_radio", c.custody.names[c.target], source=c.who.name),
+     event=lambda c: Event(c.state.t_ms, "cut_suit_radio", c.d.names[c.target], source=c.who.name),
      verify=_state_flag("comms.suit_radio_ok", _T, lambda c: False, "still working"))
 _add(name="restore_suit_radio", summary="mend a person's suit radio", target="person", args=(),
      significance="watch", system="comms", rule="suit_radio", actors=("crew", "operator"),
-     event=lambda c: Event(c.state.t_ms, "restore_suit_radio", c.custody.names[c.target], source=c.who.name),
+     event=lambda c: Event(c.state.t_ms, "restore_suit_radio", c.d.names[c.target], source=c.who.name),
      verify=_state_flag("comms.suit_radio_ok", _T, lambda c: True, "still cut"))
 
 # -- computers, vehicles, the arm, items ------------------------------------------------------------
@@ -531,7 +536,7 @@ _add(name="stow_item", summary="put an item down where the actor is", target="it
 
 def _confront(c: Ctx) -> Optional[str]:
     """Draw the outcome (see :mod:`issim.control.confront`) and wound through the crew."""
-    st, d, me, them = c.state, c.custody, c.me, c.target
+    st, d, me, them = c.state, c.d, c.me, c.target
     p, margin, n_a, n_t, surprise = confront_odds(c)
     armed = st["control.armed"]
     rng = c.sim.streams(f"control.confront.{d.slugs[me]}")

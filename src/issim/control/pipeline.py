@@ -70,7 +70,7 @@ def _run(sim, state, cmd: Command, dry_run: bool) -> CommandResult:
         if refusal:
             return _end(cmd, state, "refused", stage, refusal, dry_run)
         stage = "authority"
-        refusal = authorize(Situation(state, custody), ctx.spec, ctx.who, ctx.target, ctx.args)
+        refusal = authorize(Situation(state, custody.directory), ctx.spec, ctx.who, ctx.target, ctx.args)
         if refusal:
             return _end(cmd, state, "refused", stage, refusal, dry_run)
         if dry_run and ctx.spec.random:
@@ -101,18 +101,19 @@ def _validate(sim, state, custody, cmd: Command, dry_run: bool) -> tuple[Optiona
     if spec is None:
         return None, Refusal(Reason.UNKNOWN_COMMAND,
                              f"no command {cmd.name!r}; commands: {', '.join(sorted(CATALOGUE))}")
-    who = custody.actor(cmd.actor)
+    d = custody.directory
+    who = d.actor(cmd.actor)
     if who is None:
         return None, Refusal(Reason.UNKNOWN_ACTOR, f"no one called {cmd.actor!r}: a crew member "
-                             f"({', '.join(custody.names) or 'nobody aboard'}), houston, moscow or operator")
+                             f"({', '.join(d.names) or 'nobody aboard'}), houston, moscow or operator")
     if cmd.source not in SOURCES:
         return None, Refusal(Reason.BAD_ARGUMENT, f"unknown source {cmd.source!r}; sources: {', '.join(SOURCES)}")
     if who.kind == "operator" and cmd.source == "agent":
         return None, Refusal(Reason.UNKNOWN_ACTOR, "an agent cannot act as the operator (a human at the CLI)")
-    target, problem = resolve_target(custody, spec.target, cmd.target, who.index)
+    target, problem = resolve_target(d, spec.target, cmd.target, who.index)
     if problem:
         return None, Refusal(Reason.UNKNOWN_TARGET, f"{spec.name}: {problem}")
-    args, refusal = check_args(spec, cmd.args, custody)
+    args, refusal = check_args(spec, cmd.args, d)
     if refusal:
         return None, refusal
     ctx = Ctx(sim, state, custody, cmd, spec, who, target, args, dry_run)
@@ -205,14 +206,15 @@ class ControlPort:
         spec = CATALOGUE.get(name) if isinstance(name, str) else None
         if spec is None:
             return f"unknown command {name!r}; commands: {', '.join(sorted(CATALOGUE))} (issim commands)"
-        who = custody.actor(event.arg("actor"))
+        d = custody.directory
+        who = d.actor(event.arg("actor"))
         if who is None:
-            return (f"unknown actor {event.arg('actor')!r}: a crew member ({', '.join(custody.names) or 'nobody'}), "
+            return (f"unknown actor {event.arg('actor')!r}: a crew member ({', '.join(d.names) or 'nobody'}), "
                     "houston, moscow or operator")
-        _, problem = resolve_target(custody, spec.target, event.target, who.index)
+        _, problem = resolve_target(d, spec.target, event.target, who.index)
         if problem:
             return f"{name}: {problem}"
-        _, refusal = check_args(spec, event.arg("args", ()), custody)
+        _, refusal = check_args(spec, event.arg("args", ()), d)
         return refusal.message if refusal else None
 
     def allowed(self, sim, person: int) -> dict[str, Optional[str]]:
@@ -221,15 +223,16 @@ class ControlPort:
         custody = _custody(sim)
         if custody is None:
             return {}
-        sit = Situation(sim.state, custody)
-        who = custody.actors[person]
-        here = custody.volume_ids[int(sim.state["crew.location"][person])] if custody.names else ""
+        d = custody.directory
+        sit = Situation(sim.state, d)
+        who = d.actors[person]
+        here = d.volume_ids[int(sim.state["crew.location"][person])] if d.names else ""
         out: dict[str, Optional[str]] = {}
         for name, spec in CATALOGUE.items():
             args = {a.name: a.default for a in spec.args}
             args.setdefault("to", here)
             first = None
-            for target in _targets(custody, spec.target, person):
+            for target in _targets(d, spec.target, person):
                 refusal = authorize(sit, spec, who, target, args)
                 if refusal is None:
                     first = None

@@ -101,7 +101,8 @@ def _elements(scenario: Scenario):
 def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
     """Build the simulation a scenario describes (a bundled name, a file path or a loaded
     :class:`Scenario`); ``seed`` overrides the scenario's."""
-    from ..control.custody import Custody, Item
+    from ..control.custody import Custody
+    from ..control.directory import Item
     from ..control.pipeline import ControlPort
     from ..physics.atmosphere import Atmosphere
     from ..physics.comms import Comms
