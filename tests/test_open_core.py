@@ -147,16 +147,31 @@ def test_observe_shows_what_one_person_can_know():
         sim.observe("Nobody")
 
 
-def test_checking_a_command_copies_only_what_it_touches():
+def test_checking_a_command_copies_only_what_it_touches(monkeypatch):
+    from issim.sim.state import State
+
     sim = build_simulation("standoff")
+    scratches = []
+    real_scratch = State.scratch
+
+    def watched(self):
+        scratches.append(real_scratch(self))
+        return scratches[-1]
+
+    monkeypatch.setattr(State, "scratch", watched)
+    maya = sim.people.index("Maya Torres")
+    here = sim.world.volumes[int(sim.state["crew.location"][maya])].id
     before = {k: v.copy() for k, v in sim.state.arrays.items()}
-    scratch = sim.state.scratch()
-    assert dict.__len__(scratch.arrays) == 0
-    r = sim.dry_run(Command.of("close_hatch", "Maya Torres", "zarya-pma-1"))
-    assert r.result in ("done", "refused", "failed")
-    assert all(np.array_equal(before[k], sim.state.arrays[k]) for k in before)
-    scratch["hatch.open"][:] = False
-    assert sim.state["hatch.open"].any() and dict.__len__(scratch.arrays) == 1
+    to = next(l for l in sim.world.links if here in (sim.world.volumes[l.a].id, sim.world.volumes[l.b].id))
+    there = sim.world.volumes[to.b if sim.world.volumes[to.a].id == here else to.a].id
+    r = sim.observe("Maya Torres").check(Command.of("move", "Maya Torres", there, source="agent"))
+    assert r.result == "done" and r.dry_run
+    (scratch,) = scratches
+    copied = dict.__len__(scratch.arrays)
+    assert 0 < copied < len(sim.state.arrays) / 5  # a handful of arrays, not the ~150 of the state
+    assert scratch["crew.location"][maya] != before["crew.location"][maya]  # the move was tried there...
+    assert all(np.array_equal(before[k], sim.state.arrays[k]) for k in before)  # ...and nowhere else
+    assert not scratch.log or scratch.log is not sim.state.log
 
 
 def test_a_command_in_someone_elses_name_is_refused_and_recorded():
