@@ -3,10 +3,12 @@
 Reference figures: TDRSS covers "at least 85 %" of the orbit (NSSDC, iss-facts.md §7)
 with a zone of exclusion over the Indian Ocean that a scheduled TDRS-Z closes; the ROS
 talks directly to Russian ground stations only "when over Russian territory" and via
-the Luch relays otherwise (§7; no ROS coverage figure exists, gap #9).
+the Luch relays otherwise (§7), which since July 2020 give "two sessions of about 30 min
+per ~92-min orbit" (Roscosmos, via the sheet).
 
 Measured here over the week from the nominal start (2025-03-10): US ≈ 92.2 %; ROS through
-Shchyolkovo and Ussuriysk alone (5° mask, an estimate) ≈ 5.4 %; ROS with Luch ≈ 100 %.
+Shchyolkovo and Ussuriysk alone (5° mask, an estimate) ≈ 5.4 %; ROS with the Luch sessions
+≈ 66 % (60 of every 92.6 minutes, and the ground passes between them).
 """
 
 from __future__ import annotations
@@ -117,13 +119,15 @@ def test_scheduling_tdrs_z_closes_the_zoe(week):
 
 
 def test_ros_ground_stations_alone_and_with_luch(week, week_ground_only):
-    """ROS ground stations only ≈ 5.4 %, with Luch ≈ 100 %; the US ≈ 92.2 % lies between."""
+    """ROS ground stations only ≈ 5.4 %; with the Luch sessions 55-75 % (two 30-minute
+    sessions per orbit are 65 % of it, the ground passes add a little); the US ≥ 85 %."""
     us = week.comms.summary(week.sim.state)["usos_coverage"]
     with_luch = week.comms.summary(week.sim.state)["ros_coverage"]
     ground = week_ground_only.comms.summary(week_ground_only.sim.state)["ros_coverage"]
     assert 0.02 < ground < 0.15
     assert ground < us - 0.5  # well below the US figure
-    assert with_luch > us
+    assert 0.55 <= with_luch <= 0.75 and us >= 0.85
+    assert with_luch >= 2 * 30 / ELEMENTS.period_min - 0.005  # the sessions at least (a frame's rounding)
     # Direct contact only over Russia and its edges: at a 5° mask Ussuriysk (43.8° N) sees
     # the station down to about 28° N, so the sub-point stays north of 25° and in 5-165° E.
     direct = week_ground_only.contact[:, ROS]
@@ -157,8 +161,30 @@ def test_coverage_equals_the_geometry_computed_directly(week, week_ground_only):
     assert len(ground) > 20
     _assert_matches_geometry(week_ground_only.comms.summary(week_ground_only.sim.state)["ros_contact_s"], ground)
 
-    luch = [orbit.relay_contacts(ELEMENTS, orbit.find_relay(r), START, end) for r in LUCH]
-    _assert_matches_geometry(s["ros_contact_s"], orbit.merge_contacts(ground, *luch))
+    luch = orbit.merge_contacts(*(orbit.relay_contacts(ELEMENTS, orbit.find_relay(r), START, end) for r in LUCH))
+    _assert_matches_geometry(s["ros_contact_s"], orbit.merge_contacts(ground, _within(luch, _luch_sessions(end))))
+
+
+def _luch_sessions(end: int) -> list[Interval]:
+    """Two 30-minute sessions per orbit, evenly spread from the start (ground.toml [[sessions]])."""
+    slot = ELEMENTS.period_min * 60_000 / 2
+    out, k = [], 0
+    while START + k * slot < end:
+        a = START + k * slot
+        out.append(Interval(int(np.ceil(a / DT_MS) * DT_MS), int(np.ceil((a + 1_800_000) / DT_MS) * DT_MS)))
+        k += 1
+    return out
+
+
+def _within(a: list[Interval], b: list[Interval]) -> list[Interval]:
+    """The parts of ``a`` inside ``b`` (both sorted, disjoint)."""
+    out = []
+    for x in a:
+        for y in b:
+            lo, hi = max(x.start_ms, y.start_ms), min(x.end_ms, y.end_ms)
+            if lo < hi:
+                out.append(Interval(lo, hi))
+    return out
 
 
 # --------------------------------------------------------------------------- messages
@@ -233,7 +259,7 @@ def test_cut_links_and_power_off_stop_us_contact_until_restored(week):
     # Every US link cut, or the US bus off: no contact at all; the ROS is untouched.
     for a, b in ((2, 5), (8, 11)):
         assert base[frames(a, b)].any() and not us[frames(a, b)].any()
-        assert ros[1:][frames(a, b)].all()
+        assert np.array_equal(ros[1:][frames(a, b)].astype(bool), week.contact[frames(a, b), ROS])
     # Restored: the contact comes back exactly as without the cuts.
     for a, b in ((5, 8), (11, 14)):
         assert np.array_equal(us[frames(a, b)], base[frames(a, b)]) and us[frames(a, b)].any()
@@ -274,16 +300,16 @@ def test_suit_radio_carries_eva_messages_and_can_be_cut():
         _msg(t0 + 120_000, "moscow", "Pavel Orlov", "check the antenna", id="e1"),
         Event(t0 + 600_000, "cut_suit_radio", "Pavel Orlov"),
         _msg(t0 + 660_000, "Pavel Orlov", "moscow", "done", id="e2"),
-        Event(t0 + 1_800_000, "restore_suit_radio", "Pavel Orlov"),
+        Event(t0 + 1_500_000, "restore_suit_radio", "Pavel Orlov"),  # within the first Luch session
     ]
     for e in ev:
         sim.schedule(e)
-    sim.run(t0 + 1_800_000)
+    sim.run(t0 + 1_500_000)
     assert sim.state["crew.on_eva"][sim.state.facts["crew.names"].index("Pavel Orlov")]
-    assert [d["id"] for d in _delivered(sim)] == ["e1"]  # the radio worked, and Luch was in view
-    sim.run(t0 + 1_800_000 + DT_MS)
+    assert [d["id"] for d in _delivered(sim)] == ["e1"]  # the radio worked, and a Luch session was open
+    sim.run(t0 + 1_500_000 + DT_MS)
     d = _delivered(sim)[-1]
-    assert d["id"] == "e2" and d["segment"] == "ROS" and d["delay_s"] == (1_800_000 - 660_000) / 1000.0
+    assert d["id"] == "e2" and d["segment"] == "ROS" and d["delay_s"] == (1_500_000 - 660_000) / 1000.0
 
 
 def test_blocked_messages_wait_until_unblocked():

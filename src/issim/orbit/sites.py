@@ -59,12 +59,25 @@ class Relay(BaseModel):
         return GEOSTATIONARY_RADIUS_KM * np.array([np.cos(lon), np.sin(lon), 0.0])
 
 
+class RelaySessions(BaseModel):
+    """A relay network that serves the station only in ``per_orbit`` scheduled sessions of
+    ``minutes`` each (spread evenly over the orbit)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    network: str
+    per_orbit: int = Field(ge=1, le=20)
+    minutes: float = Field(gt=0.0, le=200.0)
+    src: list[str] = []
+
+
 class GroundNetwork(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sources: dict[str, str]
     sites: list[GroundSite]
     relays: list[Relay]
+    sessions: list[RelaySessions] = []
 
     @model_validator(mode="after")
     def _check(self):
@@ -80,6 +93,15 @@ class GroundNetwork(BaseModel):
             for key in item.src:
                 if key not in self.sources:
                     raise ValueError(f"{item.id}: source {key!r} is not in [sources]")
+        networks = {r.network for r in self.relays}
+        for plan in self.sessions:
+            if plan.network not in networks:
+                raise ValueError(f"sessions: no relay of network {plan.network!r}")
+            if plan.per_orbit * plan.minutes > 92.0:
+                raise ValueError(f"sessions of {plan.network}: {plan.per_orbit} × {plan.minutes} min exceed an orbit")
+            for key in plan.src:
+                if key not in self.sources:
+                    raise ValueError(f"sessions of {plan.network}: source {key!r} is not in [sources]")
         return self
 
 

@@ -25,9 +25,11 @@ not (``comms.power_w``, ``comms.segment_power_w``); the power model may count it
 this module; the geometry computed directly agrees to within a frame per contact):
 the US segment ≈ 92.2 % (the sheet: at least 85 %, NSSDC), 100 % with TDRS-Z scheduled;
 the Russian segment through its ground stations alone (Shchyolkovo and Ussuriysk above
-5°) ≈ 5.4 %, and with the Luch relays ≈ 100 % (three relays 110-130° apart, each seen by
-its terminal; the sheet has no ROS coverage figure, gap #9, so this is what the assumed
-relay slots and terminals give, not a published number). Running totals
+5°) ≈ 5.4 %, and with the Luch relays ≈ 66 %. The three Luch relays (110-130° apart, each
+seen by its terminal) would see the station all the time, but Roscosmos gives "two
+sessions of about 30 min per ~92-min orbit" (July 2020, the sheet): a relay network with
+``[[sessions]]`` in ``ground.toml`` serves only inside them, spread evenly over each orbit
+from the run's start (their timing is an estimate). Running totals
 ``comms.usos_contact_s`` and ``comms.ros_contact_s``; :meth:`Comms.summary` gives the
 fractions of the run.
 
@@ -209,6 +211,11 @@ class Comms(Subsystem):
         self.relays = tuple(r.id for r in net.relays)
         self.relay_index = {r: i for i, r in enumerate(self.relays)}
         self.relay_in_service = np.array([r.in_service for r in net.relays], dtype=bool)
+        # Relays that serve only in scheduled sessions: (sessions per orbit, fraction of the
+        # orbit each lasts, which relays).
+        self.session_plans = tuple(
+            (plan.per_orbit, plan.minutes, np.array([r.network == plan.network for r in net.relays]))
+            for plan in net.sessions)
         n = len(self.links)
         self.link_seg = np.array([SEGMENTS.index(l.segment) for l in self.links], dtype=np.int64)
         self.seg_links = np.zeros((len(SEGMENTS), n), dtype=bool)  # segment x link
@@ -283,6 +290,9 @@ class Comms(Subsystem):
         a = state.arrays
         ok = a["comms.link_ok"] & a["power.bus"][self.link_seg]
         relay_ok = (env.relay_clearance_km > 0.0) & a["comms.relay_scheduled"]
+        for per_orbit, minutes, relays in self.session_plans:
+            if not self._in_session(state, env, per_orbit, minutes):
+                relay_ok = relay_ok & ~relays
         served = (self.relay_targets & relay_ok).any(axis=1)
         if self.has_sites:
             served |= (env.site_elevation_deg[self.site_cols] >= self.site_mask_deg).any(axis=1)
@@ -306,6 +316,16 @@ class Comms(Subsystem):
                 self._deliver(state)
         elif a["comms.recheck"][0]:
             a["comms.recheck"][0] = False
+
+    @staticmethod
+    def _in_session(state: State, env, per_orbit: int, minutes: float) -> bool:
+        """Whether a session is open now: ``per_orbit`` sessions of ``minutes`` spread evenly
+        over each orbit, counted from the run's start (the sheet gives no timing: estimate)."""
+        if env.elements is None:
+            return True
+        period_ms = env.elements.period_min * 60_000.0
+        slot_ms = period_ms / per_orbit
+        return ((state.t_ms - state.facts["comms.start_ms"]) % period_ms) % slot_ms < minutes * 60_000.0
 
     def validate(self, event: Event) -> Optional[str]:
         kind, target = event.kind, event.target
