@@ -585,7 +585,8 @@ def show(
     """One stored run: what it was, how it ended, what happened, and where its files are."""
     from .archive.show import render_run
 
-    record = _open_archive(archive).get(_run_arg(run_id), "RUN")
+    run_id = _run_arg(run_id)
+    record = _open_archive(archive).get(run_id, "RUN")
     if json_output:
         data = record.to_json()
         data["summary"] = record.summary() if record.status == "complete" else None
@@ -617,8 +618,9 @@ def branch(
     from .runner import plan_branch
 
     decisions, policies = _pairs(set_, "--set"), _pairs(as_, "--as")
+    run_id = _run_arg(run_id)
     arc = _open_archive(archive)
-    parent = arc.get(_run_arg(run_id), "RUN")
+    parent = arc.get(run_id, "RUN")
     plan_branch(parent, at, decisions, policies)  # bad input stops here, before anything is stored
     with Progress(TextColumn(f"[bold]branch of run {parent.id}[/]"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
@@ -647,7 +649,8 @@ def export(
 
     if fmt not in FORMATS:
         raise InputError("--format", f"{fmt!r} is not a format issim exports; choose {' or '.join(FORMATS)}")
-    record = _open_archive(archive).get(_run_arg(run_id), "RUN")
+    run_id = _run_arg(run_id)
+    record = _open_archive(archive).get(run_id, "RUN")
     written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
     out.print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
               + ", ".join(p.name for p in written), markup=False, highlight=False, soft_wrap=True)
@@ -666,7 +669,8 @@ def report_(
     from .archive import write_report
 
     at_ms = None if at is None else _time_arg(at, "--at")
-    record = _open_archive(archive).get(_run_arg(run_id), "RUN")
+    run_id = _run_arg(run_id)
+    record = _open_archive(archive).get(run_id, "RUN")
     path = write_report(record, out_file, at_ms)
     out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
@@ -682,8 +686,9 @@ def diff(
     from .archive import diff_runs
     from .archive.show import render_diff
 
+    run_a, run_b = _run_arg(run_a, "RUN_A"), _run_arg(run_b, "RUN_B")
     arc = _open_archive(archive)
-    a, b = arc.get(_run_arg(run_a, "RUN_A"), "RUN_A"), arc.get(_run_arg(run_b, "RUN_B"), "RUN_B")
+    a, b = arc.get(run_a, "RUN_A"), arc.get(run_b, "RUN_B")
     result = diff_runs(a, b)
     if json_output:
         _print_json(result)

@@ -145,6 +145,9 @@ def _message(error: dict[str, Any], loc: list, field_names: list[str], docs: str
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), field_names, n=1)
         return f"unknown field; did you mean {close[0]!r}?" if close else f"unknown field; see {docs} for the fields"
+    if kind == "too_long":
+        ctx = error.get("ctx") or {}
+        return f"at most {ctx.get('max_length')} entries are allowed, got {ctx.get('actual_length')}"
     if kind == "value_error":
         return text.removeprefix("Value error, ")
     if "input" in error:

@@ -102,6 +102,12 @@ def _elements(scenario: Scenario):
         return calibrated_drag(elements, orbit.available_sets(path))
     except RecursionError:
         raise InputError(f"{scenario.source}:scenario.elements", "the element file is nested too deeply") from None
+    except InputError as exc:
+        if path is None or "'" not in exc.message and '"' not in exc.message:
+            raise
+        # The reader quotes the line it could not read; a scenario's error never shows a file's contents.
+        raise InputError(f"{scenario.source}:scenario.elements",
+                         f"{choice!r} is not an element set issim can read (TLE, or OMM JSON, CSV or XML)") from None
 
 
 def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
