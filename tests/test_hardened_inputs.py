@@ -161,3 +161,12 @@ def test_bundled_scenarios_still_extend_and_use_bundled_data(tmp_path, capsys):
 def test_error_lines_are_plain_text(name, capsys):
     line = _refused(["run", name], name, capsys)
     assert line == f"issim: error: {name}: no such file"
+
+
+def test_deeply_nested_json_elements_no_traceback(tmp_path, capsys):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    _refused(["track", "--elements", str(path), "--at", "2025-03-10T00:00:00Z"], "input", capsys, "nested too deeply")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(BASE + 'elements = "deep.json"\n')
+    _refused(["run", str(scenario), "--no-store"], f"{scenario}:scenario.elements", capsys, "nested too deeply")

@@ -737,6 +737,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             message = re.sub(r"^Invalid value for [^:]+: ", "", message)
             _say(f"issim: error: {_usage_source(exc)}: {message}")
         status = 2 if message else 0  # an empty message: help was asked for by giving no command
+    except RecursionError:  # a reader met input nested past Python's stack (files check 32 levels first)
+        _say("issim: error: input: nested too deeply to read (more than 32 levels of arrays or tables)")
+        status = 2
     except (typer.Abort, KeyboardInterrupt):
         _say("issim: interrupted")
         status = 130
