@@ -15,9 +15,11 @@ from typing import Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .archive.catalogue import StoreError
 from .errors import InputError
+from .inputs import SEED_LIMIT, check_seed
 from .orbit.catalog import FetchError
 
 app = typer.Typer(
@@ -27,8 +29,17 @@ app = typer.Typer(
     help="issim: the International Space Station and the people aboard it, simulated.",
 )
 
-out = Console()
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def _say(line: str) -> None:
+    """One line on stderr as plain text: no markup, no emoji codes, no wrapping, no colour.
+
+    Errors and warnings quote what the user gave (``a:x:b.toml``, ``[bold]``) and must show it as given.
+    """
+    sys.stderr.write(" ".join(str(line).split()) + "\n")
+    sys.stderr.flush()
 
 
 def _print_json(data) -> None:
@@ -268,12 +279,17 @@ def run(
     length_days = days if days is not None else (hours / 24.0 if hours is not None else None)
     if length_days is not None and not 0.0 < length_days <= 3660.0:
         raise InputError("--hours" if hours is not None else "--days", f"{length_days:g} days is outside (0, 3660]")
-    if seed is not None and seed < 0:
-        raise InputError("--seed", "must be zero or positive")
+    if seed is not None:
+        check_seed(seed, "--seed")
     if no_store and (out_dir is not None or report):
         raise InputError("--no-store", "--out and --report need the run stored; leave out --no-store")
     spec = load_scenario(scenario)
     end_ms = spec.default_end_ms if length_days is None else spec.start_ms + round(length_days * MS_PER_DAY)
+    frame_ms = round(spec.scenario.frame_s * 1000)
+    if length_days is not None and end_ms - spec.start_ms < frame_ms:
+        raise InputError("--hours" if hours is not None else "--days",
+                         f"{length_days * 24:g} hours is shorter than one frame ({spec.scenario.frame_s:g} s): "
+                         f"nothing would run")
     policies = _pairs(as_, "--as")
     check_policies(spec, policies)
     runner = Runner(spec, seed=seed, end_ms=end_ms, policies=policies)
@@ -297,7 +313,7 @@ def run(
 
     total = (end_ms - sim.t_ms) // sim.dt_ms
     timeline = Timeline()
-    out.print(f"[bold]{spec.scenario.title}[/] — seed {sim.seed}")
+    out.print(f"[bold]{escape(spec.scenario.title)}[/] — seed {sim.seed}")
     with recording as rec:
         with Progress(
             TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
@@ -462,14 +478,17 @@ def endings(
 
     if not 1 <= seeds <= 100_000:
         raise InputError("--seeds", f"{seeds} is outside [1, 100000]")
-    if first < 0:
-        raise InputError("--first-seed", "must be zero or positive")
+    check_seed(first, "--first-seed")
+    check_seed(first + seeds - 1, "--seeds")
     if not 1 <= jobs <= 64:
         raise InputError("--jobs", f"{jobs} is outside [1, 64]")
     if hours is not None and not 0.0 < hours <= 87_840.0:
         raise InputError("--hours", f"{hours:g} is outside (0, 87840]")
-    load_scenario(scenario)  # bad files fail here, once, with one line
+    spec = load_scenario(scenario)  # bad files fail here, once, with one line
     length_ms = None if hours is None else round(hours * 3_600_000)
+    if length_ms is not None and length_ms < spec.scenario.frame_s * 1000:
+        raise InputError("--hours", f"{hours:g} hours is shorter than one frame ({spec.scenario.frame_s:g} s): "
+                                    f"nothing would run")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -499,6 +518,15 @@ ArchiveOpt = typer.Option(
 )
 
 
+def _run_arg(text: str, source: str = "RUN") -> str:
+    """A run id as typed, refused at once when its number cannot be one (ids are 64-bit)."""
+    m = re.match(r"\s*(\d+)", str(text))
+    if m and int(m.group(1)) >= SEED_LIMIT:
+        raise InputError(source, f"{m.group(1)[:30]}{'...' if len(m.group(1)) > 30 else ''} is not a run id: "
+                                 f"ids are below 2**63; `issim runs` lists them")
+    return text
+
+
 def _open_archive(path: Optional[str]):
     from .archive import Archive
 
@@ -513,8 +541,8 @@ def runs_(
     json_output: bool = typer.Option(False, "--json", help="Print the catalogue records as JSON."),
 ) -> None:
     """The stored runs, newest first: id (``7 ← 3``: run 7 branched from run 3), scenario, seed, when, status, outcome."""
-    if limit < 0:
-        raise InputError("--limit", "must be zero (all) or positive")
+    if not 0 <= limit < SEED_LIMIT:
+        raise InputError("--limit", "must be zero (all) or positive, below 2**63")
     arc = _open_archive(archive)
     from .archive import RunRecord
 
@@ -557,6 +585,7 @@ def show(
     """One stored run: what it was, how it ended, what happened, and where its files are."""
     from .archive.show import render_run
 
+    run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     if json_output:
         data = record.to_json()
@@ -589,6 +618,7 @@ def branch(
     from .runner import plan_branch
 
     decisions, policies = _pairs(set_, "--set"), _pairs(as_, "--as")
+    run_id = _run_arg(run_id)
     arc = _open_archive(archive)
     parent = arc.get(run_id, "RUN")
     plan_branch(parent, at, decisions, policies)  # bad input stops here, before anything is stored
@@ -619,6 +649,7 @@ def export(
 
     if fmt not in FORMATS:
         raise InputError("--format", f"{fmt!r} is not a format issim exports; choose {' or '.join(FORMATS)}")
+    run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
     out.print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
@@ -638,6 +669,7 @@ def report_(
     from .archive import write_report
 
     at_ms = None if at is None else _time_arg(at, "--at")
+    run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     path = write_report(record, out_file, at_ms)
     out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
@@ -654,6 +686,7 @@ def diff(
     from .archive import diff_runs
     from .archive.show import render_diff
 
+    run_a, run_b = _run_arg(run_a, "RUN_A"), _run_arg(run_b, "RUN_B")
     arc = _open_archive(archive)
     a, b = arc.get(run_a, "RUN_A"), arc.get(run_b, "RUN_B")
     result = diff_runs(a, b)
@@ -667,7 +700,7 @@ def diff(
 
 
 def _one_line_warning(message, category, filename, lineno, file=None, line=None):
-    err.print(f"issim: warning: {message}", markup=False)
+    _say(f"issim: warning: {message}")
 
 
 def _usage_source(exc: typer.TyperException) -> str:
@@ -690,22 +723,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         status = app(args=argv, prog_name="issim", standalone_mode=False)
     except InputError as exc:
-        err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
+        _say(f"issim: error: {exc.source}: {exc.message}")
         status = 2
     except FetchError as exc:
-        err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
+        _say(f"issim: error: {exc.source}: {exc.message}")
         status = 1
     except StoreError as exc:  # storing a run failed (a full disk...): one line too, status 1
-        err.print(f"issim: error: {exc.source}: {exc.message}", markup=False)
+        _say(f"issim: error: {exc.source}: {exc.message}")
         status = 1
     except typer.TyperException as exc:  # usage errors: unknown option, bad value, missing argument
         message = " ".join(exc.format_message().split())
         if message:
             message = re.sub(r"^Invalid value for [^:]+: ", "", message)
-            err.print(f"issim: error: {_usage_source(exc)}: {message}", markup=False)
+            _say(f"issim: error: {_usage_source(exc)}: {message}")
         status = 2 if message else 0  # an empty message: help was asked for by giving no command
+    except RecursionError:  # a reader met input nested past Python's stack (files check 32 levels first)
+        _say("issim: error: input: nested too deeply to read (more than 32 levels of arrays or tables)")
+        status = 2
     except (typer.Abort, KeyboardInterrupt):
-        err.print("issim: interrupted", markup=False)
+        _say("issim: interrupted")
         status = 130
     except typer.Exit as exc:
         status = exc.exit_code

@@ -8,6 +8,8 @@ message is one line saying what is wrong and, where it can, what would be right.
 from __future__ import annotations
 
 import difflib
+import math
+import numbers
 import tomllib
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
@@ -17,11 +19,22 @@ from pydantic import ValidationError
 from .errors import InputError
 
 
-def read_bytes(path: str | Path, what: str) -> bytes:
-    """The bytes of ``path``; ``what`` names the kind of file for messages."""
+# Limits on what issim reads. Each is far beyond any real input and low enough that a
+# hostile or broken one is refused in one line before it can exhaust memory or the stack.
+MAX_FILE_BYTES = 1_000_000  # a scenario or station file; the bundled ones are a few kB
+MAX_DEPTH = 32  # tables and arrays inside each other; the formats need 4 or 5
+SEED_LIMIT = 2**63  # seeds are stored as signed 64-bit integers: 0 <= seed < 2**63
+
+
+def read_bytes(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of ``path`` (at most ``limit`` of them); ``what`` names the kind of file for messages."""
     path = Path(path)
     try:
-        return path.read_bytes()
+        with path.open("rb") as f:
+            raw = f.read(limit + 1)
+        if len(raw) > limit:
+            raise InputError(str(path), f"the file is larger than {limit:,} bytes, the limit for {what}")
+        return raw
     except FileNotFoundError:
         raise InputError(str(path), "no such file") from None
     except IsADirectoryError:
@@ -42,9 +55,50 @@ def parse_toml(raw: bytes, source: str, what: str, expected: str) -> dict:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(source, f"invalid TOML: {' '.join(str(exc).split())}") from None
+    except RecursionError:
+        raise InputError(source, f"nested more than {MAX_DEPTH} tables or arrays deep") from None
     if not data:
         raise InputError(source, f"the file is empty; {what} needs {expected}")
+    check_depth(data, source)
     return data
+
+
+def check_depth(data: Any, source: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse data nested more than ``limit`` tables or arrays deep (walked without recursion)."""
+    stack = [(data, 1, "")]
+    while stack:
+        value, depth, where = stack.pop()
+        if isinstance(value, dict):
+            items = [(v, where or str(k)) for k, v in value.items()]
+        elif isinstance(value, (list, tuple)):
+            items = [(v, where) for v in value]
+        else:
+            continue
+        if depth > limit:  # named by its top-level field, the one to look at
+            raise InputError(f"{source}:{where[:60]}" if where else source, f"nested more than {limit} tables or arrays deep")
+        stack.extend((v, depth + 1, w) for v, w in items)
+
+
+def number_problem(value: Any, whole: bool = False) -> Optional[str]:
+    """Why ``value`` is not a usable number (``None`` when it is): booleans are not numbers,
+    NaN and infinities are refused, ``whole`` asks for an integer."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return f"must be a {'whole ' if whole else ''}number, got {_show(value)}"
+    if whole and not isinstance(value, numbers.Integral):
+        return f"must be a whole number, got {_show(value)}"
+    if not isinstance(value, numbers.Integral) and not math.isfinite(float(value)):
+        return f"must be a finite number, got {_show(value)}"
+    return None
+
+
+def check_seed(value: Any, source: str) -> int:
+    """A seed: a whole number with 0 <= seed < 2**63 (what the archive stores), else one clear line."""
+    problem = number_problem(value, whole=True)
+    if problem:
+        raise InputError(source, f"the seed {problem}")
+    if not 0 <= value < SEED_LIMIT:
+        raise InputError(source, f"the seed must be at least 0 and below 2**63 ({SEED_LIMIT:,}), got {value}")
+    return int(value)
 
 
 def validation_error(
@@ -91,6 +145,9 @@ def _message(error: dict[str, Any], loc: list, field_names: list[str], docs: str
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), field_names, n=1)
         return f"unknown field; did you mean {close[0]!r}?" if close else f"unknown field; see {docs} for the fields"
+    if kind == "too_long":
+        ctx = error.get("ctx") or {}
+        return f"at most {ctx.get('max_length')} entries are allowed, got {ctx.get('actual_length')}"
     if kind == "value_error":
         return text.removeprefix("Value error, ")
     if "input" in error:

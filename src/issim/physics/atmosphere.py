@@ -70,6 +70,7 @@ class Atmosphere(Subsystem):
 
     name = "atm"
     events = ("open_hatch", "close_hatch", "equalize", "hole", "patch")
+    event_args = {"hole": ("area_m2",)}
 
     def __init__(self, world: World):
         self.world = world

@@ -100,6 +100,7 @@ class Attitude(Subsystem):
 
     name = "attitude"
     events = ("stop_desat", "allow_desat", "cmg_fail", "cmg_repair")
+    event_args: dict = {}
 
     def __init__(self, world=None, config: Optional[AttitudeConfig] = None):
         self.config = cfg = config or load_attitude_config()

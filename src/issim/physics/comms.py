@@ -197,6 +197,7 @@ class Comms(Subsystem):
 
     name = "comms"
     events = _EVENTS
+    event_args = {"send_message": MESSAGE_ARGS}
 
     def __init__(self, world: World, config: Optional[CommsConfig] = None):
         from ..orbit import ground_network

@@ -326,6 +326,7 @@ class Crew(Subsystem):
 
     name = "crew"
     events = ("move", "injure", "treat", "eva_begin", "eva_end", "clip", "unclip", "carried")
+    event_args = {"move": ("to",), "carried": ("to", "by"), "injure": ("severity", "bleeding")}
 
     def __init__(self, world: World, people: Sequence[PersonSpec], *, follow_schedule: bool = True):
         self.world = world

@@ -224,6 +224,7 @@ class LifeSupport(Subsystem):
 
     name = "lifesupport"
     events = ("switch", "break", "repair", "set_rate", "release", "candle")
+    event_args = {"switch": ("on",), "set_rate": ("kg_per_day",), "release": ("kg",), "candle": ("count",)}
 
     def __init__(self, world: World, config: Optional[EclssConfig] = None):
         self.world = world

@@ -280,6 +280,7 @@ class Power(Subsystem):
 
     name = "power"
     events = ("power_off", "power_on", "converters_off", "converters_on", "array_fail", "array_repair")
+    event_args: dict = {}
 
     def __init__(self, world=None, config: Optional[PowerConfig] = None):
         self.config = cfg = config or load_power_config()
@@ -635,6 +636,7 @@ class PowerBuses(Subsystem):
 
     name = "power"
     events = ("power_off", "power_on")
+    event_args: dict = {}
 
     def schema(self) -> Schema:
         return Schema(owns=(Key("power.bus", ("segments",), "bool", "1", "each segment's bus powered"),),

@@ -46,6 +46,7 @@ def propellant_for(mass_kg: float, dv_m_s: float, isp_s: float) -> float:
 class Propulsion(Subsystem):
     name = "propulsion"
     events = ("burn", "refuse_burns", "allow_burns", "thrusters_off", "thrusters_on")
+    event_args = {"burn": ("dv_m_s",)}
 
     def __init__(self, world: World, config: dict | None = None):
         cfg = config or load_propulsion_config()

@@ -7,10 +7,10 @@ mistake is reported before the run starts, as one line naming the file and field
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 from ..errors import InputError
+from ..inputs import check_seed
 from ..sim import Event, Simulation, build_world, check_schema
 from ..station import load_station
 from .schema import Scenario
@@ -69,6 +69,9 @@ def scenario_triggers(scenario: Scenario) -> list:
 
 
 def _check_action(sim, event: Event, where: str) -> None:
+    problem = sim.check_event(event) if event.kind == "command" or event.kind in sim.handlers else None
+    if problem:
+        raise InputError(f"{where}.args", problem)
     if event.kind == "command":
         problem = sim.port.validate(sim, event)
         if problem:
@@ -87,20 +90,30 @@ def _elements(scenario: Scenario):
     from .. import orbit
     from ..orbit.upkeep import calibrated_drag
 
+    from .load import confined_path
+
     choice = scenario.scenario.elements
     path = None
     if choice != "default":
-        path = Path(choice)
-        if not path.is_absolute() and scenario.source and Path(scenario.source).exists():
-            path = Path(scenario.source).parent / path
+        path = confined_path(scenario.source or "<scenario>", choice, "scenario.elements")
     # Only the start matters for staleness: from there on the simulation carries the orbit.
-    elements = orbit.elements_for(scenario.start_ms, scenario.start_ms, path=path)
-    return calibrated_drag(elements, orbit.available_sets(path))
+    try:
+        elements = orbit.elements_for(scenario.start_ms, scenario.start_ms, path=path)
+        return calibrated_drag(elements, orbit.available_sets(path))
+    except RecursionError:
+        raise InputError(f"{scenario.source}:scenario.elements", "the element file is nested too deeply") from None
+    except InputError as exc:
+        if path is None or "'" not in exc.message and '"' not in exc.message:
+            raise
+        # The reader quotes the line it could not read; a scenario's error never shows a file's contents.
+        raise InputError(f"{scenario.source}:scenario.elements",
+                         f"{choice!r} is not an element set issim can read (TLE, or OMM JSON, CSV or XML)") from None
 
 
 def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int] = None) -> Simulation:
     """Build the simulation a scenario describes (a bundled name, a file path or a loaded
     :class:`Scenario`); ``seed`` overrides the scenario's."""
+    from ..control.authority import FACTIONS, default_faction
     from ..control.custody import Custody
     from ..control.directory import Item
     from ..control.pipeline import ControlPort
@@ -119,6 +132,7 @@ def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int]
 
         scenario = load_scenario(scenario)
     src = scenario.source or "<scenario>"
+    seed = check_seed(scenario.scenario.seed if seed is None else seed, "seed" if seed is not None else f"{src}:scenario.seed")
     station = load_station()
     vehicles = scenario.station.vehicles
     known_vehicles = {v.id for v in station.vehicles}
@@ -153,11 +167,18 @@ def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int]
                              f"{it.at!r} is neither a module or docked vehicle nor a crew member")
         items.append(Item(it.id, it.name or it.id, it.at))
     credentials = {}
+    # A faction someone holds: the ones every run knows, and each crew member's (by agency).
+    known_factions = set(FACTIONS) | {default_faction(p.agency) for p in people}
     for seg, factions in scenario.station.credentials.items():
         if seg not in ("USOS", "ROS"):
             raise InputError(f"{src}:station.credentials.{seg}", "segments are USOS and ROS")
         if not factions or not all(isinstance(f, str) and f for f in factions):
             raise InputError(f"{src}:station.credentials.{seg}", "give the factions its laptops accept, e.g. [\"usa\"]")
+        for j, f in enumerate(factions):
+            if f not in known_factions:
+                raise InputError(f"{src}:station.credentials.{seg}[{j}]",
+                                 f"no one is of faction {f!r}, so no one could command the {seg}; "
+                                 f"factions: {', '.join(sorted(known_factions))} (lower case)")
         credentials[seg] = tuple(factions)
     bad = check_decisions(scenario.decisions)
     if bad:
@@ -192,7 +213,7 @@ def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int]
         [Power(world), Attitude(world), Crew(world, people), LifeSupport(world), Propulsion(world), Comms(world),
          Atmosphere(world), Custody(world, people, items, credentials=credentials), agents, triggers],
         start_ms=scenario.start_ms,
-        seed=scenario.scenario.seed if seed is None else seed,
+        seed=seed,
         frame_s=scenario.scenario.frame_s,
         record_every_s=scenario.scenario.record_every_s,
         elements=_elements(scenario),

@@ -16,6 +16,8 @@ from pydantic import ValidationError
 
 from ..errors import InputError
 from ..inputs import parse_toml, read_bytes, validation_error
+from ..times import MS_PER_DAY
+from .schema import MAX_DAYS
 from .schema import (AgentsSetup, AgentTraits, ChannelCrossing, Condition, CrewMember, PersonIn, Scenario, ScenarioInfo, ScenarioItem,
                      ScenarioTrigger, ScheduledEvent, StationSetup, TriggerAction)
 
@@ -38,6 +40,44 @@ def _bundled(name: str) -> tuple[str, bytes]:
     """A bundled scenario's source name (for messages) and bytes."""
     raw = resources.files("issim.data").joinpath("scenarios", f"{name}.toml").read_bytes()
     return f"issim/data/scenarios/{name}.toml", raw
+
+
+_BUNDLED_PREFIX = "issim/data/"
+
+
+def _bundled_data() -> Path:
+    return Path(str(resources.files("issim.data"))).resolve()
+
+
+def _folder(source: str) -> Path:
+    """The folder a scenario's relative paths start from: its own (the bundled data's for a bundled one)."""
+    if source.startswith(_BUNDLED_PREFIX):
+        return (_bundled_data() / source[len(_BUNDLED_PREFIX):]).parent
+    path = Path(source)
+    return path.parent if path.exists() else Path.cwd()
+
+
+def confined_path(source: str, name: str, field: str) -> Path:
+    """``name`` (``extends``, ``elements``) as a path, refused unless it lies in the scenario's
+    folder (or below it) or in issim's bundled data: a scenario names its own files, not any
+    file the user can read. Nothing of the file is read here, so nothing of it is echoed."""
+    folder = _folder(source)
+    path = folder / name
+    where = f"{source}:{field}"
+    try:
+        resolved = path.resolve()
+        roots = (folder.resolve(), _bundled_data())
+    except (OSError, RuntimeError, ValueError):
+        raise InputError(where, "the path cannot be resolved") from None
+    if not any(resolved == r or resolved.is_relative_to(r) for r in roots):
+        raise InputError(where, f"{_short(name)} is outside the scenario's folder; {field} names a file in that folder "
+                                f"(or below it) or in issim's bundled data")
+    return path
+
+
+def _short(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -68,7 +108,7 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     if base_name in bundled_names():
         base_source, raw = _bundled(base_name)
     else:
-        path = Path(source).parent / base_name
+        path = confined_path(source, base_name, "extends")
         base_source, raw = str(path), read_bytes(path, "a scenario TOML file")
     base = _extend(parse_toml(raw, base_source, "a scenario file", _EXPECTED), base_source, depth + 1)
     merged = dict(base)
@@ -107,6 +147,8 @@ def parse_scenario(raw: bytes, source: str = "<scenario>") -> Scenario:
             raise InputError(f"{source}:events[{i}].at", message) from None
         if at < start:
             raise InputError(f"{source}:events[{i}].at", "is before the scenario's start")
+        if at - start > MAX_DAYS * MS_PER_DAY:
+            raise InputError(f"{source}:events[{i}].at", f"is more than {MAX_DAYS:g} days after the start, the longest run")
     ids = [t.id for t in scenario.triggers]
     for i, tr in enumerate(scenario.triggers):
         if tr.id in ids[:i]:

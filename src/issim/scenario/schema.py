@@ -9,11 +9,24 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict as StrictType, field_validator, model_validator
 
+from ..inputs import SEED_LIMIT
 from ..times import MS_PER_DAY
+
+# Numbers in a scenario: strict, so that true/false is not read as 1/0 (an integer is
+# still a good float); NaN and infinities are refused by the models' ``allow_inf_nan``.
+Num = Annotated[float, StrictType()]
+Whole = Annotated[int, StrictType()]
+
+MAX_DAYS = 3660.0  # the longest run, and the furthest an event may lie after the start
+MAX_CREW = 50
+# Why 50: the most people the ISS has held at once is 13 (STS-127, 2009); every person
+# adds state, telemetry channels and a mind that decides every few minutes, so the cost
+# of a run grows with the crew. 50 leaves room for any what-if while a mistyped or
+# hostile file (10,000 crew: gigabytes within a minute) is refused before it runs.
 
 _OFFSET_RE = re.compile(r"^\+(?:(\d+(?:\.\d+)?)d)?(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -24,11 +37,14 @@ def parse_offset_ms(text: str) -> int:
     if not m or not any(m.groups()):
         raise ValueError(f"'{text}' is not an offset like +90s, +2h or +1d6h30m")
     d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
-    return round(((d * 24 + h) * 60 + mi) * 60_000 + s * 1000)
+    ms = ((d * 24 + h) * 60 + mi) * 60_000 + s * 1000
+    if not ms <= MAX_DAYS * MS_PER_DAY:  # also refuses the infinity of a thousand-digit number
+        raise ValueError(f"'{text}' is more than {MAX_DAYS:g} days, the longest run")
+    return round(ms)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ScenarioInfo(Strict):
@@ -36,10 +52,10 @@ class ScenarioInfo(Strict):
     title: str
     description: str = ""
     start: datetime
-    days: float = Field(gt=0.0, le=3660.0, description="default length of a run, days")
-    frame_s: float = Field(default=10.0, gt=0.0, le=600.0)
-    record_every_s: float = Field(default=60.0, gt=0.0)
-    seed: int = Field(default=0, ge=0)
+    days: Num = Field(gt=0.0, le=MAX_DAYS, description="default length of a run, days")
+    frame_s: Num = Field(default=10.0, ge=0.001, le=600.0)
+    record_every_s: Num = Field(default=60.0, gt=0.0, le=86_400.0)
+    seed: Whole = Field(default=0, ge=0, lt=SEED_LIMIT)
     elements: str = "default"
 
     @field_validator("start")
@@ -48,6 +64,28 @@ class ScenarioInfo(Strict):
         if value.tzinfo is None:
             raise ValueError("start needs a time zone: end it with Z for UTC")
         return value
+
+    @model_validator(mode="after")
+    def _frames(self) -> "ScenarioInfo":
+        frame_ms = self.frame_s * 1000
+        if abs(frame_ms - round(frame_ms)) > 1e-6:
+            raise _FieldError("frame_s", f"must be a whole number of milliseconds, got {self.frame_s:g} s")
+        every = self.record_every_s / self.frame_s
+        if abs(every - round(every)) > 1e-9 or round(every) < 1:
+            raise _FieldError("record_every_s", f"must be a whole multiple of frame_s ({self.frame_s:g} s), "
+                                                f"got {self.record_every_s:g} s")
+        if self.days * 86_400.0 < self.frame_s:
+            raise _FieldError("days", f"{self.days:g} days is shorter than one frame ({self.frame_s:g} s)")
+        return self
+
+
+class _FieldError(ValueError):
+    """A model check's problem with one field (read by :func:`issim.inputs.validation_error`)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 class StationSetup(Strict):
@@ -62,7 +100,7 @@ class CrewMember(Strict):
     agency: str
     module: str
     sleep_module: Optional[str] = None
-    exercise_hour_utc: Optional[float] = Field(default=None, ge=0.0, lt=24.0)
+    exercise_hour_utc: Optional[Num] = Field(default=None, ge=0.0, lt=24.0)
 
 
 class ScheduledEvent(Strict):
@@ -95,10 +133,10 @@ class ScheduledEvent(Strict):
 class AgentTraits(Strict):
     """One person's mind at the start (``[agents.people."Name"]``), each 0-1."""
 
-    loyalty: Optional[float] = Field(default=None, ge=0.0, le=1.0)
-    aggression: Optional[float] = Field(default=None, ge=0.0, le=1.0)
-    caution: Optional[float] = Field(default=None, ge=0.0, le=1.0)
-    solidarity: Optional[float] = Field(default=None, ge=0.0, le=1.0)
+    loyalty: Optional[Num] = Field(default=None, ge=0.0, le=1.0)
+    aggression: Optional[Num] = Field(default=None, ge=0.0, le=1.0)
+    caution: Optional[Num] = Field(default=None, ge=0.0, le=1.0)
+    solidarity: Optional[Num] = Field(default=None, ge=0.0, le=1.0)
     bond: Optional[str] = None
     confidant: Optional[str] = None
 
@@ -106,9 +144,9 @@ class AgentTraits(Strict):
 class AgentsSetup(Strict):
     """The crew agents (``[agents]``): how often they decide, whether violence is open to them."""
 
-    violence: bool = False
-    interval_s: float = Field(default=300.0, gt=0.0, le=86400.0)
-    crisis_interval_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    violence: Annotated[bool, StrictType()] = False
+    interval_s: Num = Field(default=300.0, gt=0.0, le=86400.0)
+    crisis_interval_s: Num = Field(default=60.0, gt=0.0, le=3600.0)
     prize: Optional[str] = None
     people: dict[str, AgentTraits] = {}
 
@@ -139,8 +177,8 @@ class PersonIn(Strict):
 
 class ChannelCrossing(Strict):
     key: str = Field(min_length=1)
-    below: Optional[float] = None
-    above: Optional[float] = None
+    below: Optional[Num] = None
+    above: Optional[Num] = None
 
     @model_validator(mode="after")
     def _one_side(self) -> "ChannelCrossing":
@@ -159,7 +197,7 @@ class Condition(Strict):
     person_in: Optional[PersonIn] = None
     channel: Optional[ChannelCrossing] = None
     dead: Optional[str] = Field(default=None, min_length=1)
-    at_least_dead: Optional[int] = Field(default=None, ge=1)
+    at_least_dead: Optional[Whole] = Field(default=None, ge=1, le=MAX_CREW)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> "Condition":
@@ -179,7 +217,7 @@ class ScenarioTrigger(Strict):
     id: str = Field(pattern=r"^[a-z0-9]+([-_][a-z0-9]+)*$")
     when: Condition
     after: str = "+0s"
-    once: bool = True
+    once: Annotated[bool, StrictType()] = True
     do: list[TriggerAction] = Field(min_length=1)
     note: str = ""
 
@@ -193,7 +231,7 @@ class Scenario(Strict):
 
     scenario: ScenarioInfo
     station: StationSetup = StationSetup()
-    crew: list[CrewMember] = []
+    crew: list[CrewMember] = Field(default=[], max_length=MAX_CREW)
     items: list[ScenarioItem] = []
     events: list[ScheduledEvent] = []
     triggers: list[ScenarioTrigger] = []

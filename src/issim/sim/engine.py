@@ -34,7 +34,7 @@ import numpy as np
 
 from ..orbit.environment import Env, Environment
 from ..times import MS_PER_DAY, format_iso, parse_iso
-from .events import Event, EventQueue
+from .events import Event, EventQueue, _shown, event_problem, unknown_arg
 from .observe import Observation
 from .ports import CommandPort, NoCommands, commands_of
 from .rng import Streams
@@ -125,9 +125,32 @@ class Simulation:
 
     # ------------------------------------------------------------------ running
 
-    def schedule(self, event: Event) -> None:
-        """Queue an event; one in the past runs at the next frame."""
+    def schedule(self, event: Event) -> Optional[str]:
+        """Queue an event; one in the past runs at the next frame.
+
+        A malformed event (see :meth:`check_event`: a NaN argument, one its kind does not
+        take, args that are not ``(name, value)`` pairs) is not queued: it is recorded in
+        the log as refused, with the reason, which is returned (``None`` when queued).
+        """
+        problem = self.check_event(event)
+        if problem:
+            self._refused(self.state, event, problem)
+            return problem
         self.queue.push(event)
+        return None
+
+    def check_event(self, event: Event) -> Optional[str]:
+        """Why ``event`` cannot be run, from its form alone (``None`` when it can): its time,
+        kind, target and argument types (:func:`~issim.sim.events.event_problem`), a handler
+        for its kind, and only the arguments that kind takes. Whether its target exists and
+        its values are in range is the handler's ``validate``."""
+        problem = event_problem(event)
+        if problem or event.kind == "command":  # a command's arguments are the pipeline's to check
+            return problem
+        sub = self.handlers.get(event.kind)
+        if sub is None:
+            return f"no subsystem handles {event.kind!r}"
+        return unknown_arg(event, sub.event_args)
 
     def step(self, actions=None) -> StepResult:
         """Advance one frame, in the five phases of the module's docstring.
@@ -180,9 +203,14 @@ class Simulation:
         event a scenario schedules, for the same reason.
         """
         st = self.state if state is None else state
+        problem = self.check_event(event)
+        if problem:  # put in the queue by hand, past schedule(): refused, never half-run
+            if log:
+                self._refused(st, event, problem)
+            return problem
         sub = self.handlers.get(event.kind)
         try:
-            reason = sub.handle(st, event) if sub else f"no subsystem handles {event.kind!r}"
+            reason = (sub.validate(event) or sub.handle(st, event)) if sub else f"no subsystem handles {event.kind!r}"
         except KeyError as exc:
             reason = str(exc.args[0]) if exc.args else "unknown target"
         if not log or event.kind == "command":
@@ -193,6 +221,14 @@ class Simulation:
         else:
             st.record("event", result="refused", reason=reason, **details)
         return reason
+
+    @staticmethod
+    def _refused(st: State, event, reason: str) -> None:
+        """Log a malformed event as refused; its parts are shown as text, never stored as given."""
+        kind, target = (getattr(event, "kind", None), getattr(event, "target", None))
+        st.record("event", result="refused", reason=reason, action=kind if isinstance(kind, str) else _shown(kind),
+                  target=target if isinstance(target, str) else _shown(target),
+                  source=str(getattr(event, "source", "")), args=_shown(getattr(event, "args", None)))
 
     # ------------------------------------------------------------------ commanding
 

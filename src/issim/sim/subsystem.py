@@ -9,7 +9,9 @@ The engine calls, in a fixed order:
 - ``handle(state, event)`` for each discrete event whose kind it lists in ``events``,
   returning ``None`` when done or a one-line reason when the event cannot happen.
 
-``validate(event)`` says, before a run, whether an event is well formed (its target
+``event_args`` says which arguments each event kind takes (``{kind: (name, ...)}``, a kind
+not listed takes none; ``None`` leaves it to ``validate``): the engine refuses any other,
+at build time and when the event comes due. ``validate(event)`` says, before a run, whether an event is well formed (its target
 exists, its arguments have the right names and types): ``None`` or a one-line problem.
 
 ``channels()`` declares its telemetry; ``schema()`` its state: the keys it owns (each
@@ -34,6 +36,7 @@ from .telemetry import Channel
 class Subsystem:
     name: str = "subsystem"
     events: tuple[str, ...] = ()
+    event_args: Optional[dict[str, tuple[str, ...]]] = None
 
     def bind(self, engine) -> None:
         return None
