@@ -29,7 +29,8 @@ The ranges, in the units the sets are published in, and why:
   2100-01-01 (the end of the range of the Earth-orientation and Sun models issim uses);
 - ``NORAD_CAT_ID`` 0 to 999,999,999 (nine digits, OMM's field), ``ELEMENT_SET_NO``
   0–9999 and ``EPHEMERIS_TYPE`` 0–9 (their TLE fields), ``REV_AT_EPOCH`` 0 to 10⁷ (a
-  century at 17 rev/day is 620,000): sgp4 stores them in fixed-size integers.
+  century at 17 rev/day is 620,000): sgp4 stores them in fixed-size integers;
+- ``CLASSIFICATION_TYPE`` one of U, C, S: the TLE's one letter, all sgp4 can store.
 
 The semi-major axis used for perigee and apogee is Kepler's, ``a = (μ/n²)^(1/3)`` with
 SGP4's WGS72 μ; it differs from SGP4's Kozai-corrected one by about 0.1 %, a few
@@ -68,6 +69,9 @@ RANGES: dict[str, tuple[float, float, bool, bool, str]] = {
     "REV_AT_EPOCH": (0, 10_000_000, True, True, ""),
 }
 
+# field -> the values it may take: the TLE's one letter (unclassified, classified, secret)
+CHOICES: dict[str, tuple[str, ...]] = {"CLASSIFICATION_TYPE": ("U", "C", "S")}
+
 Locate = Callable[[str], str]  # field name -> where it is ("record 3", "line 2")
 
 
@@ -85,6 +89,10 @@ def check_sense(values: Mapping, source: str, locate: Locate, orbit_size: bool =
             problem = _range_problem(values[name], *limits)
             if problem:
                 raise InputError(source, f"{locate(name)}: field {name}: {problem}")
+    for name, allowed in CHOICES.items():
+        if name in values and values[name] not in allowed:
+            raise InputError(source, f"{locate(name)}: field {name}: must be one of {', '.join(allowed)} "
+                             f"(got {values[name]!r})")
     if "EPOCH" in values:
         _check_epoch(values["EPOCH"], source, locate)
     if orbit_size and "MEAN_MOTION" in values and "ECCENTRICITY" in values:
@@ -121,8 +129,9 @@ def _check_epoch(epoch: datetime, source: str, locate: Locate) -> None:
 
 def semi_major_axis_km(mean_motion_rev_per_day: float) -> float:
     """Kepler's semi-major axis in km for a mean motion in revolutions per day (WGS72 μ)."""
-    n_rad_s = mean_motion_rev_per_day * 2.0 * math.pi / 86_400.0
-    return (wgs72.mu / (n_rad_s * n_rad_s)) ** (1.0 / 3.0)
+    # The axis of 1 rev/day, scaled: squaring a tiny mean motion in rad/s would underflow to 0.
+    one_rev_per_day_km = (wgs72.mu * (86_400.0 / (2.0 * math.pi)) ** 2) ** (1.0 / 3.0)
+    return one_rev_per_day_km * mean_motion_rev_per_day ** (-2.0 / 3.0)
 
 
 def _check_orbit_size(n_rev_per_day: float, ecc: float, source: str, locate: Locate) -> None:

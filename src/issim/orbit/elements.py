@@ -355,7 +355,8 @@ def _omm_to_set(raw, where: str, source: str, orbit_size: bool = True) -> Elemen
     epoch = rec.EPOCH if rec.EPOCH.tzinfo else rec.EPOCH.replace(tzinfo=timezone.utc)
     # Checked before anything converts the epoch or sgp4 sees a number (year 1 in UTC+1
     # cannot even be converted to UTC).
-    check_sense({**rec.model_dump(include=set(OmmRecord.model_fields)), "EPOCH": epoch}, source, lambda f: where, orbit_size)
+    values = {**rec.model_dump(include=set(OmmRecord.model_fields)), "EPOCH": epoch}
+    check_sense(values, source, lambda f: where, orbit_size)
     epoch = epoch.astimezone(timezone.utc)
     fields = {
         "OBJECT_NAME": rec.OBJECT_NAME,
@@ -498,11 +499,20 @@ def omm_from_satrec(sat: Satrec, name: str | None) -> dict:
 
 
 def write_omm_json(sets: Iterable[ElementSet], path: Path) -> None:
-    """Write sets as an OMM JSON array, atomically (a temporary file, then a rename)."""
+    """Write sets as an OMM JSON array, atomically (a temporary file, then a rename).
+
+    The text is made in full first (strict JSON: no NaN) and a failed write removes the
+    temporary file, so ``path`` is either the old file or the new one, never half of one.
+    """
+    text = json.dumps([s.to_omm() for s in sets], indent=2, allow_nan=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps([s.to_omm() for s in sets], indent=2) + "\n")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 __all__ = ["ElementSet", "load_elements", "parse_elements", "elements_from_omm", "nearest", "write_omm_json", "EARTH_EQUATORIAL_RADIUS_KM"]
