@@ -125,7 +125,7 @@ def test_calibrated_decay_matches_the_published_history():
 
 def test_a_decayed_orbit_ends_the_run():
     sim = build_simulation("nominal")
-    low = apply_delta_v(_orbit(sim), sim.start_ms, -140.0)  # perigee near 150 km
+    low = apply_delta_v(_orbit(sim), sim.start_ms, -140.0)  # perigee below the surface
     set_orbit(sim.state, low)
     sim.run(sim.start_ms + 10 * MS_PER_DAY)
     assert sim.state.facts.get("stop", "").startswith("station lost")

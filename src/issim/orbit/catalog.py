@@ -60,10 +60,23 @@ def available_sets(path: str | Path | None = None) -> list[ElementSet]:
     if path is not None:
         return load_elements(path)
     sets = bundled_sets()
-    user = user_elements_path()
-    if user.exists():
-        sets = sorted(sets + load_elements(user), key=lambda s: s.epoch_ms)
-    return sets
+    return sorted(sets + saved_sets(), key=lambda s: s.epoch_ms)
+
+
+def saved_sets() -> list[ElementSet]:
+    """The sets ``issim elements update`` saved (none if it never ran).
+
+    A saved set failing today's checks (kept by an older issim) is an error naming the
+    file, with the way out: issim cannot tell which of its sets to trust.
+    """
+    path = user_elements_path()
+    if not path.exists():
+        return []
+    try:
+        return load_elements(path)
+    except InputError as exc:
+        raise InputError(exc.source, f"{exc.message} (downloaded sets; delete the file and run "
+                         "'issim elements update' again)") from None
 
 
 def elements_for(start_ms: int, end_ms: int | None = None, path: str | Path | None = None) -> ElementSet:
@@ -92,22 +105,28 @@ def elements_for(start_ms: int, end_ms: int | None = None, path: str | Path | No
 def update(url: str | None = None, timeout_s: float = 30.0) -> tuple[Path, list[ElementSet]]:
     """Download the current ISS set (OMM JSON) into the user's data directory.
 
-    Sets already there are kept (the file grows into a history); the file is replaced
-    atomically, so a failed download leaves it as it was. Raises :class:`FetchError`
-    when the network fails and :class:`InputError` when the reply is not an element set.
+    Sets already there are kept (the file grows into a history). The reply is checked
+    whole before anything is written (every set as :func:`~issim.orbit.checks.check_sense`
+    demands): one bad set refuses the download, and the file, replaced atomically, is left
+    as it was. Raises :class:`FetchError` when the network fails and :class:`InputError`
+    when the reply is not a sensible element set.
     """
     url = url or os.environ.get("ISSIM_CELESTRAK_URL") or CELESTRAK_GP_URL
+    fresh = parse_elements(_download(url, timeout_s), url)
+    path = user_elements_path()
+    kept = saved_sets()
+    by_epoch = {(s.norad_id, s.epoch_ms): s for s in kept + fresh}
+    write_omm_json(sorted(by_epoch.values(), key=lambda s: s.epoch_ms), path)
+    return path, fresh
+
+
+def _download(url: str, timeout_s: float) -> bytes:
+    """The body of ``url``; :class:`FetchError` when it cannot be had."""
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as reply:
-            data = reply.read()
+            return reply.read()
     except urllib.error.HTTPError as exc:
         raise FetchError(url, f"the server answered {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FetchError(url, f"cannot download ({reason}); check the network, or pass --elements FILE") from None
-    fresh = parse_elements(data, url)
-    path = user_elements_path()
-    kept = load_elements(path) if path.exists() else []
-    by_epoch = {(s.norad_id, s.epoch_ms): s for s in kept + fresh}
-    write_omm_json(sorted(by_epoch.values(), key=lambda s: s.epoch_ms), path)
-    return path, fresh

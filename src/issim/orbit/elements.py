@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sgp4 import omm
 from sgp4.api import SGP4_ERRORS, WGS72, Satrec
 from sgp4.io import LINE1, LINE2, compute_checksum
@@ -32,6 +32,7 @@ from sgp4.earth_gravity import wgs72
 
 from ..errors import InputError
 from ..times import MS_PER_DAY, format_iso
+from .checks import check_sense
 
 EARTH_EQUATORIAL_RADIUS_KM = 6378.137  # WGS84
 MAX_SATNUM_SGP4 = 339_999  # the largest number the Alpha-5 field can hold
@@ -136,9 +137,13 @@ def parse_elements(data: bytes | str, source: str = "<elements>") -> list[Elemen
     return sorted(sets, key=lambda s: s.epoch_ms)
 
 
-def elements_from_omm(fields: dict, source: str = "<omm>") -> ElementSet:
-    """One element set from OMM fields as :meth:`ElementSet.to_omm` gives them."""
-    return _omm_to_set(fields, "record", source)
+def elements_from_omm(fields: dict, source: str = "<omm>", orbit_size: bool = True) -> ElementSet:
+    """One element set from OMM fields as :meth:`ElementSet.to_omm` gives them.
+
+    ``orbit_size=False`` skips the perigee and apogee limits (see
+    :func:`~issim.orbit.checks.check_sense`), for an orbit issim computed itself.
+    """
+    return _omm_to_set(fields, "record", source, orbit_size)
 
 
 def nearest(sets: Sequence[ElementSet], at_ms: int) -> ElementSet:
@@ -216,6 +221,8 @@ def _tle_to_set(name, l1: tuple[int, str], l2: tuple[int, str], source: str) -> 
     _check_tle_line(2, n2, line2, source)
     if line1[2:7] != line2[2:7]:
         raise InputError(source, f"line {n2}: catalogue number {line2[2:7]!r} differs from line 1's {line1[2:7]!r}")
+    # Before sgp4 sees the numbers: a mean motion of 0, for one, divides by zero inside it.
+    check_sense(_tle_values(line1, line2), source, lambda f: _tle_place(f, n1, n2))
     try:  # sgp4's Python reader checks every field against the official layout
         _check_tle_layout(line1, line2, wgs72)
     except ValueError as exc:
@@ -232,6 +239,55 @@ def _tle_to_set(name, l1: tuple[int, str], l2: tuple[int, str], source: str) -> 
     return _finish(sat, name or f"NORAD {sat.satnum}", where, omm_from_satrec(sat, name))
 
 
+# OMM field -> (TLE line 1 or 2, first column, last column), 1-based as the layout gives them
+TLE_COLUMNS = {
+    "MEAN_MOTION_DOT": (1, 34, 43),
+    "MEAN_MOTION_DDOT": (1, 45, 52),
+    "BSTAR": (1, 54, 61),
+    "INCLINATION": (2, 9, 16),
+    "RA_OF_ASC_NODE": (2, 18, 25),
+    "ECCENTRICITY": (2, 27, 33),
+    "ARG_OF_PERICENTER": (2, 35, 42),
+    "MEAN_ANOMALY": (2, 44, 51),
+    "MEAN_MOTION": (2, 53, 63),
+}
+
+
+def _tle_values(line1: str, line2: str) -> dict[str, float]:
+    """The TLE's physical fields in OMM names and units (rev/day, degrees, per Earth radius).
+
+    A field that is not a number is left out: sgp4's layout check names it afterwards.
+    """
+    values = {}
+    for name, (line, first, last) in TLE_COLUMNS.items():
+        text = (line1, line2)[line - 1][first - 1 : last]
+        try:
+            values[name] = _tle_number(name, text)
+        except ValueError:
+            continue
+    return values
+
+
+def _tle_number(name: str, text: str) -> float:
+    if name == "ECCENTRICITY":  # a leading decimal point assumed
+        if not text.isdigit():
+            raise ValueError(text)
+        return float("0." + text)
+    if name in ("BSTAR", "MEAN_MOTION_DDOT"):  # sign, five digits after an assumed point, exponent
+        mantissa, exponent = text[:-2].strip(), text[-2:]
+        sign = "-" if mantissa.startswith("-") else ""
+        digits = mantissa.lstrip("+-")
+        if not digits.isdigit() or exponent[0] not in "+-" or not exponent[1].isdigit():
+            raise ValueError(text)
+        return float(f"{sign}0.{digits}e{exponent}")
+    return float(text)
+
+
+def _tle_place(name: str, n1: int, n2: int) -> str:
+    line, first, last = TLE_COLUMNS[name]
+    return f"line {n1 if line == 1 else n2} (columns {first}-{last})"
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -241,30 +297,50 @@ def _first_line(exc: Exception) -> str:
 
 
 class OmmRecord(BaseModel):
-    """The OMM fields SGP4 needs, as CelesTrak names them; unknown fields are kept aside."""
+    """The OMM fields SGP4 needs, as CelesTrak names them; unknown fields are kept aside.
+
+    This reads the types (text from CSV and XML becomes numbers); whether the numbers make
+    sense is :func:`~issim.orbit.checks.check_sense`'s to say.
+    """
 
     model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
 
     OBJECT_NAME: str = "UNKNOWN"
     OBJECT_ID: str = ""
     EPOCH: datetime
-    MEAN_MOTION: float = Field(gt=0.0, lt=20.0)
-    ECCENTRICITY: float = Field(ge=0.0, lt=1.0)
-    INCLINATION: float = Field(ge=0.0, le=180.0)
-    RA_OF_ASC_NODE: float = Field(ge=0.0, le=360.0)
-    ARG_OF_PERICENTER: float = Field(ge=0.0, le=360.0)
-    MEAN_ANOMALY: float = Field(ge=0.0, le=360.0)
+    MEAN_MOTION: float
+    ECCENTRICITY: float
+    INCLINATION: float
+    RA_OF_ASC_NODE: float
+    ARG_OF_PERICENTER: float
+    MEAN_ANOMALY: float
     EPHEMERIS_TYPE: int = 0
     CLASSIFICATION_TYPE: str = "U"
-    NORAD_CAT_ID: int = Field(ge=0)
+    NORAD_CAT_ID: int
     ELEMENT_SET_NO: int = 999
     REV_AT_EPOCH: int = 0
     BSTAR: float
     MEAN_MOTION_DOT: float
     MEAN_MOTION_DDOT: float = 0.0
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, value):
+        # pydantic would read JSON true as 1: a mean motion of 1 rev/day, at GEO.
+        if isinstance(value, bool):
+            raise ValueError("expected a number or text, not a boolean")
+        return value
 
-def _omm_to_set(raw, where: str, source: str) -> ElementSet:
+    @field_validator("EPOCH", mode="before")
+    @classmethod
+    def _epoch_is_text(cls, value):
+        # pydantic would read a number as seconds since 1970; OMM epochs are ISO 8601 text.
+        if not isinstance(value, (str, datetime)):
+            raise ValueError(f"expected an ISO 8601 date and time, got {type(value).__name__}")
+        return value
+
+
+def _omm_to_set(raw, where: str, source: str, orbit_size: bool = True) -> ElementSet:
     if not isinstance(raw, dict):
         raise InputError(source, f"{where}: expected an OMM object with named fields, found {type(raw).__name__}")
     cleaned = {k: v for k, v in raw.items() if v not in ("", None)}
@@ -274,8 +350,13 @@ def _omm_to_set(raw, where: str, source: str) -> ElementSet:
         e = exc.errors()[0]
         fld = ".".join(str(p) for p in e["loc"]) or "record"
         value = f" (got {e['input']!r})" if e["type"] != "missing" else ""
-        raise InputError(source, f"{where}: field {fld}: {e['msg'].lower()}{value}") from None
+        msg = e["msg"].removeprefix("Value error, ")  # a validator's own words need no prefix
+        raise InputError(source, f"{where}: field {fld}: {msg[:1].lower() + msg[1:]}{value}") from None
     epoch = rec.EPOCH if rec.EPOCH.tzinfo else rec.EPOCH.replace(tzinfo=timezone.utc)
+    # Checked before anything converts the epoch or sgp4 sees a number (year 1 in UTC+1
+    # cannot even be converted to UTC).
+    values = {**rec.model_dump(include=set(OmmRecord.model_fields)), "EPOCH": epoch}
+    check_sense(values, source, lambda f: where, orbit_size)
     epoch = epoch.astimezone(timezone.utc)
     fields = {
         "OBJECT_NAME": rec.OBJECT_NAME,
@@ -418,11 +499,20 @@ def omm_from_satrec(sat: Satrec, name: str | None) -> dict:
 
 
 def write_omm_json(sets: Iterable[ElementSet], path: Path) -> None:
-    """Write sets as an OMM JSON array, atomically (a temporary file, then a rename)."""
+    """Write sets as an OMM JSON array, atomically (a temporary file, then a rename).
+
+    The text is made in full first (strict JSON: no NaN) and a failed write removes the
+    temporary file, so ``path`` is either the old file or the new one, never half of one.
+    """
+    text = json.dumps([s.to_omm() for s in sets], indent=2, allow_nan=False) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps([s.to_omm() for s in sets], indent=2) + "\n")
-    tmp.replace(path)
+    try:
+        tmp.write_text(text)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 __all__ = ["ElementSet", "load_elements", "parse_elements", "elements_from_omm", "nearest", "write_omm_json", "EARTH_EQUATORIAL_RADIUS_KM"]

@@ -86,7 +86,9 @@ def orbit_of(state) -> ElementSet | None:
     snapshot carries it and a restored run rebuilds exactly the same set.
     """
     fields = state.facts.get("orbit.omm")
-    return elements_from_omm(fields, "orbit state") if fields else None
+    # A burn or a test may lower the perigee into the air: the run then ends "lost on
+    # re-entry", an outcome, so only the fields' own ranges are checked here.
+    return elements_from_omm(fields, "orbit state", orbit_size=False) if fields else None
 
 
 def set_orbit(state, elements: ElementSet) -> None:
