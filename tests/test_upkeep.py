@@ -48,6 +48,10 @@ def test_reboost_raises_mean_altitude_by_2a_dv_over_v(dv_m_s):
     expected_km = 2 * a_km * (dv_m_s / 1000) / math.sqrt(MU_KM3_S2 / a_km)
     measured_km = orbit_mean_altitude_km(after, t_burn) - orbit_mean_altitude_km(before, t_burn)
     assert measured_km == pytest.approx(expected_km, rel=0.05)
+    # the telemetry's mean altitude shows the burn at once (not at the next UTC midnight)
+    t, mean_alt = sim.telemetry("orbit.mean_alt_km")
+    jump = mean_alt[t > t_burn][0] - mean_alt[t <= t_burn][-1]
+    assert jump == pytest.approx(expected_km, rel=0.1)
     # The sheet's example: 1.43 m/s raised the mean altitude by 2.5 km.
     if dv_m_s == 1.43:
         assert measured_km == pytest.approx(2.5, abs=0.1)

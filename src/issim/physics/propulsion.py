@@ -164,6 +164,8 @@ class Propulsion(Subsystem):
         set_orbit(state, after)
         duration_s = mass * dv_m_s / engine["thrust_n"]
         gain_km = after.semi_major_axis_km - mean_elements_at(before, state.t_ms)["a_km"]
+        # the mean altitude shows the burn at once, not at the next UTC midnight
+        state["orbit.mean_alt_km"][0] = mean_elements_at(after, state.t_ms)["a_km"] - EARTH_RADIUS_KM
         record = (format_iso(state.t_ms), engine_id, round(dv_m_s, 4), round(need, 3), round(duration_s, 1),
                   round(gain_km, 4), source)
         state.facts["prop.reboosts"] = state.facts["prop.reboosts"] + (record,)
@@ -201,7 +203,7 @@ class Propulsion(Subsystem):
         out = [
             Channel("orbit.alt_km", "geodetic altitude", "km", "orbit.alt_km", (0,),
                     Limits(349.0, 459.0, 200.0, None), "sheet §6 altitude band 349-459 km; danger an estimate"),
-            Channel("orbit.mean_alt_km", "mean altitude (a - 6378.137 km), daily", "km", "orbit.mean_alt_km", (0,),
+            Channel("orbit.mean_alt_km", "mean altitude (a - 6378.137 km), daily and after each burn", "km", "orbit.mean_alt_km", (0,),
                     Limits(349.0, 459.0), "sheet §6, §8"),
             Channel("prop.thrusters_enabled", "Russian thrusters enabled", "1", "prop.thrusters_enabled", (0,)),
             Channel("prop.burns_allowed", "Russian segment consents to burns", "1", "prop.burns_allowed", (0,)),
