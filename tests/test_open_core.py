@@ -218,3 +218,13 @@ def test_idle_and_random_legal_policies():
         run.assign("Nobody", Idle())
     with pytest.raises(TypeError):
         run.assign("Maya Torres", object())
+
+
+def test_a_snapshot_of_another_simulation_is_refused():
+    a, b = build_simulation("nominal"), build_simulation("iss")
+    snap = a.snapshot()
+    with pytest.raises(ValueError, match="another simulation"):
+        b.restore(snap)
+    a.step()
+    a.restore(snap)  # its own: fine
+    assert a.state.identical(snap.state)

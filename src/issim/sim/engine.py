@@ -54,6 +54,7 @@ class Snapshot:
     recorded: int
     recorder_t: tuple
     recorder_rows: dict
+    fingerprint: str = ""  # the simulation it was taken of (Simulation.fingerprint)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,15 @@ class Simulation:
         every = max(1, int(round(record_every_s * 1000 / self.dt_ms)))
         self.recorder = Recorder([c for s in self.subsystems for c in s.channels()], every)
         self.recorder.maybe_record(self.state)
+        self.fingerprint = self._fingerprint()
+
+    def _fingerprint(self) -> str:
+        """What a snapshot must agree with to be restored here: the start, the frame, the
+        volumes and hatches, the people, the subsystems, and every state array's shape and type."""
+        shape = (self.start_ms, self.dt_ms, [v.id for v in self.world.volumes], [l.hatch for l in self.world.links],
+                 self.people, [s.name for s in self.subsystems],
+                 sorted((k, v.shape, str(v.dtype)) for k, v in self.state.arrays.items()))
+        return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
 
     # ------------------------------------------------------------------ running
 
@@ -269,10 +279,15 @@ class Simulation:
             recorded=len(rec),
             recorder_t=tuple(rec.t_ms),
             recorder_rows={k: list(v) for k, v in rec._rows.items()},
+            fingerprint=self.fingerprint,
         )
 
     def restore(self, snap: Snapshot) -> None:
-        """Go back (or forward) to a snapshot, recorder included."""
+        """Go back (or forward) to a snapshot, recorder included; a snapshot of another
+        simulation (another station, crew, frame or set of subsystems) is refused."""
+        if snap.fingerprint != self.fingerprint:
+            raise ValueError("this snapshot was taken of another simulation (its station, crew, start, frame or "
+                             "subsystems differ); restore it into a simulation built from the same scenario")
         self.state = snap.state.copy()
         self.queue = snap.queue.copy()
         self.streams.set_state(snap.streams)
