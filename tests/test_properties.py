@@ -88,3 +88,38 @@ def test_no_sequence_of_commands_raises_or_escapes_the_pipeline(cmds):
             assert len(history(sim.state)) == before + 1  # every attempt, and only it, is recorded
     assert not guard.violations, guard.report()
     assert np.isfinite(sim.state["atm.moles"]).all()
+
+
+def _bundled_text(name: str) -> str:
+    from importlib import resources
+
+    return resources.files("issim.data").joinpath("scenarios", f"{name}.toml").read_text()
+
+
+_ISS_LINES = _bundled_text("iss").splitlines()
+VALUE_TOKENS = ["0", "-1", "1e400", "nan", "inf", "true", '"x"', "[]", "{}", '"+1h"', '"2025-03-10T00:00:00Z"',
+                "[[1]]", '"zvezda"', "999999999999999999999", '""', "3.5"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, len(_ISS_LINES) - 1), st.sampled_from(["drop", "value", "dup"]),
+                          st.sampled_from(VALUE_TOKENS)), min_size=1, max_size=4))
+def test_a_mangled_scenario_is_read_or_refused_in_one_line(edits):
+    """The film's scenario with lines dropped, doubled or given odd values: it builds, or it is
+    refused with an InputError naming the file: never another exception."""
+    from issim.errors import InputError
+    from issim.scenario import parse_scenario
+
+    lines = list(_ISS_LINES)
+    for i, how, token in edits:
+        if how == "drop":
+            lines[i] = ""
+        elif how == "dup":
+            lines.insert(i, lines[i])
+        elif "=" in lines[i] and not lines[i].lstrip().startswith("#"):
+            lines[i] = lines[i].split("=", 1)[0] + "= " + token
+    raw = "\n".join(lines).encode()
+    try:
+        build_simulation(parse_scenario(raw, "mangled.toml"))
+    except InputError as err:
+        assert err.source.startswith("mangled.toml") and "\n" not in err.message
