@@ -418,17 +418,20 @@ def _looks_like_csv(text: str) -> bool:
 
 def _parse_omm_csv(text: str, source: str) -> list[ElementSet]:
     reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    if len(set(header)) != len(header):
-        raise InputError(source, "line 1: the CSV header repeats a column name")
-    sets = []
-    for rec in reader:
-        lineno = reader.line_num
-        if None in rec:
-            raise InputError(source, f"line {lineno}: more values than the header has columns")
-        if any(v is None for v in rec.values()):
-            raise InputError(source, f"line {lineno}: fewer values than the header has columns")
-        sets.append(_omm_to_set(rec, f"line {lineno}", source))
+    try:  # the csv module raises its own error on a stray carriage return or NUL in a field
+        header = reader.fieldnames or []
+        if len(set(header)) != len(header):
+            raise InputError(source, "line 1: the CSV header repeats a column name")
+        sets = []
+        for rec in reader:
+            lineno = reader.line_num
+            if None in rec:
+                raise InputError(source, f"line {lineno}: more values than the header has columns")
+            if any(v is None for v in rec.values()):
+                raise InputError(source, f"line {lineno}: fewer values than the header has columns")
+            sets.append(_omm_to_set(rec, f"line {lineno}", source))
+    except csv.Error as exc:
+        raise InputError(source, f"line {max(reader.line_num, 1)}: not valid CSV ({exc})") from None
     return sets
 
 
