@@ -38,6 +38,7 @@ TMP = ".tmp"
 STATUSES = ("running", "complete", "failed", "incomplete")
 MAX_ID = 2**63 - 1  # SQLite's largest integer: run ids and seeds live in its INTEGER columns
 RUN_DIR = re.compile(r"(\d{6,})-([A-Za-z0-9_-]+)")  # a run's folder: 000012-nominal
+QUICK_CHECK_BYTES = 64 << 20  # readers check catalogues up to this size for damage on opening (a few ms per MB)
 DEAD_ERROR = "the process stopped before the run was stored"
 REPAIR_HINT = "`issim archive repair` rebuilds it from the run folders"
 
@@ -153,6 +154,10 @@ def process_alive(pid: Optional[int], token: str) -> bool:
     return True
 
 
+class _Damaged(sqlite3.DatabaseError):
+    """``PRAGMA quick_check`` found the catalogue damaged."""
+
+
 def _guarded(method):
     """An :class:`Archive` method whose SQLite failures come out as :meth:`Archive.guard` says."""
     from functools import wraps
@@ -233,6 +238,10 @@ class Archive:
                     archive._prepare(create)
             else:
                 archive._prepare(create)
+        except _Damaged as exc:
+            conn.close()
+            raise InputError(str(path), f"the run catalogue is damaged ({exc}); {REPAIR_HINT}, moving the damaged "
+                                        "file aside") from None
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise InputError(str(path), f"not a run catalogue issim can read ({exc}); {REPAIR_HINT} "
@@ -273,10 +282,14 @@ class Archive:
                     for column in _LINEAGE:
                         c.execute(f"ALTER TABLE runs ADD COLUMN {column}")
                     c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        if create:  # about to store: a damaged page found now is one line, not a failure half-way through a run
+        if create or self.path.stat().st_size <= QUICK_CHECK_BYTES:
             problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
             if problem != "ok":
-                raise sqlite3.DatabaseError(f"the catalogue is damaged: {problem}")
+                problem = " ".join(str(problem).replace("*** in database main ***", "").split())
+                if create:  # about to store: a damaged page found now is one line, not a failure half-way through
+                    raise _Damaged(problem)
+                self.notes.append(f"{self.path}: the run catalogue is damaged ({problem}); what can be read is "
+                                  f"shown; {REPAIR_HINT}")
         if not self.readonly:
             conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
