@@ -125,6 +125,9 @@ def test_repair_of_a_folder_without_run_json(home, capsys):
 
 
 def _damage(path: Path) -> None:
+    db = sqlite3.connect(path)  # everything into the main file first: a page in the log would mask the damage
+    assert db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0
+    db.close()
     data = bytearray(path.read_bytes())
     data[2 * 4096: 2 * 4096 + 200] = b"\xff" * 200  # page 3: a b-tree page of the catalogue
     path.write_bytes(data)
