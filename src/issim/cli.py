@@ -696,6 +696,37 @@ def diff(
     render_diff(result, out)
 
 
+archive_app = typer.Typer(no_args_is_help=True, help="The run archive itself: check it, repair its catalogue.")
+app.add_typer(archive_app, name="archive")
+
+
+@archive_app.command("check")
+def archive_check(archive: Optional[str] = ArchiveOpt) -> None:
+    """Report the archive's problems, one line each: a damaged catalogue, rows without folders, folders
+    without rows, runs marked running whose process is gone. Exit 0 when clean, 1 when problems are found."""
+    from .archive.repair import check
+
+    problems = check(archive)
+    for line in problems:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(1)
+    from .archive.catalogue import default_home
+
+    out.print(f"{_shown_path(archive or default_home())}: no problems found", markup=False, highlight=False,
+              soft_wrap=True)
+
+
+@archive_app.command("repair")
+def archive_repair(archive: Optional[str] = ArchiveOpt) -> None:
+    """Rebuild a missing or damaged catalogue from the run folders (the damaged file is moved aside, never
+    deleted; ids are kept and never reused), or add to a sound one the run folders it lacks."""
+    from .archive.repair import repair
+
+    for line in repair(archive):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
 # --------------------------------------------------------------------------- entry point
 
 

@@ -24,6 +24,7 @@ import re
 import shutil
 import socket
 import sqlite3
+import warnings
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +36,11 @@ SCHEMA_VERSION = 2  # 2: lineage (parent_id, fork_at, changes) of a branched run
 CATALOGUE = "catalogue.sqlite"
 TMP = ".tmp"
 STATUSES = ("running", "complete", "failed", "incomplete")
+MAX_ID = 2**63 - 1  # SQLite's largest integer: run ids and seeds live in its INTEGER columns
+RUN_DIR = re.compile(r"(\d{6,})-([A-Za-z0-9_-]+)")  # a run's folder: 000012-nominal
+QUICK_CHECK_BYTES = 64 << 20  # readers check catalogues up to this size for damage on opening (a few ms per MB)
+DEAD_ERROR = "the process stopped before the run was stored"
+REPAIR_HINT = "`issim archive repair` rebuilds it from the run folders"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -148,6 +154,22 @@ def process_alive(pid: Optional[int], token: str) -> bool:
     return True
 
 
+class _Damaged(sqlite3.DatabaseError):
+    """``PRAGMA quick_check`` found the catalogue damaged."""
+
+
+def _guarded(method):
+    """An :class:`Archive` method whose SQLite failures come out as :meth:`Archive.guard` says."""
+    from functools import wraps
+
+    @wraps(method)
+    def call(self, *args, **kwargs):
+        with self.guard():
+            return method(self, *args, **kwargs)
+
+    return call
+
+
 class Archive:
     """A folder of runs and its catalogue.
 
@@ -155,15 +177,28 @@ class Archive:
     short transaction. The connection is in autocommit mode and transactions are explicit.
     """
 
-    def __init__(self, root: Path, conn: sqlite3.Connection):
+    def __init__(self, root: Path, conn: sqlite3.Connection, readonly: bool = False):
         self.root = root
         self.conn = conn
+        self.readonly = readonly  # opened read-only (``mode=ro``): nothing is written, nothing migrated
+        self.notes: list[str] = []  # what a reader should know (an old schema read as it is)
+        self._dead: set[int] = set()  # running rows whose process is gone, not markable (read-only)
+
+    @property
+    def path(self) -> Path:
+        """The catalogue file."""
+        return self.root / CATALOGUE
 
     # ------------------------------------------------------------------ opening
 
     @classmethod
     def open(cls, root: str | Path | None = None, *, create: bool = False) -> "Archive":
         """Open the archive at ``root`` (default :func:`default_home`); ``create`` makes it if missing.
+
+        An archive whose folder or catalogue is not writable is opened read-only (SQLite's
+        ``mode=ro``): it can be listed, shown, exported and reported, nothing is migrated,
+        and storing into it is refused. A folder that holds run folders but no catalogue is
+        not given a new one (that would reuse run ids): ``issim archive repair`` rebuilds it.
 
         Raises :class:`~issim.errors.InputError` naming the folder or the catalogue when
         there is no archive there, or when the catalogue is not one issim can read.
@@ -173,6 +208,10 @@ class Archive:
         if root.exists() and not root.is_dir():
             raise InputError(str(root), "is a file, not a run archive folder")
         if not path.exists():
+            orphans = run_folders(root) if root.is_dir() else {}
+            if orphans:
+                raise InputError(str(root), f"the archive has {len(orphans)} run folder(s) but no catalogue.sqlite; "
+                                            f"{REPAIR_HINT} (a new catalogue would reuse their ids)")
             if not create:
                 hint = "issim run SCENARIO stores a run there" if not root.exists() or not any(root.iterdir()) else \
                     "the folder has no catalogue.sqlite"
@@ -184,20 +223,31 @@ class Archive:
                 raise InputError(str(root), f"cannot make the run archive folder: {exc.strerror or exc}") from None
         elif path.is_dir():
             raise InputError(str(path), "is a folder, not a run catalogue")
+        readonly = not writable(root)
+        if readonly and create:
+            raise InputError(str(root), "the run archive is read-only: runs cannot be stored here "
+                                        "(give --out DIR for another archive)")
         try:
-            conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            conn = connect(path, readonly)
         except sqlite3.Error as exc:
             raise InputError(str(path), f"cannot open the run catalogue: {exc}") from None
-        archive = cls(root, conn)
+        archive = cls(root, conn, readonly)
         try:
             if create:  # two processes making the same archive at once take turns
                 with _creation_lock(root):
                     archive._prepare(create)
             else:
                 archive._prepare(create)
+        except _Damaged as exc:
+            conn.close()
+            raise InputError(str(path), f"the run catalogue is damaged ({exc}); {REPAIR_HINT}, moving the damaged "
+                                        "file aside") from None
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise InputError(str(path), f"not a run catalogue issim can read ({exc}); move it away to start afresh") from None
+            raise InputError(str(path), f"not a run catalogue issim can read ({exc}); {REPAIR_HINT} "
+                                        "(the damaged file is kept aside)") from None
+        for note in archive.notes:
+            warnings.warn(note, stacklevel=2)
         return archive
 
     def _prepare(self, create: bool) -> None:
@@ -223,13 +273,25 @@ class Archive:
             tables = {"runs", "events", "commands"}
         elif not {"runs", "events", "commands"} <= tables:
             raise sqlite3.DatabaseError("the catalogue is missing its tables")
+        elif version == 1 and self.readonly:  # read as it is: the lineage columns are simply absent
+            self.notes.append(f"the catalogue has schema version 1 (this issim writes {SCHEMA_VERSION}); read-only, "
+                              "so it is read as it is, without branch lineage")
         elif version == 1:  # before lineage: add the columns, every old run has no parent
             with self.transaction() as c:
                 if c.execute("PRAGMA user_version").fetchone()[0] == 1:
                     for column in _LINEAGE:
                         c.execute(f"ALTER TABLE runs ADD COLUMN {column}")
                     c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        conn.execute("PRAGMA synchronous = NORMAL")
+        if create or self.path.stat().st_size <= QUICK_CHECK_BYTES:
+            problem = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                problem = " ".join(str(problem).replace("*** in database main ***", "").split())
+                if create:  # about to store: a damaged page found now is one line, not a failure half-way through
+                    raise _Damaged(problem)
+                self.notes.append(f"{self.path}: the run catalogue is damaged ({problem}); what can be read is "
+                                  f"shown; {REPAIR_HINT}")
+        if not self.readonly:
+            conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
 
     def close(self) -> None:
@@ -252,6 +314,18 @@ class Archive:
             raise
         self.conn.execute("COMMIT")
 
+    @contextmanager
+    def guard(self) -> Iterator[None]:
+        """Reading the catalogue: a damaged page (or another SQLite failure) becomes one
+        :class:`~issim.errors.InputError` naming the catalogue, with the advice that works."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            text = str(exc)
+            damaged = any(w in text for w in ("malformed", "corrupt", "not a database"))
+            raise InputError(str(self.path), f"cannot read the run catalogue ({text})"
+                                             + (f"; it is damaged: {REPAIR_HINT}" if damaged else "")) from None
+
     # ------------------------------------------------------------------ runs
 
     def reap(self) -> list[int]:
@@ -266,18 +340,22 @@ class Archive:
         dead = [(rid, pid, d) for rid, pid, token, d in rows if not process_alive(pid, token)]
         if not dead:
             return []
+        if self.readonly:  # nothing can be written: report them incomplete all the same
+            self._dead.update(rid for rid, _, _ in dead)
+            return [rid for rid, _, _ in dead]
         try:
             with self.transaction() as c:
                 for rid, _, _ in dead:
                     c.execute("UPDATE runs SET status = 'incomplete', finished_at = COALESCE(finished_at, ?), "
-                              "error = CASE error WHEN '' THEN 'the process stopped before the run was stored' "
-                              "ELSE error END WHERE id = ? AND status = 'running'", (utc_now(), rid))
-        except sqlite3.OperationalError:  # a read-only archive: report them incomplete all the same
-            pass
+                              "error = CASE error WHEN '' THEN ? ELSE error END WHERE id = ? AND status = 'running'",
+                              (utc_now(), DEAD_ERROR, rid))
+        except sqlite3.OperationalError:  # the archive became read-only: report them incomplete all the same
+            self._dead.update(rid for rid, _, _ in dead)
         for _, pid, d in dead:
             shutil.rmtree(self.root / TMP / f"{d}.{pid}", ignore_errors=True)
         return [rid for rid, _, _ in dead]
 
+    @_guarded
     def rows(self, limit: Optional[int] = None, scenario: Optional[str] = None) -> list[dict]:
         """The catalogue's rows, newest first (``running`` rows of dead processes already reaped)."""
         self.reap()
@@ -292,6 +370,7 @@ class Archive:
             params.append(int(limit))
         return [self._row(r) for r in self.conn.execute(query, params)]
 
+    @_guarded
     def row(self, run_id: int) -> Optional[dict]:
         self.reap()
         r = self.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
@@ -301,8 +380,11 @@ class Archive:
         names = [d[0] for d in self.conn.execute("SELECT * FROM runs LIMIT 0").description]
         row = dict(zip(names, r))
         row["outcome_json"] = json.loads(row["outcome_json"]) if row["outcome_json"] else None
+        if row["id"] in self._dead and row["status"] == "running":
+            row["status"], row["error"] = "incomplete", row["error"] or DEAD_ERROR
         return row
 
+    @_guarded
     def resolve(self, text: str, source: str = "RUN") -> int:
         """A run id from what a user typed: ``12``, ``000012-nominal`` (its folder) or ``last``."""
         text = str(text).strip()
@@ -311,14 +393,23 @@ class Archive:
             if last is None:
                 raise InputError(source, f"the archive {self.root} has no runs yet")
             return int(last)
-        m = re.fullmatch(r"(\d+)(?:-[A-Za-z0-9_.-]+)?", text)
+        m = re.fullmatch(r"(\d+)(?:-(.+))?", text)
         if not m:
             raise InputError(source, f"{text!r} is not a run id: give the number `issim runs` shows, or last")
+        if len(m.group(1)) > 19 or int(m.group(1)) > MAX_ID:
+            raise InputError(source, f"{text[:30]!r} is not a run id: run ids stop at {MAX_ID}")
         run_id = int(m.group(1))
-        if self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+        row = self.conn.execute("SELECT dir, scenario FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
             newest = self.conn.execute("SELECT MAX(id) FROM runs").fetchone()[0]
             have = f"runs 1 to {newest}" if newest else "no runs yet"
             raise InputError(source, f"no run {run_id} in {self.root} (it has {have}; `issim runs` lists them)")
+        if m.group(2) is not None:  # a folder name: its scenario part must be this run's
+            folder, scenario = row
+            expected = RUN_DIR.fullmatch(folder or "")
+            if expected is None or m.group(2) != expected.group(2):
+                raise InputError(source, f"{text!r} is not a run's folder: run {run_id} is {scenario!r}, "
+                                         f"in {folder or 'no folder'} (give {run_id} or {folder or run_id})")
         return run_id
 
     def get(self, run: int | str, source: str = "RUN"):
@@ -338,6 +429,49 @@ class Archive:
         from .recording import Recording
 
         return Recording(self, runner, parent, fork_at, changes)
+
+
+def writable(root: Path) -> bool:
+    """Can this process write the archive (its folder, and its catalogue and log if there)?"""
+    if not os.access(root, os.W_OK | os.X_OK):
+        return False
+    return all(os.access(p, os.W_OK) for p in (root / CATALOGUE, root / f"{CATALOGUE}-wal", root / f"{CATALOGUE}-shm")
+               if p.exists())
+
+
+def connect(path: Path, readonly: bool = False) -> sqlite3.Connection:
+    """A connection to a catalogue: read-write, or ``mode=ro`` for an archive this process
+    cannot write. A read-only catalogue in write-ahead-log mode needs its ``-shm`` file; when
+    there is none (and no log to read: a cleanly closed catalogue) it is opened immutable."""
+    if not readonly:
+        return sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+    uri = path.absolute().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA user_version").fetchone()
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn.close()
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            raise sqlite3.OperationalError("read-only, and its write-ahead log cannot be read without writing; "
+                                           "open the archive once where it is writable") from None
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+
+def run_folders(root: Path) -> dict[int, Path]:
+    """The run folders in an archive by the id their name gives (``000012-nominal``: 12)."""
+    found: dict[int, Path] = {}
+    try:
+        entries = list(root.iterdir())
+    except OSError:
+        return found
+    for p in entries:
+        m = RUN_DIR.fullmatch(p.name)
+        if m and p.is_dir() and len(m.group(1)) <= 19 and int(m.group(1)) <= MAX_ID:
+            found.setdefault(int(m.group(1)), p)
+    return found
 
 
 @contextmanager

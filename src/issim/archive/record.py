@@ -213,19 +213,25 @@ class RunRecord:
 
     def event_log(self) -> list[dict]:
         """The event log as the run's JSON records (what ``event_log_sha256`` digests)."""
-        rows = self.archive.conn.execute("SELECT entry FROM events WHERE run_id = ? ORDER BY seq", (self.id,))
+        with self.archive.guard():
+            rows = self.archive.conn.execute("SELECT entry FROM events WHERE run_id = ? ORDER BY seq",
+                                             (self.id,)).fetchall()
         return [json.loads(r[0]) for r in rows]
 
     def event_log_entries(self) -> list[str]:
         """The event log's entries as the canonical JSON text they are stored (and digested) as."""
-        rows = self.archive.conn.execute("SELECT entry FROM events WHERE run_id = ? ORDER BY seq", (self.id,))
+        with self.archive.guard():
+            rows = self.archive.conn.execute("SELECT entry FROM events WHERE run_id = ? ORDER BY seq",
+                                             (self.id,)).fetchall()
         return [r[0] for r in rows]
 
     def events(self) -> "pd.DataFrame":
         """The event log: ``t`` (UTC), ``t_ms``, ``kind`` and the entries' details as columns."""
         import pandas as pd
 
-        rows = self.archive.conn.execute("SELECT t_ms, entry FROM events WHERE run_id = ? ORDER BY seq", (self.id,))
+        with self.archive.guard():
+            rows = self.archive.conn.execute("SELECT t_ms, entry FROM events WHERE run_id = ? ORDER BY seq",
+                                             (self.id,)).fetchall()
         records = []
         for t_ms, entry in rows:
             d = json.loads(entry)
@@ -241,8 +247,10 @@ class RunRecord:
 
         from .tables import COMMAND_FIELDS
 
-        rows = self.archive.conn.execute(
-            f"SELECT {', '.join(COMMAND_FIELDS)} FROM commands WHERE run_id = ? ORDER BY seq", (self.id,)).fetchall()
+        with self.archive.guard():
+            rows = self.archive.conn.execute(
+                f"SELECT {', '.join(COMMAND_FIELDS)} FROM commands WHERE run_id = ? ORDER BY seq",
+                (self.id,)).fetchall()
         df = pd.DataFrame.from_records(rows, columns=list(COMMAND_FIELDS))
         df["args"] = [json.loads(a) for a in df["args"]]
         df.insert(0, "t", _utc_index(df["t_ms"]))

@@ -16,9 +16,12 @@ transaction, so a run that dies still leaves what happened up to then.
 
 On leaving normally, the files are written into ``.tmp/`` inside the archive, moved into
 place with one ``os.replace``, and the row turns ``complete`` in the same transaction as
-the rest of the log. An exception marks the row ``failed`` (with the error), an
-interruption ``incomplete``; a kill leaves it ``running`` until a reader finds the process
-gone (:meth:`~issim.archive.catalogue.Archive.reap`).
+the rest of the log. The folder holds everything the catalogue says of the run too
+(``run.json``, ``events.jsonl``, ``commands.jsonl``), so ``issim archive repair`` can
+rebuild a lost catalogue from the folders. An exception marks the row ``failed`` (with the
+error), an interruption (Ctrl-C, or SIGTERM while recording in the main thread)
+``incomplete``; a kill leaves it ``running`` until a reader finds the process gone
+(:meth:`~issim.archive.catalogue.Archive.reap`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
+import threading
 import time
 from importlib import resources
 from pathlib import Path
@@ -36,10 +41,22 @@ from typing import Callable, Optional
 
 from .. import __version__
 from ..times import format_iso
-from .catalogue import TMP, Archive, StoreError, process_token, utc_now
-from .tables import command_row, entry_json, telemetry_table, track_table
+from ..errors import InputError
+from .catalogue import MAX_ID, TMP, Archive, StoreError, process_token, utc_now
+from .tables import COMMAND_FIELDS, command_row, entry_json, telemetry_table, track_table
 
 CHECKPOINT_EVERY_S = 2.0  # wall-clock seconds between appends of the event log during a run
+RECORD_FIELDS = ("id", "scenario", "title", "scenario_source", "scenario_sha256", "seed", "version", "sim_start",
+                 "sim_end", "sim_planned_end", "frames", "started_at", "finished_at", "status", "outcome",
+                 "outcome_json", "event_log_sha256", "error", "dir", "host", "parent_id", "fork_at", "changes")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived while a run was being recorded: it ends like Ctrl-C (``incomplete``)."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated("terminated (SIGTERM)")
 
 
 def scenario_bytes(scenario) -> bytes:
@@ -132,6 +149,8 @@ class Recording:
 
     def __enter__(self) -> "Recording":
         spec, sim = self.scenario, self.sim
+        if isinstance(sim.seed, bool) or not isinstance(sim.seed, int) or not -MAX_ID - 1 <= sim.seed <= MAX_ID:
+            raise InputError("--seed", f"{str(sim.seed)[:30]} cannot be stored: a stored seed is a 64-bit integer")
         raw = getattr(self.runner, "scenario_raw", None) or scenario_bytes(spec)  # a branch: its parent's copy
         with self.archive.transaction() as c:
             cur = c.execute(
@@ -145,6 +164,9 @@ class Recording:
             self.dir = f"{self.run_id:06d}-{_slug(spec.name)}"
             c.execute("UPDATE runs SET dir = ? WHERE id = ?", (self.dir, self.run_id))
         self._scenario_raw = raw
+        self._sigterm = None
+        if threading.current_thread() is threading.main_thread():  # only there can a signal handler be set
+            self._sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
         self.sim.environment = self.track
         self._last_checkpoint = time.monotonic()
         return self
@@ -189,6 +211,16 @@ class Recording:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self.sim.environment = self.track._environment
+        if self._sigterm is not None:
+            try:
+                self.finish_or_mark(exc_type, exc)
+            finally:
+                signal.signal(signal.SIGTERM, self._sigterm)
+            return False
+        self.finish_or_mark(exc_type, exc)
+        return False
+
+    def finish_or_mark(self, exc_type, exc) -> None:
         if exc_type is None:
             try:
                 self.finish()
@@ -197,14 +229,16 @@ class Recording:
                 self._mark("failed", f"storing the run failed: {type(failure).__name__}: {reason}")
                 raise StoreError(str(self.archive.root), f"run {self.run_id} could not be stored ({reason}); "
                                                          "it is marked failed") from failure
-            except BaseException:
-                self._mark("incomplete", "interrupted while being stored")
+            except BaseException as stop:
+                self._mark("incomplete", "interrupted while being stored"
+                           + (" (SIGTERM)" if isinstance(stop, Terminated) else ""))
                 raise
+        elif issubclass(exc_type, Terminated):
+            self._mark("incomplete", "interrupted (SIGTERM)")
         elif issubclass(exc_type, KeyboardInterrupt):
             self._mark("incomplete", "interrupted")
         else:
             self._mark("failed", f"{exc_type.__name__}: {exc}")
-        return False
 
     def _mark(self, status: str, error: str) -> None:
         shutil.rmtree(self.archive.root / TMP / f"{self.dir}.{os.getpid()}", ignore_errors=True)
@@ -230,6 +264,18 @@ class Recording:
         self.summary = summary
         self.track.finish(sim.state, sim.recorder.t_ms)
 
+        log = sim.event_log()
+        entries = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in log]
+        log_text = "".join(e + "\n" for e in entries)
+        digest = hashlib.sha256(log_text.encode()).hexdigest()
+        history = sim.state.facts.get("control.history", ())
+        command_rows = [command_row(e) for e in history]
+        finished_at = utc_now()
+        outcome_json = json.dumps(summary.get("outcome"), default=_json_default)
+        final = {"status": "complete", "finished_at": finished_at, "sim_end": format_iso(sim.t_ms),
+                 "frames": sim.state.frame, "outcome": outcome_line(summary), "outcome_json": outcome_json,
+                 "event_log_sha256": digest}
+
         t0 = time.perf_counter()
         tmp = self.archive.root / TMP / f"{self.dir}.{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -242,16 +288,21 @@ class Recording:
         _write_text(tmp / "world.json", json.dumps(world_record(sim), indent=1, ensure_ascii=False))
         if self._scenario_raw:
             _write_bytes(tmp / "scenario.toml", self._scenario_raw)
+        # what the catalogue holds of the run, so that a lost catalogue can be rebuilt from the folder
+        names = [d[0] for d in self.archive.conn.execute("SELECT * FROM runs LIMIT 0").description]
+        row = dict(zip(names, self.archive.conn.execute("SELECT * FROM runs WHERE id = ?", (self.run_id,)).fetchone()))
+        row.update(final)
+        _write_text(tmp / "run.json", json.dumps({k: row.get(k) for k in RECORD_FIELDS}, indent=1, ensure_ascii=False))
+        _write_bytes(tmp / "events.jsonl", log_text.encode())  # its SHA-256 is event_log_sha256
+        _write_bytes(tmp / "commands.jsonl", "".join(
+            json.dumps(dict(zip(COMMAND_FIELDS, r)), ensure_ascii=False, separators=(",", ":")) + "\n"
+            for r in command_rows).encode())
         _fsync_dir(tmp)
         os.replace(tmp, self.path)
         _fsync_dir(self.archive.root)
         self.timings["files_s"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        log = sim.event_log()
-        entries = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in log]
-        digest = hashlib.sha256("".join(e + "\n" for e in entries).encode()).hexdigest()
-        history = sim.state.facts.get("control.history", ())
         with self.archive.transaction() as c:
             saved = [r[0] for r in c.execute("SELECT entry FROM events WHERE run_id = ? ORDER BY seq", (self.run_id,))]
             if saved != entries[: len(saved)]:  # never expected: the engine's own form wins
@@ -259,12 +310,12 @@ class Recording:
                 saved = []
             events = [(self.run_id, i, int(t), kind, entries[i])
                       for i, (t, kind, _) in enumerate(sim.state.log) if i >= len(saved)]
-            commands = [(self.run_id, i, *command_row(e)) for i, e in enumerate(history) if i >= self._commands_saved]
+            commands = [(self.run_id, i, *r) for i, r in enumerate(command_rows) if i >= self._commands_saved]
             self._insert(c, events, commands)
             c.execute("UPDATE runs SET status = 'complete', finished_at = ?, sim_end = ?, frames = ?, outcome = ?, "
                       "outcome_json = ?, event_log_sha256 = ? WHERE id = ?",
-                      (utc_now(), format_iso(sim.t_ms), sim.state.frame, outcome_line(summary),
-                       json.dumps(summary.get("outcome"), default=_json_default), digest, self.run_id))
+                      (finished_at, final["sim_end"], final["frames"], final["outcome"], outcome_json, digest,
+                       self.run_id))
         self._events_saved, self._commands_saved = len(log), len(history)
         self.timings["catalogue_s"] = time.perf_counter() - t0
 

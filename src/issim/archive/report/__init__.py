@@ -52,8 +52,11 @@ def write_report(record: RunRecord, out: "str | Path | None" = None, at_ms: Opti
     """Write the report of a stored run; return its path.
 
     ``out`` defaults to ``report.html`` in the run's folder; an existing folder gets
-    ``report-ID.html`` inside it.
+    ``report-ID.html`` inside it. From a read-only archive the default is ``report-ID.html``
+    in the current folder.
     """
+    if out is None and record.archive is not None and getattr(record.archive, "readonly", False):
+        out = Path.cwd() / f"report-{record.id}.html"
     path = Path(out) if out is not None else record.path / "report.html"
     if path.is_dir():
         path = path / f"report-{record.id}.html"
