@@ -519,11 +519,10 @@ ArchiveOpt = typer.Option(
 
 
 def _run_arg(text: str, source: str = "RUN") -> str:
-    """A run id as typed, refused at once when its number cannot be one (ids are 64-bit)."""
-    m = re.match(r"\s*(\d+)", str(text))
-    if m and int(m.group(1)) >= SEED_LIMIT:
-        raise InputError(source, f"{m.group(1)[:30]}{'...' if len(m.group(1)) > 30 else ''} is not a run id: "
-                                 f"ids are below 2**63; `issim runs` lists them")
+    """A run id as typed, refused at once when its number cannot be one (before any archive is opened)."""
+    from .archive.catalogue import check_run_number
+
+    check_run_number(text, source)
     return text
 
 

@@ -99,6 +99,15 @@ CREATE TABLE IF NOT EXISTS commands (
 _LINEAGE = ("parent_id INTEGER", "fork_at TEXT", "changes TEXT NOT NULL DEFAULT ''")
 
 
+def check_run_number(text: str, source: str = "RUN") -> None:
+    """Refuse (one line) a run id whose number no run can have: ids are SQLite's 64-bit integers."""
+    m = re.match(r"\s*(\d+)", str(text))
+    if m and (len(m.group(1)) > 19 or int(m.group(1)) > MAX_ID):
+        digits = m.group(1)
+        raise InputError(source, f"{digits[:30]}{'...' if len(digits) > 30 else ''} is not a run id: "
+                                 f"run ids stop at {MAX_ID} (2**63 - 1); `issim runs` lists them")
+
+
 class StoreError(RuntimeError):
     """Storing a run failed for a reason outside the input (a full disk, a vanished folder).
 
@@ -396,8 +405,7 @@ class Archive:
         m = re.fullmatch(r"(\d+)(?:-(.+))?", text)
         if not m:
             raise InputError(source, f"{text!r} is not a run id: give the number `issim runs` shows, or last")
-        if len(m.group(1)) > 19 or int(m.group(1)) > MAX_ID:
-            raise InputError(source, f"{text[:30]!r} is not a run id: run ids stop at {MAX_ID}")
+        check_run_number(text, source)
         run_id = int(m.group(1))
         row = self.conn.execute("SELECT dir, scenario FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
