@@ -202,7 +202,7 @@ def branch(record, at: str, *, decisions: Optional[Mapping[str, str]] = None,
         for t_ms, ours, changes in plan:
             rec.run(t_ms, progress=progress)
             if ours:
-                _check_replay(record, runner.sim.event_log())
+                _check_replay(record, runner.sim.event_log_entries())
             runner.apply(changes)
         rec.run(progress=progress)
     return record.archive.get(rec.run_id)
@@ -286,16 +286,13 @@ def check_policies(spec: Scenario, policies: Mapping[str, str], source: str = "-
             raise InputError(source, f"no policy {policy!r}; policies: {', '.join(POLICY_NAMES)}")
 
 
-def _check_replay(record, replayed: list[dict]) -> None:
+def _check_replay(record, replayed: list[str]) -> None:
     """Warn when the replay up to the fork is not the parent's own log (another issim version,
     an edited station file): the branch then answers a slightly different question."""
-    import json
     import warnings
 
-    parent = record.event_log()[: len(replayed)]
-    canon = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in replayed]
-    theirs = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in parent]
-    if canon != theirs:
-        k = next((i for i, (a, b) in enumerate(zip(canon, theirs)) if a != b), min(len(canon), len(theirs)))
+    theirs = record.event_log_entries()[: len(replayed)]
+    if replayed != theirs:
+        k = next((i for i, (a, b) in enumerate(zip(replayed, theirs)) if a != b), min(len(replayed), len(theirs)))
         warnings.warn(f"the replay of {record.name} parts from it before the fork, at event {k + 1} "
                       f"(issim {record.version} stored it): the branch starts from a different past", RuntimeWarning)

@@ -264,8 +264,7 @@ class Recording:
         self.summary = summary
         self.track.finish(sim.state, sim.recorder.t_ms)
 
-        log = sim.event_log()
-        entries = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in log]
+        entries = sim.event_log_entries()
         log_text = "".join(e + "\n" for e in entries)
         digest = hashlib.sha256(log_text.encode()).hexdigest()
         history = sim.state.facts.get("control.history", ())
@@ -316,7 +315,7 @@ class Recording:
                       "outcome_json = ?, event_log_sha256 = ? WHERE id = ?",
                       (finished_at, final["sim_end"], final["frames"], final["outcome"], outcome_json, digest,
                        self.run_id))
-        self._events_saved, self._commands_saved = len(log), len(history)
+        self._events_saved, self._commands_saved = len(entries), len(history)
         self.timings["catalogue_s"] = time.perf_counter() - t0
 
 

@@ -316,11 +316,16 @@ class Simulation:
         """The event log as JSON-ready records."""
         return [{"t": format_iso(t), "kind": kind, **{k: _plain(v) for k, v in details}} for t, kind, details in self.state.log]
 
+    def event_log_entries(self) -> list[str]:
+        """The event log's records as canonical JSON text (sorted keys, no spaces): what the
+        digest hashes and the archive stores."""
+        return [json.dumps(entry, sort_keys=True, separators=(",", ":")) for entry in self.event_log()]
+
     def event_log_sha256(self) -> str:
         """A digest of the event log: equal logs, equal digests (times, kinds, details)."""
         h = hashlib.sha256()
-        for entry in self.event_log():
-            h.update(json.dumps(entry, sort_keys=True, separators=(",", ":")).encode())
+        for entry in self.event_log_entries():
+            h.update(entry.encode())
             h.update(b"\n")
         return h.hexdigest()
 
