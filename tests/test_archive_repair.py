@@ -18,6 +18,7 @@ import pytest
 
 from issim.archive import Archive
 from issim.cli import main
+from test_archive_kill import _running_row  # the same question the SIGKILL test asks
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
@@ -274,16 +275,6 @@ def test_read_only_for_real(three):
 # --------------------------------------------------------------------------- SIGTERM
 
 
-def _running(catalogue: Path) -> bool:
-    if not catalogue.exists():
-        return False
-    try:
-        with sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True, timeout=5) as db:
-            return db.execute("SELECT COUNT(*) FROM runs WHERE status = 'running'").fetchone()[0] > 0
-    except sqlite3.Error:
-        return False
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
 def test_sigterm_ends_a_run_like_ctrl_c(tmp_path, capsys):
     home = tmp_path / "home"
@@ -292,7 +283,7 @@ def test_sigterm_ends_a_run_like_ctrl_c(tmp_path, capsys):
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
-        while not _running(home / "catalogue.sqlite"):
+        while not _running_row(home / "catalogue.sqlite"):
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.05)

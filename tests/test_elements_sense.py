@@ -35,18 +35,7 @@ from issim.orbit.propagation import propagate_teme
 
 OMM_FILE = "iss-omm-2024-09-to-2025-03.json"
 AT = "2025-03-10T00:00:00Z"
-TLE_L1 = "1 25544U 98067A   24288.38439782 -.00274092  00000+0 -49859-2 0  9990"
-TLE_L2 = "2 25544  51.6375  85.0013 0009245  75.5296   8.7941 15.49814641477033"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path_factory, monkeypatch):
-    """A private data directory (downloads go there), and no stale warnings remembered."""
-    monkeypatch.setenv("ISSIM_DATA_DIR", str(tmp_path_factory.mktemp("issim-data")))
-    monkeypatch.delenv("ISSIM_CELESTRAK_URL", raising=False)
-    catalog._warned.clear()
-    yield
-    catalog._warned.clear()
+from test_elements import TLE_L1, TLE_L2, _isolated  # noqa: F401 (_isolated: the same autouse fixture)
 
 
 def newest_record() -> dict:
