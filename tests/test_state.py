@@ -41,14 +41,14 @@ def test_the_check_finds_what_does_not_match():
     st = sim.state
     st["stray.thing"] = np.zeros(3)
     st["crew.alive"] = st["crew.alive"].astype(np.int64)
-    st["atm.hole_m2"] = np.zeros(len(sim.world.volumes) + 1)
+    st["atm.leak_area_m2"] = np.zeros(len(sim.world.volumes) + 1)
     st.facts["crew.names"] = list(st.facts["crew.names"])
     del st.arrays["power.soc"]
     problems = schema_problems(sim)
     assert "array stray.thing is in the state but no one declares it" in problems
     assert "crew.alive (crew) is int64, declared bool" in problems
     n = len(sim.world.volumes)
-    assert f"atm.hole_m2 (atm) has shape ({n + 1},), declared ('volumes',) = ({n},)" in problems
+    assert f"atm.leak_area_m2 (atm) has shape ({n + 1},), declared ('volumes',) = ({n},)" in problems
     assert "fact crew.names (crew) is a list, declared tuple" in problems
     assert "power.soc is declared by power but its reset did not create it" in problems
     with pytest.raises(SchemaError, match="stray.thing"):

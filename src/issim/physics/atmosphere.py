@@ -14,7 +14,13 @@ the volume's cabin temperature). Between volumes, through open hatches only:
   small passive exchange. Exchanges are integrated exactly for each link
   (concentration differences decay as ``exp(-Q (1/Va + 1/Vb) t)``).
 - **leaks** to vacuum through a hole of area ``A``: choked flow,
-  ``mdot = Cd A p sqrt(γ M / (R T)) (2/(γ+1))^((γ+1)/(2(γ-1)))``, so at a fixed
+  ``mdot = Cd A p sqrt(γ M / (R T)) (2/(γ+1))^((γ+1)/(2(γ-1)))``. The state keeps each
+  volume's effective area ``Cd A`` (``atm.leak_area_m2``), so a ``hole`` event may give
+  the hole as drilled (``area_m2`` or ``diameter_mm``: a sharp-edged orifice, ``Cd`` 0.61
+  unless ``cd`` says otherwise), as an equivalent hole (``equivalent_diameter_mm``: the
+  ideal nozzle, ``Cd`` = 1, which is how a leak measured by its rate is usually sized),
+  or as the leak's mass rate when it starts (``kg_per_day``, at that volume's pressure and
+  temperature then); the flow then follows the pressure as for any hole. So at a fixed
   temperature (the walls hold the air near cabin temperature: an isothermal blowdown)
   each volume empties as ``exp(-t/τ)`` with ``τ = V / (Cd A C_γ c)``, ``c`` the speed of
   sound. That is integrated exactly, so any hole, small or as large as a hatch, is stable;
@@ -59,10 +65,43 @@ _CHOKE = (2.0 / (GAMMA_AIR + 1.0)) ** ((GAMMA_AIR + 1.0) / (2.0 * (GAMMA_AIR - 1
 _MAX_SUBSTEPS = 200
 
 
-def leak_rate_per_s(hole_m2, volume_m3, temperature_k, molar_mass_kg):
-    """The e-folding rate (1/s) of a volume emptying through a hole to vacuum."""
+HOLE_ARGS = ("area_m2", "diameter_mm", "equivalent_diameter_mm", "kg_per_day")
+_HOLE_LIMITS = {"area_m2": 10.0, "diameter_mm": 3000.0, "equivalent_diameter_mm": 3000.0, "kg_per_day": 1.0e7}
+
+
+def leak_rate_per_s(leak_area_m2, volume_m3, temperature_k, molar_mass_kg):
+    """The e-folding rate (1/s) of a volume emptying to vacuum through an effective
+    (discharge coefficient x hole) area."""
     sound_m_s = np.sqrt(GAMMA_AIR * R_J_PER_MOL_K * temperature_k / molar_mass_kg)
-    return ORIFICE_DISCHARGE_COEFFICIENT * hole_m2 * _CHOKE * sound_m_s / volume_m3
+    return leak_area_m2 * _CHOKE * sound_m_s / volume_m3
+
+
+def choked_mass_flux(pressure_pa, temperature_k, molar_mass_kg):
+    """Mass flow (kg/s) through one square metre of ideal nozzle to vacuum."""
+    return pressure_pa * _CHOKE * np.sqrt(GAMMA_AIR * molar_mass_kg / (R_J_PER_MOL_K * temperature_k))
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _hole_problem(event) -> str | None:
+    """Why a ``hole`` event's arguments are not one size (and an optional ``cd``), or None."""
+    given = [k for k in HOLE_ARGS if event.arg(k) is not None]
+    if len(given) != 1:
+        return ("a hole needs exactly one of args." + ", args.".join(HOLE_ARGS)
+                + (f"; got {', '.join(given)}" if given else ""))
+    kind = given[0]
+    value = event.arg(kind)
+    if not _number(value) or not 0 < value <= _HOLE_LIMITS[kind]:
+        return f"args.{kind} must be a number in (0, {_HOLE_LIMITS[kind]:g}]"
+    cd = event.arg("cd")
+    if cd is not None:
+        if kind not in ("area_m2", "diameter_mm"):
+            return f"args.cd goes with a hole's area_m2 or diameter_mm, not with {kind}"
+        if not _number(cd) or not 0 < cd <= 1:
+            return "args.cd, the hole's discharge coefficient, must be a number in (0, 1]"
+    return None
 
 
 class Atmosphere(Subsystem):
@@ -70,7 +109,7 @@ class Atmosphere(Subsystem):
 
     name = "atm"
     events = ("open_hatch", "close_hatch", "equalize", "hole", "patch")
-    event_args = {"hole": ("area_m2",)}
+    event_args = {"hole": (*HOLE_ARGS, "cd")}
 
     def __init__(self, world: World):
         self.world = world
@@ -102,7 +141,9 @@ class Atmosphere(Subsystem):
                 Key("atm.temperature_k", v, "float64", "K", "cabin temperature of each volume"),
                 Key("atm.moles", g, "float64", "mol", "amount of O2, N2, CO2, H2O in each volume"),
                 Key("atm.initial_moles", g, "float64", "mol", "atm.moles at the start, for the gas balance"),
-                Key("atm.hole_m2", v, "float64", "m2", "area of holes to vacuum in each volume"),
+                Key("atm.leak_area_m2", v, "float64", "m2",
+                    "effective area of the holes to vacuum in each volume (discharge coefficient x area)"),
+                Key("atm.leak_kg_per_day", v, "float64", "kg/d", "air lost to vacuum from each volume, now"),
                 Key("hatch.open", ("links",), "bool", "1", "each hatch open"),
                 Key("hatch.valve_open", ("links",), "bool", "1", "each closed hatch's equalisation valve open"),
                 Key("atm.pp_pa", g, "float64", "Pa", "partial pressures, derived from atm.moles"),
@@ -123,7 +164,8 @@ class Atmosphere(Subsystem):
         state["atm.temperature_k"] = t
         state["atm.moles"] = pp * self.volume_m3[:, None] / (R_J_PER_MOL_K * t[:, None])
         state["atm.initial_moles"] = state["atm.moles"].copy()  # for the gas balance
-        state["atm.hole_m2"] = np.zeros(self.n_volumes)
+        state["atm.leak_area_m2"] = np.zeros(self.n_volumes)
+        state["atm.leak_kg_per_day"] = np.zeros(self.n_volumes)
         state["hatch.open"] = np.array([l.initially_open for l in world.links], dtype=bool)
         state["hatch.valve_open"] = np.zeros(len(world.links), dtype=bool)
         self._derive(state)
@@ -131,7 +173,7 @@ class Atmosphere(Subsystem):
     def update(self, state, env, dt_s: float) -> None:
         n = state["atm.moles"]
         temp = state["atm.temperature_k"]
-        hole = state["atm.hole_m2"]
+        hole = state["atm.leak_area_m2"]
         open_ = state["hatch.open"]
         valve = state["hatch.valve_open"] & ~open_
         bus = state["power.bus"]
@@ -167,6 +209,8 @@ class Atmosphere(Subsystem):
             system = np.eye(self.n_volumes) + h * (self.incidence * g) @ (self.incidence.T * d)
 
         leaked = np.zeros(4)
+        if leak_k.any() or state["atm.leak_kg_per_day"].any():
+            state["atm.leak_kg_per_day"] = leak_k * (n @ MOLAR_MASS_KG_PER_MOL) * 86_400.0
         for _ in range(substeps):
             if leak_k.any():
                 keep = np.exp(-leak_k * h)
@@ -192,9 +236,7 @@ class Atmosphere(Subsystem):
             if event.target not in self.world.index:
                 return f"no module or vehicle {event.target!r}"
             if event.kind == "hole":
-                area = event.arg("area_m2")
-                if not isinstance(area, (int, float)) or isinstance(area, bool) or not 0 < area <= 10:
-                    return "a hole needs args.area_m2, a number of square metres in (0, 10]"
+                return _hole_problem(event)
             return None
         if event.target not in self.world.link_index:
             return f"no hatch {event.target!r} (hatches are named like 'zarya-zvezda'; see issim station)"
@@ -202,11 +244,11 @@ class Atmosphere(Subsystem):
 
     def handle(self, state, event):
         if event.kind == "hole":
-            area = float(event.arg("area_m2"))
-            state["atm.hole_m2"][self._volume(event.target)] += area
+            v = self._volume(event.target)
+            state["atm.leak_area_m2"][v] += self._leak_area(state, v, event)
             return None
         if event.kind == "patch":
-            state["atm.hole_m2"][self._volume(event.target)] = 0.0
+            state["atm.leak_area_m2"][self._volume(event.target)] = 0.0
             return None
         i = self.world.link_index.get(event.target)
         if i is None:
@@ -231,6 +273,21 @@ class Atmosphere(Subsystem):
         return None
 
     # ------------------------------------------------------------------ helpers
+
+    def _leak_area(self, state, v: int, event) -> float:
+        """A ``hole`` event's effective area (m², discharge coefficient included)."""
+        given = {k: float(event.arg(k)) for k in HOLE_ARGS if event.arg(k) is not None}
+        (kind, value), = given.items()
+        if kind == "kg_per_day":  # the hole that loses that much at this volume's air now
+            n = state["atm.moles"][v]
+            molar = float(n @ MOLAR_MASS_KG_PER_MOL) / max(float(n.sum()), 1e-9)
+            flux = choked_mass_flux(float(state["atm.pressure_pa"][v]), float(state["atm.temperature_k"][v]), molar)
+            return value / 86_400.0 / flux if flux > 0 else 0.0
+        if kind == "equivalent_diameter_mm":
+            return np.pi / 4.0 * (value / 1000.0) ** 2
+        area = value if kind == "area_m2" else np.pi / 4.0 * (value / 1000.0) ** 2
+        cd = event.arg("cd")
+        return (ORIFICE_DISCHARGE_COEFFICIENT if cd is None else float(cd)) * area
 
     def _valve_conductance(self, state) -> np.ndarray:
         """Orifice flow through an open valve, linearised at the present difference.
@@ -269,6 +326,8 @@ class Atmosphere(Subsystem):
         out = []
         for i, v in enumerate(self.world.volumes):
             out += [
+                Channel(f"atm.{v.id}.leak_kg_per_day", f"{v.name} air lost to vacuum", "kg/d", "atm.leak_kg_per_day",
+                        (i,), Limits(None, 0.5, None, None), "estimate: any leak above half a kilogram a day is a watch"),
                 Channel(f"atm.{v.id}.pressure_pa", f"{v.name} total pressure", "Pa", "atm.pressure_pa", (i,),
                         Limits(97_900, 102_700, 50_000, None), "sheet §4b; total-pressure band is the acceptance band"),
                 Channel(f"atm.{v.id}.pp_o2_pa", f"{v.name} O2 partial pressure", "Pa", "atm.pp_pa", (i, O2),
