@@ -56,12 +56,15 @@ def station(
     file: Optional[str] = typer.Option(
         None, "--file", metavar="PATH", help="Read this station TOML file instead of the bundled one."
     ),
+    era: Optional[str] = typer.Option(
+        None, "--era", help="The station as it was that day: an era of the file (bundled: 2018, 2020, 2024)."
+    ),
 ) -> None:
     """Show the station: its modules by segment and the hatch graph."""
     from .station import load_station
     from .station.report import render_station
 
-    iss = load_station(file)
+    iss = load_station(file, era=era)
     if json_output:
         _print_json(iss.to_dict())
     else:

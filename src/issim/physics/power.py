@@ -293,6 +293,8 @@ class Power(Subsystem):
         self.fan_w = np.zeros((2, 0))
         if world is not None:
             self._fans(world)
+            # only the arrays of modules aboard in this station's era (no Nauka's before 2021)
+            self.ros_sun_w = sum(w for m, w in cfg.ros_arrays_sun_w.items() if m in world.index)
 
     def _fans(self, world) -> None:
         """IMV fan power (W) per segment and link: drawn while the link's hatch is open."""

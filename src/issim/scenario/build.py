@@ -133,7 +133,15 @@ def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int]
         scenario = load_scenario(scenario)
     src = scenario.source or "<scenario>"
     seed = check_seed(scenario.scenario.seed if seed is None else seed, "seed" if seed is not None else f"{src}:scenario.seed")
-    station = load_station()
+    era = scenario.station.era
+    try:
+        station = load_station(era=era)
+    except InputError as exc:
+        if era is None:
+            raise
+        from ..station.load import era_names
+
+        raise InputError(f"{src}:station.era", f"no era {era!r}; eras: {', '.join(era_names())}") from exc
     vehicles = scenario.station.vehicles
     known_vehicles = {v.id for v in station.vehicles}
     for i, v in enumerate(vehicles or []):

@@ -89,6 +89,9 @@ class _FieldError(ValueError):
 
 
 class StationSetup(Strict):
+    # The station as it was on a day of its history (an era of the station file's [[eras]]:
+    # "2018", "2020", "2024"); default: the last, today's configuration.
+    era: Optional[str] = Field(default=None, min_length=1)
     vehicles: Optional[list[str]] = None
     closed_hatches: list[str] = []
     # Which factions each segment's laptops accept at the start (default USOS: usa, ROS: russia).

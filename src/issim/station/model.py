@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 Segment = Literal["USOS", "ROS"]
 SEGMENTS: tuple[Segment, ...] = ("USOS", "ROS")
 Direction = Literal["forward", "aft", "zenith", "nadir", "port", "starboard"]
-PortKind = Literal["cbm", "apas-95", "idss", "ssvp", "ssvp-probe-drogue", "ssvp-hybrid"]
+PortKind = Literal["cbm", "apas-95", "idss", "ssvp", "ssvp-probe-drogue", "ssvp-hybrid", "internal"]
 PortStatus = Literal["occupied", "free", "covered", "structure"]
 HatchState = Literal["open", "closed"]
 
@@ -95,6 +95,8 @@ class StationInfo(Record):
     """Low and high published whole-station pressurized volume, m³."""
     reference_volume_src: Keys = Field(min_length=1)
     reference_volume_note: str = ""
+    era: str = ""
+    """The era (``[[eras]]``) these records were taken for; set by the loader."""
 
     @model_validator(mode="after")
     def _range_ordered(self) -> "StationInfo":
@@ -104,6 +106,21 @@ class StationInfo(Record):
                 "reference_volume_range_m3", f"[{low}, {high}] should be [low, high]"
             )
         return self
+
+
+class Era(Record):
+    """A dated configuration of the station (``[[eras]]``): the records aboard that day.
+
+    ``configuration`` and the reference volume, when given, replace ``[station]``'s for
+    that era; the last era listed is the default.
+    """
+
+    id: Id
+    date: dt.date
+    configuration: str
+    reference_volume_range_m3: Optional[Annotated[tuple[PositiveFloat, PositiveFloat], Strict(False)]] = None
+    reference_volume_src: Keys = ()
+    reference_volume_note: str = ""
 
 
 class Agency(Record):
@@ -142,13 +159,19 @@ class Module(Record):
     volume_estimate: bool = False
     volume_note: str = ""
 
-    mass_kg: PositiveFloat
+    mass_kg: Optional[PositiveFloat] = None
+    """None for a part counted in another module's mass (Zvezda's transfer tunnel)."""
     mass_src: Keys = ()
     mass_estimate: bool = False
     mass_note: str = ""
 
     alt_src: Keys = ()
     """Sources of the values that were considered and not chosen (see the notes)."""
+
+    present_from: Optional[dt.date] = None
+    """First day aboard, for station eras (``[[eras]]``); a module's default is its launch date."""
+    present_until: Optional[dt.date] = None
+    """First day no longer aboard (None: still there)."""
 
     @model_validator(mode="after")
     def _figures_are_cited(self) -> "Module":
@@ -178,6 +201,11 @@ class Adapter(Record):
     mass_estimate: bool = False
     mass_note: str = ""
 
+    present_from: Optional[dt.date] = None
+    """First day aboard, for station eras (``[[eras]]``); a module's default is its launch date."""
+    present_until: Optional[dt.date] = None
+    """First day no longer aboard (None: still there)."""
+
     @model_validator(mode="after")
     def _figures_are_cited(self) -> "Adapter":
         _check_figures(self, {"mass_kg": "mass"})
@@ -200,6 +228,11 @@ class Port(Record):
     adapter: Optional[Id] = None
     note: str = ""
     src: Keys = Field(min_length=1)
+
+    present_from: Optional[dt.date] = None
+    """First day aboard, for station eras (``[[eras]]``); a module's default is its launch date."""
+    present_until: Optional[dt.date] = None
+    """First day no longer aboard (None: still there)."""
 
     @model_validator(mode="after")
     def _status_matches(self) -> "Port":
@@ -226,6 +259,11 @@ class Hatch(Record):
     boundary: bool = False
     state: HatchState = "open"
     note: str = ""
+
+    present_from: Optional[dt.date] = None
+    """First day aboard, for station eras (``[[eras]]``); a module's default is its launch date."""
+    present_until: Optional[dt.date] = None
+    """First day no longer aboard (None: still there)."""
 
     @model_validator(mode="after")
     def _two_sides(self) -> "Hatch":
@@ -290,6 +328,11 @@ class Vehicle(Record):
 
     cargo: Optional[Cargo] = None
 
+    present_from: Optional[dt.date] = None
+    """First day aboard, for station eras (``[[eras]]``); a module's default is its launch date."""
+    present_until: Optional[dt.date] = None
+    """First day no longer aboard (None: still there)."""
+
     @model_validator(mode="after")
     def _figures_are_cited(self) -> "Vehicle":
         _check_figures(self, {"pressurized_volume_m3": "volume", "mass_kg": "mass"})
@@ -310,6 +353,7 @@ class Station(Record):
     """
 
     station: StationInfo
+    eras: tuple[Era, ...] = ()
     agencies: tuple[Agency, ...] = Field(min_length=1)
     modules: tuple[Module, ...] = Field(min_length=1)
     adapters: tuple[Adapter, ...] = ()

@@ -49,7 +49,9 @@ def _agency(station: Station, agency_id: str) -> str:
     return _short(station.agency(agency_id).name)
 
 
-def _figure(value: float, estimate: bool, fmt: str) -> str:
+def _figure(value: float | None, estimate: bool, fmt: str) -> str:
+    if value is None:  # a part counted in another module's figure (the PrK's mass)
+        return "—"
     return (ESTIMATE_MARK if estimate else "") + format(value, fmt)
 
 
