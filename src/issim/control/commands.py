@@ -445,9 +445,19 @@ _add(name="stop_desat", summary="refuse CMG desaturation with the Russian thrust
 _add(name="allow_desat", summary="allow CMG desaturation again", target="ros", args=(), significance="watch",
      system="attitude", event=_ev("allow_desat", _ros),
      verify=_state_flag("att.desat_allowed", _I, lambda c: True, "still refused"), **_RS)
+def _burn_event(c: Ctx) -> Event:
+    """A burn with the one of ``dv_m_s`` and ``duration_s`` the command gave (propulsion
+    refuses a burn with both or neither)."""
+    pairs = tuple((k, c.args[k]) for k in ("dv_m_s", "duration_s") if c.args.get(k) is not None)
+    return Event(c.state.t_ms, "burn", c.cmd.target, pairs, source=c.who.name)
+
+
 _add(name="burn", summary="fire an engine for a reboost", target="engine",
-     args=(Arg("dv_m_s", "number", low=0.0, high=20.0, low_open=True),), significance="critical",
-     system="propulsion", event=_ev("burn", _text, dv_m_s=lambda c: c.args["dv_m_s"]),
+     args=(Arg("dv_m_s", "number", required=False, low=0.0, high=20.0, low_open=True,
+               doc="the velocity change; give it or duration_s"),
+           Arg("duration_s", "number", required=False, low=0.0, high=7_200.0, low_open=True,
+               doc="the firing time at the engine's thrust; give it or dv_m_s")),
+     significance="critical", system="propulsion", event=_burn_event,
      before=lambda c: len(c.state.facts.get("prop.reboosts", ())),
      verify=lambda c: _expect(len(c.state.facts.get("prop.reboosts", ())) == c.before + 1, "no burn recorded"),
      **_RS)

@@ -2,7 +2,9 @@
 
 The Russian segment holds the engines and the propellant (``data/propulsion.toml``): a
 docked Progress burns from its own tanks, Zvezda's main engines from Zvezda's tanks and
-then Zarya's. A ``burn`` (target an engine, ``dv_m_s``) spends propellant by the rocket
+then Zarya's. A ``burn`` (target an engine, named for the vehicle or module that carries it; the
+velocity change ``dv_m_s``, or ``duration_s`` of firing at the engine's thrust, the
+velocity change then following from the rocket equation) spends propellant by the rocket
 equation, ``m_p = m0 (1 - exp(-Δv / (Isp g0)))``, and replaces the orbit's element set
 with one raised by ``Δa = 2 a Δv / v`` (:func:`issim.orbit.upkeep.apply_delta_v`); the
 burn is applied at once (a 15-minute burn is short beside weeks of decay) and its
@@ -46,7 +48,7 @@ def propellant_for(mass_kg: float, dv_m_s: float, isp_s: float) -> float:
 class Propulsion(Subsystem):
     name = "propulsion"
     events = ("burn", "refuse_burns", "allow_burns", "thrusters_off", "thrusters_on")
-    event_args = {"burn": ("dv_m_s",)}
+    event_args = {"burn": ("dv_m_s", "duration_s")}
 
     def __init__(self, world: World, config: dict | None = None):
         cfg = config or load_propulsion_config()
@@ -115,9 +117,13 @@ class Propulsion(Subsystem):
         if event.kind == "burn":
             if event.target not in self.engines:
                 return f"no engine {event.target!r}; engines: {', '.join(self.engines)}"
-            dv = event.arg("dv_m_s")
-            if not isinstance(dv, (int, float)) or isinstance(dv, bool) or not 0 < dv <= 20:
-                return "a burn needs args.dv_m_s, a velocity change in m/s in (0, 20]"
+            given = [k for k in ("dv_m_s", "duration_s") if event.arg(k) is not None]
+            if len(given) != 1:
+                return "a burn needs exactly one of args.dv_m_s (m/s) and args.duration_s (s)"
+            value, top = event.arg(given[0]), {"dv_m_s": 20.0, "duration_s": 7_200.0}[given[0]]
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= top:
+                what = "a velocity change in m/s" if given[0] == "dv_m_s" else "a firing time in seconds"
+                return f"args.{given[0]} must be {what} in (0, {top:g}]"
             return None
         if event.target != "ROS":
             return f"{event.kind} acts on the Russian segment: target 'ROS'"
@@ -133,7 +139,19 @@ class Propulsion(Subsystem):
             key, value = flags[event.kind]
             state[key][0] = value
             return None
-        return self.burn(state, event.target, float(event.arg("dv_m_s")), event.source)
+        dv = event.arg("dv_m_s")
+        if dv is None:
+            dv = self.dv_for_duration(state, event.target, float(event.arg("duration_s")))
+        return self.burn(state, event.target, float(dv), event.source)
+
+    def dv_for_duration(self, state, engine_id: str, duration_s: float) -> float:
+        """The velocity change (m/s) of firing ``engine_id`` for ``duration_s`` at its thrust:
+        ``Δv = Isp g0 ln(m0 / (m0 - F t / (Isp g0)))``, the propellant flow ``F / (Isp g0)``."""
+        engine = self.engines[engine_id]
+        exhaust_m_s = engine["isp_s"] * G0_M_S2
+        mass = self.station_mass_kg + float(state["prop.propellant_kg"].sum())
+        spent = min(engine["thrust_n"] * duration_s / exhaust_m_s, 0.5 * mass)
+        return exhaust_m_s * math.log(mass / (mass - spent))
 
     # ------------------------------------------------------------------ burns
 
