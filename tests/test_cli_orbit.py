@@ -365,7 +365,7 @@ def test_update_adds_a_set_that_becomes_the_default(capsys, server, tmp_path):
     assert [r["EPOCH"] for r in saved] == ["2026-06-01T00:00:00.000000", "2026-06-05T12:00:00.000000"]
     epochs = list_epochs(capsys)
     assert "2026-06-01T00:00:00.000Z" in epochs and "2026-06-05T12:00:00.000Z" in epochs
-    assert len(epochs) == 499 + 9 + 2  # bundled OMM and TLE sets, and the two downloads
+    assert len(epochs) == 499 + 12 + 2  # bundled OMM and TLE sets, and the two downloads
 
     # The same set fetched again is not stored twice.
     status, out, err = run(capsys, "elements", "update", "--url", server.url)

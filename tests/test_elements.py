@@ -171,7 +171,7 @@ def test_three_line_and_two_line_tle_files(tmp_path):
 
     sets3 = load_elements(three)
     sets2 = load_elements(two)
-    assert len(sets3) == len(sets2) == 9
+    assert len(sets3) == len(sets2) == 12
     assert all(s.name == "ISS (ZARYA)" for s in sets3)
     assert all(s.norad_id == 25544 for s in sets2 + sets3)
     assert [s.epoch_ms for s in sets3] == [s.epoch_ms for s in sets2]

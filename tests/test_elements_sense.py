@@ -191,7 +191,7 @@ def test_kepler_axis_matches_the_limits_stated():
 
 def test_every_bundled_set_passes():
     sets = catalog.bundled_sets()
-    assert len(sets) == 499 + 9
+    assert len(sets) == 499 + 12
     for s in sets:
         fields = dict(s.to_omm())
         assert 51.5 < fields["INCLINATION"] < 51.7
