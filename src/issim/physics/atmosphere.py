@@ -129,6 +129,9 @@ class Atmosphere(Subsystem):
         self.inv_v_sum = 1.0 / self.volume_m3[self.a] + 1.0 / self.volume_m3[self.b]
         # The vehicle (volume index) behind each link, -1 for a link between modules.
         kinds = [v.kind for v in world.volumes]
+        from .atm_kernel import tree_order
+
+        self.tree = tree_order(self.n_volumes, self.a, self.b)  # None if the hatches make a cycle
         self.link_vehicle = np.array([l.a if kinds[l.a] == "vehicle" else l.b if kinds[l.b] == "vehicle" else -1
                                       for l in links], dtype=np.int64)
 
@@ -171,6 +174,26 @@ class Atmosphere(Subsystem):
         self._derive(state)
 
     def update(self, state, env, dt_s: float) -> None:
+        if self.tree is None:  # a hatch graph with a cycle: the general solve
+            self.update_reference(state, env, dt_s)
+            return
+        from .atm_kernel import atmosphere_frame
+
+        order, parent, parent_link = self.tree
+        leaked = atmosphere_frame(
+            state["atm.moles"], state["atm.temperature_k"], state["atm.leak_area_m2"], state["hatch.open"],
+            state["hatch.valve_open"], state["power.bus"], state["atm.pressure_pa"], float(dt_s),
+            self.volume_m3, self.a, self.b, self.imv_m3_s, self.passive_m3_s, self.fan_bus, self.has_fan,
+            self.inv_v_sum, order, parent, parent_link, _CHOKE, HATCH_EQUALISE_TIME_S,
+            ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS,
+            state["atm.leak_kg_per_day"], state["atm.pp_pa"], state["atm.pressure_pa"])
+        if leaked.any():
+            for i, s in enumerate(SPECIES):
+                state.add_total(gas_totals_key("out", s, "leak"), leaked[i])
+
+    def update_reference(self, state, env, dt_s: float) -> None:
+        """The frame in numpy, as the model reads (and for a hatch graph with a cycle):
+        the compiled kernel (:mod:`issim.physics.atm_kernel`) must agree with it."""
         n = state["atm.moles"]
         temp = state["atm.temperature_k"]
         hole = state["atm.leak_area_m2"]

@@ -1,0 +1,200 @@
+"""The atmosphere's frame as one compiled kernel (numba), and the hatch graph's tree solve.
+
+:class:`~issim.physics.atmosphere.Atmosphere` describes the model; this module is how a
+frame of it is computed: leaks, mixing and bulk flow through hatches, sub-steps, and the
+partial pressures after, in one call with no Python in between. The numbers are those of
+the reference implementation (``Atmosphere.update_reference``) to rounding; the golden
+telemetry (``tests/test_golden.py``) holds them to it.
+
+**The tree solve.** The pressures after a sub-step solve ``(D⁻¹ + h B G Bᵀ) p' = N``, where
+``D`` is each volume's pascals per mole, ``G`` each hatch's conductance and ``B`` the
+incidence of the hatch graph. That matrix is a weighted graph Laplacian plus a positive
+diagonal. The station's hatch graph is a tree (every module and vehicle hangs on one
+path of hatches), so the system is solved leaves inward and back out again in O(n), with
+no pivoting (the matrix is symmetric positive definite): no dense 25 x 25 solve. A
+closed hatch is an edge of conductance zero, so the same order serves any hatches.
+
+Compiled with ``cache=True`` (the machine code is kept beside this file) and without
+``fastmath``, so the IEEE results are those of the arithmetic as written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .gas import GAMMA_AIR, MOLAR_MASS_KG_PER_MOL, R_J_PER_MOL_K
+
+
+def tree_order(n_volumes: int, a: np.ndarray, b: np.ndarray):
+    """``(order, parent, parent_link)`` of the hatch graph as a forest, each root first then
+    breadth-first; ``None`` when the graph has a cycle (then the tree solve does not apply)."""
+    if len(a) > n_volumes - 1:
+        return None
+    neighbours: list[list[tuple[int, int]]] = [[] for _ in range(n_volumes)]
+    for link, (i, j) in enumerate(zip(a.tolist(), b.tolist())):
+        neighbours[i].append((j, link))
+        neighbours[j].append((i, link))
+    parent = np.full(n_volumes, -1, dtype=np.int64)
+    parent_link = np.full(n_volumes, -1, dtype=np.int64)
+    seen = np.zeros(n_volumes, dtype=bool)
+    order: list[int] = []
+    for root in range(n_volumes):
+        if seen[root]:
+            continue
+        seen[root] = True
+        queue = [root]
+        while queue:
+            here = queue.pop(0)
+            order.append(here)
+            for there, link in neighbours[here]:
+                if link == parent_link[here]:
+                    continue
+                if seen[there]:
+                    return None  # a cycle
+                seen[there] = True
+                parent[there], parent_link[there] = here, link
+                queue.append(there)
+    return np.array(order, dtype=np.int64), parent, parent_link
+
+
+@njit(cache=True)
+def tree_solve(order, parent, parent_link, inv_d, w, rhs):
+    """Solve ``(diag(inv_d) + Σ_links w (e_a - e_b)(e_a - e_b)ᵀ) x = rhs`` on a forest."""
+    n = order.size
+    diag = inv_d.copy()
+    b = rhs.copy()
+    for k in range(n):
+        i = order[k]
+        e = parent_link[i]
+        if e >= 0:
+            diag[i] += w[e]
+            diag[parent[i]] += w[e]
+    for k in range(n - 1, -1, -1):  # leaves first: fold each volume into its parent
+        i = order[k]
+        p = parent[i]
+        if p >= 0:
+            we = w[parent_link[i]]
+            f = we / diag[i]
+            diag[p] -= we * f
+            b[p] += f * b[i]
+    x = np.empty(n)
+    for k in range(n):  # roots first: back out to the leaves
+        i = order[k]
+        p = parent[i]
+        if p < 0:
+            x[i] = b[i] / diag[i]
+        else:
+            x[i] = (b[i] + w[parent_link[i]] * x[p]) / diag[i]
+    return x
+
+
+@njit(cache=True)
+def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, dt_s,
+                     volume, a, b, imv, passive, fan_bus, has_fan, inv_v_sum,
+                     order, parent, parent_link,
+                     choke, equalise_s, valve_cd_area, max_substeps, leak_kg_per_day, pp, pressure):
+    """One frame of the cabin air, in place: ``n`` (volumes x 4 moles), and the derived
+    ``leak_kg_per_day``, ``pp`` and ``pressure``. Returns the moles leaked per species."""
+    nv = n.shape[0]
+    nl = a.size
+    molar = MOLAR_MASS_KG_PER_MOL
+    # leaks: each volume's e-folding rate through its effective hole area
+    leak_k = np.zeros(nv)
+    any_leak = False
+    k_max = 0.0
+    for i in range(nv):
+        if leak_area[i] != 0.0:
+            m = n[i, 0] + n[i, 1] + n[i, 2] + n[i, 3]
+            mass = n[i, 0] * molar[0] + n[i, 1] * molar[1] + n[i, 2] * molar[2] + n[i, 3] * molar[3]
+            mix_m = mass / m if m > 1e-9 else 0.029
+            leak_k[i] = leak_area[i] * choke * np.sqrt(GAMMA_AIR * R_J_PER_MOL_K * temp[i] / mix_m) / volume[i]
+            any_leak = any_leak or leak_k[i] != 0.0
+            k_max = max(k_max, leak_k[i])
+    valve = np.zeros(nl, dtype=np.bool_)
+    any_link = False
+    for l in range(nl):
+        valve[l] = valve_open[l] and not open_[l]
+        any_link = any_link or open_[l] or valve[l]
+    substeps = 1
+    if k_max * dt_s > 0.1 and any_link:
+        substeps = int(min(max_substeps, np.ceil(k_max * dt_s / 0.1)))
+    h = dt_s / substeps
+
+    # mixing per link, capped so that a volume with several open links cannot overshoot
+    degree = np.zeros(nv, dtype=np.int64)
+    for l in range(nl):
+        if open_[l]:
+            degree[a[l]] += 1
+            degree[b[l]] += 1
+    mix_g = np.zeros(nl)
+    for l in range(nl):
+        q = 0.0
+        if open_[l]:
+            q = imv[l] if (has_fan[l] and bus[fan_bus[l]]) else passive[l]
+        worst = max(max(degree[a[l]], degree[b[l]]), 1)
+        mix_g[l] = min(-np.expm1(-q * inv_v_sum[l] * h) / inv_v_sum[l], 1.0 / worst / inv_v_sum[l])
+    # bulk flow: each open hatch's conductance from its equalisation time; an open valve's
+    # orifice flow linearised at the pressure difference before the frame
+    d = R_J_PER_MOL_K * temp / volume
+    g = np.zeros(nl)
+    coupled = False
+    for l in range(nl):
+        if open_[l]:
+            g[l] = 1.0 / (equalise_s * (d[a[l]] + d[b[l]]))
+        elif valve[l]:
+            up = a[l] if pressure_before[a[l]] >= pressure_before[b[l]] else b[l]
+            mass = n[up, 0] * molar[0] + n[up, 1] * molar[1] + n[up, 2] * molar[2] + n[up, 3] * molar[3]
+            moles = n[up, 0] + n[up, 1] + n[up, 2] + n[up, 3]
+            rho = mass / volume[up]
+            mm = mass / moles if moles > 1e-9 else 0.029
+            dp = max(abs(pressure_before[a[l]] - pressure_before[b[l]]), 1.0)
+            g[l] = valve_cd_area * np.sqrt(2.0 * rho / dp) / mm
+        coupled = coupled or g[l] != 0.0
+
+    had_loss = False
+    for i in range(nv):
+        had_loss = had_loss or leak_kg_per_day[i] != 0.0
+    if any_leak or had_loss:
+        for i in range(nv):
+            mass = n[i, 0] * molar[0] + n[i, 1] * molar[1] + n[i, 2] * molar[2] + n[i, 3] * molar[3]
+            leak_kg_per_day[i] = leak_k[i] * mass * 86_400.0
+
+    leaked = np.zeros(4)
+    inv_d = 1.0 / d
+    w = h * g
+    x = np.empty((nl, 4))
+    total = np.empty(nv)
+    for _ in range(substeps):
+        if any_leak:
+            for i in range(nv):
+                keep = np.exp(-leak_k[i] * h)
+                for s in range(4):
+                    leaked[s] += (1.0 - keep) * n[i, s]
+                    n[i, s] *= keep
+        for l in range(nl):
+            for s in range(4):
+                x[l, s] = mix_g[l] * (n[a[l], s] / volume[a[l]] - n[b[l], s] / volume[b[l]])
+        if coupled:
+            for i in range(nv):
+                total[i] = n[i, 0] + n[i, 1] + n[i, 2] + n[i, 3]
+            p_next = tree_solve(order, parent, parent_link, inv_d, w, total)
+            for l in range(nl):
+                bulk = h * g[l] * (p_next[a[l]] - p_next[b[l]])  # mol, a -> b
+                up = a[l] if bulk >= 0 else b[l]
+                for s in range(4):
+                    x[l, s] += bulk * (n[up, s] / max(total[up], 1e-300))
+        for l in range(nl):
+            for s in range(4):
+                n[a[l], s] -= x[l, s]
+                n[b[l], s] += x[l, s]
+    for i in range(nv):
+        rt_over_v = R_J_PER_MOL_K * temp[i] / volume[i]
+        p = 0.0
+        for s in range(4):
+            if n[i, s] < 0.0:
+                n[i, s] = 0.0
+            pp[i, s] = n[i, s] * rt_over_v
+            p += pp[i, s]
+        pressure[i] = p
+    return leaked
