@@ -419,6 +419,64 @@ class LifeSupport(Subsystem):
         state["water.wastewater_kg"] = np.zeros(len(SEGMENTS))
 
     def update(self, state, env, dt_s: float) -> None:
+        from .ls_kernel import machines_frame
+
+        a = state.arrays
+        n = a["atm.moles"]
+        if not n.flags.c_contiguous:
+            n = a["atm.moles"] = np.ascontiguousarray(n)
+        dry = a["ls.dry"]
+        dry_before = dry.copy()
+        rate, powered_pca = a["ls.rate_kg_per_day"], None
+        gas, water, dry_changed = machines_frame(
+            n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
+            a["ls.fixed"], a["ls.setpoint_kg_per_day"], dry, a["ls.running"], a["water.store_kg"],
+            a["water.urine_kg"], a["water.wastewater_kg"], rate, a["ls.power_w"], a["ls.segment_power_w"],
+            float(dt_s), _EMPTY_KG, WATER_KG_PER_KG_O2, 0.5 / M_H2O,
+            self.seg, self.mod, self.flat, self.r_over_v, self.p_in, self.p_out, self.p_max_kg_per_day,
+            self.p_recovery, self.o2_target_pa, self.o2_stop_pa, self.inv_band_per_pa, self.g_min, self.g_span,
+            self.g_step, self.g_inv_step, self.g_stepped, self.is_gen, self.floor_pa, self.k_per_s, self.r_group,
+            self.r_n_groups, self.r_shared, self.neg_cap_mol_per_s, self.condensate_kg_per_mol, self.molar_mass,
+            self.standby_w, self.span_w, self.inv_full_rate)
+        if dry_changed:
+            self._log_dry(state, dry_before, dry)
+        totals = state.totals
+        gas_l, water_l = gas.tolist(), water.tolist()
+        for i, key in self._gas_keys:
+            if gas_l[i]:
+                totals[key] = totals.get(key, 0.0) + gas_l[i]
+        for i, key in self._water_keys:
+            if water_l[i]:
+                totals[key] = totals.get(key, 0.0) + water_l[i]
+        if self.pca >= 0:
+            powered_pca = bool(a["ls.on"][self.pca] and not a["ls.broken"][self.pca] and a["power.bus"][self.seg[self.pca]])
+        self._gas_stores(state, n, rate, powered_pca, dt_s)
+
+    def _gas_stores(self, state, n, rate, powered_pca, dt_s: float) -> None:
+        """The tanks (the PCA's and released ones) and candles: rare, and they write the log."""
+        a = state.arrays
+        moles = n.reshape(-1)
+        tank = a["ls.tank_kg"]
+        tanks_drawn = False
+        if self.pca >= 0:
+            tanks_drawn = self._pressure_control(state, n, tank, powered_pca, rate, dt_s)
+        pending = a["ls.tank_pending_kg"]
+        if np.count_nonzero(pending):
+            self._release_flow(state, moles, tank, pending, dt_s)
+            tanks_drawn = True
+        if tanks_drawn:
+            empty = a["ls.tank_empty"]
+            empty_now = tank <= _EMPTY_KG
+            for i in np.flatnonzero(empty_now & ~empty):
+                state.record("tank_empty", tank=self.tanks[int(i)].id)
+            a["ls.tank_empty"] = empty_now
+        left = a["ls.candle_o2_mol"]
+        if np.count_nonzero(left):
+            self._burn_candles(state, n, left, a["ls.candle_rate_mol_per_s"], dt_s)
+
+    def update_reference(self, state, env, dt_s: float) -> None:
+        """The machines' frame in numpy, as the model reads: the compiled kernel
+        (:mod:`issim.physics.ls_kernel`) must agree with it."""
         a = state.arrays
         n = a["atm.moles"]
         if not n.flags.c_contiguous:
@@ -497,23 +555,7 @@ class LifeSupport(Subsystem):
             if water_l[i]:
                 totals[key] = totals.get(key, 0.0) + water_l[i]
 
-        tank = a["ls.tank_kg"]
-        tanks_drawn = False
-        if self.pca >= 0:
-            tanks_drawn = self._pressure_control(state, n, tank, bool(powered[self.pca]), rate, dt_s)
-        pending = a["ls.tank_pending_kg"]
-        if np.count_nonzero(pending):
-            self._release_flow(state, moles, tank, pending, dt_s)
-            tanks_drawn = True
-        if tanks_drawn:
-            empty = a["ls.tank_empty"]
-            empty_now = tank <= _EMPTY_KG
-            for i in np.flatnonzero(empty_now & ~empty):
-                state.record("tank_empty", tank=self.tanks[int(i)].id)
-            a["ls.tank_empty"] = empty_now
-        left = a["ls.candle_o2_mol"]
-        if np.count_nonzero(left):
-            self._burn_candles(state, n, left, a["ls.candle_rate_mol_per_s"], dt_s)
+        self._gas_stores(state, n, rate, bool(powered[self.pca]) if self.pca >= 0 else None, dt_s)
 
     def _pressure_control(self, state, n, tank, powered: bool, rate, dt_s: float) -> bool:
         """Add O2 and N2 from the PCA's tanks to its module's air; True if it did.

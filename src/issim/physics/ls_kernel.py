@@ -1,0 +1,142 @@
+"""The life-support machines' frame as one compiled kernel (numba).
+
+:class:`~issim.physics.lifesupport.LifeSupport` describes the model; this is its machines'
+frame (water processors, O2 generators, CO2 removers and condensers, their rates and
+loads) in one call, with the arithmetic of the numpy reference
+(``LifeSupport.update_reference``) done in the same order, so the two agree to rounding
+(``tests/test_ls_kernel.py``, and the golden telemetry). What is rare or writes the log
+(a store running dry, the pressure control, releases, candles) stays in Python.
+No ``fastmath``: IEEE results as written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry, running, store, urine, waste,
+                   rate, power, segment_power, dt_s, empty_kg, water_kg_per_kg_o2, o2_mol_per_kg_water,
+                   seg, mod, flat, r_over_v, p_in, p_out, p_max, p_recovery, o2_target, o2_stop, inv_band,
+                   g_min, g_span, g_step, g_inv_step, g_stepped, is_gen, floor_pa, k_per_s, r_group, r_n_groups,
+                   r_shared, neg_cap, condensate_per_mol, molar_mass, standby_w, span_w, inv_full_rate):
+    """One frame of the machines, in place. Returns ``(gas mol, water kg, dry changed)``
+    per machine: what each added to (or took from) the air, and moved in the water."""
+    nm = seg.size
+    days = dt_s / 86_400.0
+    powered = np.empty(nm, dtype=np.bool_)
+    x = np.empty(nm)
+    pa_per_mol = np.empty(nm)
+    pp = np.empty(nm)
+    for i in range(nm):
+        powered[i] = on[i] and not broken[i] and bus[seg[i]]
+        x[i] = moles[flat[i]]
+        pa_per_mol[i] = temp[mod[i]] * r_over_v[i]
+        pp[i] = x[i] * pa_per_mol[i]
+
+    # water processors first, so that recovered water is there for the generators
+    buf = np.empty(6)
+    buf[0:2] = store
+    buf[2:4] = urine
+    buf[4:6] = waste
+    done = np.empty(nm)
+    kept = np.empty(nm)
+    into = np.zeros(6)
+    out_of = np.zeros(6)
+    for i in range(nm):
+        done[i] = min(max(buf[p_in[i]], 0.0), p_max[i] * days) * powered[i]
+        kept[i] = done[i] * p_recovery[i]
+        into[p_out[i]] += kept[i]
+        out_of[p_in[i]] += done[i]
+    for j in range(6):
+        buf[j] += into[j] - out_of[j]
+    store[:] = buf[0:2]
+    urine[:] = buf[2:4]
+    waste[:] = buf[4:6]
+
+    # O2 generators: proportional control on the module's ppO2, with hysteresis
+    water = np.empty(nm)
+    demand = np.zeros(2)
+    for i in range(nm):
+        producing[i] = pp[i] < o2_stop[i] if producing[i] else pp[i] < o2_target[i]
+        u = min(max((o2_target[i] - pp[i]) * inv_band, 0.0), 1.0)
+        want = (g_min[i] + u * g_span[i]) * producing[i]
+        if fixed[i]:
+            want = setpoint[i]
+        if g_stepped[i]:
+            want = np.rint(want * g_inv_step[i]) * g_step[i]
+        water[i] = want * powered[i] * (water_kg_per_kg_o2 * days)
+        demand[seg[i]] += water[i]
+    used = np.empty(nm)
+    if demand[0] <= max(store[0], 0.0) and demand[1] <= max(store[1], 0.0):
+        for i in range(nm):
+            used[i] = water[i]
+        store[0] -= demand[0]
+        store[1] -= demand[1]
+    else:  # a segment runs out: its generators share what is left
+        share = np.ones(2)
+        for s in range(2):
+            if demand[s] > 0:
+                share[s] = min(1.0, max(store[s], 0.0) / demand[s])
+        taken = np.zeros(2)
+        for i in range(nm):
+            used[i] = water[i] * share[seg[i]]
+            taken[seg[i]] += used[i]
+        store[0] -= taken[0]
+        store[1] -= taken[1]
+    o2 = np.empty(nm)
+    for i in range(nm):
+        o2[i] = used[i] * o2_mol_per_kg_water
+    changed = False
+    any_dry = False
+    for i in range(nm):
+        any_dry = any_dry or dry[i]
+    if store[0] <= empty_kg or store[1] <= empty_kg or any_dry:
+        for i in range(nm):
+            now = powered[i] and is_gen[i] and store[seg[i]] <= empty_kg
+            changed = changed or now != dry[i]
+            dry[i] = now
+            running[i] = powered[i] and not now
+    else:
+        for i in range(nm):
+            running[i] = powered[i]
+
+    # CO2 removers and condensers: exact exponential approach to the floor, capped
+    k = np.empty(nm)
+    for i in range(nm):
+        k[i] = k_per_s[i] * powered[i]
+    k_air = k
+    if r_shared:
+        group = np.zeros(r_n_groups)
+        for i in range(nm):
+            group[r_group[i]] += k[i]
+        k_air = np.empty(nm)
+        for i in range(nm):
+            k_air[i] = group[r_group[i]]
+    delta = np.zeros(moles.size)
+    gas = np.empty(nm)
+    water_moved = np.empty(nm)
+    segment_power[0] = 0.0
+    segment_power[1] = 0.0
+    cond_in = np.zeros(2)
+    for i in range(nm):
+        excess = max(x[i] - floor_pa[i] / pa_per_mol[i], 0.0)
+        if r_shared:
+            taken_i = np.expm1(k_air[i] * -dt_s) * (k[i] / (k_air[i] if k_air[i] > 0 else 1.0))
+        else:
+            taken_i = np.expm1(k[i] * -dt_s)
+        removed = max(excess * taken_i, neg_cap[i] * dt_s)  # <= 0
+        delta[flat[i]] += o2[i] + removed
+        condensate = removed * -condensate_per_mol[i]
+        cond_in[seg[i]] += condensate
+        gas[i] = o2[i] - removed
+        rate[i] = (gas[i] * molar_mass[i] + done[i]) * (1.0 / days)
+        power[i] = (standby_w[i] + span_w[i] * min(rate[i] * inv_full_rate[i], 1.0)) * powered[i]
+        segment_power[seg[i]] += power[i]
+        water_moved[i] = used[i] + condensate + (done[i] - kept[i])
+    for j in range(moles.size):
+        moles[j] += delta[j]
+    waste[0] += cond_in[0]
+    waste[1] += cond_in[1]
+    return gas, water_moved, changed
