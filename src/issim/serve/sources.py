@@ -1,0 +1,206 @@
+"""What a server shows: a live simulation, or the replay of a stored run.
+
+Both answer the same questions, so the app does not care which it has: the channels
+(their dictionary entries), the time now, each channel's value now, a channel's recorded
+history, and whether each channel is stale. The app's pacing loop calls :meth:`step` to
+move on one frame (live: one simulation frame; replay: one recorded sample).
+
+**Staleness.** A channel is stale when the ground could not be receiving it: each channel
+is carried by the segment it belongs to (:meth:`~issim.serve.dictionary.Layout.place`), and
+a segment's channels go stale when it has no contact with its ground (``comms.<SEG>.contact``,
+which the comms subsystem computes from its links). The whole station's channels are stale
+only when neither segment has contact; a person's, when the segment they are in has none.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import numpy as np
+
+from ..archive.tables import channel_meta
+from ..errors import InputError
+from ..sim.world import SEGMENTS
+from .dictionary import CREW, STATION, Layout
+
+
+class Source:
+    """The common part: the dictionary's inputs, and staleness worked out from them."""
+
+    mode = ""
+    metas: list[dict]
+    layout: Layout
+    title: str = ""
+    scenario: str = ""
+
+    def _index(self) -> None:
+        self.keys = {m["key"]: m for m in self.metas}
+        self.feeds: dict[str, str] = {}  # channel -> what carries it: USOS, ROS, Station or crew.<slug>
+        for m in self.metas:
+            root, _, _ = self.layout.place(m["key"])
+            self.feeds[m["key"]] = f"crew.{m['key'].split('.')[1]}" if root == CREW else root
+        self.contact_keys = {s: f"comms.{s}.contact" for s in SEGMENTS if f"comms.{s}.contact" in self.keys}
+
+    # Overridden by each source.
+    t_ms: int
+    start_ms: int
+    end_ms: int
+    period_ms: int  # how much simulated time a step moves on
+
+    def value(self, key: str) -> float:
+        raise NotImplementedError
+
+    def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    @property
+    def finished(self) -> bool:
+        raise NotImplementedError
+
+    def step(self) -> bool:
+        raise NotImplementedError
+
+    def stale_feeds(self) -> dict[str, bool]:
+        """``{feed: stale}`` now, for every feed of the dictionary."""
+        if not self.contact_keys:
+            return {f: False for f in set(self.feeds.values())}
+        contact = {s: bool(self.value(k)) for s, k in self.contact_keys.items()}
+        out = {s: not contact.get(s, True) for s in SEGMENTS}
+        out[STATION] = not any(contact.values())
+        seg_of = [v[2] for v in self.layout.volumes]
+        for feed in set(self.feeds.values()):
+            if feed.startswith("crew."):
+                where = self.keys.get(f"{feed}.location")
+                volume = int(self.value(where["key"])) if where is not None else -1
+                out[feed] = not contact.get(seg_of[volume], False) if 0 <= volume < len(seg_of) else out[STATION]
+        return out
+
+    def is_stale(self, key: str, feeds: Optional[dict] = None) -> bool:
+        feeds = self.stale_feeds() if feeds is None else feeds
+        return feeds.get(self.feeds[key], False)
+
+    def info(self) -> dict:
+        return {"mode": self.mode, "scenario": self.scenario, "title": self.title,
+                "start_ms": self.start_ms, "end_ms": self.end_ms, "period_ms": self.period_ms}
+
+
+class LiveSource(Source):
+    """A simulation run as it goes, through the one run façade (:class:`issim.runner.Runner`)."""
+
+    mode = "live"
+
+    def __init__(self, runner):
+        self.runner = runner
+        sim = runner.sim
+        self.layout = Layout.of(sim)
+        self.metas = [channel_meta(c) for c in sim.channels()]
+        self.title = runner.scenario.scenario.title
+        self.scenario = runner.scenario.name
+        self.start_ms, self.end_ms, self.period_ms = sim.start_ms, runner.end_ms, sim.dt_ms
+        self._channels = sim.recorder.channels
+        self._index()
+
+    @property
+    def t_ms(self) -> int:
+        return self.runner.sim.state.t_ms
+
+    @property
+    def finished(self) -> bool:
+        return self.runner.finished
+
+    def step(self) -> bool:
+        if self.finished:
+            return False
+        self.runner.step()
+        return True
+
+    def value(self, key: str) -> float:
+        return self._channels[key].read(self.runner.sim.state)
+
+    def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.runner.sim.telemetry(key)
+
+
+class ReplaySource(Source):
+    """A stored run read back from its Parquet telemetry; a step is one recorded sample.
+
+    The channels' columns are read from the file when first asked for and kept. Where the
+    run's folder holds its copy of the scenario, the station is rebuilt from it to place the
+    channels (which module each machine is in, which arrays are booleans); else from the
+    ``world.json`` the run stored, with what that file says.
+    """
+
+    mode = "replay"
+
+    def __init__(self, record):
+        import pyarrow.parquet as pq
+
+        if record.status != "complete":
+            raise InputError("RUN", f"{record.name} is {record.status}: only a complete stored run can be replayed")
+        self.record = record
+        self.path = record.path / "telemetry.parquet"
+        if not self.path.is_file():
+            raise InputError(record.name, "its telemetry.parquet is missing from the archive")
+        self._file = pq.ParquetFile(str(self.path))
+        self.metas = record.channel_meta()
+        self.t = self._file.read(columns=["t_ms"]).column("t_ms").to_numpy()
+        if len(self.t) == 0:
+            raise InputError(record.name, "recorded no telemetry, so there is nothing to replay")
+        self._columns: dict[str, np.ndarray] = {}
+        self.layout = self._layout(record)
+        self.title, self.scenario = record.title, record.scenario
+        self.start_ms, self.end_ms = int(self.t[0]), int(self.t[-1])
+        self.period_ms = int(np.median(np.diff(self.t))) if len(self.t) > 1 else 1
+        self.cursor = 0
+        self._index()
+
+    @staticmethod
+    def _layout(record) -> Layout:
+        from ..scenario import build_simulation, parse_scenario
+
+        raw = record.path / "scenario.toml"
+        try:
+            spec = parse_scenario(raw.read_bytes(), record.scenario_source or str(raw))
+            return Layout.of(build_simulation(spec, seed=record.seed))
+        except (OSError, InputError, ValueError, KeyError):
+            world = json.loads((record.path / "world.json").read_text())
+            ids = [v["id"] for v in world["volumes"]]
+            return Layout(volumes=tuple((v["id"], v["name"], v["segment"]) for v in world["volumes"]),
+                          hatches={h["id"]: h["a"] for h in world["hatches"] if h["a"] in ids},
+                          crew=tuple((c["name"], c["slug"]) for c in world["crew"]))
+
+    def column(self, key: str) -> np.ndarray:
+        col = self._columns.get(key)
+        if col is None:
+            col = self._columns[key] = self._file.read(columns=[key]).column(key).to_numpy().astype(np.float64)
+        return col
+
+    @property
+    def t_ms(self) -> int:
+        return int(self.t[self.cursor])
+
+    @property
+    def finished(self) -> bool:
+        return self.cursor >= len(self.t) - 1
+
+    def step(self) -> bool:
+        if self.finished:
+            return False
+        self.cursor += 1
+        return True
+
+    def seek(self, t_ms: int) -> None:
+        """Put the cursor on the last sample at or before ``t_ms`` (within the run)."""
+        if not self.start_ms <= t_ms <= self.end_ms:
+            raise InputError("t", f"{t_ms} is outside the run ({self.start_ms} to {self.end_ms})")
+        self.cursor = int(np.searchsorted(self.t, t_ms, side="right")) - 1
+
+    def value(self, key: str) -> float:
+        return float(self.column(key)[self.cursor])
+
+    def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.t, self.column(key)
+
+    def info(self) -> dict:
+        return {**super().info(), "run": self.record.id, "seed": self.record.seed}
