@@ -421,6 +421,10 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         def page_js():
             return FileResponse(PAGE / "app.js", media_type="text/javascript")
 
+        @app.get("/favicon.ico", include_in_schema=False)
+        def favicon():
+            return Response(status_code=204)
+
     hosts = {h.strip("[]").lower() for h in hosts}
     app.add_middleware(Guard, hosts=hosts, limits=limits)
     app.state.session = lambda: state.get("session")

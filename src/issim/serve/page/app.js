@@ -2,6 +2,7 @@
 "use strict";
 const cells = new Map();
 const limits = new Map();
+const states = new Map();  // a discrete channel's value -> its name
 
 function severity(value, lim) {
   if (value === null) return "";
@@ -31,6 +32,8 @@ async function main() {
       tr.insertCell().textContent = m.unit === "1" ? "" : m.unit;
       cells.set(key, v);
       limits.set(key, m.limits);
+      const e = m.values[0].enumerations;
+      if (e) states.set(key, new Map(e.map((x) => [x.value, x.string])));
     }
     root.appendChild(table);
   }
@@ -42,7 +45,8 @@ async function main() {
     if (frame.type === "telemetry") {
       for (const d of frame.data) {
         const cell = cells.get(d.id);
-        cell.textContent = d.value === null ? "—" : Number(d.value.toPrecision(6)).toString();
+        const named = states.has(d.id) ? states.get(d.id).get(d.value) : undefined;
+        cell.textContent = d.value === null ? "—" : named !== undefined ? named : Number(d.value.toPrecision(6)).toString();
         cell.parentElement.classList.remove("WARNING", "CRITICAL");
         const s = severity(d.value, limits.get(d.id));
         if (s) cell.parentElement.classList.add(s);
