@@ -272,6 +272,21 @@ def test_serving_changes_nothing_in_a_run_without_commands(live):
     assert source.runner.sim.event_log_sha256() == alone.sim.event_log_sha256()
 
 
+def test_every_route_runs_on_the_event_loop_so_no_request_meets_a_frame_half_done(live):
+    import inspect
+
+    from fastapi.routing import APIRoute
+
+    _, c = live
+    routes = [r for r in c.app.routes if isinstance(r, APIRoute)]
+    assert len(routes) > 10
+    assert [r.path for r in routes if not inspect.iscoroutinefunction(r.endpoint)] == []
+    for r in routes:  # nor any of their dependencies (FastAPI runs plain functions in worker threads)
+        assert all(inspect.iscoroutinefunction(d.call) for d in r.dependant.dependencies if d.call is not None
+                   and not hasattr(d.call, "__self__") and not isinstance(d.call, type)
+                   and inspect.isfunction(d.call)), r.path
+
+
 # ---------------------------------------------------------------------------- commanding
 
 

@@ -203,6 +203,9 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         yield
         await session.stop()
 
+    # Every route that reads or changes the simulation is ``async``: it runs on the event loop,
+    # like the pacing loop, so it never meets a frame half done (FastAPI runs plain functions
+    # in worker threads).
     app = FastAPI(title="issim mission control", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Telemetry for Open MCT, the clock, and commanding as a crew member or a ground.")
     bearer = HTTPBearer(auto_error=False)
@@ -229,7 +232,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
             raise door(role, f"{role} is not aboard this run nor one of its grounds", 403, body)
         return role
 
-    def signed_in(creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> str:
+    async def signed_in(creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)) -> str:
         return role_of(creds)
 
     def live_only(what: str) -> None:
@@ -249,19 +252,19 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     # ------------------------------------------------------------------ reading
 
     @app.get("/api/session", summary="What this server shows: live or replay, scenario, span, roles")
-    def get_session():
+    async def get_session():
         return _json(info)
 
     @app.get("/api/dictionary", summary="Every channel (Open MCT measurements) and the object tree")
-    def get_dictionary():
+    async def get_dictionary():
         return Response(dictionary_json, media_type="application/json")
 
     @app.get("/api/clock", summary="The simulation time now, the pace, paused or not")
-    def get_clock():
+    async def get_clock():
         return _json(session().clock())
 
     @app.get("/api/history/{key}", summary="A channel's recorded values in [start, end] (UTC ms)")
-    def get_history(key: str, start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
+    async def get_history(key: str, start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
                     end: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
                     strategy: Optional[Literal["minmax", "latest"]] = None,
                     size: Optional[int] = Query(None, ge=1, le=MAX_SIZE)):
@@ -283,12 +286,12 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         return _json([{"id": key, "timestamp": int(a), "value": float(b)} for a, b in zip(t.tolist(), v.tolist())])
 
     @app.get("/api/staleness/{key}", summary="Whether the ground could be receiving this channel now")
-    def get_staleness(key: str):
+    async def get_staleness(key: str):
         channel(key)
         return _json({"id": key, "isStale": source.is_stale(key), "timestamp": source.t_ms})
 
     @app.get("/api/commands/history", summary="Every command tried: the run's history and those refused at the door")
-    def get_command_history(limit: int = Query(200, ge=1, le=10_000)):
+    async def get_command_history(limit: int = Query(200, ge=1, le=10_000)):
         from ..control.pipeline import history
 
         rows = (history(sim.state) if live else []) + list(session().door)
@@ -298,7 +301,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     # ------------------------------------------------------------------ commanding
 
     @app.get("/api/commands/allowed", summary="The commands the signed-in role may issue now, and why not the others")
-    def get_allowed(role: str = Depends(signed_in)):
+    async def get_allowed(role: str = Depends(signed_in)):
         live_only("takes no commands")
         actor = actors[role]
         return _json({"role": role, "actor": actor, "timestamp": source.t_ms,
@@ -308,7 +311,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
               responses={200: {"description": "done"}, 400: {"description": "refused: a wrong command"},
                          401: {"description": "no token, or no role's"}, 403: {"description": "refused: not yours"},
                          409: {"description": "failed: the station said no, or a replay"}})
-    def post_command(body: CommandIn, creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
+    async def post_command(body: CommandIn, creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
         role = role_of(creds, body.model_dump())
         live_only("takes no commands")
         actor = actors[role]
@@ -321,12 +324,12 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     # ------------------------------------------------------------------ the clock
 
     @app.post("/api/sim/pause", summary="Stop the clock")
-    def post_pause(role: str = Depends(signed_in)):
+    async def post_pause(role: str = Depends(signed_in)):
         session().set_paused(True)
         return _json(session().clock())
 
     @app.post("/api/sim/resume", summary="Start the clock again")
-    def post_resume(role: str = Depends(signed_in)):
+    async def post_resume(role: str = Depends(signed_in)):
         session().set_paused(False)
         return _json(session().clock())
 
@@ -338,7 +341,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         return _json(session().clock())
 
     @app.post("/api/sim/speed", summary="Set the pace, in times real time")
-    def post_speed(body: SpeedIn, role: str = Depends(signed_in)):
+    async def post_speed(body: SpeedIn, role: str = Depends(signed_in)):
         session().set_speed(body.speed)
         return _json(session().clock())
 
@@ -414,15 +417,15 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         app.mount("/", StaticFiles(directory=str(web_dir), html=True), name="web")
     else:
         @app.get("/", include_in_schema=False)
-        def page():
+        async def page():
             return FileResponse(PAGE / "index.html", media_type="text/html")
 
         @app.get("/app.js", include_in_schema=False)
-        def page_js():
+        async def page_js():
             return FileResponse(PAGE / "app.js", media_type="text/javascript")
 
         @app.get("/favicon.ico", include_in_schema=False)
-        def favicon():
+        async def favicon():
             return Response(status_code=204)
 
     hosts = {h.strip("[]").lower() for h in hosts}
