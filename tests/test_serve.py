@@ -236,6 +236,43 @@ def test_staleness_follows_each_segments_contact(replay):
         assert usos == (not source.column("comms.USOS.contact")[i])
 
 
+def test_world_control_map_and_story_of_a_live_run(live):
+    source, c = live
+    sim = source.runner.sim
+    assert [v["id"] for v in c.get("/api/world").json()["volumes"]] == [v.id for v in sim.world.volumes]
+    forward(c, source, 30 * 60_000)
+    assert c.get("/api/control").json() == {"timestamp": source.t_ms, "systems": sim.control_map()}
+    hatch = _open_hatch_beside(sim, "Gordon Barrett")
+    with c.websocket_connect(WS) as ws:
+        ws.send_text("subscribe events")
+        assert c.post("/api/command", json={"command": "close_hatch", "target": hatch},
+                      headers=bearer("gordon-barrett")).status_code == 200
+        c.post("/api/sim/step", headers=bearer("houston"))
+        story = _next(ws, "events")["data"]
+    told = [e for e in story if e["kind"] == "command" and e["source"] == "browser"]
+    assert [(e["actor"], e["command"], e["target"], e["result"]) for e in told] == [
+        ("Gordon Barrett", "close_hatch", hatch, "done")]
+    logged = c.get("/api/events", params={"start": source.start_ms, "end": source.t_ms, "limit": 10_000}).json()
+    assert [{k: v for k, v in e.items() if k != "timestamp"} for e in logged] == sim.event_log()
+    assert told[0] in logged
+
+
+def test_world_control_map_and_story_of_a_replay(replay, stored):
+    source, c = replay
+    assert c.get("/api/world").json() == stored.world()
+    t = int(source.t[len(source.t) // 3])
+    c.post("/api/sim/seek", json={"t": t}, headers=bearer("houston"))
+    row = stored.telemetry("control.*", start=t, end=t).iloc[0]
+    systems = c.get("/api/control").json()["systems"]
+    assert systems == {s: [f for f in stored.world()["factions"] if row[f"control.{s}.{f}"] >= 0.5]
+                       for s in stored.world()["systems"]}
+    logged = c.get("/api/events", params={"start": source.start_ms, "end": t, "limit": 10_000}).json()
+    from issim.times import parse_iso
+
+    assert logged and logged == [{"timestamp": parse_iso(e["t"]), **e} for e in stored.event_log()
+                                 if parse_iso(e["t"]) <= t]
+
+
 def test_clock_controls_need_a_token_and_move_the_clock(live):
     source, c = live
     clock = c.get("/api/clock").json()

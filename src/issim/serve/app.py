@@ -1,10 +1,10 @@
 """The HTTP and websocket API of ``issim serve`` (FastAPI), shaped for Open MCT.
 
 Reading (no credential): ``/api/session``, ``/api/dictionary``, ``/api/history/{key}``,
-``/api/staleness/{key}``, ``/api/clock``, ``/api/commands/history`` and the websocket
-``/api/realtime``. Acting (a bearer token, :mod:`issim.serve.tokens`): ``/api/command``,
-``/api/commands/allowed`` and the clock controls under ``/api/sim/``. ``docs/serve.md``
-describes each with its answers and errors.
+``/api/staleness/{key}``, ``/api/clock``, ``/api/world``, ``/api/control``, ``/api/events``,
+``/api/commands/history`` and the websocket ``/api/realtime``. Acting (a bearer token,
+:mod:`issim.serve.tokens`): ``/api/command``, ``/api/commands/allowed`` and the clock
+controls under ``/api/sim/``. ``docs/serve.md`` describes each with its answers and errors.
 
 The guard in front of every request (:class:`Guard`) refuses a Host that is not this
 server's (DNS rebinding), a body over the size limit, a client over its rate, and a
@@ -43,6 +43,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 PAGE = Path(__file__).parent / "page"
+STORY = "events"  # the websocket's name for the story feed (no channel key lacks a dot)
 
 
 class Limits(BaseModel):
@@ -285,6 +286,22 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
                                          "ask with strategy=minmax&size=N, or a shorter range")
         return _json([{"id": key, "timestamp": int(a), "value": float(b)} for a, b in zip(t.tolist(), v.tolist())])
 
+    @app.get("/api/world", summary="The station as drawn: volumes, hatches, ports, crew, systems, factions, sites")
+    async def get_world():
+        return _json(source.world)
+
+    @app.get("/api/control", summary="The control map now: which factions could command each system")
+    async def get_control():
+        return _json({"timestamp": source.t_ms, "systems": source.control_map()})
+
+    @app.get("/api/events", summary="The event log (the story: beats, commands, refusals) in [start, end]")
+    async def get_events(start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
+                         end: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
+                         limit: int = Query(1000, ge=1, le=10_000)):
+        if end < start:
+            raise HTTPException(400, f"end ({end}) is before start ({start})")
+        return _json(source.events(start, end)[-limit:])
+
     @app.get("/api/staleness/{key}", summary="Whether the ground could be receiving this channel now")
     async def get_staleness(key: str):
         channel(key)
@@ -369,9 +386,10 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     @app.websocket("/api/realtime")
     async def realtime(ws: WebSocket):
         """Text messages ``subscribe KEY`` / ``unsubscribe KEY`` (Open MCT's tutorial), or JSON
-        ``{"subscribe": [keys]}`` / ``{"unsubscribe": [keys]}``. Answers: a ``telemetry`` frame
-        after every step (``data``: the subscribed channels' datums), ``staleness`` frames when
-        a channel's changes, and ``error`` frames for a message not understood."""
+        ``{"subscribe": [keys]}`` / ``{"unsubscribe": [keys]}``; the key ``events`` is the story
+        feed. Answers: a ``telemetry`` frame after every step (``data``: the subscribed channels'
+        datums), ``staleness`` frames when a channel's changes, ``events`` frames with the event
+        log's new entries, and ``error`` frames for a message not understood."""
         await ws.accept()
         hub = session().hub
         client = Client()
@@ -390,6 +408,9 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
                 except ValueError as exc:
                     client.send(json.dumps({"type": "error", "message": str(exc)}))
                     continue
+                if STORY in keys:  # the story feed: the event log as it grows
+                    client.events = verb == "subscribe"
+                    keys = [k for k in keys if k != STORY]
                 unknown = [k for k in keys if k not in source.keys]
                 if unknown:
                     client.send(json.dumps({"type": "error", "message": f"no channel {unknown[0]!r}",

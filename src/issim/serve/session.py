@@ -36,6 +36,7 @@ class Client:
 
     def __init__(self):
         self.keys: set[str] = set()
+        self.events = False  # subscribed to the story feed (the event log as it grows)
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_FRAMES)
         self.dropped = 0
 
@@ -73,6 +74,12 @@ class Hub:
         stale = src.stale_feeds()
         changed = {f for f, s in stale.items() if self.stale.get(f) != s}
         self.stale = stale
+        story = src.new_events()
+        if story:
+            frame = json.dumps({"type": "events", "timestamp": t, "data": story})
+            for c in self.clients:
+                if c.events:
+                    c.send(frame)
         wanted = set().union(*(c.keys for c in self.clients)) if self.clients else set()
         values = {k: src.value(k) for k in wanted}
         for c in self.clients:

@@ -19,8 +19,9 @@ from typing import Optional
 
 import numpy as np
 
-from ..archive.tables import channel_meta
+from ..archive.tables import channel_meta, entry_json
 from ..errors import InputError
+from ..times import parse_iso
 from ..sim.world import SEGMENTS
 from .dictionary import CREW, STATION, Layout
 
@@ -84,6 +85,25 @@ class Source:
         return {"mode": self.mode, "scenario": self.scenario, "title": self.title,
                 "start_ms": self.start_ms, "end_ms": self.end_ms, "period_ms": self.period_ms}
 
+    world: dict  # the station as drawn: issim.archive.world.world_record's keys
+
+    def control_map(self) -> dict[str, list[str]]:
+        """``{system: [factions that could command it now]}``, read from the control map's
+        channels (``control.<system>.<faction>``), so a replay answers as the live run did."""
+        out = {}
+        for system in self.world.get("systems", ()):
+            keys = [(f, f"control.{system}.{f}") for f in self.world.get("factions", ())]
+            out[system] = [f for f, k in keys if k in self.keys and self.value(k) >= 0.5]
+        return out
+
+    def events(self, start: int, end: int) -> list[dict]:
+        """The event log's entries (each with its ``timestamp``, UTC ms) in ``[start, end]``."""
+        raise NotImplementedError
+
+    def new_events(self) -> list[dict]:
+        """The entries logged since the last call (the story feed's next lines)."""
+        raise NotImplementedError
+
 
 class LiveSource(Source):
     """A simulation run as it goes, through the one run façade (:class:`issim.runner.Runner`)."""
@@ -99,6 +119,10 @@ class LiveSource(Source):
         self.scenario = runner.scenario.name
         self.start_ms, self.end_ms, self.period_ms = sim.start_ms, runner.end_ms, sim.dt_ms
         self._channels = sim.recorder.channels
+        from ..archive.world import world_record
+
+        self.world = world_record(sim)
+        self._told = 0  # log entries already handed out by new_events
         self._index()
 
     @property
@@ -120,6 +144,19 @@ class LiveSource(Source):
 
     def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         return self.runner.sim.telemetry(key)
+
+    @staticmethod
+    def _entry(t_ms: int, kind: str, details) -> dict:
+        return {"timestamp": t_ms, **json.loads(entry_json(t_ms, kind, details))}
+
+    def events(self, start: int, end: int) -> list[dict]:
+        return [self._entry(t, kind, d) for t, kind, d in self.runner.sim.state.log if start <= t <= end]
+
+    def new_events(self) -> list[dict]:
+        log = self.runner.sim.state.log
+        new = [self._entry(t, kind, d) for t, kind, d in log[self._told:]]
+        self._told = len(log)
+        return new
 
 
 class ReplaySource(Source):
@@ -153,6 +190,10 @@ class ReplaySource(Source):
         self.start_ms, self.end_ms = int(self.t[0]), int(self.t[-1])
         self.period_ms = int(np.median(np.diff(self.t))) if len(self.t) > 1 else 1
         self.cursor = 0
+        self.world = json.loads((record.path / "world.json").read_text())
+        self.log = [{"timestamp": parse_iso(e["t"], "t"), **e} for e in record.event_log()]
+        self._log_t = np.array([e["timestamp"] for e in self.log], dtype=np.int64)
+        self._told_t = self.t_ms  # new_events hands out what lies after this
         self._index()
 
     @staticmethod
@@ -195,12 +236,23 @@ class ReplaySource(Source):
         if not self.start_ms <= t_ms <= self.end_ms:
             raise InputError("t", f"{t_ms} is outside the run ({self.start_ms} to {self.end_ms})")
         self.cursor = int(np.searchsorted(self.t, t_ms, side="right")) - 1
+        self._told_t = self.t_ms  # a seek is no story: the feed goes on from here
 
     def value(self, key: str) -> float:
         return float(self.column(key)[self.cursor])
 
     def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         return self.t, self.column(key)
+
+    def events(self, start: int, end: int) -> list[dict]:
+        i0, i1 = np.searchsorted(self._log_t, start, "left"), np.searchsorted(self._log_t, end, "right")
+        return self.log[i0:i1]
+
+    def new_events(self) -> list[dict]:
+        i0 = np.searchsorted(self._log_t, self._told_t, "right")
+        i1 = np.searchsorted(self._log_t, self.t_ms, "right")
+        self._told_t = self.t_ms
+        return self.log[i0:i1]
 
     def info(self) -> dict:
         return {**super().info(), "run": self.record.id, "seed": self.record.seed}
