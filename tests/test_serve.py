@@ -61,6 +61,12 @@ def replay(stored):
         yield source, c
 
 
+def pd_utc(t_ms: int):
+    import pandas as pd
+
+    return pd.Timestamp(t_ms, unit="ms", tz="UTC")
+
+
 def forward(c, source, ms: int) -> None:
     r = c.post("/api/sim/fast-forward", json={"t": source.t_ms + ms}, headers=bearer("houston"))
     assert r.status_code == 200, r.text
@@ -271,6 +277,29 @@ def test_world_control_map_and_story_of_a_replay(replay, stored):
 
     assert logged and logged == [{"timestamp": parse_iso(e["t"]), **e} for e in stored.event_log()
                                  if parse_iso(e["t"]) <= t]
+    here = c.get("/api/position").json()
+    row = stored.track().loc[:pd_utc(t)].iloc[-1]
+    assert (here["lat_deg"], here["lon_deg"], here["sunlit"]) == (row.lat_deg, row.lon_deg, bool(row.sunlit))
+
+
+def test_the_ground_track_of_a_live_run_is_the_stored_runs(live, stored):
+    source, c = live
+    forward(c, source, 3 * 3_600_000)
+    got = c.get("/api/track", params={"start": source.start_ms, "end": source.t_ms, "size": 10_000}).json()
+    df = stored.track()
+    want = [{"timestamp": int(t), "lat_deg": r.lat_deg, "lon_deg": r.lon_deg, "alt_km": r.alt_km, "sunlit": bool(r.sunlit)}
+            for t, r in zip(df.index.as_unit("ms").asi8, df.itertuples())]
+    assert len(got) >= len(want) - 1 and got == want[: len(got)]
+    few = c.get("/api/track", params={"start": source.start_ms, "end": source.t_ms, "size": 10}).json()
+    assert len(few) == 10 and few[0] == got[0] and few[-1] == got[-1]
+    here = c.get("/api/position").json()
+    assert here["timestamp"] == source.t_ms and -90 <= here["lat_deg"] <= 90 and 300 < here["alt_km"] < 500
+    with c.websocket_connect(WS) as ws:
+        ws.send_text(json.dumps({"subscribe": ["track"]}))
+        c.post("/api/sim/step", headers=bearer("houston"))
+        frame = _next(ws, "track")
+    assert frame["data"]["timestamp"] == frame["timestamp"] == source.t_ms
+    assert frame["data"]["lon_deg"] != here["lon_deg"]  # ten seconds on, the station has moved
 
 
 def test_clock_controls_need_a_token_and_move_the_clock(live):

@@ -1,7 +1,8 @@
 """The HTTP and websocket API of ``issim serve`` (FastAPI), shaped for Open MCT.
 
 Reading (no credential): ``/api/session``, ``/api/dictionary``, ``/api/history/{key}``,
-``/api/staleness/{key}``, ``/api/clock``, ``/api/world``, ``/api/control``, ``/api/events``,
+``/api/staleness/{key}``, ``/api/clock``, ``/api/world``, ``/api/track``, ``/api/position``,
+``/api/control``, ``/api/events``,
 ``/api/commands/history`` and the websocket ``/api/realtime``. Acting (a bearer token,
 :mod:`issim.serve.tokens`): ``/api/command``, ``/api/commands/allowed`` and the clock
 controls under ``/api/sim/``. ``docs/serve.md`` describes each with its answers and errors.
@@ -43,7 +44,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
 SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
 PAGE = Path(__file__).parent / "page"
-STORY = "events"  # the websocket's name for the story feed (no channel key lacks a dot)
+STORY, TRACK = "events", "track"  # the websocket's names for the story feed and the position (no key lacks a dot)
 
 
 class Limits(BaseModel):
@@ -290,6 +291,22 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     async def get_world():
         return _json(source.world)
 
+    @app.get("/api/track", summary="The ground track in [start, end]: at most size points, evenly spaced")
+    async def get_track(start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND), end: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
+                        size: int = Query(2000, ge=2, le=MAX_SIZE)):
+        if end < start:
+            raise HTTPException(400, f"end ({end}) is before start ({start})")
+        tr = source.track()
+        t = tr["t_ms"]
+        i0, i1 = int(np.searchsorted(t, start, "left")), int(np.searchsorted(t, end, "right"))
+        pick = np.unique(np.linspace(i0, i1 - 1, min(size, i1 - i0)).round().astype(np.int64)) if i1 > i0 else []
+        cols = ("lat_deg", "lon_deg", "alt_km", "sunlit")
+        return _json([{"timestamp": int(t[i]), **{k: tr[k][i].item() for k in cols}} for i in pick])
+
+    @app.get("/api/position", summary="Where the station is now: latitude, longitude, altitude, sunlight")
+    async def get_position():
+        return _json(source.position())
+
     @app.get("/api/control", summary="The control map now: which factions could command each system")
     async def get_control():
         return _json({"timestamp": source.t_ms, "systems": source.control_map()})
@@ -410,7 +427,9 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
                     continue
                 if STORY in keys:  # the story feed: the event log as it grows
                     client.events = verb == "subscribe"
-                    keys = [k for k in keys if k != STORY]
+                if TRACK in keys:  # the station's position, every step
+                    client.track = verb == "subscribe"
+                keys = [k for k in keys if k not in (STORY, TRACK)]
                 unknown = [k for k in keys if k not in source.keys]
                 if unknown:
                     client.send(json.dumps({"type": "error", "message": f"no channel {unknown[0]!r}",

@@ -37,6 +37,7 @@ class Client:
     def __init__(self):
         self.keys: set[str] = set()
         self.events = False  # subscribed to the story feed (the event log as it grows)
+        self.track = False  # subscribed to the station's position
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_FRAMES)
         self.dropped = 0
 
@@ -79,6 +80,11 @@ class Hub:
             frame = json.dumps({"type": "events", "timestamp": t, "data": story})
             for c in self.clients:
                 if c.events:
+                    c.send(frame)
+        if any(c.track for c in self.clients):
+            frame = json.dumps({"type": "track", "timestamp": t, "data": src.position()})
+            for c in self.clients:
+                if c.track:
                     c.send(frame)
         wanted = set().union(*(c.keys for c in self.clients)) if self.clients else set()
         values = {k: src.value(k) for k in wanted}

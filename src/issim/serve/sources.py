@@ -104,6 +104,15 @@ class Source:
         """The entries logged since the last call (the story feed's next lines)."""
         raise NotImplementedError
 
+    def track(self) -> dict[str, np.ndarray]:
+        """The ground track so far (live) or whole (replay), at the recorder's rate:
+        ``t_ms``, ``lat_deg``, ``lon_deg`` (geodetic, degrees), ``alt_km``, ``sunlit``."""
+        raise NotImplementedError
+
+    def position(self) -> dict:
+        """Where the station is now: ``{timestamp, lat_deg, lon_deg, alt_km, sunlit}``."""
+        raise NotImplementedError
+
 
 class LiveSource(Source):
     """A simulation run as it goes, through the one run façade (:class:`issim.runner.Runner`)."""
@@ -123,6 +132,10 @@ class LiveSource(Source):
 
         self.world = world_record(sim)
         self._told = 0  # log entries already handed out by new_events
+        from ..archive.recording import TrackWatch
+
+        self._environment = sim.environment  # the ground track is kept as a stored run keeps it
+        sim.environment = self._watch = TrackWatch(sim.environment, sim.recorder.every_frames)
         self._index()
 
     @property
@@ -151,6 +164,16 @@ class LiveSource(Source):
 
     def events(self, start: int, end: int) -> list[dict]:
         return [self._entry(t, kind, d) for t, kind, d in self.runner.sim.state.log if start <= t <= end]
+
+    def track(self) -> dict[str, np.ndarray]:
+        rows = np.array(self._watch.rows, dtype=np.float64).reshape(-1, 4)
+        return {"t_ms": np.array(self._watch.t_ms, dtype=np.int64), "lat_deg": rows[:, 0], "lon_deg": rows[:, 1],
+                "alt_km": rows[:, 2], "sunlit": rows[:, 3].astype(bool)}
+
+    def position(self) -> dict:
+        env = self._environment.at(self.runner.sim.state)
+        return {"timestamp": env.t_ms, "lat_deg": env.lat_deg, "lon_deg": env.lon_deg, "alt_km": env.alt_km,
+                "sunlit": env.sunlit}
 
     def new_events(self) -> list[dict]:
         log = self.runner.sim.state.log
@@ -194,6 +217,9 @@ class ReplaySource(Source):
         self.log = [{"timestamp": parse_iso(e["t"], "t"), **e} for e in record.event_log()]
         self._log_t = np.array([e["timestamp"] for e in self.log], dtype=np.int64)
         self._told_t = self.t_ms  # new_events hands out what lies after this
+        df = record.track()
+        self._track = {"t_ms": df.index.as_unit("ms").asi8.astype(np.int64),
+                       **{k: df[k].to_numpy() for k in ("lat_deg", "lon_deg", "alt_km", "sunlit")}}
         self._index()
 
     @staticmethod
@@ -243,6 +269,16 @@ class ReplaySource(Source):
 
     def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         return self.t, self.column(key)
+
+    def track(self) -> dict[str, np.ndarray]:
+        return self._track
+
+    def position(self) -> dict:
+        """The last track point at or before the replay's time."""
+        tr = self._track
+        i = max(0, int(np.searchsorted(tr["t_ms"], self.t_ms, side="right")) - 1)
+        return {"timestamp": int(tr["t_ms"][i]), **{k: tr[k][i].item() for k in ("lat_deg", "lon_deg", "alt_km",
+                                                                              "sunlit")}}
 
     def events(self, start: int, end: int) -> list[dict]:
         i0, i1 = np.searchsorted(self._log_t, start, "left"), np.searchsorted(self._log_t, end, "right")
