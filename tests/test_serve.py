@@ -47,11 +47,19 @@ def live():
 
 @pytest.fixture(scope="module")
 def stored(tmp_path_factory):
-    """A complete stored run of three hours."""
+    """A complete stored run of three hours, in which Weronika Vetrov closes the hatch beside
+    her twice an hour into it (the second time refused: it is shut)."""
+    from issim.agents.policies import Scripted
     from issim.archive import Archive
+    from issim.control import Command
 
     archive = Archive.open(tmp_path_factory.mktemp("serve-archive"), create=True)
-    return Runner("iss", seed=SEED, hours=3).store(archive)
+    runner = Runner("iss", seed=SEED, hours=3)
+    hatch = _open_hatch_beside(runner.sim, "Weronika Vetrov")
+    hour = runner.sim.start_ms + 3_600_000
+    close = Command("close_hatch", "Weronika Vetrov", hatch, source="agent")
+    runner.assign("Weronika Vetrov", Scripted([(hour, close), (hour + 600_000, close)]))
+    return runner.store(archive)
 
 
 @pytest.fixture
@@ -277,6 +285,12 @@ def test_world_control_map_and_story_of_a_replay(replay, stored):
 
     assert logged and logged == [{"timestamp": parse_iso(e["t"]), **e} for e in stored.event_log()
                                  if parse_iso(e["t"]) <= t]
+    history = c.get("/api/commands/history", params={"limit": 10_000}).json()
+    assert [(h["actor"], h["command"], h["result"]) for h in history] == [
+        ("Weronika Vetrov", "close_hatch", "done"), ("Weronika Vetrov", "close_hatch", "failed")][: len(history)]
+    c.post("/api/sim/seek", json={"t": source.end_ms}, headers=bearer("houston"))
+    assert len(c.get("/api/commands/history").json()) == 2
+    c.post("/api/sim/seek", json={"t": t}, headers=bearer("houston"))
     here = c.get("/api/position").json()
     row = stored.track().loc[:pd_utc(t)].iloc[-1]
     assert (here["lat_deg"], here["lon_deg"], here["sunlit"]) == (row.lat_deg, row.lon_deg, bool(row.sunlit))
@@ -507,6 +521,13 @@ def test_a_fresh_install_makes_tokens_in_a_private_file(tmp_path):
     assert again.role(made.tokens["kira-foster"]) == "kira-foster" and again.role("x" * 43) is None
     env = tokens.load(["houston"], path, env={"ISSIM_TOKEN_HOUSTON": "from-the-environment-1234"})
     assert env.role("from-the-environment-1234") == "houston" and env.role(made.tokens["houston"]) is None
+
+
+def test_a_replay_has_the_roles_of_its_run(stored, tmp_path):
+    from issim.serve import open_tokens
+
+    made = open_tokens(ReplaySource(stored), tmp_path / "tokens.json", env={})
+    assert list(made.tokens) == [p["slug"] for p in stored.world()["crew"]] + ["houston", "moscow"]
 
 
 def test_a_tokens_file_others_can_read_or_a_short_token_is_refused(tmp_path):

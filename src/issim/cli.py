@@ -712,7 +712,7 @@ def serve(
     """Mission control in the browser: a live run at a pace, or a stored run's replay (Open MCT's telemetry API)."""
     from pathlib import Path
 
-    from .serve import open_source
+    from .serve import open_source, open_tokens
     from .serve.session import MAX_SPEED
 
     if not 0.0 < speed <= MAX_SPEED:
@@ -724,12 +724,9 @@ def serve(
     source = open_source(what, archive, seed)
     import uvicorn
 
-    from .serve import tokens
     from .serve.app import create_app
-    from .serve.commanding import roles
 
-    role_names = list(roles(source.runner.sim)) if source.mode == "live" else []
-    creds = tokens.load(role_names, tokens_file)
+    creds = open_tokens(source, tokens_file)
     web = Path(__file__).resolve().parents[2] / "web"
     local = host in ("127.0.0.1", "localhost", "::1")
     hosts = ("127.0.0.1", "localhost", "::1") if local else ("127.0.0.1", "localhost", "::1", host)
@@ -737,8 +734,8 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     _say(f"issim serve: {source.mode} {source.scenario}" + (f" (run {source.record.id})" if source.mode == "replay" else "")
          + f" at {speed:g}x real time: http://{shown}:{port}/")
-    if creds.path is not None and (creds.created or role_names):
-        _say(f"issim serve: command tokens for {', '.join(role_names)} are in {creds.path} (mode 0600)"
+    if creds.path is not None:
+        _say(f"issim serve: command tokens for {', '.join(creds.tokens)} are in {creds.path} (mode 0600)"
              + (f"; new: {', '.join(creds.created)}" if creds.created else ""))
     if not local:
         _say(f"issim: warning: listening on {host}, not loopback: anyone who can reach it can watch; "

@@ -40,4 +40,13 @@ def open_source(what: str, archive=None, seed=None):
     return ReplaySource(Archive.open(archive).get(what, "RUN"))
 
 
-__all__ = ["open_source"]
+def open_tokens(source, path=None, env=None):
+    """The command tokens of the roles of ``source``'s run (:func:`issim.serve.tokens.load`):
+    its crew and the grounds, live or replayed; those missing are made and saved."""
+    from . import tokens
+    from .commanding import roles
+
+    return tokens.load(list(roles(source.world)), path, env)
+
+
+__all__ = ["open_source", "open_tokens"]

@@ -190,9 +190,9 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     state: dict = {}
     live = source.mode == "live"
     sim = source.runner.sim if live else None
-    actors = commanding.roles(sim) if live else {}
+    actors = commanding.roles(source.world)
     handed_over: set[str] = set()
-    info = {**source.info(), "roles": sorted(r for r in tokens.tokens if not live or r in actors)}
+    info = {**source.info(), "roles": [r for r in actors if r in tokens.tokens]}
     if live:
         info["seed"] = sim.seed
     dictionary_json = json.dumps(dictionary(source.metas, source.layout, f"issim: {source.title}"),
@@ -230,7 +230,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         role = tokens.role(creds.credentials)
         if role is None:
             raise door("", "that token is no role's", 401, body)
-        if live and role not in actors:
+        if role not in actors:
             raise door(role, f"{role} is not aboard this run nor one of its grounds", 403, body)
         return role
 
@@ -326,9 +326,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
 
     @app.get("/api/commands/history", summary="Every command tried: the run's history and those refused at the door")
     async def get_command_history(limit: int = Query(200, ge=1, le=10_000)):
-        from ..control.pipeline import history
-
-        rows = (history(sim.state) if live else []) + list(session().door)
+        rows = source.command_history() + list(session().door)
         rows.sort(key=lambda r: r["t_ms"])
         return _json(rows[-limit:])
 

@@ -28,11 +28,10 @@ SOURCE = "browser"
 STATUS = {"done": 200, "validate": 400, "authority": 403, "execute": 409, "verify": 409}
 
 
-def roles(sim) -> dict[str, str]:
-    """``{role: actor name}``: the crew by slug, then the grounds."""
-    from ..physics.crew import channel_slug
-
-    return {**{channel_slug(n): n for n in sim.people}, **{g: g for g in GROUNDS}}
+def roles(world: dict) -> dict[str, str]:
+    """``{role: actor name}`` of a run's world (``world.json``, or a live run's record of it):
+    the crew by their slug, then the grounds."""
+    return {**{p["slug"]: p["name"] for p in world.get("crew", ())}, **{g: g for g in GROUNDS}}
 
 
 def targets(sim, spec: CommandSpec) -> list[str]:

@@ -104,6 +104,11 @@ class Source:
         """The entries logged since the last call (the story feed's next lines)."""
         raise NotImplementedError
 
+    def command_history(self) -> list[dict]:
+        """Every command that reached the pipeline up to now, oldest first
+        (:func:`issim.control.pipeline.history`'s records)."""
+        raise NotImplementedError
+
     def track(self) -> dict[str, np.ndarray]:
         """The ground track so far (live) or whole (replay), at the recorder's rate:
         ``t_ms``, ``lat_deg``, ``lon_deg`` (geodetic, degrees), ``alt_km``, ``sunlit``."""
@@ -165,6 +170,11 @@ class LiveSource(Source):
     def events(self, start: int, end: int) -> list[dict]:
         return [self._entry(t, kind, d) for t, kind, d in self.runner.sim.state.log if start <= t <= end]
 
+    def command_history(self) -> list[dict]:
+        from ..control.pipeline import history
+
+        return history(self.runner.sim.state)
+
     def track(self) -> dict[str, np.ndarray]:
         rows = np.array(self._watch.rows, dtype=np.float64).reshape(-1, 4)
         return {"t_ms": np.array(self._watch.t_ms, dtype=np.int64), "lat_deg": rows[:, 0], "lon_deg": rows[:, 1],
@@ -217,6 +227,9 @@ class ReplaySource(Source):
         self.log = [{"timestamp": parse_iso(e["t"], "t"), **e} for e in record.event_log()]
         self._log_t = np.array([e["timestamp"] for e in self.log], dtype=np.int64)
         self._told_t = self.t_ms  # new_events hands out what lies after this
+        from ..archive.tables import COMMAND_FIELDS
+
+        self._commands = record.commands()[list(COMMAND_FIELDS)].to_dict("records")
         df = record.track()
         self._track = {"t_ms": df.index.as_unit("ms").asi8.astype(np.int64),
                        **{k: df[k].to_numpy() for k in ("lat_deg", "lon_deg", "alt_km", "sunlit")}}
@@ -269,6 +282,9 @@ class ReplaySource(Source):
 
     def history(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         return self.t, self.column(key)
+
+    def command_history(self) -> list[dict]:
+        return [c for c in self._commands if c["t_ms"] <= self.t_ms]
 
     def track(self) -> dict[str, np.ndarray]:
         return self._track
