@@ -728,8 +728,9 @@ def serve(
 
     creds = open_tokens(source, tokens_file)
     web = Path(__file__).resolve().parents[2] / "web"
-    local = host in ("127.0.0.1", "localhost", "::1")
-    hosts = ("127.0.0.1", "localhost", "::1") if local else ("127.0.0.1", "localhost", "::1", host)
+    loopback = ("127.0.0.1", "localhost", "::1")
+    local = host in loopback
+    hosts = loopback if local else None if host in ("0.0.0.0", "::") else (*loopback, host)
     server_app = create_app(source, tokens=creds, speed=speed, paused=paused, hosts=hosts, web_dir=web)
     shown = f"[{host}]" if ":" in host else host
     _say(f"issim serve: {source.mode} {source.scenario}" + (f" (run {source.record.id})" if source.mode == "replay" else "")

@@ -90,6 +90,8 @@ class Guard:
         return None
 
     def _host_ok(self, scope) -> bool:
+        if self.hosts is None:  # bound to every address: the operator chose to be reached by any name
+            return True
         host = self._header(scope, b"host") or ""
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
         return name.strip("[]").lower() in self.hosts
@@ -185,7 +187,9 @@ def _json(data, status: int = 200) -> Response:
 def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hosts=("127.0.0.1", "localhost", "::1"),
                limits: Optional[Limits] = None, web_dir: Optional[Path] = None) -> FastAPI:
     """The server of ``source`` (a :class:`~issim.serve.sources.LiveSource` or
-    :class:`~issim.serve.sources.ReplaySource`); ``tokens`` a :class:`~issim.serve.tokens.Tokens`."""
+    :class:`~issim.serve.sources.ReplaySource`); ``tokens`` a :class:`~issim.serve.tokens.Tokens`;
+    ``hosts`` the names a request's ``Host`` may give (``None``: any, for a server bound to
+    every address); ``web_dir`` a built front end to serve at ``/``."""
     limits = limits or Limits()
     state: dict = {}
     live = source.mode == "live"
@@ -193,8 +197,6 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     actors = commanding.roles(source.world)
     handed_over: set[str] = set()
     info = {**source.info(), "roles": [r for r in actors if r in tokens.tokens]}
-    if live:
-        info["seed"] = sim.seed
     dictionary_json = json.dumps(dictionary(source.metas, source.layout, f"issim: {source.title}"),
                                  separators=(",", ":"))
 
@@ -466,8 +468,8 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         async def favicon():
             return Response(status_code=204)
 
-    hosts = {h.strip("[]").lower() for h in hosts}
-    app.add_middleware(Guard, hosts=hosts, limits=limits)
+    names = None if hosts is None else {h.strip("[]").lower() for h in hosts}
+    app.add_middleware(Guard, hosts=names, limits=limits)
     app.state.session = lambda: state.get("session")
     return app
 

@@ -170,6 +170,9 @@ class LiveSource(Source):
     def events(self, start: int, end: int) -> list[dict]:
         return [self._entry(t, kind, d) for t, kind, d in self.runner.sim.state.log if start <= t <= end]
 
+    def info(self) -> dict:
+        return {**super().info(), "seed": self.runner.sim.seed}
+
     def command_history(self) -> list[dict]:
         from ..control.pipeline import history
 
