@@ -181,6 +181,8 @@ def test_history_of_a_live_run_is_its_recorder(live):
     assert [d["value"] for d in got] == v[inside].tolist() and {d["id"] for d in got} == {key}
     last = c.get(f"/api/history/{key}", params={"start": start, "end": end, "strategy": "latest"}).json()
     assert last == [got[-1]]
+    fractions = c.get(f"/api/history/{key}", params={"start": start - 0.25, "end": end + 0.75}).json()
+    assert fractions == got  # Open MCT's zoomed bounds: the range widened to whole milliseconds
     plot = c.get(f"/api/history/{key}", params={"start": start, "end": end, "strategy": "minmax", "size": 5}).json()
     want = _bucket_extremes(t, v, start, end, 5)
     assert [d["timestamp"] for d in plot] == t[want].tolist()
@@ -431,6 +433,10 @@ def _unchanged(source, c, request) -> dict:
     (lambda c: c.get("/api/staleness/atm.destiny.pp_co2", params={}), 404),
     (lambda c: c.get("/api/history/atm.destiny.pp_co2_pa", params={"start": 10, "end": 5}), 400),
     (lambda c: c.get("/api/history/atm.destiny.pp_co2_pa", params={"start": "soon", "end": 5}), 422),
+    (lambda c: c.get("/api/history/atm.destiny.pp_co2_pa", params={"start": "nan", "end": 5}), 422),
+    (lambda c: c.get("/api/history/atm.destiny.pp_co2_pa", params={"start": 0, "end": "inf"}), 422),
+    (lambda c: c.get("/api/events", params={"start": 9, "end": 5}), 400),
+    (lambda c: c.get("/api/track", params={"start": 0, "end": 5, "size": 1}), 422),
     (lambda c: c.get("/api/history/atm.destiny.pp_co2_pa", params={"start": 0, "end": 5, "size": 0}), 422),
     (lambda c: c.get("/api/history/atm.destiny.pp_co2_pa", params={"start": 0, "end": 5, "strategy": "mean"}), 422),
     (lambda c: c.post("/api/command", json={"command": "close_hatch", "target": "x" * 20_000},

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
@@ -180,6 +181,18 @@ class TimeIn(BaseModel):
 
 # ---------------------------------------------------------------------------- the app
 
+# A time in a query: UTC ms, a fraction allowed (Open MCT's plots zoom to fractions of a
+# millisecond); the range is widened to whole milliseconds by span().
+Time = Annotated[float, Query(ge=-TIME_BOUND, le=TIME_BOUND, allow_inf_nan=False)]
+
+
+def span(start: float, end: float) -> tuple[int, int]:
+    """``[start, end]`` widened to whole milliseconds; a 400 when it runs backwards."""
+    if end < start:
+        raise HTTPException(400, f"end ({end:g}) is before start ({start:g})")
+    return math.floor(start), math.ceil(end)
+
+
 def _json(data, status: int = 200) -> Response:
     return Response(json.dumps(data, separators=(",", ":")), status_code=status, media_type="application/json")
 
@@ -268,13 +281,11 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         return _json(session().clock())
 
     @app.get("/api/history/{key}", summary="A channel's recorded values in [start, end] (UTC ms)")
-    async def get_history(key: str, start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
-                    end: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
+    async def get_history(key: str, start: Time, end: Time,
                     strategy: Optional[Literal["minmax", "latest"]] = None,
                     size: Optional[int] = Query(None, ge=1, le=MAX_SIZE)):
         channel(key)
-        if end < start:
-            raise HTTPException(400, f"end ({end}) is before start ({start})")
+        start, end = span(start, end)
         t, v = source.history(key)
         if strategy == "minmax":
             t, v = minmax(t, v, start, end, size or 1000)
@@ -294,10 +305,8 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         return _json(source.world)
 
     @app.get("/api/track", summary="The ground track in [start, end]: at most size points, evenly spaced")
-    async def get_track(start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND), end: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
-                        size: int = Query(2000, ge=2, le=MAX_SIZE)):
-        if end < start:
-            raise HTTPException(400, f"end ({end}) is before start ({start})")
+    async def get_track(start: Time, end: Time, size: int = Query(2000, ge=2, le=MAX_SIZE)):
+        start, end = span(start, end)
         tr = source.track()
         t = tr["t_ms"]
         i0, i1 = int(np.searchsorted(t, start, "left")), int(np.searchsorted(t, end, "right"))
@@ -314,11 +323,8 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         return _json({"timestamp": source.t_ms, "systems": source.control_map()})
 
     @app.get("/api/events", summary="The event log (the story: beats, commands, refusals) in [start, end]")
-    async def get_events(start: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
-                         end: int = Query(ge=-TIME_BOUND, le=TIME_BOUND),
-                         limit: int = Query(1000, ge=1, le=10_000)):
-        if end < start:
-            raise HTTPException(400, f"end ({end}) is before start ({start})")
+    async def get_events(start: Time, end: Time, limit: int = Query(1000, ge=1, le=10_000)):
+        start, end = span(start, end)
         return _json(source.events(start, end)[-limit:])
 
     @app.get("/api/staleness/{key}", summary="Whether the ground could be receiving this channel now")
