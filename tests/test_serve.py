@@ -26,6 +26,7 @@ WS = "ws://127.0.0.1/api/realtime"
 SEED = 3
 TOKENS = {"houston": "h" * 24, "moscow": "m" * 24, "kira-foster": "k" * 24, "gordon-barrett": "g" * 24,
           "weronika-vetrov": "w" * 24, "someone-else": "s" * 24}
+FREE = Limits(read_rate=1e9, read_burst=1e9, write_rate=1e9, write_burst=1e9)  # no rate limit
 
 
 def bearer(role: str) -> dict:
@@ -330,6 +331,31 @@ def test_clock_controls_need_a_token_and_move_the_clock(live):
     assert c.post("/api/sim/seek", json={"t": source.start_ms}, headers=bearer("moscow")).status_code == 409
 
 
+def test_a_frame_that_raises_stops_the_clock_and_says_why():
+    source = LiveSource(Runner("iss", seed=SEED))
+    real, steps = source.step, []
+
+    def step():
+        steps.append(1)
+        if len(steps) == 3:
+            raise ZeroDivisionError("a bug in frame 3")
+        return real()
+
+    source.step = step
+    with client_of(source, limits=FREE) as c:
+        c.post("/api/sim/speed", json={"speed": 100_000}, headers=bearer("houston"))
+        c.post("/api/sim/resume", headers=bearer("houston"))
+        for _ in range(100_000):  # each request lets the pacing loop run a little
+            clock = c.get("/api/clock").json()
+            if clock["error"]:
+                break
+        assert clock["error"] == "ZeroDivisionError: a bug in frame 3" and clock["paused"]
+        assert clock["timestamp"] == source.start_ms + 2 * source.period_ms
+        with c.websocket_connect(WS) as ws:  # the server still answers
+            ws.send_bytes(b"subscribe orbit.alt_km")
+            assert "text" in _next(ws, "error")["message"]
+
+
 def test_a_replay_seeks_and_takes_no_commands(replay):
     source, c = replay
     mid = int(source.t[len(source.t) // 2]) + 1
@@ -576,9 +602,8 @@ def test_no_request_the_schema_allows_gets_a_server_error():
 
     source = LiveSource(Runner("iss", seed=SEED, hours=2))
     keys, commands = sorted(source.keys)[::20], sorted(CATALOGUE)
-    free = Limits(read_rate=1e9, read_burst=1e9, write_rate=1e9, write_burst=1e9)
     failures, calls = [], []
-    with client_of(source, limits=free) as c:
+    with client_of(source, limits=FREE) as c:
         schema = schemathesis.openapi.from_dict(c.get("/openapi.json").json())
         for result in schema.get_all_operations():
             operation = result.ok()

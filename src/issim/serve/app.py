@@ -419,15 +419,22 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         hub.clients.add(client)
 
         async def pump():
-            while True:
-                await ws.send_text(await client.queue.get())
+            try:
+                while True:
+                    await ws.send_text(await client.queue.get())
+            except (WebSocketDisconnect, RuntimeError, OSError):  # the client went: the reader ends it all
+                pass
 
         sender = asyncio.get_running_loop().create_task(pump())
         try:
             while True:
-                text = await ws.receive_text()
+                message = await ws.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
                 try:
-                    verb, keys = _parse(text)
+                    if message.get("text") is None:
+                        raise ValueError("send text messages, not binary ones")
+                    verb, keys = _parse(message["text"])
                 except ValueError as exc:
                     client.send(json.dumps({"type": "error", "message": str(exc)}))
                     continue

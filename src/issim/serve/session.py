@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 from collections import deque
@@ -113,6 +114,7 @@ class Session:
         self._wake = asyncio.Event()
         self.task: Optional[asyncio.Task] = None
         self.door: deque = deque(maxlen=1000)  # commands refused before the pipeline (token, role)
+        self.error = ""  # why the pacing loop stopped, if a step raised (a bug: the clock then stays put)
 
     # ------------------------------------------------------------------ the pacing loop
 
@@ -155,16 +157,20 @@ class Session:
                 if self.paused or loop.time() < due:  # paused, or nudged early by a new speed
                     due = loop.time()
                     continue
-            async with self.lock:
-                if self.source.step():
-                    self.hub.publish()
+            try:
+                await self.step()
+            except Exception as exc:  # a bug in a frame: stop the clock and say so, rather than die unseen
+                self.error = f"{type(exc).__name__}: {exc}"
+                self.paused = True
+                logging.getLogger("issim.serve").error("the simulation stopped at %s: %s", self.source.t_ms, self.error)
 
     # ------------------------------------------------------------------ control
 
     def clock(self) -> dict:
         src = self.source
         return {"timestamp": src.t_ms, "start_ms": src.start_ms, "end_ms": src.end_ms, "period_ms": src.period_ms,
-                "speed": self.speed, "paused": self.paused, "finished": src.finished, "mode": src.mode}
+                "speed": self.speed, "paused": self.paused, "finished": src.finished, "mode": src.mode,
+                "error": self.error}
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
