@@ -539,6 +539,19 @@ def test_every_answer_forbids_outside_origins_and_cors_is_closed(live):
     assert c.get("/app.js").status_code == 200 and "/api/realtime" in c.get("/app.js").text
 
 
+def test_a_built_front_end_is_served_at_the_root_beside_the_api(tmp_path):
+    (tmp_path / "index.html").write_text("<!doctype html><title>issim web</title>")
+    (tmp_path / "plugin.js").write_text("export default 1;")
+    source = LiveSource(Runner("iss", seed=SEED))
+    with client_of(source, web_dir=tmp_path) as c:
+        page = c.get("/")
+        assert page.status_code == 200 and "issim web" in page.text
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert c.get("/plugin.js").text == "export default 1;"
+        assert c.get("/api/clock").json()["mode"] == "live"
+        assert c.get("/../pyproject.toml").status_code == 404 and c.get("/%2e%2e/pyproject.toml").status_code == 404
+
+
 # ---------------------------------------------------------------------------- tokens and the command line
 
 
