@@ -409,14 +409,20 @@ def test_a_crew_member_closes_a_hatch_beside_them_and_is_refused_one_far_away(li
     sim = source.runner.sim
     hatch = _open_hatch_beside(sim, "Kira Foster")
     k = sim.world.link_index[hatch]
+    before = sim.event_log_entries()
+    trial = c.post("/api/command", params={"dry_run": True}, json={"command": "close_hatch", "target": hatch},
+                   headers=bearer("kira-foster"))
+    assert trial.status_code == 200 and trial.json()["dry_run"] and trial.json()["result"] == "done"
+    assert sim.state["hatch.open"][k] and sim.event_log_entries() == before
+    from issim.agents.policies import Idle
+
+    assert not isinstance(source.runner.policies["Kira Foster"], Idle)  # a dry run hands no one over
     listing = c.get("/api/commands/allowed", headers=bearer("kira-foster")).json()
     close = next(x for x in listing["commands"] if x["name"] == "close_hatch")
     assert listing["actor"] == "Kira Foster" and close["allowed"] and close["reason"] is None and hatch in close["targets"]
     r = c.post("/api/command", json={"command": "close_hatch", "target": hatch}, headers=bearer("kira-foster"))
     assert r.status_code == 200 and r.json()["result"] == "done"
     assert not sim.state["hatch.open"][k]
-    from issim.agents.policies import Idle
-
     assert isinstance(source.runner.policies["Kira Foster"], Idle)  # hers now, not the crew mind's
     far = next(l.hatch for l in sim.world.links if "zvezda" in l.hatch)
     r = c.post("/api/command", json={"command": "close_hatch", "target": far}, headers=bearer("kira-foster"))

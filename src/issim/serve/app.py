@@ -351,14 +351,19 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
               responses={200: {"description": "done"}, 400: {"description": "refused: a wrong command"},
                          401: {"description": "no token, or no role's"}, 403: {"description": "refused: not yours"},
                          409: {"description": "failed: the station said no, or a replay"}})
-    async def post_command(body: CommandIn, creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
+    async def post_command(body: CommandIn, creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer),
+                           dry_run: bool = Query(False, description="only say what would become of it")):
         role = role_of(creds, body.model_dump())
         live_only("takes no commands")
         actor = actors[role]
+        cmd = commanding.command(actor, body.command, body.target, body.args)
+        if dry_run:  # the pipeline's dry run: nothing changes, nothing is recorded
+            result = sim.dry_run(cmd)
+            return _json({**commanding.result_json(result), "dry_run": True}, commanding.status_of(result))
         if actor in sim.people and actor not in handed_over:
             source.runner.assign(actor, "idle")  # a person commanded from the browser is no longer the mind's
             handed_over.add(actor)
-        result = sim.command(commanding.command(actor, body.command, body.target, body.args))
+        result = sim.command(cmd)
         return _json(commanding.result_json(result), commanding.status_of(result))
 
     # ------------------------------------------------------------------ the clock
