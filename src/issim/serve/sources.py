@@ -2,8 +2,9 @@
 
 Both answer the same questions, so the app does not care which it has: the channels
 (their dictionary entries), the time now, each channel's value now, a channel's recorded
-history, and whether each channel is stale. The app's pacing loop calls :meth:`step` to
-move on one frame (live: one simulation frame; replay: one recorded sample).
+history, whether each channel is stale, the world (volumes, hatches, crew), the control
+map, the event log, the command history and the ground track. The app's pacing loop calls
+:meth:`step` to move on one frame (live: one simulation frame; replay: one recorded sample).
 
 **Staleness.** A channel is stale when the ground could not be receiving it: each channel
 is carried by the segment it belongs to (:meth:`~issim.serve.dictionary.Layout.place`), and
@@ -15,7 +16,6 @@ only when neither segment has contact; a person's, when the segment they are in 
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import numpy as np
 
@@ -77,9 +77,8 @@ class Source:
                 out[feed] = not contact.get(seg_of[volume], False) if 0 <= volume < len(seg_of) else out[STATION]
         return out
 
-    def is_stale(self, key: str, feeds: Optional[dict] = None) -> bool:
-        feeds = self.stale_feeds() if feeds is None else feeds
-        return feeds.get(self.feeds[key], False)
+    def is_stale(self, key: str) -> bool:
+        return self.stale_feeds().get(self.feeds[key], False)
 
     def info(self) -> dict:
         return {"mode": self.mode, "scenario": self.scenario, "title": self.title,
