@@ -8,8 +8,9 @@ so a command always lands between two frames, never in the middle of one.
 
 After every step the :class:`Hub` sends each websocket client one frame with the values
 of the channels it subscribed to, all stamped with the simulation time, and, when a
-channel's staleness changed, a staleness frame. A client that cannot keep up loses its
-oldest frames, not the server's time.
+channel's staleness changed, a staleness frame; the story feed's new entries and the
+station's position to the clients that asked for them. A client that cannot keep up loses
+its oldest frames, not the server's time.
 """
 
 from __future__ import annotations
@@ -89,8 +90,12 @@ class Hub:
                     c.send(frame)
         wanted = set().union(*(c.keys for c in self.clients)) if self.clients else set()
         values = {k: src.value(k) for k in wanted}
+        frames: dict[frozenset, str] = {}  # clients that watch the same channels share one frame
         for c in self.clients:
-            c.send(self.telemetry_frame(c.keys, t, values))
+            same = frozenset(c.keys)
+            if same not in frames:
+                frames[same] = self.telemetry_frame(c.keys, t, values)
+            c.send(frames[same])
             flipped = [k for k in c.keys if src.feeds[k] in changed]
             if flipped:
                 c.send(self.staleness_frame(flipped, t))
