@@ -593,9 +593,23 @@ def test_a_tokens_file_others_can_read_or_a_short_token_is_refused(tmp_path):
         tokens.load(["houston"], tmp_path / "other.json", env={"ISSIM_TOKEN_HOUSTON": "short"})
 
 
+def test_serve_refuses_a_port_in_use_in_one_line(capsys):
+    import socket
+
+    from issim.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        assert main(["serve", "iss", "--port", str(taken.getsockname()[1])]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("issim: error: --port: cannot listen on 127.0.0.1:")
+
+
 @pytest.mark.parametrize("args, source", [
     (["serve", "./my-scenario.toml"], "SCENARIO"), (["serve", "iss", "--speed", "0"], "--speed"),
     (["serve", "iss", "--port", "70000"], "--port"), (["serve", "999"], "RUN"),
+    (["serve", "iss", "--host", "no-such-host.invalid"], "--host"),
 ])
 def test_serve_refuses_bad_input_in_one_line(capsys, tmp_path, args, source):
     from issim.archive import Archive

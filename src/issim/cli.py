@@ -722,6 +722,7 @@ def serve(
     if seed is not None:
         check_seed(seed, "--seed")
     source = open_source(what, archive, seed)
+    _check_port(host, port)
     import uvicorn
 
     from .serve.app import create_app
@@ -742,6 +743,20 @@ def serve(
         _say(f"issim: warning: listening on {host}, not loopback: anyone who can reach it can watch; "
              "tokens travel in clear text without TLS")
     uvicorn.run(server_app, host=host, port=port, log_level="warning", ws_max_size=64 * 1024)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, in one line, an address that cannot be listened on (a port in use, a host not this machine's)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as exc:
+        raise InputError("--port" if getattr(exc, "errno", None) in (98, 48, 10048) else "--host",
+                         f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 archive_app = typer.Typer(no_args_is_help=True, help="The run archive itself: check it, repair its catalogue.")
