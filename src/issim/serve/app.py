@@ -488,7 +488,6 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
 
     names = None if hosts is None else {h.strip("[]").lower() for h in hosts}
     app.add_middleware(Guard, hosts=names, limits=limits)
-    app.state.session = lambda: state.get("session")
     return app
 
 
