@@ -702,7 +702,7 @@ def serve(
     speed: float = typer.Option(60.0, "--speed", help="Times real time (60: a 10-second frame every 1/6 s)."),
     host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on (loopback unless you mean it)."),
     port: int = typer.Option(8080, "--port", help="The port to listen on."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed of a live run (default: the scenario's)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed of a live run (default: the scenario's)"),
     paused: bool = typer.Option(False, "--paused", help="Start with the clock stopped."),
     archive: Optional[str] = ArchiveOpt,
     tokens_file: Optional[str] = typer.Option(None, "--tokens", metavar="FILE",
@@ -734,8 +734,8 @@ def serve(
     hosts = loopback if local else None if host in ("0.0.0.0", "::") else (*loopback, host)
     server_app = create_app(source, tokens=creds, speed=speed, paused=paused, hosts=hosts, web_dir=web)
     shown = f"[{host}]" if ":" in host else host
-    _say(f"issim serve: {source.mode} {source.scenario}" + (f" (run {source.record.id})" if source.mode == "replay" else "")
-         + f" at {speed:g}x real time: http://{shown}:{port}/")
+    which = f"{source.scenario} (run {source.record.id})" if source.mode == "replay" else source.scenario
+    _say(f"issim serve: {source.mode} {which} at {speed:g}x real time: http://{shown}:{port}/")
     if creds.path is not None:
         _say(f"issim serve: command tokens for {', '.join(creds.tokens)} are in {creds.path} (mode 0600)"
              + (f"; new: {', '.join(creds.created)}" if creds.created else ""))
