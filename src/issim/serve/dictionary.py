@@ -148,9 +148,6 @@ def measurement(meta: dict, layout: Layout) -> dict:
     value = {"key": "value", "name": "Value", "unit": unit, "units": unit, "format": fmt, "hints": {"range": 1}}
     if enums:
         value["enumerations"] = enums
-    for side, bound in (("min", "danger_low"), ("max", "danger_high")):
-        if bound in limits:
-            value[side] = limits[bound]
     return {
         "key": key, "name": meta.get("name", key), "unit": unit, "source": meta.get("source", ""),
         "limits": limits, "severities": open_mct_limits(limits),
