@@ -698,6 +698,70 @@ def diff(
     render_diff(result, out)
 
 
+@app.command()
+def serve(
+    what: str = typer.Argument("iss", metavar="[SCENARIO | RUN]",
+                               help="A bundled scenario's name (a live run) or a stored run's id or last (a replay)."),
+    speed: float = typer.Option(60.0, "--speed", help="Times real time (60: a 10-second frame every 1/6 s)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="The address to listen on (loopback unless you mean it)."),
+    port: int = typer.Option(8080, "--port", help="The port to listen on."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed of a live run (default: the scenario's)"),
+    paused: bool = typer.Option(False, "--paused", help="Start with the clock stopped."),
+    archive: Optional[str] = ArchiveOpt,
+    tokens_file: Optional[str] = typer.Option(None, "--tokens", metavar="FILE",
+                                              help="The tokens file (default: $ISSIM_TOKENS, else tokens.json in "
+                                                   "your config folder)."),
+) -> None:
+    """Mission control in the browser: a live run at a pace, or a stored run's replay (Open MCT's telemetry API)."""
+    from pathlib import Path
+
+    from .serve import open_source, open_tokens
+    from .serve.session import MAX_SPEED
+
+    if not 0.0 < speed <= MAX_SPEED:
+        raise InputError("--speed", f"{speed:g} is outside (0, {MAX_SPEED:g}]")
+    if not 1 <= port <= 65535:
+        raise InputError("--port", f"{port} is not a port (1 to 65535)")
+    if seed is not None:
+        check_seed(seed, "--seed")
+    source = open_source(what, archive, seed)
+    _check_port(host, port)
+    import uvicorn
+
+    from .serve.app import create_app
+
+    creds = open_tokens(source, tokens_file)
+    web = Path(__file__).resolve().parents[2] / "web"
+    loopback = ("127.0.0.1", "localhost", "::1")
+    local = host in loopback
+    hosts = loopback if local else None if host in ("0.0.0.0", "::") else (*loopback, host)
+    server_app = create_app(source, tokens=creds, speed=speed, paused=paused, hosts=hosts, web_dir=web)
+    shown = f"[{host}]" if ":" in host else host
+    which = f"{source.scenario} (run {source.record.id})" if source.mode == "replay" else source.scenario
+    _say(f"issim serve: {source.mode} {which} at {speed:g}x real time: http://{shown}:{port}/")
+    if creds.path is not None:
+        _say(f"issim serve: command tokens for {', '.join(creds.tokens)} are in {creds.path} (mode 0600)"
+             + (f"; new: {', '.join(creds.created)}" if creds.created else ""))
+    if not local:
+        _say(f"issim: warning: listening on {host}, not loopback: anyone who can reach it can watch; "
+             "tokens travel in clear text without TLS")
+    uvicorn.run(server_app, host=host, port=port, log_level="warning", ws_max_size=64 * 1024)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, in one line, an address that cannot be listened on (a port in use, a host not this machine's)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(infos[0][4])
+    except OSError as exc:
+        raise InputError("--port" if getattr(exc, "errno", None) in (98, 48, 10048) else "--host",
+                         f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 archive_app = typer.Typer(no_args_is_help=True, help="The run archive itself: check it, repair its catalogue.")
 app.add_typer(archive_app, name="archive")
 
