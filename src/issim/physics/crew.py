@@ -364,6 +364,8 @@ class Crew(Subsystem):
         self._edge = [bool((asleep[m] != asleep[m - 1]).any()) for m in range(1440)]
         self._decay: dict[float, tuple] = {}
         self._streams = None
+        self._no_water = np.zeros(len(SEGMENTS))  # for a run without life support (the kernel needs arrays)
+        self._none_departed = np.zeros(len(world.volumes), dtype=bool)
 
     # ------------------------------------------------------------------ contract
 
@@ -412,6 +414,34 @@ class Crew(Subsystem):
             state.add_total(key, 0.0)
 
     def update(self, state: State, env, dt_s: float) -> None:
+        from .crew_kernel import crew_frame
+
+        t0 = state.t_ms
+        t1 = t0 + int(round(dt_s * 1000))
+        m0, m1 = _minute(t0), _minute(t1)
+        has_water = "water.store_kg" in state
+        water = (state["water.store_kg"], state["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
+        departed = state["control.departed"] if "control.departed" in state else self._none_departed
+        totals, harmed = crew_frame(
+            state["atm.moles"], state["atm.pp_pa"], state["atm.pressure_pa"], water[0], water[1], has_water,
+            state["crew.location"], state["crew.activity"], state["crew.alive"], state["crew.conscious"],
+            state["crew.on_eva"], departed, state["crew.suit_s"], state["crew.deficit"], state["crew.injury"],
+            state["crew.co2_symptom"], self._cum, self._rate_min, self.schedule, m0, m1,
+            (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0, t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s),
+            RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, self.segment_of_volume, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
+            UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O, CO2_SYMPTOM_PA, PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA)
+        for key, amount in zip(_TOTAL_KEYS if has_water else _TOTAL_KEYS[:6], totals.tolist()):
+            state.add_total(key, amount)
+        state.add_total("crew.days", np.count_nonzero(state["crew.alive"]) * dt_s / 86_400.0)
+        if harmed:
+            self._harm(state, state["atm.pp_pa"][state["crew.location"]], state["atm.pressure_pa"][state["crew.location"]],
+                       dt_s)
+        if self.follow_schedule and m1 != m0 and self._crosses_edge(t0, t1):
+            self._scheduled_moves(state, m0, m1)
+
+    def update_reference(self, state: State, env, dt_s: float) -> None:
+        """The frame in numpy, as the model reads: the compiled kernel
+        (:mod:`issim.physics.crew_kernel`) must agree with it."""
         t0 = state.t_ms
         t1 = t0 + int(round(dt_s * 1000))
         alive = state["crew.alive"]
@@ -762,6 +792,12 @@ class Crew(Subsystem):
                 state.record("crew", person=self.names[i], what="moved", module=to, origin=frm, why="schedule")
             else:
                 state.record("crew", person=self.names[i], what="stayed", module=frm, goal=to, reason=reason)
+
+
+# The totals a frame of the bodies adds to, in the order the kernel returns them.
+_TOTAL_KEYS = (gas_totals_key("out", "o2", "crew"), gas_totals_key("in", "co2", "crew"),
+               gas_totals_key("in", "h2o", "crew"), "crew.o2_consumed_kg", "crew.co2_produced_kg",
+               "crew.h2o_vapour_kg", "crew.water_drunk_kg", "crew.urine_kg")
 
 
 def _minute(t_ms: int) -> int:
