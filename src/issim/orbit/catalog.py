@@ -46,13 +46,20 @@ def user_elements_path() -> Path:
     return Path(base) / "elements" / "iss.json"
 
 
+_bundled: tuple[ElementSet, ...] = ()
+
+
 def bundled_sets() -> list[ElementSet]:
-    """Every bundled ISS element set, oldest first."""
-    folder = resources.files("issim.data").joinpath("elements")
-    sets: list[ElementSet] = []
-    for name in BUNDLED_FILES:
-        sets += parse_elements(folder.joinpath(name).read_bytes(), f"bundled:{name}")
-    return sorted(sets, key=lambda s: s.epoch_ms)
+    """Every bundled ISS element set, oldest first (read once a process: the bundled files
+    do not change, and a run would otherwise parse a thousand records twice)."""
+    global _bundled
+    if not _bundled:
+        folder = resources.files("issim.data").joinpath("elements")
+        sets: list[ElementSet] = []
+        for name in BUNDLED_FILES:
+            sets += parse_elements(folder.joinpath(name).read_bytes(), f"bundled:{name}")
+        _bundled = tuple(sorted(sets, key=lambda s: s.epoch_ms))
+    return list(_bundled)
 
 
 def available_sets(path: str | Path | None = None) -> list[ElementSet]:
