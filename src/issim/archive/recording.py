@@ -43,7 +43,7 @@ from .. import __version__
 from ..times import format_iso
 from ..errors import InputError
 from .catalogue import MAX_ID, TMP, Archive, StoreError, process_token, utc_now
-from .tables import COMMAND_FIELDS, command_row, entry_json, telemetry_table, track_table
+from .tables import COMMAND_FIELDS, command_row, entry_json, telemetry_schema, telemetry_table, track_table
 
 CHECKPOINT_EVERY_S = 2.0  # wall-clock seconds between appends of the event log during a run
 RECORD_FIELDS = ("id", "scenario", "title", "scenario_source", "scenario_sha256", "seed", "version", "sim_start",
@@ -97,9 +97,9 @@ class TrackWatch:
             self.t_ms.append(env.t_ms)
             self.rows.append((env.lat_deg, env.lon_deg, env.alt_km, env.sunlit))
 
-    def finish(self, state, recorded_t_ms: list[int]) -> None:
+    def finish(self, state, recorded_t_ms) -> None:
         """Add the last recorded moment, which the run ended on before asking for it."""
-        if recorded_t_ms and (not self.t_ms or self.t_ms[-1] < recorded_t_ms[-1]) and state.t_ms == recorded_t_ms[-1]:
+        if len(recorded_t_ms) and (not self.t_ms or self.t_ms[-1] < recorded_t_ms[-1]) and state.t_ms == recorded_t_ms[-1]:
             self._keep(self._environment.at(state))
 
     def __getattr__(self, name):
@@ -320,11 +320,15 @@ class Recording:
 
 
 def write_telemetry(recorder, path: Path) -> None:
-    """The recorder's telemetry as one Parquet file (zstd-compressed columns)."""
+    """The recorder's telemetry as one Parquet file (zstd-compressed columns), a row group
+    per recorder chunk, so that only one chunk's columns are ever copied at a time."""
     import pyarrow.parquet as pq
 
-    pq.write_table(telemetry_table(recorder), str(path), compression="zstd", use_dictionary=False,
-                   write_statistics=["t_ms"])
+    schema = telemetry_schema(recorder)
+    with pq.ParquetWriter(str(path), schema, compression="zstd", use_dictionary=False,
+                          write_statistics=["t_ms"]) as writer:
+        for t, columns in recorder.channel_columns():
+            writer.write_table(telemetry_table(schema, t, columns))
     _fsync(path)
 
 

@@ -26,22 +26,18 @@ def channel_meta(channel) -> dict:
     return {**channel.describe(), "array": channel.array, "index": list(channel.index)}
 
 
-def telemetry_table(recorder) -> pa.Table:
-    """Everything a :class:`~issim.sim.telemetry.Recorder` kept, one column per channel."""
-    t = np.asarray(recorder.t_ms, dtype=np.int64)
-    blocks = {a: recorder.block(a) for a in recorder.arrays} if len(t) else {}
-    names, columns = ["t_ms"], [_array(t)]
-    for ch in recorder.channels.values():
-        if len(t):
-            values = np.ascontiguousarray(blocks[ch.array][(slice(None), *ch.index)], dtype=np.float64)
-        else:
-            values = np.empty(0)
-        names.append(ch.key)
-        columns.append(_array(values))
+def telemetry_schema(recorder) -> pa.Schema:
+    """The telemetry file's columns: ``t_ms`` and a float64 per channel, with the dictionary."""
     meta = [channel_meta(c) for c in recorder.channels.values()]
-    schema = pa.schema([pa.field(n, c.type) for n, c in zip(names, columns)],
-                       metadata={CHANNELS_KEY: json.dumps(meta, separators=(",", ":")).encode()})
-    return pa.Table.from_arrays(columns, schema=schema)
+    fields = [pa.field("t_ms", pa.int64())] + [pa.field(k, pa.float64()) for k in recorder.channels]
+    return pa.schema(fields, metadata={CHANNELS_KEY: json.dumps(meta, separators=(",", ":")).encode()})
+
+
+def telemetry_table(schema: pa.Schema, t_ms: np.ndarray, columns: dict[str, np.ndarray]) -> pa.Table:
+    """Some samples of the telemetry (``columns``: a channel's values by key) as a table."""
+    arrays = [_array(np.asarray(t_ms, dtype=np.int64))]
+    arrays += [_array(np.ascontiguousarray(columns[name], dtype=np.float64)) for name in schema.names[1:]]
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def _array(values: np.ndarray) -> pa.Array:

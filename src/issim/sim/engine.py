@@ -52,8 +52,7 @@ class Snapshot:
     queue: EventQueue
     streams: dict
     recorded: int
-    recorder_t: tuple
-    recorder_rows: dict
+    recorder: tuple  # Recorder.freeze()
     fingerprint: str = ""  # the simulation it was taken of (Simulation.fingerprint)
 
 
@@ -277,8 +276,7 @@ class Simulation:
             queue=self.queue.copy(),
             streams=self.streams.get_state(),
             recorded=len(rec),
-            recorder_t=tuple(rec.t_ms),
-            recorder_rows={k: list(v) for k, v in rec._rows.items()},
+            recorder=rec.freeze(),
             fingerprint=self.fingerprint,
         )
 
@@ -291,8 +289,7 @@ class Simulation:
         self.state = snap.state.copy()
         self.queue = snap.queue.copy()
         self.streams.set_state(snap.streams)
-        self.recorder.t_ms = list(snap.recorder_t)
-        self.recorder._rows = {k: list(v) for k, v in snap.recorder_rows.items()}
+        self.recorder.thaw(snap.recorder)
 
     # ------------------------------------------------------------------ reading
 
