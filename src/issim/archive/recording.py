@@ -55,8 +55,8 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM arrived while a run was being recorded: it ends like Ctrl-C (``incomplete``)."""
 
 
-def _on_sigterm(signum, frame):
-    raise Terminated("terminated (SIGTERM)")
+def _stop_for(signum: int) -> KeyboardInterrupt:
+    return Terminated("terminated (SIGTERM)") if signum == signal.SIGTERM else KeyboardInterrupt()
 
 
 def scenario_bytes(scenario) -> bytes:
@@ -164,26 +164,49 @@ class Recording:
             self.dir = f"{self.run_id:06d}-{_slug(spec.name)}"
             c.execute("UPDATE runs SET dir = ? WHERE id = ?", (self.dir, self.run_id))
         self._scenario_raw = raw
-        self._sigterm = None
+        self._handlers: dict = {}
+        self._stop: Optional[KeyboardInterrupt] = None
+        self._running = False
         if threading.current_thread() is threading.main_thread():  # only there can a signal handler be set
-            self._sigterm = signal.signal(signal.SIGTERM, _on_sigterm)
+            self._handlers = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
         self.sim.environment = self.track
         self._last_checkpoint = time.monotonic()
         return self
 
     # ------------------------------------------------------------------ during
 
+    def _on_signal(self, signum, frame) -> None:
+        """Ctrl-C or SIGTERM. While frames run, the stop waits for the next check between
+        frames (an exception raised inside a compiled kernel's call would surface as a
+        SystemError); otherwise it stops at once."""
+        stop = _stop_for(signum)
+        if self._running:
+            self._stop = self._stop or stop
+            return
+        raise stop
+
+    def _check_stop(self) -> None:
+        if self._stop is not None:
+            stop, self._stop = self._stop, None
+            raise stop
+
     def run(self, until: Optional[int] = None, progress: Optional[Callable[[int], None]] = None) -> None:
         """Run to ``until`` (default: the runner's end), its policies deciding each frame."""
 
         def tick(frames: int) -> None:
+            self._check_stop()
             if progress is not None:
                 progress(frames)
             if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY_S:
                 self.checkpoint()
 
         t0 = time.perf_counter()
-        self.runner.run(self.end_ms if until is None else until, progress=tick)
+        self._running = bool(self._handlers)
+        try:
+            self.runner.run(self.end_ms if until is None else until, progress=tick)
+        finally:
+            self._running = False
+        self._check_stop()
         self.timings["run_s"] = time.perf_counter() - t0
 
     def checkpoint(self) -> None:
@@ -211,13 +234,11 @@ class Recording:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         self.sim.environment = self.track._environment
-        if self._sigterm is not None:
-            try:
-                self.finish_or_mark(exc_type, exc)
-            finally:
-                signal.signal(signal.SIGTERM, self._sigterm)
-            return False
-        self.finish_or_mark(exc_type, exc)
+        try:
+            self.finish_or_mark(exc_type, exc)
+        finally:
+            for sig, handler in self._handlers.items():
+                signal.signal(sig, handler)
         return False
 
     def finish_or_mark(self, exc_type, exc) -> None:
