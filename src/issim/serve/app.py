@@ -349,6 +349,10 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
 
     # ------------------------------------------------------------------ commanding
 
+    @app.get("/api/whoami", summary="The role a token signs in as (what the page shows after signing in)")
+    async def get_whoami(role: str = Depends(signed_in)):
+        return _json({"role": role, "actor": actors[role], "mode": source.mode})
+
     @app.get("/api/commands/allowed", summary="The commands the signed-in role may issue now, and why not the others")
     async def get_allowed(role: str = Depends(signed_in)):
         live_only("takes no commands")
