@@ -35,8 +35,8 @@ export function consoleView(ctx) {
     // ---- sign in
     const tokenInput = h('input', { type: 'password', placeholder: 'role token', autocomplete: 'off', name: 'issim-token', class: 'issim-console__token' });
     const who = h('span', { class: 'issim-console__who' });
-    const signIn = h('button', { class: 'c-button', name: 'sign-in' }, 'Sign in');
-    const signOut = h('button', { class: 'c-button', name: 'sign-out' }, 'Sign out');
+    const signIn = h('button', { class: 'c-button', name: 'sign-in', type: 'submit' }, 'Sign in');
+    const signOut = h('button', { class: 'c-button', name: 'sign-out', type: 'button' }, 'Sign out');
 
     // ---- clock
     const clockText = h('span', { class: 'issim-console__clock' });
@@ -74,7 +74,7 @@ export function consoleView(ctx) {
         h('table', { class: 'issim-table issim-console__allowed' }, h('thead', {}, h('tr', {}, h('th', {}, 'command'), h('th', {}, 'may?'), h('th', {}, 'why not'))), allowedList)]
         : h('p', {}, 'A replay takes no commands: it shows a stored run as it was.'));
     const root = h('div', { class: 'issim-view issim-console' },
-      h('div', { class: 'issim-console__row' }, tokenInput, ' ', signIn, ' ', signOut, ' ', who),
+      h('form', { class: 'issim-console__row', onsubmit: (e) => e.preventDefault() }, tokenInput, ' ', signIn, ' ', signOut, ' ', who),
       signedIn,
       h('h3', {}, 'Command history'),
       h('table', { class: 'issim-table issim-console__history' },
@@ -108,19 +108,19 @@ export function consoleView(ctx) {
     async function refreshAllowed() {
       lastRefresh = performance.now();
       if (!token) return;
-      const { status, body } = await getWithToken('/api/commands/allowed', token);
-      if (status === 401 || status === 403) {
-        who.textContent = `not signed in: ${body.detail}`;
+      const me = await getWithToken('/api/whoami', token);
+      if (me.status !== 200) {
+        who.textContent = `not signed in: ${me.body.detail}`;
+        delete root.dataset.signedIn;
         root.dataset.role = '';
         return;
       }
       root.dataset.signedIn = 'true';
-      if (status === 409) {
-        who.textContent = 'signed in (a replay: clock controls only)';
-        return;
-      }
-      root.dataset.role = body.role;
-      who.textContent = `signed in as ${body.actor} (${body.role})`;
+      root.dataset.role = me.body.role;
+      who.textContent = `signed in as ${me.body.actor} (${me.body.role})${live ? '' : ' · a replay: the clock only'}`;
+      if (!live) return;
+      const { status, body } = await getWithToken('/api/commands/allowed', token);
+      if (status !== 200) return;
       const chosen = commandSelect.value;
       commands = body.commands;
       commandSelect.replaceChildren(...commands.map((c) => h('option', { value: c.name }, `${c.name}${c.allowed ? '' : ' ✗'}`)));
@@ -155,7 +155,7 @@ export function consoleView(ctx) {
       clockAnswer.dataset.status = status;
       clockAnswer.textContent = status === 200 ? '' : `${status}: ${answerBody.detail}`;
       if (status === 200) {
-        Object.assign(ctx.clock, answerBody);
+        Object.assign(ctx.clock, { speed: answerBody.speed, paused: answerBody.paused, finished: answerBody.finished });
         showClock(answerBody);
         if (action === 'seek' || action === 'fast-forward') {
           // the simulation jumped: every view asks its history again for the new time

@@ -38,7 +38,14 @@ export function controlView(ctx) {
         busy = false;
       }
     };
+    let later = null; // the last tick's question, when it came too soon after the one before
     ask();
-    return [realtime.on('tick', () => performance.now() - asked > EVERY_MS && ask())];
+    return [
+      realtime.on('tick', () => {
+        if (performance.now() - asked > EVERY_MS) ask();
+        else later ??= setTimeout(() => { later = null; ask(); }, EVERY_MS);
+      }),
+      () => clearTimeout(later)
+    ];
   });
 }

@@ -1,0 +1,323 @@
+"""The mission-control page (web/: Open MCT with the issim plugin) in a real browser.
+
+Each test starts ``issim serve`` as a user would (a subprocess on a free loopback port, with
+its own tokens file), opens the page in Debian's chromium driven by Playwright (never a
+downloaded browser), and records every request and console message: the page must ask
+nothing of any other origin and log no error. Screenshots are kept under the test's
+tmp_path and, when ``ISSIM_WEB_SCREENSHOTS`` names a folder, copied there.
+
+Nothing is skipped: without chromium or without web/node_modules (``make web``) the tests
+fail and say what to install.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from issim.cli import main
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+OPENMCT = ROOT / "web" / "node_modules" / "openmct" / "dist" / "openmct.js"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--no-first-run", "--disable-sync"]
+TIMEOUT_MS = 30_000
+
+
+def _need_browser_and_page() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install chromium)")
+    if not OPENMCT.exists():
+        pytest.fail(f"{OPENMCT.relative_to(ROOT)} is missing: run `make web` (npm ci --prefix web) first")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``issim serve ARGS`` in a subprocess; its tokens file is written by the server itself."""
+
+    def __init__(self, tmp_path: Path, *args: str):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.tokens_file = tmp_path / "tokens.json"
+        self.tokens_file.write_text("{}")
+        self.tokens_file.chmod(0o600)
+        self.log = open(tmp_path / "serve.log", "w")
+        import issim  # the server runs the issim this test imports, and serves the web/ beside its src/
+
+        src = str(Path(issim.__file__).resolve().parents[1])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, *filter(None, [os.environ.get("PYTHONPATH")])])}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "issim.cli", "serve", *args, "--port", str(self.port),
+             "--tokens", str(self.tokens_file)], stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp_path, env=env)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                self.get("/api/session")
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail(f"issim serve did not start: {(tmp_path / 'serve.log').read_text()}")
+                time.sleep(0.3)
+        self.tokens = json.loads(self.tokens_file.read_text())
+        with urllib.request.urlopen(self.base + "/", timeout=10) as r:
+            assert b"openmct.js" in r.read(), "the server did not serve web/ (its Open MCT page)"
+
+    def get(self, path: str):
+        with urllib.request.urlopen(self.base + path, timeout=10) as r:
+            return json.load(r)
+
+    def latest(self, key: str):
+        rows = self.get(f"/api/history/{key}?start=0&end={10**13}&strategy=latest")
+        return rows[-1]["value"] if rows else None
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+class Browser:
+    """A chromium page that records console errors, page errors and every request's URL."""
+
+    def __init__(self, playwright, server: Server, shots: Path):
+        self.server = server
+        self.shots = shots
+        self.browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        self.page = self.browser.new_page(viewport={"width": 1600, "height": 1000})
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.refusals: list[tuple[int, str]] = []  # answers >= 400: the browser logs each as a console error
+        self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"page: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("response", lambda r: self.refusals.append((r.status, r.url.split("?")[0].removeprefix(server.base)))
+                     if r.status >= 400 else None)
+
+    def open(self, hash_: str = "") -> None:
+        self.page.goto(self.server.base + "/" + hash_)
+        self.page.locator(".issim-schematic [data-hatch][data-state]:not([data-state=unknown])").first.wait_for(state="attached")
+
+    def shot(self, name: str) -> None:
+        path = self.shots / f"{name}.png"
+        self.page.screenshot(path=str(path))
+        target = os.environ.get("ISSIM_WEB_SCREENSHOTS")
+        if target:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(target) / path.name)
+
+    def sign_in(self, role: str) -> None:
+        console = self.page.locator(".issim-console")
+        console.locator("button[name=sign-out]").click()
+        console.locator("input[name=issim-token]").fill(self.server.tokens[role])
+        console.locator("button[name=sign-in]").click()
+        self.page.locator(".issim-console[data-signed-in='true']").wait_for()
+
+    def clock(self, action: str) -> None:
+        self.page.locator(f".issim-console button[name={action}]").click()
+
+    def follows(self, t_ms: int) -> None:
+        """Open MCT's clock, its time conductor, the ground track and the control map show ``t_ms``."""
+        self.page.wait_for_function(f"() => openmct.time.now() === {t_ms}")
+        shown = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t_ms / 1000))
+        expect(self.page.locator(".c-compact-tc__current-update")).to_contain_text(shown)
+        expect(self.page.locator(".issim-track__now")).to_contain_text(shown)
+        expect(self.page.locator(".issim-control .issim-legend")).to_contain_text(shown)
+
+    def check_clean(self, refusals=()) -> None:
+        """No console error but the browser's own line for each refusal expected, no outside request."""
+        assert self.refusals == list(refusals), self.refusals
+        errors = list(self.errors)
+        for status, _ in refusals:
+            errors.remove(f"console: Failed to load resource: the server responded with a status of {status} (Forbidden)")
+        assert errors == [], errors
+        own = self.server.base + "/"
+        outside = [u for u in self.requests if not u.startswith((own, "data:", "blob:"))]
+        assert outside == [], outside
+        assert any(u.endswith("/node_modules/openmct/dist/openmct.js") for u in self.requests)
+
+    def close(self) -> None:
+        self.browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+def _where(server: Server, people: list[dict]) -> dict[str, str]:
+    """Each person's volume now, read from the telemetry (the enumeration names the volume)."""
+    enums = {m["key"]: m["values"][0].get("enumerations", []) for m in server.get("/api/dictionary")["measurements"]
+             if m["key"].endswith(".location")}
+    out = {}
+    for p in people:
+        key = f"crew.{p['slug']}.location"
+        value = server.latest(key)
+        out[p["slug"]] = next(e["string"] for e in enums[key] if e["value"] == value)
+    return out
+
+
+def test_live_page_plots_and_commands(tmp_path, shots):
+    """The flagship live: the layout opens on the schematic, the track, the story, the control map
+    and the console; time moves and values with it; one crew member beside an open hatch closes it,
+    another far from it is refused; a channel opens as an Open MCT plot with its history."""
+    _need_browser_and_page()
+
+    server = Server(tmp_path, "iss", "--paused", "--speed", "600")
+    try:
+        with sync_playwright() as p:
+            b = Browser(p, server, shots)
+            page = b.page
+            try:
+                b.open()
+                assert "#/browse/issim:root/issim:mission" in page.url
+                for view in ("schematic", "track", "story", "control", "console"):
+                    expect(page.locator(f".issim-{view}")).to_be_visible()
+                world = server.get("/api/world")
+                assert page.locator(".issim-schematic [data-module]").count() == len(world["volumes"])
+                assert int(page.locator(".issim-track .land").get_attribute("data-rings")) > 100
+                expect(page.locator(".issim-control tr[data-system]")).to_have_count(len(world["systems"]))
+                b.shot("01-layout-paused")
+
+                # Who stands beside an open hatch, and who is in neither of its volumes.
+                where = _where(server, world["crew"])
+                hatch, near, far = None, None, None
+                for h in world["hatches"]:
+                    if server.latest(f"hatch.{h['id']}.open") != 1:
+                        continue
+                    beside = [s for s, v in where.items() if v in (h["a"], h["b"])]
+                    away = [s for s, v in where.items() if v not in (h["a"], h["b"])]
+                    if beside and away:
+                        hatch, near, far = h["id"], beside[0], away[0]
+                        break
+                assert hatch, where
+
+                # Time moves: sign in, speed up, resume; the clock and a live value change.
+                b.sign_in(near)
+                t0 = server.get("/api/clock")["timestamp"]
+                page.locator(".issim-console input[name=speed]").fill("3000")
+                b.clock("set-speed")
+                caption = page.locator(".issim-track__now")
+                before = caption.inner_text()
+                b.clock("resume")
+                page.wait_for_function(f"() => window.issim.now() > {t0 + 3_600_000}", timeout=60_000)
+                b.clock("pause")
+                expect(caption).not_to_have_text(before)
+                t1 = server.get("/api/clock")["timestamp"]
+                assert t1 > t0 + 3_600_000
+                b.follows(t1)
+                b.shot("02-layout-an-hour-on")
+
+                # Refused: the one far from the hatch may not close it (403, with the pipeline's reason).
+                console = page.locator(".issim-console")
+                answer = console.locator("[data-role=command-answer]")
+                b.sign_in(far)
+                expect(console).to_have_attribute("data-role", far)
+                console.locator("select[name=command]").select_option("close_hatch")
+                console.locator("select[name=target]").select_option(hatch)
+                console.locator("button[name=issue]").click()
+                expect(answer).to_have_attribute("data-status", "403")
+                assert "authority" in answer.inner_text()
+                assert server.latest(f"hatch.{hatch}.open") == 1
+                b.shot("03-refused")
+
+                # Done: the one beside it closes it; after the next frame the schematic shows it shut.
+                b.sign_in(near)
+                expect(console).to_have_attribute("data-role", near)
+                expect(console.locator(f"tr[data-command=close_hatch][data-allowed=true]")).to_have_count(1)
+                console.locator("select[name=command]").select_option("close_hatch")
+                console.locator("select[name=target]").select_option(hatch)
+                console.locator("button[name=issue]").click()
+                expect(answer).to_have_attribute("data-status", "200")
+                b.clock("step")
+                expect(page.locator(f".issim-schematic [data-hatch='{hatch}']")).to_have_attribute("data-state", "closed")
+                rows = console.locator(".issim-console__history tr[data-command=close_hatch]")
+                expect(rows.filter(has=page.locator("td", has_text="done"))).to_have_count(1)
+                assert rows.count() >= 2
+                history = server.get("/api/commands/history")
+                mine = [r for r in history if r["command"] == "close_hatch" and r["source"] == "browser"]
+                assert [r["result"] for r in mine] == ["refused", "done"], mine
+                assert mine[0]["stage"] == "authority" and mine[0]["actor"] != mine[1]["actor"], mine
+                b.shot("04-hatch-closed")
+
+                # A plot with history: the hatch's neighbour's pressure, asked with minmax for the plot's width.
+                volume = next(h for h in world["hatches"] if h["id"] == hatch)["a"]
+                key = f"atm.{volume}.pressure_pa"
+                segment = next(v["segment"] for v in world["volumes"] if v["id"] == volume)
+                folder = f"issim:tree~{segment}~{volume}"
+                with page.expect_response(lambda r: f"/api/history/{key}?" in r.url and "strategy=minmax" in r.url) as got:
+                    page.goto(f"{server.base}/#/browse/issim:root/issim:tree~{segment}/{folder}/"
+                              f"{folder}~atmosphere/issim.tm:{key}")
+                points = got.value.json()
+                assert len(points) > 60 and all(p["id"] == key for p in points)
+                assert points == sorted(points, key=lambda p: p["timestamp"])
+                page.locator(".gl-plot.js-series-data-loaded").wait_for()
+                assert page.locator(".gl-plot-y-tick-label").count() >= 2
+                expect(page.locator(".plot-series-name")).to_contain_text("pressure")
+                b.shot("05-plot")
+                b.check_clean(refusals=[(403, "/api/command")])
+            finally:
+                b.close()
+    finally:
+        server.stop()
+
+
+def test_replay_and_seek(tmp_path, shots):
+    """A stored run served as a replay: the page follows the replay's clock, and the seek bar
+    moves it back; the ground track and the story follow."""
+    _need_browser_and_page()
+
+    home = tmp_path / "runs"
+    assert main(["run", "nominal", "--hours", "2", "--out", str(home)]) == 0
+    server = Server(tmp_path, "last", "--archive", str(home), "--paused")
+    try:
+        session = server.get("/api/session")
+        assert session["mode"] == "replay"
+        with sync_playwright() as p:
+            b = Browser(p, server, shots)
+            page = b.page
+            try:
+                b.open()
+                b.sign_in("houston")
+                console = page.locator(".issim-console")
+                expect(console.locator(".issim-console__who")).to_contain_text("replay")
+                seek = console.locator("input[name=seek]")
+                target = session["start_ms"] + 90 * 60_000
+                seek.evaluate("(el, t) => { el.value = String(t); el.dispatchEvent(new Event('change')); }", target)
+                b.follows(target)
+                assert server.get("/api/clock")["timestamp"] == target
+                b.shot("06-replay-at-90-min")
+                back = session["start_ms"] + 30 * 60_000
+                seek.evaluate("(el, t) => { el.value = String(t); el.dispatchEvent(new Event('change')); }", back)
+                b.follows(back)
+                expect(console.locator("[data-role=clock-answer]")).to_have_text("")
+                b.shot("07-replay-back-to-30-min")
+                b.check_clean()
+            finally:
+                b.close()
+    finally:
+        server.stop()
