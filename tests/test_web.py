@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -88,6 +89,17 @@ class Server:
     def latest(self, key: str):
         rows = self.get(f"/api/history/{key}?start=0&end={10**13}&strategy=latest")
         return rows[-1]["value"] if rows else None
+
+    def value_now(self, key: str) -> float:
+        """A channel's value now, as the websocket gives it on subscribing."""
+        from websockets.sync.client import connect
+
+        with connect(f"ws://127.0.0.1:{self.port}/api/realtime") as ws:
+            ws.send(f"subscribe {key}")
+            while True:
+                frame = json.loads(ws.recv(timeout=10))
+                if frame["type"] == "telemetry" and frame["data"]:
+                    return frame["data"][0]["value"]
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -197,6 +209,9 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 assert "#/browse/issim:root/issim:mission" in page.url
                 for view in ("schematic", "track", "story", "control", "console"):
                     expect(page.locator(f".issim-{view}")).to_be_visible()
+                # Open MCT's own views in the layout: the LAD table and a stacked plot, with its history drawn
+                expect(page.locator(".js-lad-table__body__row")).to_have_count(12)
+                expect(page.locator(".gl-plot.js-series-data-loaded")).to_have_count(3)
                 world = server.get("/api/world")
                 assert page.locator(".issim-schematic [data-module]").count() == len(world["volumes"])
                 assert int(page.locator(".issim-track .land").get_attribute("data-rings")) > 100
@@ -223,6 +238,9 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 b.clock("set-speed")
                 caption = page.locator(".issim-track__now")
                 before = caption.inner_text()
+                altitude = page.locator(".js-lad-table__body__row", has_text="geodetic altitude").locator(".js-third-data")
+                expect(altitude).to_have_text(re.compile(r"^\s*\d{3}\.\d+\s*$"))  # Open MCT's LAD table: km
+                lad_before = altitude.inner_text()
                 b.clock("resume")
                 page.wait_for_function(f"() => window.issim.now() > {t0 + 3_600_000}", timeout=60_000)
                 b.clock("pause")
@@ -230,6 +248,10 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 t1 = server.get("/api/clock")["timestamp"]
                 assert t1 > t0 + 3_600_000
                 b.follows(t1)
+                expect(altitude).not_to_have_text(lad_before)
+                now_km = server.value_now("orbit.alt_km")
+                page.wait_for_function("([cell, km]) => Math.abs(parseFloat(cell.textContent) - km) < 1e-6",
+                                       arg=[altitude.element_handle(), now_km])
                 b.shot("02-layout-an-hour-on")
 
                 # Refused: the one far from the hatch may not close it (403, with the pipeline's reason).

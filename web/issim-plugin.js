@@ -2,7 +2,7 @@
 // (segment → module → system → channel) from the server's dictionary, a telemetry
 // provider (history, realtime, limits, staleness) and issim's own views.
 
-import { getJSON, limitEvaluator } from './lib/api.js';
+import { getJSON, limitEvaluator, twoSided } from './lib/api.js';
 import { consoleView } from './views/console.js';
 import { controlView } from './views/control.js';
 import { schematicView } from './views/schematic.js';
@@ -13,6 +13,13 @@ export const NS = 'issim'; // the views, the layout and the tree's folders
 export const TM = 'issim.tm'; // the channels, keyed by their channel key
 export const CLOCK = 'issim';
 const HOUR = 3600 * 1000;
+
+// Open MCT's own views in the layout: a LAD table of the station's vital signs and a stacked
+// plot of the air's CO2 on both sides and the US battery (those the served run has).
+const VITALS = ['orbit.alt_km', 'comms.USOS.contact', 'comms.ROS.contact', 'power.USOS.soc', 'power.ROS.soc',
+  'atm.unity.pressure_pa', 'atm.zvezda.pressure_pa', 'atm.unity.pp_o2_pa', 'atm.zvezda.pp_o2_pa',
+  'atm.unity.pp_co2_pa', 'atm.zvezda.pp_co2_pa', 'att.held'];
+const PLOTTED = ['atm.unity.pp_co2_pa', 'atm.zvezda.pp_co2_pa', 'power.USOS.soc'];
 
 // issim's own views: [key (the object's type and the view's), name, icon, build]
 const VIEWS = [
@@ -76,6 +83,22 @@ function buildObjects(ctx) {
   const views = VIEWS.map(([key, name]) =>
     add({ identifier: id(NS, key), name, type: `issim.${key}` }, rootKey)
   );
+  const channel = (key) => id(TM, key);
+  const vitals = add(
+    { identifier: id(NS, 'vitals'), name: 'Vital signs', type: 'LadTable', composition: VITALS.filter((k) => dictionary.has(k)).map(channel) },
+    rootKey
+  );
+  const plotted = PLOTTED.filter((k) => dictionary.has(k)).map(channel);
+  const plot = add(
+    {
+      identifier: id(NS, 'plot'),
+      name: 'CO2 and charge',
+      type: 'telemetry.plot.stacked',
+      composition: plotted,
+      configuration: { series: plotted.map((identifier) => ({ identifier })), yAxis: {}, xAxis: {} }
+    },
+    rootKey
+  );
   const layout = id(NS, 'mission');
   const frame = (identifier, size) => ({ id: `frame-${identifier.key}`, domainObjectIdentifier: identifier, size, noFrame: false });
   const [schematic, track, story, control, commanding] = views;
@@ -84,18 +107,19 @@ function buildObjects(ctx) {
       identifier: layout,
       name: 'Mission control',
       type: 'flexible-layout',
-      composition: views,
+      composition: [...views, vitals, plot],
       configuration: {
         rowsLayout: false,
         containers: [
-          { id: 'left', size: 58, frames: [frame(schematic, 52), frame(track, 48)] },
-          { id: 'right', size: 42, frames: [frame(story, 38), frame(control, 22), frame(commanding, 40)] }
+          { id: 'station', size: 40, frames: [frame(schematic, 50), frame(track, 50)] },
+          { id: 'values', size: 28, frames: [frame(vitals, 45), frame(plot, 55)] },
+          { id: 'people', size: 32, frames: [frame(story, 36), frame(control, 22), frame(commanding, 42)] }
         ]
       }
     },
     rootKey
   );
-  top.push(layout, ...views);
+  top.push(layout, ...views, vitals, plot);
 
   const walk = (node, parent) => {
     const identifier = id(NS, folderKey(node.key));
@@ -168,7 +192,7 @@ export default function IssimPlugin(ctx) {
       },
       supportsLimits: (obj) => ours(obj) && Object.keys(dictionary.get(obj.identifier.key).limits).length > 0,
       getLimitEvaluator: (obj) => limitEvaluator(dictionary.get(obj.identifier.key)),
-      getLimits: (obj) => ({ limits: () => Promise.resolve(dictionary.get(obj.identifier.key).severities) }),
+      getLimits: (obj) => ({ limits: () => Promise.resolve(twoSided(dictionary.get(obj.identifier.key).severities)) }),
       supportsStaleness: ours,
       isStale: (obj, options = {}) => getJSON(`/api/staleness/${encodeURIComponent(obj.identifier.key)}`, {}, options.signal),
       subscribeToStaleness: (obj, callback) => realtime.subscribeStaleness(obj.identifier.key, callback)

@@ -68,6 +68,23 @@ export function limitEvaluator(measurement) {
   };
 }
 
+/**
+ * A measurement's `severities` (Open MCT's `getLimits().limits()`) with both sides of every
+ * level: the server gives only the sides issim has, and Open MCT's LAD table reads both; a
+ * missing side is an infinity, a limit never reached.
+ */
+export function twoSided(severities) {
+  const out = {};
+  for (const [level, { low, high }] of Object.entries(severities ?? {})) {
+    const color = (low ?? high).color;
+    out[level] = {
+      low: low ?? { color, value: Number.NEGATIVE_INFINITY },
+      high: high ?? { color, value: Number.POSITIVE_INFINITY }
+    };
+  }
+  return out;
+}
+
 /** `h('div', {class: 'x', onclick: f}, child, 'text')`: an element. */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
