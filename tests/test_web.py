@@ -284,10 +284,18 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 mine = [r for r in history if r["command"] == "close_hatch" and r["source"] == "browser"]
                 assert [r["result"] for r in mine] == ["refused", "done"], mine
                 assert mine[0]["stage"] == "authority" and mine[0]["actor"] != mine[1]["actor"], mine
+                volume = next(h for h in world["hatches"] if h["id"] == hatch)["a"]
+                story = page.locator(".issim-story li[data-kind=command]", has_text="close_hatch")
+                expect(story.and_(page.locator("[data-result=refused]"))).to_have_count(1)
+                expect(story.and_(page.locator("[data-result=done]"))).to_have_count(1)
                 b.shot("04-hatch-closed")
 
+                # A click on the module opens its folder from Open MCT's tree: its systems.
+                page.locator(f".issim-schematic [data-module='{volume}']").click()
+                expect(page.locator(".l-shell__main-container").get_by_text("atmosphere", exact=True)).to_be_visible()
+                assert f"~{volume}?" in page.url or page.url.split("?")[0].endswith(f"~{volume}"), page.url
+
                 # A plot with history: the hatch's neighbour's pressure, asked with minmax for the plot's width.
-                volume = next(h for h in world["hatches"] if h["id"] == hatch)["a"]
                 key = f"atm.{volume}.pressure_pa"
                 segment = next(v["segment"] for v in world["volumes"] if v["id"] == volume)
                 folder = f"issim:tree~{segment}~{volume}"

@@ -2,7 +2,7 @@
 // (segment → module → system → channel) from the server's dictionary, a telemetry
 // provider (history, realtime, limits, staleness) and issim's own views.
 
-import { getJSON, limitEvaluator, twoSided } from './lib/api.js';
+import { folderKey, getJSON, limitEvaluator, twoSided } from './lib/api.js';
 import { consoleView } from './views/console.js';
 import { controlView } from './views/control.js';
 import { schematicView } from './views/schematic.js';
@@ -62,8 +62,6 @@ class SimulationClock {
   }
 }
 
-/** Folder keys hold no '/', which would cut Open MCT's navigation paths. */
-const folderKey = (treeKey) => `tree~${treeKey.replaceAll('/', '~')}`;
 
 function buildObjects(ctx) {
   const { session, dictionary } = ctx;

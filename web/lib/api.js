@@ -47,6 +47,9 @@ export function limitState(measurement, value) {
   return null;
 }
 
+/** The object key of a folder of the dictionary's tree: no '/', which would cut Open MCT's navigation paths. */
+export const folderKey = (treeKey) => `tree~${treeKey.replaceAll('/', '~')}`;
+
 export const SEVERITY_RANK = { CRITICAL: 2, WARNING: 1 };
 
 /** Open MCT's limit evaluator for one measurement (TelemetryAPI.getLimitEvaluator). */

@@ -2,7 +2,7 @@
 // ports (forward/aft along x; zenith, nadir, port and starboard across), hatches between
 // them (open, closed or locked), who is where, each box's air coloured by its worst limit.
 
-import { SEVERITY_RANK, h, limitState, svg, view } from '../lib/api.js';
+import { SEVERITY_RANK, folderKey, h, limitState, svg, view } from '../lib/api.js';
 
 const STEP = { forward: [1, 0], aft: [-1, 0], zenith: [0, -1], nadir: [0, 1], port: [0, -1], starboard: [0, 1] };
 const W = 118;
@@ -69,6 +69,14 @@ export function schematicView(ctx) {
     const stale = new Map(); // channel key -> isStale
     const volumeIndex = new Map(); // location value -> volume id (from the enumerations)
 
+    // The tree's folder of each module (segment → module), to open it with a click.
+    const folders = new Map();
+    for (const segment of ctx.tree) {
+      for (const module of segment.children ?? []) {
+        const id = module.key.split('/').pop();
+        folders.set(id, `issim:root/issim:${folderKey(segment.key)}/issim:${folderKey(module.key)}`);
+      }
+    }
     const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'issim-schematic__svg', role: 'img' });
     const boxes = new Map();
     for (const v of world.volumes) {
@@ -77,9 +85,12 @@ export function schematicView(ctx) {
       const title = svg('text', { x: x + 6, y: y + 16, class: 'module__name' }, shortName(v.name));
       const people = svg('text', { x: x + 6, y: y + 34, class: 'module__people' });
       const air = svg('text', { x: x + 6, y: y + 50, class: 'module__air' });
-      const g = svg('g', { 'data-module': v.id, 'data-segment': v.segment }, svg('title', {}, v.name), rect, title, people, air);
+      const tip = svg('title', {}, v.name);
+      const g = svg('g', { 'data-module': v.id, 'data-segment': v.segment, class: 'module-box' }, tip, rect, title, people, air);
+      const folder = folders.get(v.id);
+      if (folder) g.addEventListener('click', () => (location.hash = `#/browse/${folder}`)); // its channels in the tree
       root.append(g);
-      boxes.set(v.id, { g, rect, people, air, channels: [] });
+      boxes.set(v.id, { g, rect, people, air, tip, name: v.name, channels: [] });
     }
     const hatches = new Map();
     for (const hatch of world.hatches) {
@@ -134,6 +145,7 @@ export function schematicView(ctx) {
         const here = aboard.get(id) ?? [];
         box.people.textContent = here.map((p) => initials(p.name) + (values.get(`crew.${p.slug}.alive`) === 0 ? '†' : '')).join(' ');
         box.g.dataset.people = here.map((p) => p.slug).join(' ');
+        box.tip.textContent = [box.name, ...here.map((p) => p.name), ...reasons].join('\n');
       }
       for (const [id, hatch] of hatches) {
         const open = values.get(`hatch.${id}.open`);

@@ -5,23 +5,19 @@ import { getJSON, h, utc, view } from '../lib/api.js';
 
 const KEPT = 400; // entries on screen
 
-/** One log entry in words, whatever its kind: who did what to what, and how it ended. */
+// The fields that say who did what to what, in the order a sentence wants them.
+const LEAD = ['person', 'actor', 'what', 'action', 'command', 'target', 'module'];
+const META = new Set(['timestamp', 't', 'kind', 'result', 'stage', 'reason', 'message', 'source', 'args']);
+
+/** One log entry in words, whatever its kind: who did what to what, the rest as key=value. */
 export function describe(entry) {
-  const skip = new Set(['timestamp', 't', 'kind', 'result', 'stage', 'reason', 'message', 'source', 'actor', 'action', 'target', 'args', 'text', 'beat', 'title']);
   const args = (entry.args ?? []).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : v}`).join(' ');
-  const words = [
-    entry.actor,
-    entry.action,
-    entry.target,
-    args,
-    entry.text ?? entry.title ?? entry.beat,
-    entry.message && entry.message !== entry.text ? `· ${entry.message}` : ''
-  ];
   const rest = Object.entries(entry)
-    .filter(([k, v]) => !skip.has(k) && v !== null && typeof v !== 'object')
+    .filter(([k, v]) => !META.has(k) && !LEAD.includes(k) && v !== null && typeof v !== 'object')
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  return [...words, rest].filter(Boolean).join(' ');
+  const message = entry.message ? `· ${entry.message}` : '';
+  return [...LEAD.map((k) => entry[k]), args, rest, message].filter(Boolean).join(' ');
 }
 
 export function storyView(ctx) {

@@ -6,6 +6,8 @@ import { getJSON, h, svg, utc, view } from '../lib/api.js';
 
 const W = 720; // the map: 2 px a degree
 const H = 360;
+const STRIP = 14; // a row of contact windows under the map, one per segment
+const SEGMENTS = ['USOS', 'ROS'];
 const ORBITS_SHOWN = 2 * 93 * 60 * 1000; // about two orbits behind the station
 const px = (lon, lat) => [((lon + 180) / 360) * W, ((90 - lat) / 180) * H];
 
@@ -31,7 +33,7 @@ const pathOf = (points) => points.map((p, i) => `${i ? 'L' : 'M'}${px(p.lon_deg,
 export function trackView(ctx) {
   const { world, realtime, session } = ctx;
   return view((element) => {
-    const map = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'issim-track__svg', role: 'img' });
+    const map = svg('svg', { viewBox: `0 0 ${W} ${H + STRIP * SEGMENTS.length + 4}`, class: 'issim-track__svg', role: 'img' });
     const sea = svg('rect', { x: 0, y: 0, width: W, height: H, class: 'sea' });
     const coast = svg('g', { class: 'land' });
     const grid = svg('g', { class: 'graticule' });
@@ -44,7 +46,8 @@ export function trackView(ctx) {
       sites.append(svg('g', {}, svg('title', {}, `${s.name}: ${s.role}`), svg('rect', { x: x - 2.5, y: y - 2.5, width: 5, height: 5 })));
     }
     const station = svg('circle', { r: 6, class: 'station', cx: -20, cy: -20 });
-    map.append(sea, grid, coast, path, sites, station);
+    const windows = svg('g', { class: 'windows' });
+    map.append(sea, grid, coast, path, sites, station, windows);
 
     const contact = new Map();
     const badges = h('span', { class: 'issim-track__contact' });
@@ -53,14 +56,14 @@ export function trackView(ctx) {
       'div', { class: 'issim-legend' },
       h('span', { class: 'swatch track-sunlit' }), 'sunlit ',
       h('span', { class: 'swatch track-eclipse' }), 'eclipse ',
-      h('span', { class: 'swatch site' }), 'ground sites · ',
+      h('span', { class: 'swatch site' }), 'ground sites · contact windows ', h('span', { class: 'swatch aos' }), 'AOS · ',
       caption, ' ', badges
     );
     element.append(h('div', { class: 'issim-view issim-track' }, legend, map));
 
     const drawContact = () => {
       badges.replaceChildren(
-        ...['USOS', 'ROS'].map((seg) => {
+        ...SEGMENTS.map((seg) => {
           const state = contact.get(seg);
           const label = state === undefined ? '…' : state ? 'AOS' : 'LOS';
           return h('span', { class: `badge ${state ? 'aos' : 'los'}`, 'data-contact': seg, 'data-state': label }, `${seg} ${label}`);
@@ -77,9 +80,26 @@ export function trackView(ctx) {
     let last = -Infinity;
     const redraw = async (now) => {
       last = now;
-      const points = await getJSON('/api/track', { start: Math.max(session.start_ms, now - ORBITS_SHOWN), end: now, size: 600 });
+      const start = Math.max(session.start_ms, now - ORBITS_SHOWN);
+      const [points, ...contacts] = await Promise.all([
+        getJSON('/api/track', { start, end: now, size: 600 }),
+        ...SEGMENTS.map((seg) => getJSON(`/api/history/comms.${seg}.contact`, { start, end: now }))
+      ]);
       path.replaceChildren(...pieces(points).map((run) => svg('path', { d: pathOf(run.points), class: run.sunlit ? 'sunlit' : 'eclipse' })));
       path.dataset.points = points.length;
+      // Contact windows: each segment's AOS spans over the same time as the track drawn above.
+      const x = (t) => ((t - start) / Math.max(1, now - start)) * W;
+      windows.replaceChildren(
+        ...SEGMENTS.flatMap((seg, row) => {
+          const y = H + 2 + row * STRIP;
+          const spans = [];
+          contacts[row].forEach((d, i) => {
+            const next = contacts[row][i + 1]?.timestamp ?? now;
+            if (d.value === 1) spans.push(svg('rect', { x: x(d.timestamp), y: y + 2, width: Math.max(0.5, x(next) - x(d.timestamp)), height: STRIP - 4, class: 'aos' }));
+          });
+          return [svg('rect', { x: 0, y, width: W, height: STRIP, class: 'los' }), ...spans, svg('text', { x: 4, y: y + STRIP - 3 }, `${seg} contact`)];
+        })
+      );
     };
 
     (async () => {
@@ -98,7 +118,7 @@ export function trackView(ctx) {
         // the recorded track grows a point a simulated minute: redraw it every few, or after a seek
         if (p.timestamp - last > 5 * 60 * 1000 || p.timestamp < last) redraw(p.timestamp);
       }),
-      ...['USOS', 'ROS'].map((seg) => realtime.subscribe(`comms.${seg}.contact`, (d) => { contact.set(seg, d.value); drawContact(); }))
+      ...SEGMENTS.map((seg) => realtime.subscribe(`comms.${seg}.contact`, (d) => { contact.set(seg, d.value); drawContact(); }))
     ];
   });
 }
