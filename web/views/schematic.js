@@ -132,16 +132,21 @@ export function schematicView(ctx) {
       }
       for (const [id, box] of boxes) {
         let worst = null;
+        let why = '';
         const reasons = [];
         for (const m of box.channels) {
           const state = limitState(m, values.get(m.key));
-          if (state) reasons.push(`${m.name}: ${state.name.toLowerCase()}`);
-          if (state && (!worst || SEVERITY_RANK[state.severity] > SEVERITY_RANK[worst])) worst = state.severity;
+          if (!state) continue;
+          reasons.push(`${m.name}: ${state.name.toLowerCase()}`);
+          if (!worst || SEVERITY_RANK[state.severity] > SEVERITY_RANK[worst]) {
+            worst = state.severity;
+            why = reasons.at(-1);
+          }
         }
         const isStale = box.channels.some((m) => stale.get(m.key));
         box.g.dataset.air = worst ?? (box.channels.length ? 'ok' : 'none');
         box.rect.classList.toggle('is-stale', isStale);
-        box.air.textContent = worst ? reasons[0] : box.channels.length ? 'air within limits' : '';
+        box.air.textContent = worst ? why : box.channels.length ? 'air within limits' : '';
         const here = aboard.get(id) ?? [];
         box.people.textContent = here.map((p) => initials(p.name) + (values.get(`crew.${p.slug}.alive`) === 0 ? '†' : '')).join(' ');
         box.g.dataset.people = here.map((p) => p.slug).join(' ');
