@@ -317,8 +317,10 @@ def test_live_page_plots_and_commands(tmp_path, shots):
 
 
 def test_replay_and_seek(tmp_path, shots):
-    """A stored run served as a replay: the page follows the replay's clock, and the seek bar
-    moves it back; the ground track and the story follow."""
+    """A stored run served as a replay: the seek bar moves it forwards and back, and the page
+    follows: the conductor, the ground track, the control map, the story (as long as the log up
+    to then), the plots (their history asked again for the new window), and the staleness of
+    each segment's channels in the LAD table (stale while that segment has no contact)."""
     _need_browser_and_page()
 
     home = tmp_path / "runs"
@@ -327,6 +329,15 @@ def test_replay_and_seek(tmp_path, shots):
     try:
         session = server.get("/api/session")
         assert session["mode"] == "replay"
+        start = session["start_ms"]
+        contact = {seg: server.get(f"/api/history/comms.{seg}.contact?start={start}&end={session['end_ms']}")
+                   for seg in ("USOS", "ROS")}
+        # two moments where the Russian segment's contact differs, so that staleness must change
+        los = [d["timestamp"] for d in contact["ROS"] if d["value"] == 0 and d["timestamp"] > start + 10 * 60_000]
+        aos = [d["timestamp"] for d in contact["ROS"] if d["value"] == 1 and d["timestamp"] > start + 10 * 60_000]
+        assert los and aos, "the nominal run should have both AOS and LOS for the ROS in two hours"
+        soc = {seg: f"power.{seg}.soc" for seg in ("USOS", "ROS")}
+        names = {m["key"]: m["name"] for m in server.get("/api/dictionary")["measurements"]}
         with sync_playwright() as p:
             b = Browser(p, server, shots)
             page = b.page
@@ -336,16 +347,21 @@ def test_replay_and_seek(tmp_path, shots):
                 console = page.locator(".issim-console")
                 expect(console.locator(".issim-console__who")).to_contain_text("replay")
                 seek = console.locator("input[name=seek]")
-                target = session["start_ms"] + 90 * 60_000
-                seek.evaluate("(el, t) => { el.value = String(t); el.dispatchEvent(new Event('change')); }", target)
-                b.follows(target)
-                assert server.get("/api/clock")["timestamp"] == target
-                b.shot("06-replay-at-90-min")
-                back = session["start_ms"] + 30 * 60_000
-                seek.evaluate("(el, t) => { el.value = String(t); el.dispatchEvent(new Event('change')); }", back)
-                b.follows(back)
-                expect(console.locator("[data-role=clock-answer]")).to_have_text("")
-                b.shot("07-replay-back-to-30-min")
+                for i, t in enumerate((los[len(los) // 2], aos[len(aos) // 2])):
+                    with page.expect_request(lambda r: "/api/history/power.USOS.soc?" in r.url
+                                             and f"end={t + 5 * 60_000}" in r.url) as asked:
+                        seek.evaluate("(el, t) => { el.value = String(t); el.dispatchEvent(new Event('change')); }", t)
+                    assert "strategy=minmax" in asked.value.url  # the stacked plot, for its new window
+                    b.follows(t)
+                    assert server.get("/api/clock")["timestamp"] == t
+                    told = server.get(f"/api/events?start={start}&end={t}&limit=400")
+                    expect(page.locator(".issim-story li")).to_have_count(len(told))
+                    for seg, key in soc.items():
+                        up = [d["value"] for d in contact[seg] if d["timestamp"] <= t][-1] == 1
+                        cell = page.locator(".js-lad-table__body__row", has_text=names[key]).locator(".js-third-data")
+                        (expect(cell).not_to_have_class if up else expect(cell).to_have_class)(re.compile(r"\bis-stale\b"))
+                    expect(console.locator("[data-role=clock-answer]")).to_have_text("")
+                    b.shot(f"0{6 + i}-replay-at-{(t - start) // 60_000}-min")
                 b.check_clean()
             finally:
                 b.close()

@@ -30,21 +30,29 @@ const VIEWS = [
   ['console', 'Commanding', 'icon-command', consoleView]
 ];
 
-/** The clock Open MCT follows: simulation time, ticked by every websocket frame. */
+/**
+ * The clock Open MCT follows: simulation time, ticked by every websocket frame (a frame
+ * apart). A jump (a seek in a replay, back or forth, a fast-forward, from this page or
+ * another) calls `onJump` after the tick, so that views can ask their history again.
+ */
 class SimulationClock {
-  constructor(realtime, now) {
+  constructor(realtime, now, jump) {
     this.key = CLOCK;
     this.name = 'Simulation time';
     this.cssClass = 'icon-clock';
     this.description = "The simulation's own time, from issim serve (live or replay).";
     this.last = now;
+    this.jump = jump; // ms: a tick further than this from the last one is a jump
+    this.onJump = () => {};
     this.listeners = new Set();
     realtime.on('tick', (t) => this.tick(t));
   }
 
   tick(t) {
+    const jumped = t < this.last || t - this.last > this.jump;
     this.last = t;
     this.listeners.forEach((fn) => fn(t));
+    if (jumped) this.onJump(t);
   }
 
   on(event, fn) {
@@ -207,7 +215,13 @@ export default function IssimPlugin(ctx) {
       });
     }
 
-    const clock = new SimulationClock(realtime, ctx.clock.timestamp);
+    const clock = new SimulationClock(realtime, ctx.clock.timestamp, Math.max(10 * 60 * 1000, 20 * session.period_ms));
+    clock.onJump = () => {
+      // the same offsets from the new now: Open MCT's views take new bounds (not a tick) and ask their history again
+      if (openmct.time.isRealTime() && openmct.time.getClock()?.key === CLOCK) {
+        openmct.time.setClockOffsets(openmct.time.getClockOffsets());
+      }
+    };
     openmct.time.addClock(clock);
     openmct.install(openmct.plugins.UTCTimeSystem());
     const span = Math.max(HOUR, Math.min(6 * HOUR, session.end_ms - session.start_ms));

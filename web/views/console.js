@@ -25,7 +25,7 @@ function argValue(spec, input) {
 }
 
 export function consoleView(ctx) {
-  const { session, realtime, openmct } = ctx;
+  const { session, realtime } = ctx;
   const live = session.mode === 'live';
   return view((element) => {
     let token = sessionStorage.getItem(TOKEN) ?? '';
@@ -156,11 +156,7 @@ export function consoleView(ctx) {
       clockAnswer.textContent = status === 200 ? '' : `${status}: ${answerBody.detail}`;
       if (status === 200) {
         Object.assign(ctx.clock, { speed: answerBody.speed, paused: answerBody.paused, finished: answerBody.finished });
-        showClock(answerBody);
-        if (action === 'seek' || action === 'fast-forward') {
-          // the simulation jumped: every view asks its history again for the new time
-          openmct.time.setClockOffsets({ ...openmct.time.getClockOffsets() });
-        }
+        showClock(answerBody); // a jump reaches Open MCT's views through the clock (issim-plugin.js)
       }
     }
 
