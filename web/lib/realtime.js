@@ -36,12 +36,33 @@ export class Realtime {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
   }
 
+  /** Subscribe or unsubscribe a key with the others asked in the same turn: one message for a view's hundred keys. */
+  #ask(verb, key) {
+    if (!this.asked) {
+      this.asked = { subscribe: new Set(), unsubscribe: new Set() };
+      queueMicrotask(() => {
+        const { subscribe, unsubscribe } = this.asked;
+        this.asked = null;
+        if (subscribe.size) this.send({ subscribe: [...subscribe] });
+        if (unsubscribe.size) this.send({ unsubscribe: [...unsubscribe] });
+        unsubscribe.forEach((key) => {
+          this.latest.delete(key);
+          this.stale.delete(key);
+        });
+      });
+    }
+    const other = verb === 'subscribe' ? 'unsubscribe' : 'subscribe';
+    if (this.asked[other].has(key)) this.asked[other].delete(key); // asked and taken back in the same turn
+    else this.asked[verb].add(key);
+  }
+
   receive(frame) {
     if (frame.type === 'telemetry') {
       for (const datum of frame.data) {
         this.latest.set(datum.id, datum);
         this.channels.get(datum.id)?.forEach((cb) => cb(datum));
       }
+      this.now = frame.timestamp;
       this.streams.get('tick').forEach((cb) => cb(frame.timestamp));
     } else if (frame.type === 'staleness') {
       for (const { id, isStale } of frame.data) {
@@ -60,14 +81,15 @@ export class Realtime {
     const first = !this.channels.has(key) && !this.staleness.has(key);
     if (!set) map.set(key, (set = new Set()));
     set.add(cb);
-    if (first) this.send({ subscribe: [key] });
-    else if (map === this.channels && this.latest.has(key)) cb(this.latest.get(key));
+    if (first) this.#ask('subscribe', key);
+    // a key others already listen to: what is known of it now, at once
+    if (map === this.channels && this.latest.has(key)) cb(this.latest.get(key));
+    if (map === this.staleness && this.stale.has(key)) cb({ isStale: this.stale.get(key), timestamp: this.now });
     return () => {
       set.delete(cb);
       if (!set.size) map.delete(key);
       if (!this.channels.has(key) && !this.staleness.has(key)) {
-        this.latest.delete(key);
-        this.send({ unsubscribe: [key] });
+        this.#ask('unsubscribe', key);
       }
     };
   }
