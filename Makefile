@@ -12,7 +12,7 @@ RUN_ARGS ?=
 NPM        ?= npm
 WEB_STAMP  := web/node_modules/.installed
 
-# Debian's chromium for the report's browser test (Playwright drives it; never `playwright install`).
+# Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
 CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -86,20 +86,17 @@ class Server:
         with urllib.request.urlopen(self.base + path, timeout=10) as r:
             return json.load(r)
 
-    def latest(self, key: str):
-        rows = self.get(f"/api/history/{key}?start=0&end={10**13}&strategy=latest")
-        return rows[-1]["value"] if rows else None
-
-    def value_now(self, key: str) -> float:
-        """A channel's value now, as the websocket gives it on subscribing."""
+    def values_now(self, keys: list[str]) -> dict:
+        """Channels' values now, as the websocket gives them on subscribing (the recorder's
+        history has a sample a minute; this is the last frame's)."""
         from websockets.sync.client import connect
 
         with connect(f"ws://127.0.0.1:{self.port}/api/realtime") as ws:
-            ws.send(f"subscribe {key}")
+            ws.send(json.dumps({"subscribe": keys}))
             while True:
                 frame = json.loads(ws.recv(timeout=10))
                 if frame["type"] == "telemetry" and frame["data"]:
-                    return frame["data"][0]["value"]
+                    return {d["id"]: d["value"] for d in frame["data"]}
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -181,22 +178,28 @@ def shots(tmp_path):
     return folder
 
 
-def _where(server: Server, people: list[dict]) -> dict[str, str]:
-    """Each person's volume now, read from the telemetry (the enumeration names the volume)."""
+def _hatch_and_two(server: Server, world: dict) -> tuple[str, str, str]:
+    """An open hatch, someone in one of its two volumes, and someone in neither, now."""
     enums = {m["key"]: m["values"][0].get("enumerations", []) for m in server.get("/api/dictionary")["measurements"]
              if m["key"].endswith(".location")}
-    out = {}
-    for p in people:
-        key = f"crew.{p['slug']}.location"
-        value = server.latest(key)
-        out[p["slug"]] = next(e["string"] for e in enums[key] if e["value"] == value)
-    return out
+    keys = [f"crew.{p['slug']}.location" for p in world["crew"]] + [f"hatch.{h['id']}.open" for h in world["hatches"]]
+    now = server.values_now(keys)
+    where = {p["slug"]: next(e["string"] for e in enums[f"crew.{p['slug']}.location"]
+                             if e["value"] == now[f"crew.{p['slug']}.location"]) for p in world["crew"]}
+    for h in world["hatches"]:
+        beside = [s for s, v in where.items() if v in (h["a"], h["b"])]
+        away = [s for s, v in where.items() if v not in (h["a"], h["b"])]
+        if now[f"hatch.{h['id']}.open"] == 1 and beside and away:
+            return h["id"], beside[0], away[0]
+    raise AssertionError(f"no open hatch with someone beside it and someone away: {where}")
 
 
 def test_live_page_plots_and_commands(tmp_path, shots):
-    """The flagship live: the layout opens on the schematic, the track, the story, the control map
-    and the console; time moves and values with it; one crew member beside an open hatch closes it,
-    another far from it is refused; a channel opens as an Open MCT plot with its history."""
+    """The flagship live: the layout opens on its views (issim's and Open MCT's); time moves and the
+    page with it (the conductor, the track, the control map, a value in the LAD table); someone far
+    from an open hatch is refused when closing it and someone beside it closes it (the schematic and
+    the story show both); a module's box opens its folder; a channel opens as an Open MCT plot with
+    its history."""
     _need_browser_and_page()
 
     server = Server(tmp_path, "iss", "--paused", "--speed", "600")
@@ -218,21 +221,8 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 expect(page.locator(".issim-control tr[data-system]")).to_have_count(len(world["systems"]))
                 b.shot("01-layout-paused")
 
-                # Who stands beside an open hatch, and who is in neither of its volumes.
-                where = _where(server, world["crew"])
-                hatch, near, far = None, None, None
-                for h in world["hatches"]:
-                    if server.latest(f"hatch.{h['id']}.open") != 1:
-                        continue
-                    beside = [s for s, v in where.items() if v in (h["a"], h["b"])]
-                    away = [s for s, v in where.items() if v not in (h["a"], h["b"])]
-                    if beside and away:
-                        hatch, near, far = h["id"], beside[0], away[0]
-                        break
-                assert hatch, where
-
-                # Time moves: sign in, speed up, resume; the clock and a live value change.
-                b.sign_in(near)
+                # Time moves: signed in (a ground), speed up, resume; the clock and a live value change.
+                b.sign_in("houston")
                 t0 = server.get("/api/clock")["timestamp"]
                 page.locator(".issim-console input[name=speed]").fill("3000")
                 b.clock("set-speed")
@@ -249,12 +239,15 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 assert t1 > t0 + 3_600_000
                 b.follows(t1)
                 expect(altitude).not_to_have_text(lad_before)
-                now_km = server.value_now("orbit.alt_km")
+                now_km = server.values_now(["orbit.alt_km"])["orbit.alt_km"]
                 page.wait_for_function("([cell, km]) => Math.abs(parseFloat(cell.textContent) - km) < 1e-6",
                                        arg=[altitude.element_handle(), now_km])
                 b.shot("02-layout-an-hour-on")
 
-                # Refused: the one far from the hatch may not close it (403, with the pipeline's reason).
+                # Refused: one far from an open hatch may not close it (403, with the pipeline's reason).
+                hatch, near, far = _hatch_and_two(server, world)
+                drawn = page.locator(f".issim-schematic [data-hatch='{hatch}']")
+                expect(drawn).to_have_attribute("data-state", "open")
                 console = page.locator(".issim-console")
                 answer = console.locator("[data-role=command-answer]")
                 b.sign_in(far)
@@ -264,7 +257,7 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 console.locator("button[name=issue]").click()
                 expect(answer).to_have_attribute("data-status", "403")
                 assert "authority" in answer.inner_text()
-                assert server.latest(f"hatch.{hatch}.open") == 1
+                assert server.values_now([f"hatch.{hatch}.open"]) == {f"hatch.{hatch}.open": 1}
                 b.shot("03-refused")
 
                 # Done: the one beside it closes it; after the next frame the schematic shows it shut.
@@ -276,7 +269,8 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 console.locator("button[name=issue]").click()
                 expect(answer).to_have_attribute("data-status", "200")
                 b.clock("step")
-                expect(page.locator(f".issim-schematic [data-hatch='{hatch}']")).to_have_attribute("data-state", "closed")
+                expect(drawn).to_have_attribute("data-state", "closed")
+                assert server.values_now([f"hatch.{hatch}.open"]) == {f"hatch.{hatch}.open": 0}
                 rows = console.locator(".issim-console__history tr[data-command=close_hatch]")
                 expect(rows.filter(has=page.locator("td", has_text="done"))).to_have_count(1)
                 assert rows.count() >= 2
