@@ -171,6 +171,14 @@ class Browser:
         self.browser.close()
 
 
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """A busy CI machine: a view may take a few seconds to follow (Playwright's default is 5 s)."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture
 def shots(tmp_path):
     folder = tmp_path / "screenshots"
