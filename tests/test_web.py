@@ -334,10 +334,14 @@ def test_replay_and_seek(tmp_path, shots):
         start = session["start_ms"]
         contact = {seg: server.get(f"/api/history/comms.{seg}.contact?start={start}&end={session['end_ms']}")
                    for seg in ("USOS", "ROS")}
-        # two moments where the Russian segment's contact differs, so that staleness must change
-        los = [d["timestamp"] for d in contact["ROS"] if d["value"] == 0 and d["timestamp"] > start + 10 * 60_000]
-        aos = [d["timestamp"] for d in contact["ROS"] if d["value"] == 1 and d["timestamp"] > start + 10 * 60_000]
+        # two moments where the Russian segment's contact differs, so that staleness must change;
+        # the first, if there is one, while the US segment has contact, so that the two differ too
+        usos = {d["timestamp"]: d["value"] for d in contact["USOS"]}
+        later = [d for d in contact["ROS"] if d["timestamp"] > start + 10 * 60_000]
+        los = [d["timestamp"] for d in later if d["value"] == 0]
+        aos = [d["timestamp"] for d in later if d["value"] == 1]
         assert los and aos, "the nominal run should have both AOS and LOS for the ROS in two hours"
+        los = [t for t in los if usos.get(t) == 1] or los
         soc = {seg: f"power.{seg}.soc" for seg in ("USOS", "ROS")}
         names = {m["key"]: m["name"] for m in server.get("/api/dictionary")["measurements"]}
         with sync_playwright() as p:
@@ -351,7 +355,7 @@ def test_replay_and_seek(tmp_path, shots):
                 seek = console.locator("input[name=seek]")
                 for i, t in enumerate((los[len(los) // 2], aos[len(aos) // 2])):
                     with page.expect_request(lambda r: "/api/history/power.USOS.soc?" in r.url
-                                             and f"end={t + 5 * 60_000}" in r.url) as asked:
+                                             and f"end={t}&" in r.url) as asked:
                         seek.evaluate("(el, t) => { el.value = String(t); el.dispatchEvent(new Event('change')); }", t)
                     assert "strategy=minmax" in asked.value.url  # the stacked plot, for its new window
                     b.follows(t)
@@ -362,6 +366,11 @@ def test_replay_and_seek(tmp_path, shots):
                         up = [d["value"] for d in contact[seg] if d["timestamp"] <= t][-1] == 1
                         cell = page.locator(".js-lad-table__body__row", has_text=names[key]).locator(".js-third-data")
                         (expect(cell).not_to_have_class if up else expect(cell).to_have_class)(re.compile(r"\bis-stale\b"))
+                        # the LAD table's value is the replay's now, not a later one of the stored run
+                        link = page.locator(".js-lad-table__body__row", has_text=names[f"comms.{seg}.contact"])
+                        expect(link.locator(".js-third-data")).to_have_text("AOS" if up else "LOS")
+                        badge = page.locator(f".issim-track [data-contact={seg}]")
+                        expect(badge).to_have_attribute("data-state", "AOS" if up else "LOS")
                     expect(console.locator("[data-role=clock-answer]")).to_have_text("")
                     b.shot(f"0{6 + i}-replay-at-{(t - start) // 60_000}-min")
                 b.check_clean()

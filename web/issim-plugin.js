@@ -188,6 +188,10 @@ export default function IssimPlugin(ctx) {
           params.start = b.start;
           params.end = b.end;
         }
+        if (openmct.time.isRealTime()) {
+          // a replay's history runs past the replay's now: "now" shows nothing of what came later
+          params.end = Math.max(params.start, Math.min(params.end, ctx.now()));
+        }
         return getJSON(`/api/history/${encodeURIComponent(key)}`, params, options.signal);
       },
       supportsSubscribe: ours,
