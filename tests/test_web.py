@@ -378,3 +378,45 @@ def test_replay_and_seek(tmp_path, shots):
                 b.close()
     finally:
         server.stop()
+
+
+def test_the_pages_limits_are_the_servers(tmp_path, shots):
+    """Open MCT's limit evaluator, as the plugin gives it, says of every channel with limits what
+    the server says (issim.serve.dictionary.severity), at each bound, just inside and just beyond."""
+    _need_browser_and_page()
+    import math
+
+    from issim.serve.dictionary import severity
+
+    server = Server(tmp_path, "iss", "--paused")
+    try:
+        limited = [m for m in server.get("/api/dictionary")["measurements"] if m["limits"]]
+        cases = []
+        for m in limited:
+            for bound in m["limits"].values():
+                for v in (bound, math.nextafter(bound, math.inf), math.nextafter(bound, -math.inf),
+                          bound + 1.0, bound - 1.0, bound * 2.0):
+                    cases.append([m["key"], v, severity(v, m["limits"])])
+        assert len({m["key"] for m in limited}) > 50 and len(cases) > 500
+        with sync_playwright() as p:
+            b = Browser(p, server, shots)
+            try:
+                b.open()
+                shown = b.page.evaluate("""async (cases) => {
+                    const out = [];
+                    for (const [key, value] of cases) {
+                        const obj = await openmct.objects.get({ namespace: 'issim.tm', key });
+                        const valueMetadata = openmct.telemetry.getMetadata(obj).value('value');
+                        const limit = openmct.telemetry.getLimitEvaluator(obj).evaluate({ value }, valueMetadata);
+                        out.push(limit ? limit.cssClass : null);
+                    }
+                    return out;
+                }""", cases)
+                colour = {"CRITICAL": "is-limit--red", "WARNING": "is-limit--yellow", None: None}
+                wrong = [(c, s) for c, s in zip(cases, shown) if (s and s.split()[-1]) != colour[c[2]]]
+                assert wrong == [], wrong[:10]
+                b.check_clean()
+            finally:
+                b.close()
+    finally:
+        server.stop()
