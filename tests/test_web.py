@@ -252,6 +252,18 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                                        arg=[altitude.element_handle(), now_km])
                 b.shot("02-layout-an-hour-on")
 
+                # Each module's air in the schematic: the worst limit of its air channels now, as the server rules it.
+                from issim.serve.dictionary import severity
+
+                air = {m["key"]: m for m in server.get("/api/dictionary")["measurements"]
+                       if m["key"].startswith("atm.") and m["limits"]}
+                now = server.values_now(list(air))
+                rank = {None: 0, "WARNING": 1, "CRITICAL": 2}
+                for v in world["volumes"]:
+                    mine = [severity(now[k], air[k]["limits"]) for k in air if k.split(".")[1] == v["id"]]
+                    want = (max(mine, key=rank.get) or "ok") if mine else "none"
+                    expect(page.locator(f".issim-schematic [data-module='{v['id']}']")).to_have_attribute("data-air", want)
+
                 # Refused: one far from an open hatch may not close it (403, with the pipeline's reason).
                 hatch, near, far = _hatch_and_two(server, world)
                 drawn = page.locator(f".issim-schematic [data-hatch='{hatch}']")
