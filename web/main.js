@@ -35,6 +35,6 @@ openmct.install(openmct.plugins.DisplayLayout({ showAsView: ['issim.telemetry'] 
 openmct.install(openmct.plugins.LADTable());
 openmct.install(IssimPlugin(ctx));
 if (!location.hash || location.hash === '#/' || location.hash === '#/browse') {
-  location.hash = '#/browse/issim:root/issim:mission';
+  location.hash = '#/browse/issim:root/issim:mission?hideInspector=true'; // the layout, with room to breathe
 }
 openmct.start();

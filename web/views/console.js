@@ -182,7 +182,10 @@ export function consoleView(ctx) {
     });
     root.querySelector('h3').after(clockText);
 
-    getJSON('/api/clock').then(showClock);
+    getJSON('/api/clock').then((c) => {
+      speedInput.value = c.speed;
+      showClock(c);
+    });
     refreshHistory();
     refreshAllowed();
     let ticks = 0;
