@@ -2,15 +2,16 @@
 
 Reading (no credential): ``/api/session``, ``/api/dictionary``, ``/api/history/{key}``,
 ``/api/staleness/{key}``, ``/api/clock``, ``/api/world``, ``/api/track``, ``/api/position``,
-``/api/control``, ``/api/events``,
+``/api/control``, ``/api/coastlines``, ``/api/events``,
 ``/api/commands/history`` and the websocket ``/api/realtime``. Acting (a bearer token,
-:mod:`issim.serve.tokens`): ``/api/command``, ``/api/commands/allowed`` and the clock
+:mod:`issim.serve.tokens`): ``/api/whoami``, ``/api/command``, ``/api/commands/allowed`` and the clock
 controls under ``/api/sim/``. ``docs/serve.md`` describes each with its answers and errors.
 
 The guard in front of every request (:class:`Guard`) refuses a Host that is not this
 server's (DNS rebinding), a body over the size limit, a client over its rate, and a
 websocket opened by another origin's page; it adds a content security policy that allows
-nothing from outside (``default-src 'self'``) to every answer. No CORS middleware is
+nothing from outside (``default-src 'self'``) to every answer (with the Open MCT page, its
+templates may compile and its fonts come as ``data:``: ``CSP_OPENMCT``). No CORS middleware is
 installed, so a page of another origin cannot read the API or send a token to it.
 """
 
