@@ -135,7 +135,7 @@ function buildObjects(ctx) {
     for (const child of node.children ?? []) kids.push(walk(child, here));
     for (const key of node.channels ?? []) {
       const m = dictionary.get(key);
-      kids.push(add({ identifier: id(TM, key), name: m.name, type: 'issim.telemetry', telemetry: { values: m.values }, key }, here));
+      kids.push(add({ identifier: id(TM, key), name: m.name, type: 'issim.telemetry', telemetry: { values: m.values } }, here));
     }
     children.set(here, kids);
     return identifier;
@@ -143,14 +143,13 @@ function buildObjects(ctx) {
   for (const node of ctx.tree) top.push(walk(node, rootKey));
   add({ identifier: root, name: `issim · ${session.scenario}${session.mode === 'replay' ? ` (run ${session.run ?? ''})` : ''}`, type: 'folder' }, 'ROOT');
   children.set(rootKey, top);
-  return { objects, children, root, layout };
+  return { objects, children, root };
 }
 
 export default function IssimPlugin(ctx) {
   return function install(openmct) {
     const { realtime, dictionary, session } = ctx;
     const { objects, children, root } = buildObjects(ctx);
-    ctx.openmct = openmct;
 
     openmct.types.addType('issim.telemetry', {
       name: 'issim channel',
