@@ -304,6 +304,25 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 expect(story.and_(page.locator("[data-result=done]"))).to_have_count(1)
                 b.shot("04-hatch-closed")
 
+                # A dry run says what would become of opening it again, and changes nothing.
+                console.locator("select[name=command]").select_option("open_hatch")
+                console.locator("select[name=target]").select_option(hatch)
+                with page.expect_response(lambda r: "/api/command?dry_run=true" in r.url) as dry:
+                    console.locator("button[name=dry-run]").click()
+                assert dry.value.json()["dry_run"] is True
+                expect(answer).to_contain_text("dry run")
+                assert server.values_now([f"hatch.{hatch}.open"]) == {f"hatch.{hatch}.open": 0}
+                assert len(server.get("/api/commands/history")) == len(history)
+
+                # Fast-forward half an hour: the page follows the jump, and its plots ask their history again.
+                t2 = server.get("/api/clock")["timestamp"]
+                console.locator("input[name=fast-forward]").fill("30")
+                with page.expect_request(lambda r: "/api/history/power.USOS.soc?" in r.url and "strategy=minmax" in r.url
+                                         and f"end={t2 + 30 * 60_000}&" in r.url):
+                    b.clock("fast-forward")
+                assert server.get("/api/clock")["timestamp"] == t2 + 30 * 60_000
+                b.follows(t2 + 30 * 60_000)
+
                 # A click on the module opens its folder from Open MCT's tree: its systems.
                 page.locator(f".issim-schematic [data-module='{volume}']").click()
                 expect(page.locator(".l-shell__main-container").get_by_text("atmosphere", exact=True)).to_be_visible()
