@@ -8,11 +8,15 @@ STAMP  := $(VENV)/.installed
 SCENARIO ?= iss
 RUN_ARGS ?=
 
-# Debian's chromium for the report's browser test (Playwright drives it; never `playwright install`).
+# The browser front end: Open MCT from npm (web/package-lock.json), into web/node_modules (never committed).
+NPM        ?= npm
+WEB_STAMP  := web/node_modules/.installed
+
+# Debian's chromium for the browser tests (Playwright drives it; never `playwright install`).
 CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup clean bench chromium
+.PHONY: run test setup clean bench chromium web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +28,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-run: setup
+$(WEB_STAMP): web/package.json web/package-lock.json
+	$(NPM) ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+run: setup web
 	$(BIN)/issim track
 	$(BIN)/issim station
 	$(BIN)/issim run $(SCENARIO) $(RUN_ARGS) --report
@@ -36,7 +46,7 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null; \
 	fi
 
-test: setup chromium
+test: setup chromium web
 	$(BIN)/python -m pytest
 
 bench: setup
@@ -45,4 +55,4 @@ bench: setup
 	$(BIN)/python bench/archive.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache web/node_modules

@@ -320,6 +320,18 @@ def test_the_ground_track_of_a_live_run_is_the_stored_runs(live, stored):
     assert frame["data"]["lon_deg"] != here["lon_deg"]  # ten seconds on, the station has moved
 
 
+def test_the_coastlines_and_who_a_token_signs_in_as(live):
+    _, c = live
+    land = c.get("/api/coastlines").json()
+    assert "Natural Earth" in land["source"] and len(land["rings"]) > 100
+    assert all(-400 <= lon <= 400 and -90 <= lat <= 90 for ring in land["rings"] for lon, lat in ring)
+    assert c.get("/api/whoami", headers=bearer("gordon-barrett")).json() == {
+        "role": "gordon-barrett", "actor": "Gordon Barrett", "mode": "live"}
+    assert c.get("/api/whoami").status_code == 401
+    assert c.get("/api/whoami", headers={"Authorization": "Bearer " + "x" * 24}).status_code == 401
+    assert c.get("/api/whoami", headers=bearer("someone-else")).status_code == 403
+
+
 def test_clock_controls_need_a_token_and_move_the_clock(live):
     source, c = live
     clock = c.get("/api/clock").json()
@@ -541,6 +553,7 @@ def test_every_answer_forbids_outside_origins_and_cors_is_closed(live):
     for r in (c.get("/"), c.get("/api/clock", headers={"Origin": "http://evil.example"}),
               c.get("/api/history/nope", params={"start": 0, "end": 1})):
         assert "default-src 'self'" in r.headers["content-security-policy"]
+        assert "unsafe-eval" not in r.headers["content-security-policy"]  # only the Open MCT page needs it
         assert "access-control-allow-origin" not in r.headers
     pre = c.options("/api/command", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"})
     assert pre.status_code >= 400 and "access-control-allow-origin" not in pre.headers
@@ -554,7 +567,10 @@ def test_a_built_front_end_is_served_at_the_root_beside_the_api(tmp_path):
     with client_of(source, web_dir=tmp_path) as c:
         page = c.get("/")
         assert page.status_code == 200 and "issim web" in page.text
-        assert "default-src 'self'" in page.headers["content-security-policy"]
+        csp = page.headers["content-security-policy"]
+        # Open MCT compiles templates (eval) and embeds its icon fonts (data:); nothing from outside
+        assert "default-src 'self'; script-src 'self' 'unsafe-eval'; font-src 'self' data:;" in csp
+        assert "http" not in csp and "*" not in csp
         assert c.get("/plugin.js").text == "export default 1;"
         assert c.get("/api/clock").json()["mode"] == "live"
         assert c.get("/../pyproject.toml").status_code == 404 and c.get("/%2e%2e/pyproject.toml").status_code == 404

@@ -742,6 +742,9 @@ def serve(
     if creds.path is not None:
         _say(f"issim serve: command tokens for {', '.join(creds.tokens)} are in {creds.path} (mode 0600)"
              + (f"; new: {', '.join(creds.created)}" if creds.created else ""))
+    if (web / "index.html").is_file() and not (web / "node_modules" / "openmct" / "dist" / "openmct.js").is_file():
+        _say("issim serve: warning: the page needs Open MCT, which is not installed: run `make web` "
+             "(npm ci --prefix web)")
     if not local:
         _say(f"issim: warning: listening on {host}, not loopback: anyone who can reach it can watch; "
              "tokens travel in clear text without TLS")

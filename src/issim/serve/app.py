@@ -2,15 +2,16 @@
 
 Reading (no credential): ``/api/session``, ``/api/dictionary``, ``/api/history/{key}``,
 ``/api/staleness/{key}``, ``/api/clock``, ``/api/world``, ``/api/track``, ``/api/position``,
-``/api/control``, ``/api/events``,
+``/api/control``, ``/api/coastlines``, ``/api/events``,
 ``/api/commands/history`` and the websocket ``/api/realtime``. Acting (a bearer token,
-:mod:`issim.serve.tokens`): ``/api/command``, ``/api/commands/allowed`` and the clock
+:mod:`issim.serve.tokens`): ``/api/whoami``, ``/api/command``, ``/api/commands/allowed`` and the clock
 controls under ``/api/sim/``. ``docs/serve.md`` describes each with its answers and errors.
 
 The guard in front of every request (:class:`Guard`) refuses a Host that is not this
 server's (DNS rebinding), a body over the size limit, a client over its rate, and a
 websocket opened by another origin's page; it adds a content security policy that allows
-nothing from outside (``default-src 'self'``) to every answer. No CORS middleware is
+nothing from outside (``default-src 'self'``) to every answer (with the Open MCT page, its
+templates may compile and its fonts come as ``data:``: ``CSP_OPENMCT``). No CORS middleware is
 installed, so a page of another origin cannot read the API or send a token to it.
 """
 
@@ -21,6 +22,7 @@ import json
 import math
 import time
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
@@ -42,8 +44,10 @@ MAX_SIZE = 10_000  # buckets (pixels) of a minmax, points of a latest
 TIME_BOUND = 10**14  # |ms| past which a time is no time (year 5138)
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
-SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                    (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
+# Open MCT compiles some of its Vue components' templates in the browser (its dialogs, overlays,
+# the time conductor: `template: '<conductor />'`), which is `new Function`: with the Open MCT
+# page, scripts may also be evaluated, still only from this server.
+CSP_OPENMCT = CSP.replace("default-src 'self';", "default-src 'self'; script-src 'self' 'unsafe-eval'; font-src 'self' data:;")
 PAGE = Path(__file__).parent / "page"
 STORY, TRACK = "events", "track"  # the websocket's names for the story feed and the position (no key lacks a dot)
 
@@ -62,10 +66,12 @@ class Limits(BaseModel):
 class Guard:
     """ASGI middleware in front of the app (see the module)."""
 
-    def __init__(self, app, hosts: set[str], limits: Limits):
+    def __init__(self, app, hosts: set[str], limits: Limits, csp: str = CSP):
         self.app = app
         self.hosts = hosts
         self.limits = limits
+        self.headers = [(b"content-security-policy", csp.encode()), (b"x-content-type-options", b"nosniff"),
+                        (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY")]
         self.buckets: dict[tuple, list] = {}
         self.websockets = 0
 
@@ -115,7 +121,7 @@ class Guard:
 
         async def send_secured(message):
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS]}
+                message = {**message, "headers": [*message.get("headers", []), *self.headers]}
             await send(message)
 
         write = scope["method"] not in ("GET", "HEAD", "OPTIONS")
@@ -322,6 +328,10 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     async def get_control():
         return _json({"timestamp": source.t_ms, "systems": source.control_map()})
 
+    @app.get("/api/coastlines", summary="The land outlines the ground track is drawn on (Natural Earth 1:110m)")
+    async def get_coastlines():
+        return Response(coastlines(), media_type="application/json")
+
     @app.get("/api/events", summary="The event log (the story: beats, commands, refusals) in [start, end]")
     async def get_events(start: Time, end: Time, limit: int = Query(1000, ge=1, le=10_000)):
         start, end = span(start, end)
@@ -339,6 +349,10 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         return _json(rows[-limit:])
 
     # ------------------------------------------------------------------ commanding
+
+    @app.get("/api/whoami", summary="The role a token signs in as (what the page shows after signing in)")
+    async def get_whoami(role: str = Depends(signed_in)):
+        return _json({"role": role, "actor": actors[role], "mode": source.mode})
 
     @app.get("/api/commands/allowed", summary="The commands the signed-in role may issue now, and why not the others")
     async def get_allowed(role: str = Depends(signed_in)):
@@ -469,7 +483,8 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     # ------------------------------------------------------------------ the page
 
     index = web_dir / "index.html" if web_dir is not None else None
-    if index is not None and index.is_file():
+    openmct = index is not None and index.is_file()
+    if openmct:
         from fastapi.staticfiles import StaticFiles
 
         app.mount("/", StaticFiles(directory=str(web_dir), html=True), name="web")
@@ -487,8 +502,16 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
             return Response(status_code=204)
 
     names = None if hosts is None else {h.strip("[]").lower() for h in hosts}
-    app.add_middleware(Guard, hosts=names, limits=limits)
+    app.add_middleware(Guard, hosts=names, limits=limits, csp=CSP_OPENMCT if openmct else CSP)
     return app
+
+
+@lru_cache(maxsize=1)
+def coastlines() -> str:
+    """The packaged land outlines (``data/coastlines/land-110m.json``: ``{source, rings}``)."""
+    from importlib import resources
+
+    return resources.files("issim.data").joinpath("coastlines", "land-110m.json").read_text(encoding="utf-8")
 
 
 def _parse(text: str) -> tuple[str, list[str]]:
