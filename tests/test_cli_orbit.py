@@ -121,7 +121,9 @@ def test_passes_json_over_london(capsys):
     assert len(found) >= 4
     previous_los = None
     for p in found:
-        assert set(p) == {"aos", "culmination", "los", "max_elevation_deg"}
+        assert {"aos", "culmination", "los", "max_elevation_deg"} <= set(p)
+        for key in ("aos_azimuth_deg", "culmination_azimuth_deg", "los_azimuth_deg"):
+            assert 0.0 <= p[key] < 360.0
         for key in ("aos", "culmination", "los"):
             assert p[key].endswith("Z")
         aos, culm, los = (parse_iso(p[k]) for k in ("aos", "culmination", "los"))
