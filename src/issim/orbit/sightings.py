@@ -96,9 +96,12 @@ class VisiblePart:
 
 
 def sun_elevation_deg(site: GroundSite, t_ms) -> np.ndarray:
-    """Elevation of the Sun's centre above the site's horizon, degrees (geometric, no refraction)."""
+    """Elevation of the Sun's centre above the site's horizon, degrees.
+
+    The apparent Sun (with aberration), without refraction: twilight is defined so.
+    """
     t = np.atleast_1d(np.asarray(t_ms, dtype=np.int64))
-    sun = sun_teme_km(t)
+    sun = sun_teme_km(t, apparent=True)
     sun_itrs, _ = teme_to_itrs(t, sun, np.zeros_like(sun))
     site_km, up = site.itrs_km()
     return elevation_deg(sun_itrs, site_km, up)
