@@ -27,6 +27,7 @@ import erfa
 import numpy as np
 import pytest
 from skyfield.api import wgs84
+from test_cli_orbit import _isolated, run  # noqa: F401 (_isolated: the same autouse fixture)
 from test_orbit_physics import _bundled, _independent_in_shadow, _ms, _skyfield_sat
 
 from issim import cli, orbit
@@ -43,21 +44,6 @@ AZIMUTH_TOL_DEG = 0.5
 SAMPLE_MS = 500  # the independent computation's resolution
 SUN_PARALLAX_DEG = 8.794 / 3600.0  # the Sun's horizontal parallax
 START = "2025-03-09T00:00:00Z"
-
-
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path, monkeypatch):
-    """No downloaded sets and no remembered stale warnings."""
-    monkeypatch.setenv("ISSIM_DATA_DIR", str(tmp_path / "data"))
-    catalog._warned.clear()
-    yield
-    catalog._warned.clear()
-
-
-def run(capsys, *args):
-    status = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 # --------------------------------------------------------------------------- the search
