@@ -143,10 +143,24 @@ def passes(
     start: Optional[str] = typer.Option(None, "--start", help="ISO 8601 UTC start; default: now."),
     days: float = typer.Option(1.0, "--days", help="How many days to search."),
     min_elevation: float = typer.Option(10.0, "--min-elevation", help="Elevation mask in degrees."),
+    visible: bool = typer.Option(False, "--visible", help="Only what the naked eye can see: the station "
+                                                          "sunlit, the Sun 6° or more below the horizon."),
+    tz: Optional[str] = typer.Option(None, "--tz", help="IANA time zone for the times shown (Europe/London); "
+                                                        "default: the site's own, else UTC."),
+    chart: Optional[str] = typer.Option(None, "--chart", metavar="DIR", help="Write a sky chart (SVG) of each "
+                                                                             "pass into this folder."),
+    ics: Optional[str] = typer.Option(None, "--ics", metavar="FILE", help="Write the passes as an iCalendar "
+                                                                          "file (RFC 5545)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """When the ISS passes over a place: AOS, culmination, LOS and peak elevation."""
+    """When the ISS passes over a place: rise, highest point and set, with azimuths, visibility and brightness.
+
+    Example: issim passes --site london --days 7 --visible --ics iss.ics
+    """
     from . import orbit
+    from .files import check_writable
+    from .orbit.forecast import forecast
+    from .orbit.sites import time_zone
 
     if site is not None and (lat is not None or lon is not None):
         raise InputError("--site", "give either --site or --lat and --lon, not both")
@@ -164,24 +178,107 @@ def passes(
         where = orbit.GroundSite(id="custom", name=f"{lat:.4f}, {lon:.4f}", lat_deg=lat, lon_deg=lon, alt_m=alt_m)
     if not 0.0 <= min_elevation < 90.0:
         raise InputError("--min-elevation", f"{min_elevation:g} is outside [0, 90)")
+    if tz is not None:
+        time_zone(tz, "--tz")
+    if ics is not None:
+        check_writable(ics, "--ics")
+    if chart is not None:
+        _check_folder(chart, "--chart")
     start_ms, end_ms = _span(start, days)
     iss = orbit.elements_for(start_ms, end_ms, path=elements)
-    found = orbit.passes(iss, where, start_ms, end_ms, min_elevation)
+    seen = forecast(iss, where, start_ms, end_ms, min_elevation, tz, visible)
+    if ics is not None:
+        _write_ics(seen, ics)
+    if chart is not None:
+        _write_charts(seen, chart)
     if json_output:
-        _print_json([p.to_json() for p in found])
+        _print_json(seen.to_json())
         return
+    _print_passes(seen)
+
+
+def _check_folder(path: str, option: str) -> None:
+    from pathlib import Path
+
+    if Path(path).exists() and not Path(path).is_dir():
+        raise InputError(option, f"{path} is a file; give a folder")
+
+
+def _write_ics(seen, path: str) -> None:
+    from .files import write_atomic
+    from .orbit.ical import calendar_text
+    from .times import now_ms
+
+    name = f"ISS {'visible ' if seen.visible_only else ''}passes over {seen.site.name}"
+    write_atomic(path, calendar_text(seen.calendar_events(), name, now_ms()), "--ics")
+
+
+def _write_charts(seen, folder: str) -> None:
+    from pathlib import Path
+
+    from .files import write_atomic
+    from .orbit.skychart import sky_chart
+    from .times import in_zone
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError("--chart", f"cannot make the folder {folder}: {exc.strerror or exc}") from None
+    for p, parts in zip(seen.passes, seen.visible):
+        local = in_zone(p.aos_ms, seen.zone)
+        brightest = f", mag {min(v.magnitude for v in parts):.1f}" if parts else ""
+        title = f"ISS over {seen.site.name}, {local:%Y-%m-%d %H:%M %Z}, {p.max_elevation_deg:.0f}°{brightest}"
+        svg = sky_chart(seen.elements, seen.site, p, parts, seen.zone, title)
+        write_atomic(Path(folder) / f"pass-{_hms(p.aos_ms).replace('-', '').replace(':', '').replace(' ', '-')}.svg",
+                     svg, "--chart")
+
+
+def _print_passes(seen) -> None:
+    """The forecast as a table of at most 80 columns, times in the forecast's zone."""
     from rich.table import Table
 
-    table = Table(title=f"ISS passes over {where.name} above {min_elevation:g}°", title_justify="left")
-    for col in ("AOS (UTC)", "culmination", "LOS", "max elevation", "duration"):
-        table.add_column(col, justify="right" if col in ("max elevation", "duration") else "left")
-    for p in found:
-        table.add_row(
-            _hms(p.aos_ms), _hms(p.culmination_ms)[11:], _hms(p.los_ms)[11:],
-            f"{p.max_elevation_deg:.1f}°", f"{p.duration_s / 60:.1f} min",
-        )
+    from .orbit.forecast import compass
+    from .times import in_zone
+
+    if seen.unreliable:
+        out.print(seen.banner(), markup=False, highlight=False, style="bold")
+
+    def at(ms: int, el: float | None, az: float) -> str:
+        high = "" if el is None else f" {el:2.0f}°"
+        return f"{in_zone(ms, seen.zone):%H:%M:%S}{high} {compass(az)}"
+
+    zone_now = in_zone(seen.start_ms, seen.zone).tzname()
+    what = "visible passes" if seen.visible_only else "passes"
+    title = f"ISS {what} over {seen.site.name} above {seen.min_elevation_deg:g}°, times {seen.zone_name}"
+    if zone_now and zone_now != seen.zone_name:
+        title += f" ({zone_now})"
+    if seen.unreliable:
+        title = "UNRELIABLE " + title
+    table = Table(title=title, title_justify="left")
+    if seen.visible_only:
+        for col in ("date", "appears", "highest", "disappears", "mag"):
+            table.add_column(col, justify="right" if col == "mag" else "left", no_wrap=True)
+        for p, parts in zip(seen.passes, seen.visible):
+            for v in parts:
+                table.add_row(f"{in_zone(v.start.t_ms, seen.zone):%Y-%m-%d}",
+                              at(v.start.t_ms, v.start.elevation_deg, v.start.azimuth_deg),
+                              at(v.highest.t_ms, v.highest.elevation_deg, v.highest.azimuth_deg),
+                              at(v.end.t_ms, v.end.elevation_deg, v.end.azimuth_deg), f"{v.magnitude:.1f}")
+    else:
+        for col in ("date", "rise", "highest", "set", "seen, mag"):
+            table.add_column(col, justify="right" if col == "seen, mag" else "left", no_wrap=True)
+        for p, parts in zip(seen.passes, seen.visible):
+            brightness = f"{min(v.magnitude for v in parts):.1f}" if parts else "no"
+            table.add_row(f"{in_zone(p.aos_ms, seen.zone):%Y-%m-%d}", at(p.aos_ms, None, p.aos_azimuth_deg),
+                          at(p.culmination_ms, p.max_elevation_deg, p.culmination_azimuth_deg),
+                          at(p.los_ms, None, p.los_azimuth_deg), brightness)
     out.print(table)
-    out.print(f"{len(found)} passes; element set {iss.epoch_iso}")
+    count = sum(len(v) for v in seen.visible) if seen.visible_only else len(seen.passes)
+    out.print(f"{count} {what}; element set {seen.elements.epoch_iso}"
+              + ("" if seen.visible_only else "; seen: visible to the naked eye (magnitude)"),
+              markup=False, highlight=False)
+    if seen.unreliable:
+        out.print(seen.banner(), markup=False, highlight=False, style="bold")
 
 
 @app.command()

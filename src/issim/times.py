@@ -73,6 +73,11 @@ def format_iso(ms: int, digits: int = 3) -> str:
     return text + "Z"
 
 
+def in_zone(ms: int, zone) -> datetime:
+    """UTC milliseconds as an aware ``datetime`` in ``zone`` (a ``tzinfo``), to the whole second."""
+    return datetime.fromtimestamp(int(ms) // MS_PER_S, tz=timezone.utc).astimezone(zone)
+
+
 def now_ms() -> int:
     """The wall-clock time now, in UTC milliseconds."""
     return datetime_to_ms(datetime.now(timezone.utc))

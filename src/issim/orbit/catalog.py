@@ -94,9 +94,9 @@ def elements_for(start_ms: int, end_ms: int | None = None, path: str | Path | No
     """
     end_ms = start_ms if end_ms is None else end_ms
     chosen = nearest(available_sets(path), (start_ms + end_ms) // 2)
-    gap_days = max(abs(start_ms - chosen.epoch_ms), abs(end_ms - chosen.epoch_ms)) / MS_PER_DAY
+    gap_days = days_from_epoch(chosen, start_ms, end_ms)
     key = (chosen.source, chosen.epoch_ms)
-    if gap_days > STALE_AFTER_DAYS and key not in _warned:
+    if is_stale(chosen, start_ms, end_ms) and key not in _warned:
         _warned.add(key)
         warnings.warn(
             StaleElementsWarning(
@@ -107,6 +107,17 @@ def elements_for(start_ms: int, end_ms: int | None = None, path: str | Path | No
             stacklevel=2,
         )
     return chosen
+
+
+def days_from_epoch(elements: ElementSet, start_ms: int, end_ms: int | None = None) -> float:
+    """How far (days) the farther end of ``[start_ms, end_ms]`` lies from the set's epoch."""
+    end_ms = start_ms if end_ms is None else end_ms
+    return max(abs(start_ms - elements.epoch_ms), abs(end_ms - elements.epoch_ms)) / MS_PER_DAY
+
+
+def is_stale(elements: ElementSet, start_ms: int, end_ms: int | None = None) -> bool:
+    """Whether figures for ``[start_ms, end_ms]`` from this set are unreliable (over :data:`STALE_AFTER_DAYS`)."""
+    return days_from_epoch(elements, start_ms, end_ms) > STALE_AFTER_DAYS
 
 
 def update(url: str | None = None, timeout_s: float = 30.0) -> tuple[Path, list[ElementSet]]:

@@ -31,6 +31,7 @@ class GroundSite(BaseModel):
     lon_deg: float = Field(ge=-180.0, le=360.0)
     alt_m: float = Field(default=0.0, ge=-500.0, le=9000.0)
     alt_estimate: bool = False
+    tz: str = ""  # the IANA time zone of the place ("" when unknown: times are shown in UTC)
     role: str = ""
     low_confidence: bool = False
     src: list[str] = []
@@ -86,6 +87,9 @@ class GroundNetwork(BaseModel):
         if dupes:
             raise ValueError(f"duplicate ids: {', '.join(sorted(dupes))}")
         site_ids = {s.id for s in self.sites}
+        for s in self.sites:
+            if s.tz:
+                time_zone(s.tz, f"site {s.id}")
         for r in self.relays:
             if r.terminal not in site_ids:
                 raise ValueError(f"relay {r.id}: terminal {r.terminal!r} is not a site")
@@ -123,6 +127,17 @@ def find_site(name: str) -> GroundSite:
             return s
     choices = ", ".join(s.id for s in ground_network().sites)
     raise InputError("--site", f"no site named '{name}'; known sites: {choices} (or give --lat and --lon)")
+
+
+def time_zone(name: str, source: str = "--tz"):
+    """The ``zoneinfo`` zone of an IANA name (``Europe/London``, ``UTC``); InputError if there is none."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InputError(source, f"'{name}' is not an IANA time zone name; write e.g. Europe/London, "
+                                 "America/New_York or UTC") from None
 
 
 def find_relay(name: str) -> Relay:
