@@ -5,11 +5,12 @@ Tolerance: 1e-12 relative (the same arithmetic in the same order)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from issim.scenario import build_simulation
 from issim.sim import Event
+
+from kernel_check import same_frame
 
 KEYS = ("atm.moles", "ls.producing", "ls.dry", "ls.running", "ls.rate_kg_per_day", "ls.power_w",
         "ls.segment_power_w", "water.store_kg", "water.urine_kg", "water.wastewater_kg", "ls.tank_kg")
@@ -37,13 +38,7 @@ def test_kernel_frame_equals_the_reference_frame(case):
     sim, ls = _setup(case)
     compared = 0
     for frame in range(40):
-        kernel_state, reference_state = sim.state.scratch(), sim.state.scratch()
-        ls.update(kernel_state, None, sim.dt_s)
-        ls.update_reference(reference_state, None, sim.dt_s)
-        for key in KEYS:
-            assert np.allclose(kernel_state[key], reference_state[key], rtol=1e-12, atol=1e-15), (frame, key)
-        assert kernel_state.totals == pytest.approx(reference_state.totals, rel=1e-12)
-        assert kernel_state.log == reference_state.log
+        same_frame(ls, sim, KEYS)
         compared += 1
         sim.step()
     assert compared == 40
