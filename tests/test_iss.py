@@ -18,7 +18,7 @@ NICHOLAI, ALEXEY, WERONIKA = "Nicholai Pulov", "Alexey Pulov", "Weronika Vetrov"
 FILM_DEAD = {GORDON, NICHOLAI, WERONIKA, CHRISTIAN}
 
 
-def _run(spec, seed: int, hours: float = 34):
+def _run(spec, seed: int, hours: float = 48):
     run = Runner(spec, seed=seed, hours=hours)
     run.run()
     return run
@@ -70,7 +70,7 @@ def test_canon_plays_the_films_ending(seed):
 def test_changing_one_decision_changes_the_ending():
     film = summarize(_run(load_scenario("iss-canon"), 3), "iss-canon")["outcome"]
     # Alexey leaves Gordon out there (D9): no one brings him back; he dies when his suit is spent.
-    left = summarize(_run(_with_decision("d9_save_gordon", "leave"), 3, 44), "x")["outcome"]
+    left = summarize(_run(_with_decision("d9_save_gordon", "leave"), 3, 48), "x")["outcome"]
     assert left["ending"] != film["ending"]
     assert left["dead"].get(GORDON) == "hypoxia"
     # Christian restrains Weronika instead of killing her (D8): she lives.
@@ -119,7 +119,7 @@ def test_the_story_changes_only_minds_the_station_changes_only_by_commands(monke
         touched.extend(k for k, v in facts.items() if state.facts[k] is not v)
 
     monkeypatch.setattr(Story, "observe", watched)
-    sim = _run(load_scenario("iss-canon"), 5, 32)
+    sim = _run(load_scenario("iss-canon"), 5, 48)
     assert touched == []
     assert len(sim.state.facts["agents.decisions"]) >= 17  # the story did unfold
 
@@ -135,7 +135,7 @@ def _cli(capsys, *args) -> tuple[int, str, str]:
 def test_endings_counts_the_endings_of_many_seeds(capsys):
     import json
 
-    status, out, err = _cli(capsys, "endings", "iss-canon", "--seeds", "2", "--hours", "32", "--jobs", "1", "--json")
+    status, out, err = _cli(capsys, "endings", "iss-canon", "--seeds", "2", "--hours", "48", "--jobs", "1", "--json")
     assert status == 0, err
     result = json.loads(out)
     assert [r["seed"] for r in result["runs"]] == [1, 2]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from issim import cli
-from issim.control import Command
+from issim.control import Command, complete
 from issim.control.custody import Custody
 from issim.runner import Runner
 from issim.scenario import build_simulation, bundled_names, parse_scenario
@@ -121,7 +121,7 @@ def test_carrying_and_undocking_go_through_the_owners():
         assert _where(sim, DMITRI) == _where(sim, PAVEL) == "unity"
         for cmd in (C("move", PAVEL, "rassvet"), C("board", PAVEL, "soyuz-ms"),
                     C("close_hatch", PAVEL, "rassvet-soyuz"), C("undock", PAVEL, "soyuz-ms")):
-            assert sim.command(cmd).ok, cmd
+            assert complete(sim, cmd).result == "done", cmd
         sim.schedule(Event(sim.t_ms, "open_hatch", "rassvet-soyuz"))
         sim.step()
     assert guard.violations == []

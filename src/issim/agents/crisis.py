@@ -307,10 +307,23 @@ class Story:
             goer = mates[0] if mates else -1
         if choice in ("go", "send-other") and goer >= 0:
             self._set(state, goer, EVA, 1, "the antenna, unclipped to reach it")
+            self._helper(state, goer)
         elif choice == "tethered":
             self._set(state, e, EVA, 0, "the antenna, clipped on")
+            self._helper(state, e)
         elif choice == "refuse":
             a["agents.suspicion"][e] = min(1.0, float(a["agents.suspicion"][e]) + 0.5)
+
+    def _helper(self, state, e: int) -> None:
+        """An EMU is put on with help: one of ``e``'s side goes with them to the airlock."""
+        from ..control.work import NEEDS_HELP
+
+        a = state.arrays
+        if self.vol_ids[self._airlock_for(a, e)] not in NEEDS_HELP:
+            return
+        free = [q for q in self._mates(a, e) if int(a["agents.intent"][q]) in (NONE, GUARD)]
+        if free:
+            self._set(state, free[0], GUARD, e, "helps them into the suit")
 
     def _d4(self, state, ally: int, e: int) -> None:
         a = state.arrays
@@ -641,14 +654,20 @@ class Story:
         elif intent == BETRAY:
             self._betray_steps(a, p, loc, cmd, out)
         elif intent == RESTORE:
-            for i, mid, where in self._broken(a):
-                out.extend(self._go(a, p, where))
-                cmd("repair", mid)
+            # The jobs no one has in hand, shared out: the k-th of those mending takes the k-th job first.
+            taken = {(w[2], w[3]) for w in view.facts.get("control.work", ())}
+            jobs = [("repair", mid, where) for i, mid, where in self._broken(a)]
             if "comms.link_ok" in a:
-                for k, (lid, seg) in enumerate(self.d.comms_links):
-                    if not a["comms.link_ok"][k]:
-                        cmd("restore_link", lid)
-                        out.extend(self._go(a, p, self._segment_module(self.d.segments[seg])))
+                jobs += [("restore_link", lid, self._link_hardware(k)) for k, (lid, seg) in enumerate(self.d.comms_links)
+                         if not a["comms.link_ok"][k]]
+            jobs = [j for j in jobs if (j[0], j[1]) not in taken]
+            crew = [q for q in range(self.n) if int(a["agents.intent"][q]) == RESTORE and self._up(a, q)]
+            first = crew.index(p) % len(jobs) if jobs and p in crew else 0
+            for what, target, where in jobs[first:] + jobs[:first]:
+                if where == loc:
+                    cmd(what, target)
+                else:
+                    out.extend(self._go(a, p, where))
         elif intent == LEAVE:
             self._leave_steps(a, p, loc, target, cmd, out)
         elif intent == RETURN and target in (0, 1):
@@ -664,8 +683,9 @@ class Story:
         if not a["crew.on_eva"][p]:
             if plan == 2:
                 return
-            if loc not in self.airlocks:
-                for c in self._go(a, p, self.airlocks[0]):
+            lock = self._airlock_for(a, p)
+            if loc != lock:
+                for c in self._go(a, p, lock):
                     cmd(c.name, c.target)
             cmd("begin_eva")
             return
@@ -745,6 +765,8 @@ class Story:
             return
         if any(int(a["crew.location"][q]) != v for q in companions if a["crew.alive"][q]):
             return  # wait for the others
+        if int(a["agents.intent"][p]) == LEAVE and int(a["agents.target"][p]) not in (p, -1):
+            return  # the one who leads the departure undocks
         k = self.vehicle_hatch
         if k >= 0 and a["hatch.open"][k]:
             cmd("close_hatch", self.link_ids[k])
@@ -795,6 +817,17 @@ class Story:
             if vid in idx:
                 return idx[vid]
         return next(i for i, s in enumerate(self.seg_of) if s == seg)
+
+    def _link_hardware(self, k: int) -> int:
+        """Where a cut link is mended (its segment's comms avionics)."""
+        from ..control.commands import _vol_of_link
+
+        return _vol_of_link(self.d, k)
+
+    def _airlock_for(self, a, p: int) -> int:
+        """The airlock of ``p``'s own segment (its suits fit them): Quest, or Poisk."""
+        seg = self.seg_of[self._home(a, p)]
+        return next((v for v in self.airlocks if self.seg_of[v] == seg), self.airlocks[0])
 
     def _airlock_of(self, a, p: int) -> int:
         loc = int(a["crew.location"][p])

@@ -14,9 +14,9 @@ from .authority import FACTIONS, GROUNDS, OPERATOR, Reason, default_faction
 from .commands import CATALOGUE, Command, CommandResult, CommandSpec
 from .custody import Custody
 from .directory import Directory, Item
-from .pipeline import ControlPort, StateView, dry_run, history, submit
+from .pipeline import ControlPort, StateView, complete, dry_run, history, submit
 
 __all__ = [
     "CATALOGUE", "Command", "ControlPort", "CommandResult", "CommandSpec", "Custody", "Directory", "FACTIONS", "GROUNDS", "Item", "OPERATOR",
-    "Reason", "StateView", "default_faction", "dry_run", "history", "submit",
+    "Reason", "StateView", "complete", "default_faction", "dry_run", "history", "submit",
 ]

@@ -85,6 +85,10 @@ class Reason(str, Enum):
     TARGET_UNAVAILABLE = "target_unavailable"
     VEHICLE_DEPARTED = "vehicle_departed"
     NOT_ENOUGH_SEATS = "not_enough_seats"
+    BUSY = "busy"
+    INTERRUPTED = "interrupted"
+    NO_HELP = "no_help"
+    OUT_OF_REACH = "out_of_reach"
     PHYSICS = "physics_refused"
     VERIFY_FAILED = "verify_failed"
     INTERNAL_ERROR = "internal_error"
@@ -114,6 +118,10 @@ REASON_TEXT = {
     Reason.TARGET_UNAVAILABLE: "the other person is dead, departed, the actor themself, or not outside",
     Reason.VEHICLE_DEPARTED: "the vehicle has undocked",
     Reason.NOT_ENOUGH_SEATS: "more people would be aboard the vehicle than it has seats",
+    Reason.BUSY: "the actor is in the middle of work that takes time (stop_work ends it)",
+    Reason.INTERRUPTED: "the work was cut short: the actor was knocked out, attacked or stopped",
+    Reason.NO_HELP: "the work needs a second person there (an EMU is put on with help)",
+    Reason.OUT_OF_REACH: "the person outside has drifted beyond the arm's reach",
     Reason.PHYSICS: "the station refused: e.g. a pressure difference holds a hatch, too little propellant",
     Reason.VERIFY_FAILED: "the command ran but the intended change is not in the state",
     Reason.INTERNAL_ERROR: "a bug: the command raised; recorded rather than raised",
@@ -167,6 +175,10 @@ class Situation:
         self.lock_side = a["control.lock_side"].tolist()
         self.departed = a["control.departed"].tolist()
         self.adrift = a["control.adrift"].tolist()
+        self.drift_m = a["control.drift_m"].tolist()
+        self.drift_speed = a["control.drift_m_s"].tolist()
+        self.task = a["control.task"].tolist()
+        self.task_until = a["control.task_until_ms"].tolist()
         self.arm = int(a["control.arm_operator"][0])
         self.holder = a["control.item_holder"].tolist()
         self.item_volume = a["control.item_volume"].tolist()
@@ -235,6 +247,12 @@ def _crew(sit: Situation, who: Actor, spec, inside: bool = True) -> Optional[Ref
         return _no(Reason.ACTOR_INCAPACITATED, f"{who.name} is incapacitated")
     if inside and sit.on_eva[i]:
         return _no(Reason.ON_EVA, f"{who.name} is outside on EVA; {spec.name} is done from inside")
+    if sit.task[i] >= 0 and spec.name != "stop_work":
+        from .commands import SPECS
+        from ..times import format_iso
+
+        return _no(Reason.BUSY, f"{who.name} is busy with {SPECS[sit.task[i]].name} until "
+                                f"{format_iso(sit.task_until[i])[11:16]} (stop_work ends it)")
     return None
 
 
@@ -342,7 +360,27 @@ def _rule_begin_eva(sit, spec, who, target, args):
     if refusal:
         return refusal
     locks = sit.d.airlocks
-    return _here(sit, who, locks, f"an EVA starts from an airlock: {', '.join(sit.name_of(v) for v in locks)}")
+    refusal = _here(sit, who, locks, f"an EVA starts from an airlock: {', '.join(sit.name_of(v) for v in locks)}")
+    if refusal:
+        return refusal
+    from .work import NEEDS_HELP
+
+    here = sit.where(who.index)
+    if sit.name_of(here) in NEEDS_HELP and not any(
+            q != who.index and sit.loc[q] == here and sit.alive[q] and sit.conscious[q] and not sit.on_eva[q]
+            for q in range(len(sit.loc))):
+        return _no(Reason.NO_HELP, f"an EMU is put on with help and {sit.name_of(here)} is worked from inside: "
+                                   f"{who.name} is alone there")
+    return None
+
+
+def _rule_stop_work(sit, spec, who, target, args):
+    refusal = _crew(sit, who, spec, inside=False)
+    if refusal:
+        return refusal
+    if sit.task[who.index] < 0:
+        return _no(Reason.TARGET_UNAVAILABLE, f"{who.name} is not in the middle of any work")
+    return None
 
 
 def _rule_end_eva(sit, spec, who, target, args):
@@ -532,6 +570,12 @@ def _rule_operate_arm(sit, spec, who, p, args):
         return refusal
     if p == who.index or not sit.on_eva[p] or sit.gone(p):
         return _no(Reason.TARGET_UNAVAILABLE, f"{sit.d.names[p]} is not outside; the arm reaches people on EVA")
+    from .work import ARM_REACH_M, arm_catch_m
+
+    if args.get("action") == "recover" and arm_catch_m(sit.drift_m[p], sit.drift_speed[p]) > ARM_REACH_M:
+        moving = f", moving away at {sit.drift_speed[p] * 100:.0f} cm/s" if sit.drift_speed[p] > 0 else ""
+        return _no(Reason.OUT_OF_REACH, f"{sit.d.names[p]} is {sit.drift_m[p]:.0f} m out{moving}: beyond the "
+                                        f"arm's {ARM_REACH_M} m")
     return None
 
 
@@ -608,6 +652,7 @@ RULES = {
     "computers": _rule_computers,
     "suit_radio": _rule_suit_radio,
     "hands_on": _rule_hands_on,
+    "stop_work": _rule_stop_work,
     "credentials": _rule_credentials,
     "message": _rule_message,
     "undock": _rule_undock,
@@ -624,7 +669,7 @@ RULES = {
 RULE_TEXT = {
     "move": "crew, along open hatches",
     "board": "crew, along open hatches, with a free seat",
-    "begin_eva": "crew in an airlock (Quest, Poisk)",
+    "begin_eva": "crew in an airlock (Quest, Poisk); in Quest with a second person to help",
     "end_eva": "crew outside, not adrift",
     "outside": "crew outside (on EVA)",
     "treat": "crew in the same volume as the wounded person (or themself)",
@@ -635,12 +680,13 @@ RULE_TEXT = {
     "unlock": "crew on the side that locked it",
     "computers": "crew in a module of the segment, whose laptops accept their faction",
     "suit_radio": "crew in a module of the segment the person went out from, with its credential",
-    "hands_on": "crew in the module where the work is (the machine's, the tank's, the target)",
+    "hands_on": "crew in the module where the work is (the machine's, the tank's, the link's hardware, the target)",
+    "stop_work": "crew in the middle of work that takes time",
     "credentials": "crew in a module of the segment, holding its credential",
     "message": "crew (also on EVA) to a ground",
     "undock": "crew inside the vehicle, hatch closed, everyone aboard seated",
     "take_arm": "crew at a workstation (Destiny, Cupola) with the USOS credential, not held by another",
-    "operate_arm": "the crew member holding the workstation, at it, on a person outside",
+    "operate_arm": "the crew member holding the workstation, at it, on a person outside (within reach to recover)",
     "take_item": "crew where the item lies, or where its holder lies dead or unconscious",
     "hand_over": "the holder, to a conscious person in the same volume",
     "stow_item": "the holder (it stays in their volume)",

@@ -29,7 +29,7 @@ import numpy as np
 
 from ..sim.events import Event
 from ..sim.world import SEGMENTS
-from . import confront as fight
+from . import confront as fight, work
 from .authority import GROUNDS, Reason, Refusal
 
 SOURCES = ("agent", "ground", "cli", "browser", "scenario")
@@ -68,9 +68,11 @@ def _freeze(value):
 class CommandResult:
     """What became of a command.
 
-    ``result`` is ``done``, ``refused`` (at validate or authority), ``failed`` (at execute:
-    the station refused; or verify), or ``allowed`` (a dry run of a command whose outcome
-    is drawn at random, which stops after authority). ``stage`` is the last stage
+    ``result`` is ``done``, ``started`` (work that takes time: the effect lands when it is
+    finished, see :mod:`issim.control.work`), ``refused`` (at validate or authority),
+    ``failed`` (at execute: the station refused; or verify; or the work was interrupted),
+    or ``allowed`` (a dry run of a command whose outcome is drawn at random, which stops
+    after authority). ``stage`` is the last stage
     reached; ``reason`` a :class:`~issim.control.authority.Reason` value (empty when
     done); ``message`` says why not, or what happened.
     """
@@ -85,7 +87,7 @@ class CommandResult:
 
     @property
     def ok(self) -> bool:
-        return self.result in ("done", "allowed")
+        return self.result in ("done", "started", "allowed")
 
 
 # ---------------------------------------------------------------------------- arguments
@@ -278,6 +280,8 @@ class CommandSpec:
     segment: Optional[Callable[[Any, Any], int]] = None  # (directory, target) -> segment index
     place: Optional[Callable[[Any, Any], int]] = None  # (directory, target) -> volume index
     random: bool = False  # the outcome is drawn: a dry run stops after authority
+    work: Optional[Callable[[Ctx], float]] = None  # seconds of work before the effect (issim.control.work)
+    on_start: Optional[Callable[[Ctx], None]] = None  # what starting the work changes at once
 
     def segment_of(self, d, target) -> int:
         return self.segment(d, target)
@@ -317,6 +321,15 @@ def _vol_of_machine(d, i) -> int:
     return d.machines[i][1]
 
 
+LINK_HARDWARE = {"USOS": "destiny", "ROS": "zvezda"}  # where each segment's comms avionics are worked on
+
+
+def _vol_of_link(d, k) -> int:
+    seg = d.comms_links[k][1]
+    v = d.volume_index.get(LINK_HARDWARE[d.segments[seg]])
+    return v if v is not None else d.segment_modules[seg][0]
+
+
 def _state_flag(key: str, index: Callable[[Ctx], int], want: Callable[[Ctx], Any], what: str):
     def verify(c: Ctx) -> Optional[str]:
         got = c.state[key][index(c)]
@@ -351,6 +364,7 @@ _add(name="carry", summary="take an unconscious person along to a module or vehi
                               "they are not there"))
 _add(name="begin_eva", summary="go outside from an airlock (Quest or Poisk)", target="self", args=(),
      significance="warning", system="crew", rule="begin_eva", event=_ev("eva_begin", _me),
+     work=lambda c: work.PREP_S.get(c.d.volume_ids[int(c.state["crew.location"][c.me])], 0.0),
      verify=lambda c: _expect(bool(c.state["crew.on_eva"][c.me]), "the actor is not outside"))
 _add(name="end_eva", summary="come back in through the airlock", target="self", args=(),
      significance="watch", system="crew", rule="end_eva", event=_ev("eva_end", _me),
@@ -362,9 +376,13 @@ _add(name="clip_tether", summary="clip the safety tether to the structure again"
      significance="none", system="crew", rule="outside", event=_ev("clip", _me),
      verify=lambda c: _expect(bool(c.state["crew.tethered"][c.me]), "the actor is not clipped on"))
 _add(name="treat", summary="stop a wounded person's bleeding (first aid, in the same volume)", target="person",
-     args=(), significance="watch", system="crew", rule="treat",
+     args=(), significance="watch", system="crew", rule="treat", work=lambda c: work.TREAT_S,
      event=lambda c: Event(c.state.t_ms, "treat", c.d.names[c.target], source=c.who.name),
      verify=_state_flag("crew.bleeding", _T, lambda c: False, "still bleeding"))
+
+_add(name="stop_work", summary="stop the work in hand (what is not finished is not done)", target="self", args=(),
+     significance="none", system="crew", rule="stop_work", execute=lambda c: c.custody.stop_work(c, "stopped"),
+     verify=lambda c: _expect(int(c.state["control.task"][c.me]) < 0, "still working"))
 
 # -- hatches -------------------------------------------------------------------------------
 
@@ -401,11 +419,11 @@ _add(name="set_rate", summary="run an O2 generator at a fixed rate (kg/day, 0 st
      verify=_state_flag("ls.fixed", _T, lambda c: c.args["kg_per_day"] != "auto", "rate not set"))
 _add(name="disable", summary="put a machine out of action by hand (broken until repaired)", target="machine",
      args=(), significance="critical", system="life-support", rule="hands_on", actors=("crew", "operator"),
-     place=_vol_of_machine, event=_ev("break", _text),
+     place=_vol_of_machine, event=_ev("break", _text), work=lambda c: work.DISABLE_S,
      verify=_state_flag("ls.broken", _T, lambda c: True, "not broken"))
 _add(name="repair", summary="repair a broken machine by hand", target="machine", args=(), significance="watch",
      system="life-support", rule="hands_on", actors=("crew", "operator"), place=_vol_of_machine,
-     event=_ev("repair", _text), verify=_state_flag("ls.broken", _T, lambda c: False, "still broken"))
+     event=_ev("repair", _text), work=lambda c: work.REPAIR_S, verify=_state_flag("ls.broken", _T, lambda c: False, "still broken"))
 _add(name="candle", summary="light oxygen candles (from the ROS stock) where the actor is", target="volume",
      args=(Arg("count", "int", required=False, default=1, low=1, high=50),), significance="watch",
      system="life-support", rule="hands_on", actors=("crew", "operator"), place=lambda d, v: v,
@@ -476,9 +494,10 @@ _CM = dict(system="comms", rule="computers", segment=lambda d, k: d.comms_links[
 _add(name="cut_link", summary="cut a link to the ground (antenna, cable, transmitter)", target="link", args=(),
      significance="critical", actors=("crew", "ground", "operator"), event=_ev("cut_link", _text),
      verify=_state_flag("comms.link_ok", _T, lambda c: False, "still working"), **_CM)
-_add(name="restore_link", summary="restore a cut link", target="link", args=(), significance="watch",
-     actors=("crew", "ground", "operator"), event=_ev("restore_link", _text),
-     verify=_state_flag("comms.link_ok", _T, lambda c: True, "still cut"), **_CM)
+_add(name="restore_link", summary="mend a cut link at its hardware (Destiny for the USOS, Zvezda for the ROS)",
+     target="link", args=(), significance="watch", system="comms", rule="hands_on", actors=("crew", "operator"),
+     segment=lambda d, k: d.comms_links[k][1], place=_vol_of_link, event=_ev("restore_link", _text),
+     work=lambda c: work.RESTORE_LINK_S, verify=_state_flag("comms.link_ok", _T, lambda c: True, "still cut"))
 _add(name="send_message", summary="send a message to the ground (crew) or to the crew (ground)", target="party",
      args=(Arg("text", "text"), Arg("id", "text", required=False)), significance="none", system="comms",
      rule="message", actors=("crew", "ground"),
@@ -518,7 +537,7 @@ _add(name="change_credentials", summary="make a segment's laptops accept only th
      verify=_faction_only)
 _add(name="undock", summary="undock a vehicle from inside, hatch closed, everyone seated", target="vehicle",
      args=(), significance="critical", system="vehicle", rule="undock",
-     execute=lambda c: c.custody.undock(c.state, c.target),
+     execute=lambda c: c.custody.undock(c.state, c.target), work=lambda c: work.UNDOCK_S,
      verify=lambda c: _expect(bool(c.state["control.departed"][c.target]), "still docked"))
 _add(name="take_arm", summary="take the robotic arm's workstation (Destiny or Cupola)", target="none", args=(),
      significance="watch", system="arm", rule="take_arm",
@@ -528,11 +547,16 @@ _add(name="operate_arm", summary="with the arm, push a person on EVA off the str
      target="person", args=(Arg("action", "choice", choices=("push", "recover")),), significance="critical",
      system="arm", rule="operate_arm",
      execute=lambda c: c.custody.operate_arm(c.state, c.target, c.args["action"]),
+     work=lambda c: work.arm_recover_s(float(c.state["control.drift_m"][c.target]),
+                                       float(c.state["control.drift_m_s"][c.target]))
+     if c.args["action"] == "recover" else 0.0,
+     on_start=lambda c: c.custody.arm_catch(c.state, c.target),
      verify=lambda c: _expect(bool(c.state["control.adrift"][c.target]) == (c.args["action"] == "push"),
                               "the arm did not move them"))
 _add(name="take_item", summary="pick up an item (from where it lies, or from someone unconscious or dead)",
      target="item", args=(), significance="watch", system="items", rule="take_item",
      execute=lambda c: c.custody.give(c.state, c.target, c.me),
+     work=lambda c: work.SEARCH_S if int(c.state["control.item_holder"][c.target]) < 0 else 0.0,
      verify=lambda c: _expect(int(c.state["control.item_holder"][c.target]) == c.me, "not held"))
 _add(name="hand_over", summary="hand an item to someone in the same volume", target="item",
      args=(Arg("to", "person"),), significance="watch", system="items", rule="hand_over",
@@ -553,6 +577,8 @@ def _confront(c: Ctx) -> Optional[str]:
     out = fight.draw_outcome(rng, margin, c.args["intent"], actor_armed=bool(armed[me]),
                              target_armed=bool(armed[them]), target_helpless=not st["crew.conscious"][them])
     winner, loser = (me, them) if out.actor_prevails else (them, me)
+    if int(st["control.task"][them]) >= 0 and not c.dry_run:  # whatever they were doing, they stop
+        c.custody.drop_work(st, them, f"{d.names[me]} attacked")
     parts = [f"{d.names[winner]} prevailed (P(actor) = {p:.2f}, margin {out.margin:+.2f}, surprise {int(surprise)}, "
              f"help {n_a}:{n_t}, armed {int(armed[me])}:{int(armed[them])})"]
     for person, severity, bleeds in ((loser, out.loser_severity, out.loser_bleeds),
@@ -653,5 +679,5 @@ def describe(spec: CommandSpec) -> dict:
     return {
         "name": spec.name, "summary": spec.summary, "target": spec.target, "target_text": TARGETS[spec.target],
         "args": [a.describe() for a in spec.args], "significance": spec.significance, "system": spec.system,
-        "who": who_may(spec), "actors": list(spec.actors),
+        "who": who_may(spec), "actors": list(spec.actors), "work": work.WORK_TEXT.get(spec.name, ""),
     }

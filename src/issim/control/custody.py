@@ -15,6 +15,12 @@ The state no physical subsystem owns, all plain data under ``control.``:
   opens again: the atmosphere refuses; the people inside stay simulated in the vehicle's volume, which holds for
   the hours that matter; ``state.facts["control.departures"]`` records who left when);
 - ``control.adrift`` (people,) bool: knocked off the structure on EVA by the arm;
+  ``control.drift_m`` and ``control.drift_m_s`` (people,) float: how far from the arm's
+  base they are and how fast they move away (0 once they have caught hold of the
+  structure off the handrail path with the EMU's SAFER jets; see :mod:`~issim.control.work`);
+- ``control.task`` (people,) int and ``control.task_until_ms`` (people,) int: the work each
+  person is in the middle of (an index of the catalogue, -1 none) and when it is done;
+  ``state.facts["control.work"]`` holds each piece of work's command;
 - ``control.armed`` (people,) bool: holding an improvised weapon (``take_weapon``);
 - ``control.arm_operator`` (1,) int: who holds the arm's workstation, -1 nobody;
 - ``control.item_holder`` and ``control.item_volume`` (items,) int: who holds each item
@@ -117,6 +123,10 @@ class Custody(Subsystem):
                 Key("control.lock_side", ("links",), "int64", "1", "the volume each hatch was locked from, -1 unlocked"),
                 Key("control.departed", ("volumes",), "bool", "1", "vehicles that have undocked"),
                 Key("control.adrift", p, "bool", "1", "knocked off the structure on EVA by the arm"),
+                Key("control.drift_m", p, "float64", "m", "distance of someone adrift from the arm's base"),
+                Key("control.drift_m_s", p, "float64", "m/s", "speed at which someone adrift moves away"),
+                Key("control.task", p, "int64", "1", "the work in hand (index of the command catalogue), -1 none"),
+                Key("control.task_until_ms", p, "int64", "ms", "when the work in hand is finished"),
                 Key("control.armed", p, "bool", "1", "holding an improvised weapon"),
                 Key("control.arm_operator", (1,), "int64", "1", "who holds the arm's workstation, -1 nobody"),
                 Key("control.item_holder", ("items",), "int64", "1", "who holds each item, -1 nobody"),
@@ -126,6 +136,7 @@ class Custody(Subsystem):
                 Key("control.commands", (3,), "int64", "1", "commands done, refused, failed"),
                 fact("control.history", "tuple", "every command attempt (see issim.control.pipeline)"),
                 fact("control.departures", "tuple", "(vehicle, t_ms, people aboard) for each undocking"),
+                fact("control.work", "tuple", "(person, until_ms, name, target, args, source) of the work in hand"),
                 fact("control.factions", "tuple", "the factions' names, in index order"),
             ),
             reads=tuple(reads),
@@ -146,6 +157,11 @@ class Custody(Subsystem):
         state["control.lock_side"] = np.full(len(d.link_ids), -1, dtype=np.int64)
         state["control.departed"] = np.zeros(d.n_volumes, dtype=bool)
         state["control.adrift"] = np.zeros(n, dtype=bool)
+        state["control.drift_m"] = np.zeros(n)
+        state["control.drift_m_s"] = np.zeros(n)
+        state["control.task"] = np.full(n, -1, dtype=np.int64)
+        state["control.task_until_ms"] = np.zeros(n, dtype=np.int64)
+        state.facts["control.work"] = ()
         state["control.armed"] = np.zeros(n, dtype=bool)
         state["control.arm_operator"] = np.full(1, -1, dtype=np.int64)
         holder = [d.person(it.at) for it in d.items]
@@ -164,6 +180,13 @@ class Custody(Subsystem):
 
     def update(self, state: State, env, dt_s: float) -> None:
         a = state.arrays
+        if a["control.adrift"].any():
+            a["control.drift_m"] += a["control.drift_m_s"] * dt_s
+        busy = a["control.task"] >= 0
+        if busy.any():
+            out = busy & ~(a["crew.alive"] & a["crew.conscious"])
+            for p in np.flatnonzero(out):
+                self.drop_work(state, int(p), "knocked out" if a["crew.alive"][p] else "died")
         if self.directory.items:
             holder = a["control.item_holder"]
             held = holder >= 0
@@ -281,6 +304,11 @@ class Custody(Subsystem):
         return None
 
     def operate_arm(self, state: State, person: int, action: str) -> Optional[str]:
+        """``push``: off the structure at the arm tip's speed; with an EMU's SAFER and awake,
+        they stop and catch hold of the structure off the handrail path, within the arm's
+        reach. ``recover``: back at the airlock (the work's time was the arm's travel)."""
+        from .work import HOLD_AT_M, PUSH_M_S, SAFER_REACT_S
+
         adrift = state["control.adrift"]
         name = self.directory.names[person]
         if action == "push":
@@ -290,10 +318,63 @@ class Custody(Subsystem):
                 state.record("control", what="arm strike", person=name, result="held by the tether")
                 return f"{name} is clipped to the structure; the tether holds"
             adrift[person] = True
+            safer = self.directory.volume_ids[int(state["crew.location"][person])] == "quest"
+            if safer and state["crew.conscious"][person]:
+                state["control.drift_m"][person] = HOLD_AT_M
+                state["control.drift_m_s"][person] = 0.0
+                state.record("control", what="safer", person=name, held_at_m=HOLD_AT_M,
+                             after_s=SAFER_REACT_S)
+            else:
+                state["control.drift_m"][person] = 0.0
+                state["control.drift_m_s"][person] = PUSH_M_S
         else:
             if not adrift[person]:
                 return f"{name} is not adrift; there is nothing to recover"
             adrift[person] = False
+            state["control.drift_m"][person] = 0.0
+            state["control.drift_m_s"][person] = 0.0
+        return None
+
+    def arm_catch(self, state: State, person: int) -> None:
+        """The arm is on its way to someone adrift: it holds them where it will catch them."""
+        from .work import arm_catch_m
+
+        d, v = float(state["control.drift_m"][person]), float(state["control.drift_m_s"][person])
+        state["control.drift_m"][person] = arm_catch_m(d, v)
+        state["control.drift_m_s"][person] = 0.0
+
+    # ------------------------------------------------------------------ work that takes time
+
+    def start_work(self, state: State, person: int, spec_index: int, until_ms: int, cmd) -> None:
+        state["control.task"][person] = spec_index
+        state["control.task_until_ms"][person] = until_ms
+        state.facts["control.work"] = tuple(w for w in state.facts["control.work"] if w[0] != person) + (
+            (person, until_ms, cmd.name, cmd.target, cmd.args, cmd.source),)
+
+    def work_of(self, state: State, person: int) -> Optional[tuple]:
+        """The work ``person`` has in hand: ``(person, until_ms, name, target, args, source)``."""
+        return next((w for w in state.facts["control.work"] if w[0] == person), None)
+
+    def end_work(self, state: State, person: int) -> None:
+        state["control.task"][person] = -1
+        state["control.task_until_ms"][person] = 0
+        state.facts["control.work"] = tuple(w for w in state.facts["control.work"] if w[0] != person)
+
+    def drop_work(self, state: State, person: int, why: str) -> None:
+        """The work ``person`` has in hand ends unfinished; the history says so."""
+        from .commands import Command, CommandResult
+        from .pipeline import record
+
+        w = self.work_of(state, person)
+        self.end_work(state, person)
+        if w is None:
+            return
+        cmd = Command(w[2], self.directory.names[person], w[3], w[4], source=w[5])
+        record(state, CommandResult(cmd, state.t_ms, "failed", "work", "interrupted",
+                                    f"{cmd.actor} stopped {cmd.name} unfinished: {why}"))
+
+    def stop_work(self, c, why: str) -> Optional[str]:
+        self.drop_work(c.state, c.me, why)
         return None
 
     def give(self, state: State, item: int, person: int) -> Optional[str]:

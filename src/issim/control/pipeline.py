@@ -11,6 +11,10 @@ scenario, goes through :func:`submit` (``Simulation.command``):
    the custody action runs); a refusal by the station (a pressure difference holding a
    hatch, too little propellant) fails the command here, with the station's reason;
 4. **verify**: the intended change is in the state (the hatch is now closed...);
+   work that takes time (:mod:`issim.control.work`: a spacewalk's preparation, first aid,
+   a repair...) stops before execute: the command is ``started``, the actor busy, and a
+   ``command`` event with ``finish`` is queued for when it is done; then the authority is
+   asked again on the state of that moment and, if it holds, execute and verify run;
 5. **history**: every attempt, whatever became of it, is appended to
    ``state.facts["control.history"]`` and logged with ``state.record("command", ...)``,
    so the event log's digest covers it. Nothing returns from :func:`submit` without
@@ -28,6 +32,7 @@ arrays it touches are copied.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Any, Optional
 
 import numpy as np
@@ -36,6 +41,7 @@ from ..sim.state import StateView
 from .authority import Reason, Refusal, Situation, authorize
 from ..sim.world import SEGMENTS
 from .commands import CATALOGUE, SOURCES, Command, CommandResult, Ctx, check_args, resolve_target, target_table
+from .work import minutes
 
 _DONE, _REFUSED, _FAILED = range(3)
 
@@ -44,11 +50,37 @@ def _custody(sim):
     return next((s for s in sim.subsystems if s.name == "control"), None)
 
 
-def submit(sim, cmd: Command) -> CommandResult:
-    """Run ``cmd`` through every stage on the simulation's state, and record it."""
-    result = _run(sim, sim.state, cmd, dry_run=False)
-    _record(sim.state, result)
+def submit(sim, cmd: Command, finish: bool = False) -> CommandResult:
+    """Run ``cmd`` through every stage on the simulation's state, and record it.
+
+    ``finish``: the end of work ``cmd`` started (the engine's queued event); work that was
+    interrupted meanwhile is not finished (its end is in the history already).
+    """
+    if finish:
+        custody = _custody(sim)
+        d = custody.directory if custody is not None else None
+        p = d.person(cmd.actor) if d is not None else None
+        w = custody.work_of(sim.state, p) if p is not None else None
+        if w is None or w[1] != sim.state.t_ms or w[2] != cmd.name:
+            return _end(cmd, sim.state, "failed", "work", Refusal(Reason.INTERRUPTED, "no longer in hand"), False)
+        custody.end_work(sim.state, p)
+    result = _run(sim, sim.state, cmd, dry_run=False, finish=finish)
+    record(sim.state, result)
     return result
+
+
+def complete(sim, cmd: Command, max_frames: int = 100_000) -> CommandResult:
+    """Submit ``cmd`` and, if it is work that takes time, run frames until it ends: what
+    became of it (done, or failed when the work was interrupted or no longer allowed).
+    For scripts and tests; the agents do not wait."""
+    r = sim.command(cmd)
+    if r.result != "started":
+        return r
+    for _ in range(max_frames):
+        for x in sim.step().commands:
+            if isinstance(x, CommandResult) and (x.command.name, x.command.actor) == (cmd.name, cmd.actor):
+                return x
+    return r
 
 
 def dry_run(sim, cmd: Command) -> CommandResult:
@@ -56,7 +88,7 @@ def dry_run(sim, cmd: Command) -> CommandResult:
     return _run(sim, sim.state.scratch(), cmd, dry_run=True)
 
 
-def _run(sim, state, cmd: Command, dry_run: bool) -> CommandResult:
+def _run(sim, state, cmd: Command, dry_run: bool, finish: bool = False) -> CommandResult:
     stage = "validate"
     try:
         custody = _custody(sim)
@@ -72,7 +104,18 @@ def _run(sim, state, cmd: Command, dry_run: bool) -> CommandResult:
         stage = "authority"
         refusal = authorize(Situation(state, custody.directory), ctx.spec, ctx.who, ctx.target, ctx.args)
         if refusal:
-            return _end(cmd, state, "refused", stage, refusal, dry_run)
+            return _end(cmd, state, "failed" if finish else "refused", stage, refusal, dry_run)
+        took = ""
+        if ctx.spec.work is not None and not finish and ctx.who.kind == "crew":
+            seconds = float(ctx.spec.work(ctx))
+            if seconds > 0:
+                stage = "work"
+                if not dry_run:
+                    probe = _run(sim, state.scratch(), cmd, dry_run=True)  # would it do now what it is for?
+                    if probe.result != "done":
+                        return replace(probe, dry_run=False)
+                    return _start(sim, state, custody, ctx, seconds)
+                took = f" (after {minutes(seconds)} of work)"
         if dry_run and ctx.spec.random:
             from .commands import confront_odds
 
@@ -89,11 +132,28 @@ def _run(sim, state, cmd: Command, dry_run: bool) -> CommandResult:
         problem = spec.verify(ctx) if spec.verify else None
         if problem:
             return _end(cmd, state, "failed", stage, Refusal(Reason.VERIFY_FAILED, problem), dry_run)
-        return _end(cmd, state, "done", stage, None, dry_run, ctx.effect)
+        return _end(cmd, state, "done", stage, None, dry_run, ctx.effect + took)
     except Exception as exc:  # a bug, not a refusal: recorded, and loud in development
         warnings.warn(f"command {getattr(cmd, 'name', cmd)!r} raised at {stage}: {exc!r}", RuntimeWarning)
         return _end(cmd, state, "failed", stage, Refusal(Reason.INTERNAL_ERROR, f"{type(exc).__name__}: {exc}"),
                     dry_run)
+
+
+def _start(sim, state, custody, ctx: Ctx, seconds: float) -> CommandResult:
+    """Work begins: the actor is busy until it is done, when the queued event finishes it."""
+    from ..sim.events import Event
+    from ..times import format_iso
+
+    cmd = ctx.cmd
+    until = state.t_ms + max(int(round(seconds * 1000.0)), 1)
+    until = -(-until // sim.dt_ms) * sim.dt_ms  # at a frame's start: finished in the first frame after
+    custody.start_work(state, ctx.me, list(CATALOGUE).index(cmd.name), until, cmd)
+    if ctx.spec.on_start is not None:
+        ctx.spec.on_start(ctx)
+    sim.schedule(Event(until, "command", cmd.target, (("actor", cmd.actor), ("args", cmd.args),
+                                                      ("command", cmd.name), ("finish", True)), source=cmd.source))
+    return _end(cmd, state, "started", "work", None, False,
+                f"{ctx.who.name} starts {cmd.name}: {minutes(seconds)} of work, done at {format_iso(until)[11:16]}")
 
 
 def _validate(sim, state, custody, cmd: Command, dry_run: bool) -> tuple[Optional[Ctx], Optional[Refusal]]:
@@ -139,7 +199,7 @@ def _end(cmd, state, result: str, stage: str, refusal: Optional[Refusal], dry_ru
     )
 
 
-def _record(state, r: CommandResult) -> None:
+def record(state, r: CommandResult) -> None:
     """History and the event log: plain, hashable values only, whatever was submitted."""
     c = r.command
     args = c.args if isinstance(c.args, tuple) else (("?", c.args),)
@@ -149,7 +209,7 @@ def _record(state, r: CommandResult) -> None:
              r.result, r.reason, r.message)
     facts = state.facts
     facts["control.history"] = facts.get("control.history", ()) + (entry,)
-    if "control.commands" in state:
+    if "control.commands" in state and r.result != "started":  # work is counted when it ends
         state["control.commands"][{"done": _DONE, "refused": _REFUSED}.get(r.result, _FAILED)] += 1
     state.record("command", actor=entry[1], source=entry[2], command=entry[3], target=entry[4], args=args,
                  stage=r.stage, result=r.result, reason=r.reason, message=r.message)
@@ -185,7 +245,7 @@ class ControlPort:
         if actor is not None and isinstance(cmd, Command) and cmd.actor != actor:
             result = _end(cmd, sim.state, "refused", "validate", Refusal(
                 Reason.UNKNOWN_ACTOR, f"submitted by {actor!r} in the name of {cmd.actor!r}"), False)
-            _record(sim.state, result)
+            record(sim.state, result)
             return result
         return submit(sim, cmd)
 
@@ -195,7 +255,7 @@ class ControlPort:
     def scheduled(self, sim, event) -> CommandResult:
         cmd = Command(str(event.arg("command")), str(event.arg("actor")), event.target, event.arg("args", ()),
                       source=event.source)
-        return submit(sim, cmd)
+        return submit(sim, cmd, finish=bool(event.arg("finish", False)))
 
     def validate(self, sim, event) -> Optional[str]:
         """A scheduled command, checked before the run: name, actor, target and args."""
@@ -264,4 +324,4 @@ def _targets(d, kind: str, person: int) -> list:
     return [None]
 
 
-__all__ = ["ControlPort", "StateView", "dry_run", "history", "submit"]
+__all__ = ["ControlPort", "StateView", "complete", "dry_run", "history", "submit"]

@@ -44,11 +44,14 @@ def totals_by_process(sim: Simulation, direction: str, species: str) -> dict[str
 
 
 def command_counts(sim: Simulation) -> dict:
-    """``{"done", "refused", "failed", "by_reason": {reason: n}}`` over the command history."""
+    """``{"done", "refused", "failed", "by_reason": {reason: n}}`` over the command history
+    (work that takes time counts once, when it ends: its ``started`` entries are not counted)."""
     out = {"done": 0, "refused": 0, "failed": 0}
     by_reason: dict[str, int] = {}
     for entry in sim.state.facts.get("control.history", ()):
         result, reason = entry[7], entry[8]
+        if result == "started":
+            continue
         out[result if result in out else "failed"] += 1
         if reason:
             by_reason[reason] = by_reason.get(reason, 0) + 1
