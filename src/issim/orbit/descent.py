@@ -85,7 +85,7 @@ STACK_DRAG_COEFFICIENT = 2.2
 # for a shallow spherical cap gives 1.2-1.5); L/D 0.3 (estimate: unreferenced figures of
 # 0.18-0.3 are quoted); bank 65° (estimate, set against the sheet's MS-11 entry: at 65°
 # the peak is 4.1 g, inside the sheet's 4-5 g, and entry interface to parachute takes
-# 8.0 min against MS-11's 8 min 17 s; 60° gives 3.8 g and 8.4 min, 70° 4.7 g and 7.5 min).
+# 8.0 min against MS-11's 8 min 17 s; 60° gives 3.8 g and 8.4 min, 70° 4.7 g and 7.6 min).
 CAPSULE_MASS_KG = 2900.0
 CAPSULE_AREA_M2 = math.pi * (2.2 / 2) ** 2
 CAPSULE_DRAG_COEFFICIENT = 1.3
