@@ -19,7 +19,7 @@ The model:
   impulses (a 0.12 m/s spring push and a 0.53 m/s burn, sheet §2) are left out: under
   half a percent of the deorbit burn, in a direction that depends on the port.
 - **Frame**: TEME is treated as inertial over the three hours (its axes turn by
-  precession and nutation by about 0.1 arcsecond in that time).
+  precession and nutation by well under an arcsecond in that time).
 - **Forces**: two-body gravity and J2 with SGP4's own WGS72 constants (so the first
   orbits agree with SGP4, which the tests check); drag in air that turns with the Earth,
   its density from the piecewise-exponential model of Vallado (2013, Table 8-4, built
@@ -39,7 +39,7 @@ The model:
   The landing is on the WGS84 ellipsoid (the steppe lies some 350 m above it).
 
 Integration is a fixed-step fourth-order Runge-Kutta in plain floats; altitude
-crossings are found by shortening the last step until it lands on the altitude. Nothing
+crossings are found by bisecting the length of the step that crosses them. Nothing
 is random, so the same inputs give the same answer bit for bit.
 """
 
@@ -47,12 +47,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import numpy as np
 from sgp4.earth_gravity import wgs72
 
-from ..times import datetime_to_ms, format_iso
+from ..times import datetime_to_ms, format_iso, ms_to_datetime
 from .elements import ElementSet
 from .places import place_name
 from .propagation import geodetic, propagate_teme, teme_to_itrs
@@ -302,10 +302,6 @@ def parachute_time_s(from_alt_km: float = PARACHUTE_ALT_KM) -> float:
     return drogue_s + two_h_m / LANDING_SPEED_M_S * (1.0 - math.exp(-main_km * 1000.0 / two_h_m))
 
 
-def _utc(ms: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(ms))
-
-
 def plan_descent(elements: ElementSet, undock_utc: datetime | int,
                  burn_after_separation_s: float = BURN_AFTER_SEPARATION_S) -> Descent:
     """Plan a Soyuz descent that begins with the undock command at ``undock_utc``.
@@ -348,13 +344,13 @@ def plan_descent(elements: ElementSet, undock_utc: datetime | int,
     landing_ms = chute_ms + round(parachute_time_s() * 1000)
 
     return Descent(
-        undock_utc=_utc(undock_ms),
-        separation_utc=_utc(sep_ms),
-        burn_utc=_utc(sep_ms + round(burn_after_separation_s * 1000)),
-        module_separation_utc=_utc(sep_ms + round(modsep_s * 1000)),
-        entry_interface_utc=_utc(sep_ms + round(entry_s * 1000)),
-        parachute_utc=_utc(chute_ms),
-        landing_utc=_utc(landing_ms),
+        undock_utc=ms_to_datetime(undock_ms),
+        separation_utc=ms_to_datetime(sep_ms),
+        burn_utc=ms_to_datetime(sep_ms + round(burn_after_separation_s * 1000)),
+        module_separation_utc=ms_to_datetime(sep_ms + round(modsep_s * 1000)),
+        entry_interface_utc=ms_to_datetime(sep_ms + round(entry_s * 1000)),
+        parachute_utc=ms_to_datetime(chute_ms),
+        landing_utc=ms_to_datetime(landing_ms),
         landing_lat_deg=lat_deg,
         landing_lon_deg=lon_deg,
         place=place_name(lat_deg, lon_deg),
