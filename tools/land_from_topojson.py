@@ -1,12 +1,15 @@
-"""Make ``src/issim/data/coastlines/land-110m.json`` from the npm package ``world-atlas``.
+"""Make ``src/issim/data/coastlines/*.json`` from the npm package ``world-atlas``.
 
-``world-atlas`` (ISC licence) redistributes Natural Earth's 1:110m land polygons (public
-domain) as TopoJSON. This script decodes the topology into plain rings of
-``[lon_deg, lat_deg]`` points on the plane (see :func:`plane_rings`), rounded to 0.01°, which is all a report needs to draw the
-land as ordinary plot traces (no map server, no download when the page opens).
+``world-atlas`` (ISC licence) redistributes Natural Earth's 1:110m land and admin-0
+country polygons (public domain) as TopoJSON. This script decodes the topology into plain
+rings of ``[lon_deg, lat_deg]`` points on the plane (see :func:`plane_rings`), rounded to
+0.01°: for the land, all a report needs to draw it as ordinary plot traces (no map server,
+no download when the page opens); for the countries, each country's name and rings, which
+is all :mod:`issim.orbit.descent` needs to name the place a capsule lands.
 
     npm pack world-atlas@2.0.2 && tar xzf world-atlas-2.0.2.tgz
     python tools/land_from_topojson.py package/land-110m.json src/issim/data/coastlines/land-110m.json
+    python tools/land_from_topojson.py package/countries-110m.json src/issim/data/coastlines/countries-110m.json countries
 """
 
 from __future__ import annotations
@@ -62,20 +65,35 @@ def plane_rings(points: list[tuple[float, float]]) -> list[list[tuple[float, flo
     return out
 
 
-def main(src: str, dst: str) -> None:
+def geometry_rings(arcs: list, geometry: dict) -> list[list[list[float]]]:
+    """Every plane ring, rounded to 0.01°, of one Polygon or MultiPolygon (outer rings and holes alike)."""
+    polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
+    rings = []
+    for polygon in polygons:
+        for r in polygon:
+            for points in plane_rings(ring(arcs, r)):
+                rings.append([[round(lon, 2), round(lat, 2)] for lon, lat in points])
+    return rings
+
+
+def main(src: str, dst: str, layer: str = "land") -> None:
+    """Write the ``land`` object as ``{source, rings}``, each ring a list of ``[lon, lat]``
+    pairs; or ``countries`` as ``{source, countries: [{name, rings}]}``, each ring there a
+    flat ``[lon0, lat0, lon1, lat1, …]`` list (a tenth smaller, to keep the file under 150 kB)."""
     topology = json.load(open(src))
     arcs = decode_arcs(topology)
-    rings = []
-    for geometry in topology["objects"]["land"]["geometries"]:
-        polygons = geometry["arcs"] if geometry["type"] == "MultiPolygon" else [geometry["arcs"]]
-        for polygon in polygons:
-            for r in polygon:
-                for points in plane_rings(ring(arcs, r)):
-                    rings.append([[round(lon, 2), round(lat, 2)] for lon, lat in points])
-    out = {
-        "source": "Natural Earth 1:110m land, v4.1.0 (public domain), via the npm package world-atlas 2.0.2 (ISC)",
-        "rings": rings,
-    }
+    geometries = topology["objects"][layer]["geometries"]
+    source = f"Natural Earth 1:110m {'admin-0 countries' if layer == 'countries' else 'land'}, v4.1.0 " \
+             "(public domain), via the npm package world-atlas 2.0.2 (ISC)"
+    if layer == "countries":
+        countries = [{"name": g["properties"]["name"], "rings": geometry_rings(arcs, g)} for g in geometries]
+        rings = [r for c in countries for r in c["rings"]]
+        for c in countries:
+            c["rings"] = [[x for point in r for x in point] for r in c["rings"]]
+        out = {"source": source, "countries": countries}
+    else:
+        rings = [r for g in geometries for r in geometry_rings(arcs, g)]
+        out = {"source": source, "rings": rings}
     with open(dst, "w") as f:
         json.dump(out, f, separators=(",", ":"))
         f.write("\n")
@@ -83,4 +101,4 @@ def main(src: str, dst: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:4])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 import numpy as np
@@ -58,6 +58,11 @@ def datetime_to_ms(dt: datetime) -> int:
         raise ValueError("a naive datetime has no time zone; attach timezone.utc")
     delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
     return (delta.days * 86_400 + delta.seconds) * MS_PER_S + round(delta.microseconds / 1000)
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """Integer UTC milliseconds as an aware UTC ``datetime`` (exact: no float on the way)."""
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(ms))
 
 
 def format_iso(ms: int, digits: int = 3) -> str:
