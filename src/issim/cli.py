@@ -11,16 +11,21 @@ import json
 import re
 import sys
 import warnings
-from typing import Optional
+from functools import lru_cache
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from .archive.catalogue import StoreError
-from .errors import InputError
+from .errors import FetchError, InputError, StoreError
 from .inputs import SEED_LIMIT, check_seed
-from .orbit.catalog import FetchError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# Startup: this module imports only typer and issim's light bottom layer. Everything else
+# (numpy, pydantic, skyfield, the archive, rich's tables...) is imported inside the command
+# that needs it, so that a one-shot command pays only for what it uses
+# (tests/test_startup.py holds that; bench/startup.py measures it).
 
 app = typer.Typer(
     add_completion=False,
@@ -29,8 +34,21 @@ app = typer.Typer(
     help="issim: the International Space Station and the people aboard it, simulated.",
 )
 
-out = Console(emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+@lru_cache(maxsize=None)
+def out() -> Console:
+    """The console for results, on stdout."""
+    from rich.console import Console
+
+    return Console(emoji=False)
+
+
+@lru_cache(maxsize=None)
+def err() -> Console:
+    """The console for progress bars and notes, on stderr."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _say(line: str) -> None:
@@ -62,13 +80,14 @@ def station(
 ) -> None:
     """Show the station: its modules by segment and the hatch graph."""
     from .station import load_station
-    from .station.report import render_station
 
     iss = load_station(file, era=era)
     if json_output:
         _print_json(iss.to_dict())
-    else:
-        render_station(iss, out)
+        return
+    from .station.report import render_station
+
+    render_station(iss, out())
 
 
 # --------------------------------------------------------------------------- orbit
@@ -130,7 +149,7 @@ def track(
     table.add_row("sunlit", "yes" if fix.sunlit else "no (in the Earth's shadow)")
     table.add_row("speed", f"{fix.speed_km_s:.3f} km/s")
     table.add_row("element set", f"{iss.epoch_iso} ({iss.source})")
-    out.print(table)
+    out().print(table)
 
 
 @app.command()
@@ -241,7 +260,7 @@ def _print_passes(seen) -> None:
     from .times import in_zone
 
     if seen.unreliable:
-        out.print(seen.banner(), markup=False, highlight=False, style="bold")
+        out().print(seen.banner(), markup=False, highlight=False, style="bold")
 
     def at(ms: int, el: float | None, az: float) -> str:
         high = "" if el is None else f" {el:2.0f}°"
@@ -272,13 +291,13 @@ def _print_passes(seen) -> None:
             table.add_row(f"{in_zone(p.aos_ms, seen.zone):%Y-%m-%d}", at(p.aos_ms, None, p.aos_azimuth_deg),
                           at(p.culmination_ms, p.max_elevation_deg, p.culmination_azimuth_deg),
                           at(p.los_ms, None, p.los_azimuth_deg), brightness)
-    out.print(table)
+    out().print(table)
     count = sum(len(v) for v in seen.visible) if seen.visible_only else len(seen.passes)
-    out.print(f"{count} {what}; element set {seen.elements.epoch_iso}"
+    out().print(f"{count} {what}; element set {seen.elements.epoch_iso}"
               + ("" if seen.visible_only else "; seen: visible to the naked eye (magnitude)"),
               markup=False, highlight=False)
     if seen.unreliable:
-        out.print(seen.banner(), markup=False, highlight=False, style="bold")
+        out().print(seen.banner(), markup=False, highlight=False, style="bold")
 
 
 @app.command()
@@ -305,9 +324,9 @@ def eclipses(
     table.add_column("duration", justify="right")
     for e in found:
         table.add_row(_hms(e.start_ms), _hms(e.end_ms)[11:], f"{e.duration_s / 60:.1f} min")
-    out.print(table)
+    out().print(table)
     beta = float(orbit.beta_angle_deg(iss, [start_ms])[0])
-    out.print(f"{len(found)} eclipses; beta angle at the start {beta:+.1f}°; element set {iss.epoch_iso}")
+    out().print(f"{len(found)} eclipses; beta angle at the start {beta:+.1f}°; element set {iss.epoch_iso}")
 
 
 @elements_app.command("update")
@@ -319,7 +338,7 @@ def elements_update(
 
     path, fresh = orbit.update(url)
     newest = max(fresh, key=lambda s: s.epoch_ms)
-    out.print(f"saved {len(fresh)} element set(s) to {path}; newest epoch {newest.epoch_iso}")
+    out().print(f"saved {len(fresh)} element set(s) to {path}; newest epoch {newest.epoch_iso}")
 
 
 @elements_app.command("list")
@@ -346,7 +365,7 @@ def elements_list(
         table.add_column(col)
     for r in rows:
         table.add_row(r["epoch"], f"{r['mean_altitude_km']:.1f} km", f"{r['inclination_deg']:.3f}°", r["source"])
-    out.print(table)
+    out().print(table)
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -405,7 +424,7 @@ def run(
             (rec.run if rec is not None else runner.run)(end_ms)
         _print_json(rec.summary if rec is not None else runner.summary())
         if rec is not None:
-            _stored(archive, rec.run_id, report, err)
+            _stored(archive, rec.run_id, report, err())
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -413,11 +432,13 @@ def run(
 
     total = (end_ms - sim.t_ms) // sim.dt_ms
     timeline = Timeline()
-    out.print(f"[bold]{escape(spec.scenario.title)}[/] — seed {sim.seed}")
+    from rich.markup import escape
+
+    out().print(f"[bold]{escape(spec.scenario.title)}[/] — seed {sim.seed}")
     with recording as rec:
         with Progress(
             TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
-            console=out, transient=True,
+            console=out(), transient=True,
         ) as bar:
             task = bar.add_task("run", total=total, day="")
 
@@ -429,25 +450,25 @@ def run(
             (rec.run if rec is not None else runner.run)(end_ms, progress=show)
             show(sim.state.frame)
     for line in timeline.hidden_summary():
-        out.print(line, markup=False, highlight=False)
+        out().print(line, markup=False, highlight=False)
     from .scenario.report import render_summary
 
-    render_summary(rec.summary if rec is not None else runner.summary(), spec, out)
+    render_summary(rec.summary if rec is not None else runner.summary(), spec, out())
     if rec is not None:
-        _stored(archive, rec.run_id, report, out)
+        _stored(archive, rec.run_id, report, out())
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     """``["NAME=VALUE", ...]`` as a mapping (a name may hold spaces, not '=')."""
-    out = {}
+    pairs = {}
     for v in values:
         key, sep, value = v.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise InputError(option, f"{v!r} is not NAME=VALUE")
-        if key.strip() in out:
+        if key.strip() in pairs:
             raise InputError(option, f"{key.strip()} is given twice")
-        out[key.strip()] = value.strip()
-    return out
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
 def _shown_path(path) -> str:
@@ -488,7 +509,7 @@ def scenarios() -> None:
     for name in bundled_names():
         s = load_scenario(name)
         table.add_row(name, f"{s.scenario.days:g}", s.scenario.title)
-    out.print(table)
+    out().print(table)
 
 
 @app.command()
@@ -510,7 +531,7 @@ def telemetry(
         table.add_column(col)
     for c in channels:
         table.add_row(c["key"], c["unit"], " ".join(f"{k}={v:g}" for k, v in c["limits"].items()), c["name"])
-    out.print(table)
+    out().print(table)
 
 
 @app.command()
@@ -538,7 +559,7 @@ def state(
         size = "" if r["kind"] == "fact" else "x".join(str(n) for n in r["resolved"] or ()) or "?"
         readers = ", ".join(r["readers"] + [f"{w} (writes)" for w in r["writers"]])
         table.add_row(r["key"], r["owner"], shape, size, r["dtype"], r["unit"], readers or "—")
-    out.print(table)
+    out().print(table)
 
 
 # --------------------------------------------------------------------------- commands
@@ -560,7 +581,7 @@ def commands(json_output: bool = typer.Option(False, "--json", help="Print the c
         table.add_column(col)
     for r in rows:
         table.add_row(r["name"], r["target"], ", ".join(r["args"]) or "—", r["significance"], r["system"], r["who"])
-    out.print(table)
+    out().print(table)
 
 
 @app.command()
@@ -591,7 +612,7 @@ def endings(
                                     f"nothing would run")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err(), transient=True) as bar:
         task = bar.add_task("runs", total=seeds)
         records = survey(scenario, range(first, first + seeds), jobs=jobs, length_ms=length_ms,
                          progress=lambda _: bar.advance(task))
@@ -608,7 +629,7 @@ def endings(
         common = ", ".join(f"{k} {n}" for k, n in list(r["choices"].items())[:6])
         t.add_row(str(r["runs"]), f"{r['share']:.0%}", r["ending"], common,
                   " ".join(map(str, r["seeds"][:6])) + (" ..." if len(r["seeds"]) > 6 else ""))
-    out.print(t)
+    out().print(t)
 
 
 # --------------------------------------------------------------------------- run archive
@@ -661,9 +682,9 @@ def runs_(
     for r in records:
         table.add_row(str(r.id) if r.parent_id is None else f"{r.id} ← {r.parent_id}", r.scenario, str(r.seed),
                       when_text(r.started_at), _span_text(r), status_text(r), r.outcome or r.error)
-    out.print(table)
+    out().print(table)
     if not records:
-        out.print("No runs yet: issim run SCENARIO stores one.")
+        out().print("No runs yet: issim run SCENARIO stores one.")
 
 
 def _span_text(record) -> str:
@@ -692,7 +713,7 @@ def show(
         data["events"] = len(record.event_log_entries())
         _print_json(data)
         return
-    render_run(record, out)
+    render_run(record, out())
 
 
 @app.command()
@@ -722,16 +743,16 @@ def branch(
     parent = arc.get(run_id, "RUN")
     plan_branch(parent, at, decisions, policies)  # bad input stops here, before anything is stored
     with Progress(TextColumn(f"[bold]branch of run {parent.id}[/]"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+                  console=err(), transient=True) as bar:
         frames = parent.frames or 1
         task = bar.add_task("branch", total=frames)
         child = branch_run(parent, at, decisions=decisions, policies=policies,
                            progress=lambda n: bar.update(task, completed=n))
-    out.print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.change_summary or 'no change'})",
+    out().print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.change_summary or 'no change'})",
               markup=False, highlight=False)
-    out.print(f"Outcome: {child.outcome}", markup=False, highlight=False)
-    out.print(f"Parent:  {parent.outcome}", markup=False, highlight=False)
-    _stored(arc, child.id, report, out)
+    out().print(f"Outcome: {child.outcome}", markup=False, highlight=False)
+    out().print(f"Parent:  {parent.outcome}", markup=False, highlight=False)
+    _stored(arc, child.id, report, out())
 
 
 @app.command()
@@ -751,7 +772,7 @@ def export(
     run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
-    out.print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
+    out().print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
               + ", ".join(p.name for p in written), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -771,7 +792,7 @@ def report_(
     run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     path = write_report(record, out_file, at_ms)
-    out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
+    out().print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -792,7 +813,7 @@ def diff(
     if json_output:
         _print_json(result)
         return
-    render_diff(result, out)
+    render_diff(result, out())
 
 
 @app.command()
@@ -874,12 +895,12 @@ def archive_check(archive: Optional[str] = ArchiveOpt) -> None:
 
     problems = check(archive)
     for line in problems:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out().print(line, markup=False, highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     from .archive.catalogue import default_home
 
-    out.print(f"{_shown_path(archive or default_home())}: no problems found", markup=False, highlight=False,
+    out().print(f"{_shown_path(archive or default_home())}: no problems found", markup=False, highlight=False,
               soft_wrap=True)
 
 
@@ -890,7 +911,7 @@ def archive_repair(archive: Optional[str] = ArchiveOpt) -> None:
     from .archive.repair import repair
 
     for line in repair(archive):
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out().print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- entry point

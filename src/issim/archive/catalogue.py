@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..errors import InputError
+from ..errors import InputError, StoreError
 
 SCHEMA_VERSION = 2  # 2: lineage (parent_id, fork_at, changes) of a branched run
 CATALOGUE = "catalogue.sqlite"
@@ -106,19 +106,6 @@ def check_run_number(text: str, source: str = "RUN") -> None:
         digits = m.group(1)
         raise InputError(source, f"{digits[:30]}{'...' if len(digits) > 30 else ''} is not a run id: "
                                  f"run ids stop at {MAX_ID} (2**63 - 1); `issim runs` lists them")
-
-
-class StoreError(RuntimeError):
-    """Storing a run failed for a reason outside the input (a full disk, a vanished folder).
-
-    The run is marked ``failed`` in the catalogue with the reason; the command line prints
-    ``issim: error: SOURCE: MESSAGE`` and exits with 1.
-    """
-
-    def __init__(self, source: str, message: str):
-        self.source = str(source)
-        self.message = " ".join(str(message).split())
-        super().__init__(f"{self.source}: {self.message}")
 
 
 def default_home() -> Path:
