@@ -352,8 +352,10 @@ class Archive:
         return [rid for rid, _, _ in dead]
 
     @_guarded
-    def rows(self, limit: Optional[int] = None, scenario: Optional[str] = None) -> list[dict]:
-        """The catalogue's rows, newest first (``running`` rows of dead processes already reaped)."""
+    def rows(self, limit: Optional[int] = None, scenario: Optional[str] = None,
+             status: Optional[str] = None) -> list[dict]:
+        """The catalogue's rows, newest first (``running`` rows of dead processes already reaped),
+        at most ``limit`` of them, of one ``scenario`` and one ``status`` when given."""
         self.reap()
         query = "SELECT * FROM runs"
         params: list = []
@@ -361,10 +363,13 @@ class Archive:
             query += " WHERE scenario = ?"
             params.append(scenario)
         query += " ORDER BY id DESC"
-        if limit:
+        if limit and not status:  # a status is known only once a row is read (a dead process's run)
             query += " LIMIT ?"
             params.append(int(limit))
-        return [self._row(r) for r in self.conn.execute(query, params)]
+        rows = [self._row(r) for r in self.conn.execute(query, params)]
+        if status:
+            rows = [r for r in rows if r["status"] == status][:limit or None]
+        return rows
 
     @_guarded
     def row(self, run_id: int) -> Optional[dict]:
