@@ -685,12 +685,14 @@ def telemetry(
         return
     table = _listing(f"Telemetry of {scenario}: {len(channels)} channels (docs/telemetry.md)")
     limits = [_limits_text(c["limits"]) for c in shown]
-    # Keys and units whole, limits folded within 24 columns, names cut to the rest (whole in --json).
-    widths = [max([len("key")] + [len(c["key"]) for c in shown]), max([len("unit")] + [len(c["unit"]) for c in shown]),
-              min(24, max([len("limits")] + [len(t) for t in limits]))]
-    for col, width in zip(("key", "unit", "limits"), widths):
+    # Keys and units whole; limits folded within at most 24 columns; names cut to the rest (whole in --json).
+    key_w = max([len("key")] + [len(c["key"]) for c in shown])
+    unit_w = max([len("unit")] + [len(c["unit"]) for c in shown])
+    room = out().width - key_w - unit_w - 9  # 9: the gaps between four columns
+    limits_w = max(8, min(24, room - 16, max([len("limits")] + [len(t) for t in limits])))
+    for col, width in (("key", key_w), ("unit", unit_w), ("limits", limits_w)):
         table.add_column(col, width=width)
-    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=max(16, out().width - sum(widths) - 9))
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=max(8, room - limits_w))
     for c, text in zip(shown, limits):
         table.add_row(c["key"], c["unit"], text, c["name"])
     _print_listing(table, len(shown), len(channels), "channels", f"match {match!r}" if match else "")
