@@ -58,8 +58,13 @@ def render_run(record: RunRecord, console: Console) -> None:
     lines = notable_lines(entries)
     if lines:
         shown = lines[:40]
+        timeline = Table.grid(padding=(0, 2), pad_edge=True)  # a long line wraps under its own text
+        timeline.add_column(no_wrap=True)
+        timeline.add_column()
         for line in shown:
-            console.print("  " + line, markup=False, highlight=False)
+            when, gap, text = line.partition("  ")
+            timeline.add_row(*((when, Text(text)) if gap and when[:4].isdigit() else ("", Text(line))))
+        console.print(timeline)
         if len(lines) > len(shown):
             console.print(f"  … {len(lines) - len(shown)} more: issim report {record.id} has them all")
 
