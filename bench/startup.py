@@ -11,8 +11,10 @@ work), each in fresh subprocesses, the two taking turns run by run:
   ``python -c pass``, the floor under both.
 
 Each figure is the median of ``--runs`` runs after one warm-up. Both trees run with
-bytecode caches, in a temporary folder, as an installed issim has them. Tests never
-assert on these numbers; the figures are in bench/RESULTS.md.
+bytecode caches, in a temporary folder, as an installed issim has them; ``--no-cache``
+runs them as a source tree under ``PYTHONDONTWRITEBYTECODE=1`` does, compiling issim's
+modules at every start. Tests never assert on these numbers; the figures are in
+bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -42,10 +44,13 @@ def extract(rev: str, into: Path) -> Path:
     return into / "src"
 
 
-def environment(src: Path, scratch: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env.update(PYTHONPATH=str(src), PYTHONPYCACHEPREFIX=str(scratch / "pycache"),
-               ISSIM_DATA_DIR=str(scratch / "data"))  # no downloaded element sets: the same work for both
+def environment(src: Path, scratch: Path, cache: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+    env.update(PYTHONPATH=str(src), ISSIM_DATA_DIR=str(scratch / "data"))  # no downloads: the same work for both
+    if cache:
+        env["PYTHONPYCACHEPREFIX"] = str(scratch / "pycache")
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
 
 
@@ -88,12 +93,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11, help="Counted runs of each figure (default 11).")
     parser.add_argument("--before", default=BEFORE, metavar="REV", help=f"The revision to compare with "
                                                                          f"(default {BEFORE}); '' for none.")
+    parser.add_argument("--no-cache", action="store_true", help="Compile issim's modules at every start, as a "
+                                                                    "source tree does under PYTHONDONTWRITEBYTECODE=1.")
     args = parser.parse_args()
+    cache = not args.no_cache
     with tempfile.TemporaryDirectory(prefix="issim-startup-") as tmp:
-        trees = {"now": environment(ROOT / "src", Path(tmp) / "now")}
+        trees = {"now": environment(ROOT / "src", Path(tmp) / "now", cache)}
         if args.before:
             trees[f"before ({args.before})"] = environment(extract(args.before, Path(tmp) / "before"),
-                                                           Path(tmp) / "before")
+                                                           Path(tmp) / "before", cache)
         for env in trees.values():
             measures(env)  # warm-up: writes the bytecode caches
         runs = {label: [] for label in trees}
@@ -103,7 +111,7 @@ def main() -> None:
     load = os.getloadavg()[0]
     labels = list(reversed(trees))  # before first, as read left to right
     print(f"issim startup: median of {args.runs} runs, ms (Python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cores, load average {load:.1f})")
+          f"{os.cpu_count()} cores, load average {load:.1f}, {'with' if cache else 'without'} bytecode caches)")
     print(f"{'':30}" + "".join(f"{label:>20}" for label in labels) + ("   now/before" if len(labels) > 1 else ""))
     for figure in runs["now"][0]:
         med = {label: statistics.median(r[figure] for r in runs[label]) for label in labels}
