@@ -481,7 +481,7 @@ def elements_list(
     hi = None if until is None else _time_arg(until, "--until")
     sets = [s for s in reversed(orbit.available_sets(elements))
             if (lo is None or s.epoch_ms >= lo) and (hi is None or s.epoch_ms < hi)]
-    shown = sets[:limit] if limit else sets
+    shown = sets[:limit or None]
     if json_output:
         _print_json([{"epoch": s.epoch_iso, "norad_id": s.norad_id, "mean_altitude_km": round(s.mean_altitude_km, 2),
                       "inclination_deg": round(s.inclination_deg, 4), "source": s.source} for s in shown])
@@ -679,7 +679,7 @@ def telemetry(
     _check_limit(limit)
     channels = [c.describe() for c in build_simulation(scenario).channels()]
     channels = [c for c in channels if _matches(match, c["key"], c["name"])]
-    shown = channels[:limit] if limit else channels
+    shown = channels[:limit or None]
     if json_output:
         _print_json(shown)
         return
@@ -727,7 +727,7 @@ def state(
     sim = build_simulation(scenario)
     check_schema(sim)
     rows = [r for r in describe(sim) if _matches(match, r["key"], r["owner"])]
-    shown = rows[:limit] if limit else rows
+    shown = rows[:limit or None]
     if json_output:
         _print_json(shown)
         return
@@ -785,7 +785,7 @@ def commands(
             _print_command(found[0])
         return
     rows = [r for r in rows if _matches(match, r["name"], r["target"], r["system"], r["significance"], r["summary"])]
-    shown = rows[:limit] if limit else rows
+    shown = rows[:limit or None]
     if json_output:
         _print_json(shown)
         return
@@ -899,7 +899,7 @@ def runs_(
     from .archive import RunRecord
 
     rows = arc.rows(scenario=scenario, status=status)
-    records = [RunRecord.from_row(arc, r) for r in (rows[:limit] if limit else rows)]
+    records = [RunRecord.from_row(arc, r) for r in rows[:limit or None]]
     if json_output:
         _print_json([r.to_json() for r in records])
         return
