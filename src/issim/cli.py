@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 # (tests/test_startup.py holds that; bench/startup.py measures it).
 
 
-
 class _BareFlags:
     """Help that shows a flag as a flag: typer prints every boolean option, ``--help`` too, as
     ``--json <bool>``, as if it took a value; a flag takes none."""
