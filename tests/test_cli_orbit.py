@@ -325,7 +325,7 @@ def record_at(epoch: str) -> dict:
 
 
 def list_epochs(capsys) -> list[str]:
-    status, out, err = run(capsys, "elements", "list", "--json")
+    status, out, err = run(capsys, "elements", "list", "--json", "--limit", "0")
     assert status == 0, err
     return [row["epoch"] for row in json.loads(out)]
 

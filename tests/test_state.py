@@ -178,7 +178,7 @@ def test_cli_state_table_and_json(capsys):
     status, out, err = _cli(capsys, "state", "leak")
     assert status == 0 and err == ""
     row = next(line for line in out.splitlines() if "hatch.open " in line)
-    assert "│ atm " in row and "bool" in row
+    assert " atm " in row and "bool" in row
     assert "130 keys" in out or "keys (docs/state.md)" in out
     status, out, err = _cli(capsys, "state", "leak", "--json")
     assert status == 0

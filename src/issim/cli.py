@@ -11,26 +11,101 @@ import json
 import re
 import sys
 import warnings
-from typing import Optional
+from functools import lru_cache
+from typing import TYPE_CHECKING, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
-from .archive.catalogue import StoreError
-from .errors import InputError
+from .errors import FetchError, InputError, StoreError
 from .inputs import SEED_LIMIT, check_seed
-from .orbit.catalog import FetchError
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="issim: the International Space Station and the people aboard it, simulated.",
-)
+if TYPE_CHECKING:
+    from rich.console import Console
 
-out = Console(emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+# Startup: this module imports only typer and issim's light bottom layer. Everything else
+# (numpy, pydantic, skyfield, the archive, rich's tables...) is imported inside the command
+# that needs it, so that a one-shot command pays only for what it uses
+# (tests/test_startup.py holds that; bench/startup.py measures it).
+
+
+class _BareFlags:
+    """Help that shows a flag as a flag: typer prints every boolean option, ``--help`` too, as
+    ``--json <bool>``, as if it took a value; a flag takes none."""
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)
+        for param in params:
+            if getattr(param, "is_bool_flag", False):
+                param.metavar = ""
+        return params
+
+
+class _Group(_BareFlags, TyperGroup):
+    pass
+
+
+class _Command(_BareFlags, TyperCommand):
+    pass
+
+
+class _Typer(typer.Typer):
+    """issim's command groups: commands and groups whose help shows flags as flags."""
+
+    def __init__(self, **kwargs):
+        super().__init__(cls=_Group, add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                         **kwargs)
+
+    def command(self, name: Optional[str] = None, **kwargs):
+        return super().command(name, cls=_Command, **kwargs)
+
+
+def _examples(*lines: str) -> str:
+    """A command's ``--help`` epilogue: examples that work as shown (tests/test_cli_help.py runs them
+    through the parser). A line is ``issim ...``, then optionally two spaces and ``# what it does``."""
+    return "Examples:\n" + "\n".join(lines)
+
+
+app = _Typer(help="issim: the International Space Station and the people aboard it, simulated.",
+             epilog=_examples("issim track", "issim run nominal", "issim runs",
+                              "issim passes --help  # each command's options, and examples"))
+
+
+def _print_version(wanted: bool) -> None:
+    if not wanted:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("issim")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from . import __version__ as number
+    sys.stdout.write(f"issim {number}\n")
+    raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print issim's version and exit."),
+) -> None:
+    """The options that come before a command."""
+
+
+@lru_cache(maxsize=None)
+def out() -> Console:
+    """The console for results, on stdout."""
+    from rich.console import Console
+
+    return Console(emoji=False)
+
+
+@lru_cache(maxsize=None)
+def err() -> Console:
+    """The console for progress bars and notes, on stderr."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 def _say(line: str) -> None:
@@ -47,10 +122,61 @@ def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+# --------------------------------------------------------------------------- long lists
+
+
+def _limit_opt(default: int, what: str, order: str = ""):
+    """``--limit N`` of a listing; 0 shows everything."""
+    return typer.Option(default, "--limit", metavar="N", help=f"Show at most N {what}{order} (0: all).")
+
+
+MatchOpt = typer.Option(None, "--match", metavar="TEXT", help="Only the rows with TEXT in a name (any case), or "
+                                                               "matching it as a pattern with * and ? (atm.*.pp_co2_pa).")
+
+
+def _check_limit(limit: int) -> None:
+    if not 0 <= limit < SEED_LIMIT:
+        raise InputError("--limit", "must be zero (all) or positive, below 2**63")
+
+
+def _matches(pattern: Optional[str], *fields: str) -> bool:
+    """Whether a row is wanted: any row without a pattern; with ``*``, ``?`` or ``[`` in it, a field
+    that matches the pattern whole; otherwise a field that holds the text, in any case."""
+    if not pattern:
+        return True
+    wanted = pattern.casefold()
+    if any(c in pattern for c in "*?["):
+        from fnmatch import fnmatchcase
+
+        return any(fnmatchcase(str(f).casefold(), wanted) for f in fields)
+    return any(wanted in str(f).casefold() for f in fields)
+
+
+def _listing(title: str):
+    """A table for a long list: a rule under the head, no boxes, so that the columns fit 80 characters."""
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+
+
+def _print_listing(table, shown: int, total: int, noun: str, wanted: str = "") -> None:
+    """A listing's table, then what it left out and how to see it; ``wanted`` says which rows were asked for."""
+    if shown:
+        out().print(table)
+    if total == 0:
+        out().print(f"No {noun}{' ' + wanted if wanted else ''}.", markup=False, highlight=False)
+    elif shown < total:
+        out().print(f"{shown} of {total} {noun} shown; --limit 0 shows all.", markup=False, highlight=False)
+
+
 # --------------------------------------------------------------------------- station
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim station",
+    "issim station --era 2018  # August 2018: Pirs, no Nauka",
+    "issim station --json"))
 def station(
     json_output: bool = typer.Option(False, "--json", help="Print the station as JSON data."),
     file: Optional[str] = typer.Option(
@@ -62,22 +188,24 @@ def station(
 ) -> None:
     """Show the station: its modules by segment and the hatch graph."""
     from .station import load_station
-    from .station.report import render_station
 
     iss = load_station(file, era=era)
     if json_output:
         _print_json(iss.to_dict())
-    else:
-        render_station(iss, out)
+        return
+    from .station.report import render_station
+
+    render_station(iss, out())
 
 
 # --------------------------------------------------------------------------- orbit
 
-elements_app = typer.Typer(no_args_is_help=True, help="Element sets: list them, or download the current one.")
+elements_app = _Typer(help="Element sets: list them, or download the current one.",
+                      epilog=_examples("issim elements list", "issim elements update"))
 app.add_typer(elements_app, name="elements")
 
 ElementsOpt = typer.Option(
-    None, "--elements", help="An element-set file (TLE, or OMM JSON/CSV/XML); default: bundled and downloaded sets."
+    None, "--elements", metavar="FILE", help="An element-set file (TLE, or OMM JSON/CSV/XML); default: bundled and downloaded sets."
 )
 
 
@@ -102,7 +230,10 @@ def _hms(ms: int) -> str:
     return format_iso(ms, 0).replace("T", " ")
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim track",
+    "issim track --at 2025-03-10T00:00:00Z --json",
+    "issim track --elements iss.tle  # your own element set"))
 def track(
     elements: Optional[str] = ElementsOpt,
     at: Optional[str] = typer.Option(None, "--at", help="ISO 8601 UTC time ending in Z; default: now."),
@@ -130,10 +261,14 @@ def track(
     table.add_row("sunlit", "yes" if fix.sunlit else "no (in the Earth's shadow)")
     table.add_row("speed", f"{fix.speed_km_s:.3f} km/s")
     table.add_row("element set", f"{iss.epoch_iso} ({iss.source})")
-    out.print(table)
+    out().print(table)
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim passes --site london --days 3",
+    "issim passes --site london --days 7 --visible --ics iss.ics  # a calendar",
+    "issim passes --lat 48.85 --lon 2.35 --alt-m 35 --min-elevation 20 --json",
+    "issim passes --site mcc-houston --chart charts  # a sky chart (SVG) per pass"))
 def passes(
     site: Optional[str] = typer.Option(None, "--site", help="A known site (see the list in the error when wrong)."),
     lat: Optional[float] = typer.Option(None, "--lat", help="Latitude in degrees north (WGS84)."),
@@ -154,8 +289,6 @@ def passes(
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """When the ISS passes over a place: rise, highest point and set, with azimuths, visibility and brightness.
-
-    Example: issim passes --site london --days 7 --visible --ics iss.ics
     """
     from . import orbit
     from .files import check_writable
@@ -241,7 +374,7 @@ def _print_passes(seen) -> None:
     from .times import in_zone
 
     if seen.unreliable:
-        out.print(seen.banner(), markup=False, highlight=False, style="bold")
+        out().print(seen.banner(), markup=False, highlight=False, style="bold")
 
     def at(ms: int, el: float | None, az: float) -> str:
         high = "" if el is None else f" {el:2.0f}°"
@@ -272,16 +405,18 @@ def _print_passes(seen) -> None:
             table.add_row(f"{in_zone(p.aos_ms, seen.zone):%Y-%m-%d}", at(p.aos_ms, None, p.aos_azimuth_deg),
                           at(p.culmination_ms, p.max_elevation_deg, p.culmination_azimuth_deg),
                           at(p.los_ms, None, p.los_azimuth_deg), brightness)
-    out.print(table)
+    out().print(table)
     count = sum(len(v) for v in seen.visible) if seen.visible_only else len(seen.passes)
-    out.print(f"{count} {what}; element set {seen.elements.epoch_iso}"
+    out().print(f"{count} {what}; element set {seen.elements.epoch_iso}"
               + ("" if seen.visible_only else "; seen: visible to the naked eye (magnitude)"),
               markup=False, highlight=False)
     if seen.unreliable:
-        out.print(seen.banner(), markup=False, highlight=False, style="bold")
+        out().print(seen.banner(), markup=False, highlight=False, style="bold")
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim eclipses",
+    "issim eclipses --start 2025-03-09T00:00:00Z --days 1 --json"))
 def eclipses(
     elements: Optional[str] = ElementsOpt,
     start: Optional[str] = typer.Option(None, "--start", help="ISO 8601 UTC start; default: now."),
@@ -305,12 +440,14 @@ def eclipses(
     table.add_column("duration", justify="right")
     for e in found:
         table.add_row(_hms(e.start_ms), _hms(e.end_ms)[11:], f"{e.duration_s / 60:.1f} min")
-    out.print(table)
+    out().print(table)
     beta = float(orbit.beta_angle_deg(iss, [start_ms])[0])
-    out.print(f"{len(found)} eclipses; beta angle at the start {beta:+.1f}°; element set {iss.epoch_iso}")
+    out().print(f"{len(found)} eclipses; beta angle at the start {beta:+.1f}°; element set {iss.epoch_iso}")
 
 
-@elements_app.command("update")
+@elements_app.command("update", epilog=_examples(
+    "issim elements update",
+    "issim elements list --limit 1  # the newest set, now the default"))
 def elements_update(
     url: Optional[str] = typer.Option(None, "--url", help="Where to download from; default: CelesTrak's GP service."),
 ) -> None:
@@ -319,40 +456,69 @@ def elements_update(
 
     path, fresh = orbit.update(url)
     newest = max(fresh, key=lambda s: s.epoch_ms)
-    out.print(f"saved {len(fresh)} element set(s) to {path}; newest epoch {newest.epoch_iso}")
+    out().print(f"saved {len(fresh)} element set(s) to {path}; newest epoch {newest.epoch_iso}")
 
 
-@elements_app.command("list")
+@elements_app.command("list", epilog=_examples(
+    "issim elements list",
+    "issim elements list --since 2025-01-01 --limit 0  # every set of 2025",
+    "issim elements list --until 2020-01-01 --limit 3  # before 2020",
+    "issim elements list --limit 1 --json"))
 def elements_list(
     elements: Optional[str] = ElementsOpt,
+    since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help="Only sets with an epoch at or after "
+                                                                           "TIME (ISO 8601 UTC, or a date)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="Only sets with an epoch before TIME."),
+    limit: int = _limit_opt(20, "sets", ", newest first"),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List the element sets available (epoch, mean altitude, where from)."""
+    """The element sets available, newest first: epoch, mean altitude, inclination and where each is from."""
     from . import orbit
 
-    sets = orbit.available_sets(elements)
-    rows = [
-        {"epoch": s.epoch_iso, "norad_id": s.norad_id, "mean_altitude_km": round(s.mean_altitude_km, 2),
-         "inclination_deg": round(s.inclination_deg, 4), "source": s.source}
-        for s in sets
-    ]
+    _check_limit(limit)
+    lo = None if since is None else _time_arg(since, "--since")
+    hi = None if until is None else _time_arg(until, "--until")
+    sets = [s for s in reversed(orbit.available_sets(elements))
+            if (lo is None or s.epoch_ms >= lo) and (hi is None or s.epoch_ms < hi)]
+    shown = sets[:limit or None]
     if json_output:
-        _print_json(rows)
+        _print_json([{"epoch": s.epoch_iso, "norad_id": s.norad_id, "mean_altitude_km": round(s.mean_altitude_km, 2),
+                      "inclination_deg": round(s.inclination_deg, 4), "source": s.source} for s in shown])
         return
-    from rich.table import Table
+    table = _listing(f"ISS element sets, newest first ({len(sets)} in all)" if sets else "ISS element sets")
+    for col, justify in (("epoch (UTC)", "left"), ("mean altitude", "right"), ("inclination", "right"),
+                         ("from", "left")):
+        table.add_column(col, justify=justify, no_wrap=col != "from")
+    for s in shown:
+        table.add_row(_hms(s.epoch_ms), f"{s.mean_altitude_km:.1f} km", f"{s.inclination_deg:.3f}°",
+                      _source_text(s.source, orbit.user_elements_path()))
+    wanted = " and ".join(w for w in (since and f"since {since}", until and f"before {until}") if w)
+    _print_listing(table, len(shown), len(sets), "element sets", wanted)
 
-    table = Table(title=f"{len(rows)} element sets", title_justify="left")
-    for col in ("epoch", "mean altitude", "inclination", "source"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["epoch"], f"{r['mean_altitude_km']:.1f} km", f"{r['inclination_deg']:.3f}°", r["source"])
-    out.print(table)
+
+def _source_text(source: str, downloads) -> str:
+    """Where a set is from, short: ``bundled record 499``, ``downloaded record 2``, ``iss.tle line 3``."""
+    import os
+
+    m = re.fullmatch(r"(.*?)(?: (record \d+)|:(\d+))", source)
+    where, place = (m.group(1), m.group(2) or f"line {m.group(3)}") if m else (source, "")
+    if where.startswith("bundled:"):
+        name = "bundled"
+    elif where == str(downloads):
+        name = "downloaded"
+    else:
+        name = os.path.basename(where) or where
+    return f"{name} {place}".strip()
 
 
 # --------------------------------------------------------------------------- scenarios
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim run nominal",
+    "issim run leak --hours 12 --seed 7 --json",
+    'issim run iss --as "Gordon Barrett=idle"  # another policy for one person',
+    "issim run my-scenario.toml --report  # your own scenario, and its report"))
 def run(
     scenario: str = typer.Argument(..., help="A bundled scenario name (see issim scenarios) or a TOML file."),
     days: Optional[float] = typer.Option(None, "--days", help="Simulated days (default: the scenario's)."),
@@ -405,7 +571,7 @@ def run(
             (rec.run if rec is not None else runner.run)(end_ms)
         _print_json(rec.summary if rec is not None else runner.summary())
         if rec is not None:
-            _stored(archive, rec.run_id, report, err)
+            _stored(archive, rec.run_id, report, err())
         return
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -413,11 +579,13 @@ def run(
 
     total = (end_ms - sim.t_ms) // sim.dt_ms
     timeline = Timeline()
-    out.print(f"[bold]{escape(spec.scenario.title)}[/] — seed {sim.seed}")
+    from rich.markup import escape
+
+    out().print(f"[bold]{escape(spec.scenario.title)}[/] — seed {sim.seed}")
     with recording as rec:
         with Progress(
             TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
-            console=out, transient=True,
+            console=out(), transient=True,
         ) as bar:
             task = bar.add_task("run", total=total, day="")
 
@@ -429,25 +597,25 @@ def run(
             (rec.run if rec is not None else runner.run)(end_ms, progress=show)
             show(sim.state.frame)
     for line in timeline.hidden_summary():
-        out.print(line, markup=False, highlight=False)
+        out().print(line, markup=False, highlight=False)
     from .scenario.report import render_summary
 
-    render_summary(rec.summary if rec is not None else runner.summary(), spec, out)
+    render_summary(rec.summary if rec is not None else runner.summary(), spec, out())
     if rec is not None:
-        _stored(archive, rec.run_id, report, out)
+        _stored(archive, rec.run_id, report, out())
 
 
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     """``["NAME=VALUE", ...]`` as a mapping (a name may hold spaces, not '=')."""
-    out = {}
+    pairs = {}
     for v in values:
         key, sep, value = v.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise InputError(option, f"{v!r} is not NAME=VALUE")
-        if key.strip() in out:
+        if key.strip() in pairs:
             raise InputError(option, f"{key.strip()} is given twice")
-        out[key.strip()] = value.strip()
-    return out
+        pairs[key.strip()] = value.strip()
+    return pairs
 
 
 def _shown_path(path) -> str:
@@ -474,7 +642,9 @@ def _stored(archive, run_id: int, report: bool, console: Console) -> None:
         console.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim scenarios",
+    "issim run leak  # run one"))
 def scenarios() -> None:
     """List the bundled scenarios, one line each."""
     from rich.table import Table
@@ -488,82 +658,165 @@ def scenarios() -> None:
     for name in bundled_names():
         s = load_scenario(name)
         table.add_row(name, f"{s.scenario.days:g}", s.scenario.title)
-    out.print(table)
+    out().print(table)
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim telemetry",
+    "issim telemetry leak --match atm.poisk  # one module's air",
+    "issim telemetry --match '*.pp_co2_pa'  # carbon dioxide everywhere",
+    "issim telemetry iss --json"))
 def telemetry(
     scenario: str = typer.Argument("nominal", help="A bundled scenario name or a TOML file."),
+    match: Optional[str] = MatchOpt,
+    limit: int = _limit_opt(0, "channels"),
     json_output: bool = typer.Option(False, "--json", help="Print the dictionary as JSON."),
 ) -> None:
     """The telemetry dictionary of a scenario: every channel, its unit and limits."""
     from .scenario import build_simulation
 
+    _check_limit(limit)
     channels = [c.describe() for c in build_simulation(scenario).channels()]
+    channels = [c for c in channels if _matches(match, c["key"], c["name"])]
+    shown = channels[:limit or None]
     if json_output:
-        _print_json(channels)
+        _print_json(shown)
         return
-    from rich.table import Table
+    table = _listing(f"Telemetry of {scenario}: {len(channels)} channels (docs/telemetry.md)")
+    limits = [_limits_text(c["limits"]) for c in shown]
+    # Keys and units whole; limits folded within at most 24 columns; names cut to the rest (whole in --json).
+    key_w = max([len("key")] + [len(c["key"]) for c in shown])
+    unit_w = max([len("unit")] + [len(c["unit"]) for c in shown])
+    room = out().width - key_w - unit_w - 9  # 9: the gaps between four columns
+    limits_w = max(8, min(24, room - 16, max([len("limits")] + [len(t) for t in limits])))
+    for col, width in (("key", key_w), ("unit", unit_w), ("limits", limits_w)):
+        table.add_column(col, width=width)
+    table.add_column("name", no_wrap=True, overflow="ellipsis", max_width=max(8, room - limits_w))
+    for c, text in zip(shown, limits):
+        table.add_row(c["key"], c["unit"], text, c["name"])
+    _print_listing(table, len(shown), len(channels), "channels", f"match {match!r}" if match else "")
 
-    table = Table(title=f"{len(channels)} channels", title_justify="left")
-    for col in ("key", "unit", "limits", "name"):
-        table.add_column(col)
-    for c in channels:
-        table.add_row(c["key"], c["unit"], " ".join(f"{k}={v:g}" for k, v in c["limits"].items()), c["name"])
-    out.print(table)
+
+def _limits_text(limits: dict) -> str:
+    """``{"warn_low": 19500, "warn_high": 23100, "danger_low": 16000}`` -> ``warn <19500 >23100; danger <16000``."""
+    parts = []
+    for level in ("warn", "danger"):
+        bounds = [f"{sign}{limits[f'{level}_{side}']:g}" for side, sign in (("low", "<"), ("high", ">"))
+                  if limits.get(f"{level}_{side}") is not None]
+        if bounds:
+            parts.append(f"{level} {' '.join(bounds)}")
+    return "; ".join(parts) or "—"
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim state iss-canon",
+    "issim state --match crew.  # the crew's bodies and whereabouts",
+    "issim state leak --match 'atm.*' --json"))
 def state(
     scenario: str = typer.Argument("nominal", help="A bundled scenario name or a TOML file."),
+    match: Optional[str] = MatchOpt,
+    limit: int = _limit_opt(0, "keys"),
     json_output: bool = typer.Option(False, "--json", help="Print the declared state as JSON."),
 ) -> None:
     """The declared state of a scenario: every key, its owner, shape, dtype, unit and readers."""
     from .scenario import build_simulation
     from .sim.schema import check_schema, describe
 
+    _check_limit(limit)
     sim = build_simulation(scenario)
     check_schema(sim)
-    rows = describe(sim)
+    rows = [r for r in describe(sim) if _matches(match, r["key"], r["owner"])]
+    shown = rows[:limit or None]
     if json_output:
-        _print_json(rows)
+        _print_json(shown)
         return
-    from rich.table import Table
-
-    table = Table(title=f"{len(rows)} keys (docs/state.md)", title_justify="left")
-    for col in ("key", "owner", "shape", "size", "dtype", "unit", "readers"):
-        table.add_column(col, no_wrap=col == "key", overflow="fold")
-    for r in rows:
-        shape = "fact" if r["kind"] == "fact" else "(" + ", ".join(str(d) for d in r["shape"]) + ")"
-        size = "" if r["kind"] == "fact" else "x".join(str(n) for n in r["resolved"] or ()) or "?"
-        readers = ", ".join(r["readers"] + [f"{w} (writes)" for w in r["writers"]])
-        table.add_row(r["key"], r["owner"], shape, size, r["dtype"], r["unit"], readers or "—")
-    out.print(table)
+    table = _listing(f"State of {scenario}: {len(rows)} keys (docs/state.md)")
+    table.add_column("key", no_wrap=True)
+    table.add_column("owner", no_wrap=True)
+    table.add_column("shape", overflow="fold")
+    table.add_column("dtype", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    table.add_column("readers (writers)", overflow="fold", min_width=16)
+    for r in shown:
+        if r["kind"] == "fact":
+            shape = "fact"
+        else:
+            size = "×".join(str(n) for n in r["resolved"] or ()) or "?"
+            shape = f"({', '.join(str(d) for d in r['shape'])}) {size}"
+        readers = ", ".join(r["readers"] + [f"({w})" for w in r["writers"]])
+        table.add_row(r["key"], r["owner"], shape, r["dtype"], r["unit"], readers or "—")
+    _print_listing(table, len(shown), len(rows), "keys", f"match {match!r}" if match else "")
 
 
 # --------------------------------------------------------------------------- commands
 
 
-@app.command()
-def commands(json_output: bool = typer.Option(False, "--json", help="Print the catalogue as JSON.")) -> None:
-    """The command catalogue: every command, its arguments, significance and who may issue it."""
+@app.command(epilog=_examples(
+    "issim commands",
+    "issim commands --match hatch",
+    "issim commands close_hatch  # one in full, with who may issue it",
+    "issim commands --match propulsion --json"))
+def commands(
+    name: Optional[str] = typer.Argument(None, metavar="[NAME]", help="One command, shown in full."),
+    match: Optional[str] = MatchOpt,
+    limit: int = _limit_opt(0, "commands"),
+    json_output: bool = typer.Option(False, "--json", help="Print the catalogue as JSON."),
+) -> None:
+    """The command catalogue: every command, its target, arguments and significance; one in full with who may issue it.
+
+    --match looks in the command's name, target, system, significance and summary.
+    """
     from .control.commands import SPECS, describe
 
+    _check_limit(limit)
     rows = [describe(s) for s in SPECS]
-    if json_output:
-        _print_json(rows)
+    if name is not None:
+        found = [r for r in rows if r["name"] == name]
+        if not found:
+            import difflib
+
+            close = difflib.get_close_matches(name, [r["name"] for r in rows], n=1)
+            raise InputError("NAME", f"no command {name!r}" + (f"; did you mean {close[0]!r}?" if close else
+                                                                "; issim commands lists them"))
+        if json_output:
+            _print_json(found[0])
+        else:
+            _print_command(found[0])
         return
+    rows = [r for r in rows if _matches(match, r["name"], r["target"], r["system"], r["significance"], r["summary"])]
+    shown = rows[:limit or None]
+    if json_output:
+        _print_json(shown)
+        return
+    table = _listing(f"{len(rows)} commands (issim commands NAME for one in full; docs/commands.md)")
+    table.add_column("command", no_wrap=True)
+    table.add_column("target", no_wrap=True)
+    table.add_column("arguments", max_width=24)
+    table.add_column("level", no_wrap=True)
+    table.add_column("what it does", min_width=20)
+    for r in shown:
+        table.add_row(r["name"], r["target"], ", ".join(r["args"]) or "—", r["significance"], r["summary"])
+    _print_listing(table, len(shown), len(rows), "commands", f"match {match!r}" if match else "")
+
+
+def _print_command(r: dict) -> None:
     from rich.table import Table
 
-    table = Table(title=f"{len(rows)} commands (docs/commands.md)", title_justify="left")
-    for col in ("command", "target", "args", "significance", "system", "who may"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["name"], r["target"], ", ".join(r["args"]) or "—", r["significance"], r["system"], r["who"])
-    out.print(table)
+    card = Table(show_header=False, box=None, pad_edge=False, title=f"{r['name']}: {r['summary']}",
+                 title_justify="left", title_style="bold")
+    card.add_column(style="bold", no_wrap=True)
+    card.add_column()
+    card.add_row("target", f"{r['target']} ({r['target_text']})" if r.get("target_text") else r["target"])
+    card.add_row("arguments", "\n".join(r["args"]) or "—")
+    card.add_row("significance", r["significance"])
+    card.add_row("system", r["system"])
+    card.add_row("who may", r["who"])
+    out().print(card)
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim endings iss --seeds 200",
+    "issim endings standoff --seeds 20 --hours 48 --json"))
 def endings(
     scenario: str = typer.Argument(..., help="A bundled scenario name or a TOML file."),
     seeds: int = typer.Option(20, "--seeds", help="How many seeds: 1, 2, ..., N."),
@@ -574,7 +827,7 @@ def endings(
 ) -> None:
     """Run a scenario over many seeds and count its endings, with the choices behind each."""
     from .scenario import load_scenario
-    from .campaign.endings import survey, table
+    from .campaign.endings import render, survey, table
 
     if not 1 <= seeds <= 100_000:
         raise InputError("--seeds", f"{seeds} is outside [1, 100000]")
@@ -591,24 +844,14 @@ def endings(
                                     f"nothing would run")
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
+    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err(), transient=True) as bar:
         task = bar.add_task("runs", total=seeds)
         records = survey(scenario, range(first, first + seeds), jobs=jobs, length_ms=length_ms,
                          progress=lambda _: bar.advance(task))
-    rows = table(records)
     if json_output:
-        _print_json({"scenario": scenario, "runs": records, "endings": rows})
+        _print_json({"scenario": scenario, "runs": records, "endings": table(records)})
         return
-    from rich.table import Table
-
-    t = Table(title=f"{scenario}: {seeds} seeds", title_justify="left")
-    for col in ("runs", "share", "ending", "most common choices", "seeds"):
-        t.add_column(col)
-    for r in rows:
-        common = ", ".join(f"{k} {n}" for k, n in list(r["choices"].items())[:6])
-        t.add_row(str(r["runs"]), f"{r['share']:.0%}", r["ending"], common,
-                  " ".join(map(str, r["seeds"][:6])) + (" ..." if len(r["seeds"]) > 6 else ""))
-    out.print(t)
+    render(scenario, records, out(), hours)
 
 
 # --------------------------------------------------------------------------- run archive
@@ -632,38 +875,51 @@ def _open_archive(path: Optional[str]):
     return Archive.open(path)
 
 
-@app.command("runs")
+@app.command("runs", epilog=_examples(
+    "issim runs",
+    "issim runs --scenario iss --status complete --limit 10",
+    "issim runs --status failed  # what went wrong, and when",
+    "issim runs --limit 0 --json"))
 def runs_(
     archive: Optional[str] = ArchiveOpt,
-    scenario: Optional[str] = typer.Option(None, "--scenario", help="Only the runs of this scenario."),
-    limit: int = typer.Option(50, "--limit", help="Show at most this many runs, newest first (0: all)."),
+    scenario: Optional[str] = typer.Option(None, "--scenario", metavar="NAME", help="Only the runs of this scenario."),
+    status: Optional[str] = typer.Option(None, "--status", help="Only the runs with this status: complete, running, "
+                                                                "failed or incomplete."),
+    limit: int = _limit_opt(50, "runs", ", newest first"),
     json_output: bool = typer.Option(False, "--json", help="Print the catalogue records as JSON."),
 ) -> None:
     """The stored runs, newest first: id (``7 ← 3``: run 7 branched from run 3), scenario, seed, when, status, outcome."""
-    if not 0 <= limit < SEED_LIMIT:
-        raise InputError("--limit", "must be zero (all) or positive, below 2**63")
+    from .archive.catalogue import STATUSES
+
+    _check_limit(limit)
+    if status is not None and status not in STATUSES:
+        raise InputError("--status", f"{status!r} is not a status; choose {', '.join(STATUSES)}")
     arc = _open_archive(archive)
     from .archive import RunRecord
 
-    records = [RunRecord.from_row(arc, r) for r in arc.rows(limit=limit or None, scenario=scenario)]
+    rows = arc.rows(scenario=scenario, status=status)
+    records = [RunRecord.from_row(arc, r) for r in rows[:limit or None]]
     if json_output:
         _print_json([r.to_json() for r in records])
         return
-    from rich.table import Table
-
     from .archive.show import status_text, when_text
 
-    table = Table(title=f"Runs in {_shown_path(arc.root)}", title_justify="left")
+    table = _listing(f"Runs in {_shown_path(arc.root)}, newest first")
+    wide = out().width >= 100  # else the outcome keeps the room (the simulated span is in issim show)
     for col, justify in (("id", "right"), ("scenario", "left"), ("seed", "right"), ("when (UTC)", "left"),
-                         ("simulated", "right"), ("status", "left"), ("outcome", "left")):
-        table.add_column(col, justify=justify, overflow="fold" if col == "outcome" else "ellipsis",
-                         no_wrap=col != "outcome")
+                         ("simulated", "right"), ("status", "left")):
+        if col != "simulated" or wide:
+            table.add_column(col, justify=justify, no_wrap=True)
+    table.add_column("outcome", min_width=20)
     for r in records:
-        table.add_row(str(r.id) if r.parent_id is None else f"{r.id} ← {r.parent_id}", r.scenario, str(r.seed),
-                      when_text(r.started_at), _span_text(r), status_text(r), r.outcome or r.error)
-    out.print(table)
-    if not records:
-        out.print("No runs yet: issim run SCENARIO stores one.")
+        cells = [str(r.id) if r.parent_id is None else f"{r.id} ← {r.parent_id}", r.scenario, str(r.seed),
+                 when_text(r.started_at), _span_text(r), status_text(r), r.outcome or r.error]
+        table.add_row(*(cells if wide else cells[:4] + cells[5:]))
+    wanted = " and ".join(w for w in (scenario and f"of {scenario}", status and status) if w)
+    if not rows and not wanted:
+        out().print("No runs yet: issim run SCENARIO stores one.")
+        return
+    _print_listing(table, len(records), len(rows), "runs", wanted)
 
 
 def _span_text(record) -> str:
@@ -675,7 +931,9 @@ def _span_text(record) -> str:
     return f"{days:.2f} d" if days < 10 else f"{days:.0f} d"
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim show last",
+    "issim show 12 --json"))
 def show(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
     archive: Optional[str] = ArchiveOpt,
@@ -692,10 +950,12 @@ def show(
         data["events"] = len(record.event_log_entries())
         _print_json(data)
         return
-    render_run(record, out)
+    render_run(record, out())
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim branch 12 --at +29h --set d3_eva=refuse",
+    'issim branch last --at 2025-03-11T04:00:00Z --as "Gordon Barrett=idle"'))
 def branch(
     run_id: str = typer.Argument(..., metavar="RUN", help="The stored run to branch (issim runs), or last."),
     at: str = typer.Option(..., "--at", help="When to fork: a time (2025-03-11T04:00:00Z) or an offset from the "
@@ -708,8 +968,6 @@ def branch(
     report: bool = typer.Option(False, "--report", help="Write the new run's HTML report too."),
 ) -> None:
     """What if: replay a stored run to a time, change decisions or policies, run on, and store the branch.
-
-    Example: issim branch 3 --at +30h --set d3_eva=refuse
     """
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -722,19 +980,21 @@ def branch(
     parent = arc.get(run_id, "RUN")
     plan_branch(parent, at, decisions, policies)  # bad input stops here, before anything is stored
     with Progress(TextColumn(f"[bold]branch of run {parent.id}[/]"), BarColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as bar:
+                  console=err(), transient=True) as bar:
         frames = parent.frames or 1
         task = bar.add_task("branch", total=frames)
         child = branch_run(parent, at, decisions=decisions, policies=policies,
                            progress=lambda n: bar.update(task, completed=n))
-    out.print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.change_summary or 'no change'})",
+    out().print(f"Run {child.id} branched from run {parent.id} at {child.fork_at} ({child.change_summary or 'no change'})",
               markup=False, highlight=False)
-    out.print(f"Outcome: {child.outcome}", markup=False, highlight=False)
-    out.print(f"Parent:  {parent.outcome}", markup=False, highlight=False)
-    _stored(arc, child.id, report, out)
+    out().print(f"Outcome: {child.outcome}", markup=False, highlight=False)
+    out().print(f"Parent:  {parent.outcome}", markup=False, highlight=False)
+    _stored(arc, child.id, report, out())
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim export last",
+    "issim export 12 --format csv --out run12"))
 def export(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
     fmt: str = typer.Option("parquet", "--format", help="parquet or csv."),
@@ -751,11 +1011,13 @@ def export(
     run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
-    out.print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
+    out().print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
               + ", ".join(p.name for p in written), markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command("report")
+@app.command("report", epilog=_examples(
+    "issim report last",
+    "issim report 12 --at 2025-03-11T04:00:00Z --out iss.html"))
 def report_(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
     out_file: Optional[str] = typer.Option(None, "--out", metavar="FILE",
@@ -771,10 +1033,12 @@ def report_(
     run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
     path = write_report(record, out_file, at_ms)
-    out.print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
+    out().print(f"Report: {_shown_path(path)}", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim diff 12 13",
+    "issim diff 12 last --json"))
 def diff(
     run_a: str = typer.Argument(..., metavar="RUN_A", help="A run id (issim runs), or last."),
     run_b: str = typer.Argument(..., metavar="RUN_B", help="Another run id."),
@@ -792,10 +1056,14 @@ def diff(
     if json_output:
         _print_json(result)
         return
-    render_diff(result, out)
+    render_diff(result, out())
 
 
-@app.command()
+@app.command(epilog=_examples(
+    "issim serve",
+    "issim serve leak --speed 600",
+    "issim serve 12  # replay stored run 12",
+    "issim serve --host 0.0.0.0 --port 8000  # for others on your network"))
 def serve(
     what: str = typer.Argument("iss", metavar="[SCENARIO | RUN]",
                                help="A bundled scenario's name (a live run) or a stored run's id or last (a replay)."),
@@ -862,11 +1130,14 @@ def _check_port(host: str, port: int) -> None:
                          f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-archive_app = typer.Typer(no_args_is_help=True, help="The run archive itself: check it, repair its catalogue.")
+archive_app = _Typer(help="The run archive itself: check it, repair its catalogue.",
+                     epilog=_examples("issim archive check", "issim archive repair"))
 app.add_typer(archive_app, name="archive")
 
 
-@archive_app.command("check")
+@archive_app.command("check", epilog=_examples(
+    "issim archive check",
+    "issim archive check --archive runs"))
 def archive_check(archive: Optional[str] = ArchiveOpt) -> None:
     """Report the archive's problems, one line each: a damaged catalogue, rows without folders, folders
     without rows, runs marked running whose process is gone. Exit 0 when clean, 1 when problems are found."""
@@ -874,23 +1145,25 @@ def archive_check(archive: Optional[str] = ArchiveOpt) -> None:
 
     problems = check(archive)
     for line in problems:
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out().print(line, markup=False, highlight=False, soft_wrap=True)
     if problems:
         raise typer.Exit(1)
     from .archive.catalogue import default_home
 
-    out.print(f"{_shown_path(archive or default_home())}: no problems found", markup=False, highlight=False,
+    out().print(f"{_shown_path(archive or default_home())}: no problems found", markup=False, highlight=False,
               soft_wrap=True)
 
 
-@archive_app.command("repair")
+@archive_app.command("repair", epilog=_examples(
+    "issim archive repair",
+    "issim archive repair --archive runs"))
 def archive_repair(archive: Optional[str] = ArchiveOpt) -> None:
     """Rebuild a missing or damaged catalogue from the run folders (the damaged file is moved aside, never
     deleted; ids are kept and never reused), or add to a sound one the run folders it lacks."""
     from .archive.repair import repair
 
     for line in repair(archive):
-        out.print(line, markup=False, highlight=False, soft_wrap=True)
+        out().print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -12,11 +12,12 @@ import math
 import numbers
 import tomllib
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional
 
 from .errors import InputError
+
+if TYPE_CHECKING:  # only named in a signature: the command line must not pay for pydantic to check a seed
+    from pydantic import ValidationError
 
 
 # Limits on what issim reads. Each is far beyond any real input and low enough that a

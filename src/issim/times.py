@@ -101,10 +101,25 @@ def jd_split(ms) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=1)
 def timescale():
-    """Skyfield's timescale from its built-in tables (works offline)."""
-    from skyfield.api import load
+    """Skyfield's timescale from its built-in tables (works offline).
 
-    return load.timescale(builtin=True)
+    Built from the tables as ``skyfield.api.load.timescale(builtin=True)`` builds it, without
+    importing ``skyfield.api``: that brings skyfield's downloader (urllib, ssl, certifi), a
+    third of ``issim track``'s import time, for files issim never downloads.
+    ``tests/test_startup.py`` checks that the two agree.
+    """
+    try:
+        from skyfield.functions import load_bundled_npy
+        from skyfield.timelib import Timescale
+
+        arrays = load_bundled_npy("iers.npz")
+        daily_tt = arrays["tt_jd_minus_arange"] + np.arange(len(arrays["tt_jd_minus_arange"]))
+        daily_delta_t = (arrays["delta_t_1e7"] / 1e7).round(7)
+        return Timescale((daily_tt, daily_delta_t), arrays["leap_dates"], arrays["leap_offsets"])
+    except (ImportError, KeyError, OSError, TypeError):  # a skyfield that keeps its tables otherwise
+        from skyfield.api import load
+
+        return load.timescale(builtin=True)
 
 
 def skyfield_time(ms):

@@ -41,6 +41,28 @@ DECISIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 IMPLEMENTED = tuple(DECISIONS)
 
+# key -> the decision in a few words, for people (what `issim endings` and `issim diff` show beside the key);
+# who meets each one, and what each choice leads to, is in issim.agents.crisis and issim.agents.mind.
+QUESTIONS: dict[str, str] = {
+    "d1_comply": "obey Houston's order?",
+    "d1_disclose_order": "tell of Houston's order?",
+    "d1_means": "Houston's order: how?",
+    "d2_comply": "obey Moscow's order?",
+    "d2_disclose_order": "tell of Moscow's order?",
+    "d2_means": "Moscow's order: how?",
+    "d3_eva": "go on the spacewalk?",
+    "d4_cut_radio": "cut the spacewalker's radio?",
+    "d5_arm_strike": "strike with the arm?",
+    "d6_defect": "defect to the other side?",
+    "d7_trust": "trust the defector?",
+    "d8_deal_with_nika": "the defector: what to do?",
+    "d9_save_gordon": "save the one pushed off?",
+    "d10_retaliate": "answer the one who struck?",
+    "d11_keep_faith": "keep faith, or betray?",
+    "d12_stop_christian": "stop the betrayer: how?",
+    "d13_leave": "leave, report or wait?",
+}
+
 
 def check_decisions(decisions: dict) -> Optional[tuple[str, str]]:
     """``(key, one-line problem)`` for the first bad entry, else ``None``."""

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
-from ..errors import InputError
+from ..errors import InputError, StoreError
 
 SCHEMA_VERSION = 2  # 2: lineage (parent_id, fork_at, changes) of a branched run
 CATALOGUE = "catalogue.sqlite"
@@ -106,19 +106,6 @@ def check_run_number(text: str, source: str = "RUN") -> None:
         digits = m.group(1)
         raise InputError(source, f"{digits[:30]}{'...' if len(digits) > 30 else ''} is not a run id: "
                                  f"run ids stop at {MAX_ID} (2**63 - 1); `issim runs` lists them")
-
-
-class StoreError(RuntimeError):
-    """Storing a run failed for a reason outside the input (a full disk, a vanished folder).
-
-    The run is marked ``failed`` in the catalogue with the reason; the command line prints
-    ``issim: error: SOURCE: MESSAGE`` and exits with 1.
-    """
-
-    def __init__(self, source: str, message: str):
-        self.source = str(source)
-        self.message = " ".join(str(message).split())
-        super().__init__(f"{self.source}: {self.message}")
 
 
 def default_home() -> Path:
@@ -365,8 +352,10 @@ class Archive:
         return [rid for rid, _, _ in dead]
 
     @_guarded
-    def rows(self, limit: Optional[int] = None, scenario: Optional[str] = None) -> list[dict]:
-        """The catalogue's rows, newest first (``running`` rows of dead processes already reaped)."""
+    def rows(self, limit: Optional[int] = None, scenario: Optional[str] = None,
+             status: Optional[str] = None) -> list[dict]:
+        """The catalogue's rows, newest first (``running`` rows of dead processes already reaped),
+        at most ``limit`` of them, of one ``scenario`` and one ``status`` when given."""
         self.reap()
         query = "SELECT * FROM runs"
         params: list = []
@@ -374,10 +363,13 @@ class Archive:
             query += " WHERE scenario = ?"
             params.append(scenario)
         query += " ORDER BY id DESC"
-        if limit:
+        if limit and not status:  # a status is known only once a row is read (a dead process's run)
             query += " LIMIT ?"
             params.append(int(limit))
-        return [self._row(r) for r in self.conn.execute(query, params)]
+        rows = [self._row(r) for r in self.conn.execute(query, params)]
+        if status:
+            rows = [r for r in rows if r["status"] == status][:limit or None]
+        return rows
 
     @_guarded
     def row(self, run_id: int) -> Optional[dict]:

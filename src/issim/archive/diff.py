@@ -28,28 +28,59 @@ def first_difference(a: list[str], b: list[str]) -> int | None:
 
 
 def _outcome_differences(a: dict | None, b: dict | None) -> list[dict]:
+    """``[{what, label, a, b}]``: ``what`` names the field for tools, ``label`` says it for people."""
     if a is None or b is None:
-        return [] if a == b else [{"what": "outcome", "a": a, "b": b}]
+        return [] if a == b else [{"what": "outcome", "label": "outcome", "a": a, "b": b}]
     out: list[dict] = []
 
-    def add(what: str, x: Any, y: Any) -> None:
+    def add(what: str, label: str, x: Any, y: Any) -> None:
         if x != y:
-            out.append({"what": what, "a": x, "b": y})
+            out.append({"what": what, "label": label, "a": x, "b": y})
 
-    add("survivors", sorted(a.get("survivors", [])), sorted(b.get("survivors", [])))
+    add("survivors", "survivors", sorted(a.get("survivors", [])), sorted(b.get("survivors", [])))
     dead_a, dead_b = a.get("dead", {}), b.get("dead", {})
     for name in sorted(set(dead_a) | set(dead_b)):
-        add(f"dead: {name}", dead_a.get(name), dead_b.get(name))
+        add(f"dead: {name}", f"{name} died of", dead_a.get(name), dead_b.get(name))
     dep_a, dep_b = a.get("departed", {}), b.get("departed", {})
     for vehicle in sorted(set(dep_a) | set(dep_b)):
-        add(f"departed in {vehicle}", dep_a.get(vehicle), dep_b.get(vehicle))
+        add(f"departed in {vehicle}", f"left in {vehicle}", dep_a.get(vehicle), dep_b.get(vehicle))
     ctl_a, ctl_b = a.get("control", {}), b.get("control", {})
     for system in list(ctl_a) + [s for s in ctl_b if s not in ctl_a]:
-        add(f"control of {system}", ctl_a.get(system), ctl_b.get(system))
-    st_a, st_b = a.get("station", {}), b.get("station", {})
+        add(f"control of {system}", f"who controls {_system_words(system)}", ctl_a.get(system), ctl_b.get(system))
+    st_a, st_b = _flat(a.get("station", {})), _flat(b.get("station", {}))
     for key in list(st_a) + [k for k in st_b if k not in st_a]:
-        add(f"station {key}", st_a.get(key), st_b.get(key))
+        add(f"station {key}", f"station: {_key_words(key)}", st_a.get(key), st_b.get(key))
     return out
+
+
+def _flat(data: dict, prefix: str = "") -> dict:
+    """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``: nested tables compared leaf by leaf."""
+    out = {}
+    for k, v in data.items():
+        if isinstance(v, dict) and v:
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _system_words(system: str) -> str:
+    """``USOS.life-support`` -> ``USOS life support``; hatch and vehicle ids are kept as they are."""
+    kind, _, rest = system.partition(".")
+    if kind in ("hatch", "vehicle"):
+        return f"{kind} {rest}"
+    return system.replace(".", " ").replace("-", " ")
+
+
+def _key_words(key: str) -> str:
+    """``life_support_running.USOS.o2_generator`` -> ``life support running, USOS, o2 generator``;
+    a unit at the end goes in brackets: ``altitude_km`` -> ``altitude (km)``."""
+    words = []
+    for part in key.split("."):
+        name, _, unit = part.rpartition("_")
+        words.append(f"{name.replace('_', ' ')} ({unit})" if unit in ("km", "kg", "kw", "pa") and name
+                     else part.replace("_", " "))
+    return ", ".join(words)
 
 
 def diff_runs(a: RunRecord, b: RunRecord) -> dict:
@@ -57,7 +88,7 @@ def diff_runs(a: RunRecord, b: RunRecord) -> dict:
 
     ``metadata`` lists the catalogue fields that differ; ``first_difference`` is ``None``
     when the logs are identical, else ``{index, t, a, b}`` with each run's entry there
-    (``None`` where one log has ended); ``outcome`` lists ``{what, a, b}`` differences.
+    (``None`` where one log has ended); ``outcome`` lists ``{what, label, a, b}`` differences.
     """
     log_a, log_b = a.event_log_entries(), b.event_log_entries()
     i = first_difference(log_a, log_b)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .record import RunRecord
 
@@ -56,8 +58,13 @@ def render_run(record: RunRecord, console: Console) -> None:
     lines = notable_lines(entries)
     if lines:
         shown = lines[:40]
+        timeline = Table.grid(padding=(0, 2), pad_edge=True)  # a long line wraps under its own text
+        timeline.add_column(no_wrap=True)
+        timeline.add_column()
         for line in shown:
-            console.print("  " + line, markup=False, highlight=False)
+            when, gap, text = line.partition("  ")
+            timeline.add_row(*((when, Text(text)) if gap and when[:4].isdigit() else ("", Text(line))))
+        console.print(timeline)
         if len(lines) > len(shown):
             console.print(f"  … {len(lines) - len(shown)} more: issim report {record.id} has them all")
 
@@ -82,40 +89,87 @@ def notable_lines(entries: list[dict]) -> list[str]:
     return lines + timeline.hidden_summary()
 
 
-def _short(value, limit: int = 90) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+_RECORD_LABELS = {"scenario": "scenario", "scenario_sha256": "scenario file (SHA-256)", "seed": "seed",
+                  "version": "issim version", "sim_start": "simulated from", "sim_end": "simulated to",
+                  "frames": "frames", "status": "status", "event_log_sha256": "event log (SHA-256)"}
+
+
+def _value_text(value) -> str:
+    """A value of a record or an outcome as a person reads it: no JSON, no nulls."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value_text(v) for v in value) or "none"
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_value_text(v)}" for k, v in value.items()) or "none"
+    if isinstance(value, float):
+        return f"{value:,.6g}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _record_text(field: str, value) -> str:
+    if field.endswith("sha256") and value:
+        return f"{value[:12]}…"
+    if field in ("sim_start", "sim_end") and value:
+        return value[:19].replace("T", " ") + "Z"
+    return _value_text(value)
+
+
+def _two_runs(title: str, a: int, b: int):
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, show_edge=False,
+                  pad_edge=False)
+    table.add_column("", style="bold", max_width=36)
+    table.add_column(f"run {a}", min_width=12)
+    table.add_column(f"run {b}", min_width=12)
+    return table
 
 
 def render_diff(result: dict, console: Console) -> None:
+    """The comparison of two runs for people: what differs in their records, the first event where they part
+    (as the timeline says it), and how their outcomes differ; ``issim diff --json`` has the same as data."""
+    from ..scenario.timeline import describe
+
     a, b = result["a"], result["b"]
-    console.print(f"[bold]Run {a}[/] and [bold]run {b}[/]")
+    console.print(f"[bold]Run {a} and run {b}[/]", highlight=False)
     if result["metadata"]:
-        meta = Table(title="What differs in the record", title_justify="left")
-        for col in ("field", f"run {a}", f"run {b}"):
-            meta.add_column(col)
+        meta = _two_runs("What differs in the record", a, b)
         for k, v in result["metadata"].items():
-            meta.add_row(k, _short(v["a"], 70), _short(v["b"], 70))
+            meta.add_row(_RECORD_LABELS.get(k, k), _record_text(k, v["a"]), _record_text(k, v["b"]))
         console.print(meta)
+    else:
+        console.print("Same record: scenario, seed, issim version and times.")
     ev = result["events"]
     first = result["first_difference"]
     if first is None:
-        console.print(f"[green]Same event log[/]: {ev['a']} entries, identical one for one.")
+        console.print(f"Same event log: {ev['a']:,} entries, identical one for one.", highlight=False)
     else:
-        console.print(f"The runs part at event {first['index'] + 1} ({first['t']}), after {first['same_before']} "
-                      f"identical entries (run {a} has {ev['a']}, run {b} {ev['b']}):", highlight=False)
+        same = first["same_before"]
+        console.print(f"The runs part at event {first['index'] + 1} (of {ev['a']:,} in run {a}, {ev['b']:,} in "
+                      f"run {b}), after {same:,} identical {'entry' if same == 1 else 'entries'}:", highlight=False)
+        parting = Table.grid(padding=(0, 2), pad_edge=True)
+        parting.add_column(no_wrap=True)
+        parting.add_column()
         for run, entry in ((a, first["a"]), (b, first["b"])):
-            text = "(its log ends here)" if entry is None else _short(
-                {k: v for k, v in entry.items()}, 200)
-            console.print(f"  run {run}: {text}", markup=False, highlight=False)
+            text = "(its log ends here)" if entry is None else describe(log_tuples([entry])[0], everything=True)
+            parting.add_row(f"run {run}", Text(text))
+        console.print(parting)
     if result["outcome"]:
-        table = Table(title="How the outcomes differ", title_justify="left")
-        for col in ("", f"run {a}", f"run {b}"):
-            table.add_column(col)
+        table = _two_runs("How the outcomes differ", a, b)
         for d in result["outcome"]:
-            table.add_row(d["what"], _short(d["a"]), _short(d["b"]))
+            table.add_row(d.get("label", d["what"]), _value_text(d["a"]), _value_text(d["b"]))
         console.print(table)
+    elif result["outcome_line"]["a"]:
+        console.print("Same outcome.")
     else:
-        console.print("Same outcome." if result["outcome_line"]["a"] else "No outcome to compare.")
-    console.print(f"  run {a}: {result['outcome_line']['a'] or '—'}", markup=False, highlight=False)
-    console.print(f"  run {b}: {result['outcome_line']['b'] or '—'}", markup=False, highlight=False)
+        console.print("No outcome to compare.")
+    console.print("[bold]Endings[/]")
+    endings = Table.grid(padding=(0, 2), pad_edge=True)
+    endings.add_column(no_wrap=True)
+    endings.add_column()
+    for run, side in ((a, "a"), (b, "b")):
+        endings.add_row(f"run {run}", Text(result["outcome_line"][side] or "—"))
+    console.print(endings)

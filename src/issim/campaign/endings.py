@@ -64,3 +64,44 @@ def table(records: list[dict]) -> list[dict]:
         rows.append({"ending": ending, "runs": n, "share": n / len(records), "seeds": [r["seed"] for r in runs],
                      "choices": dict(choices.most_common())})
     return rows
+
+
+def render(scenario: str, records: list[dict], console, hours: Optional[float] = None) -> None:
+    """The endings for people: each ending with how often it came, on which seeds, and the choices
+    behind it decision by decision, in the story's order (``issim endings --json`` has the same as data)."""
+    from rich import box
+    from rich.padding import Padding
+    from rich.table import Table
+    from rich.text import Text
+
+    from ..agents.decisions import DECISIONS, QUESTIONS
+
+    seeds = [r["seed"] for r in records]
+    span = f"{seeds[0]} to {seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else "as given"
+    length = f"{hours:g} simulated hours each" if hours is not None else "each as long as the scenario"
+    console.print(Text(f"Endings of {scenario} over {len(records)} seeds ({span}), {length}", style="bold"))
+    order = {key: i for i, key in enumerate(DECISIONS)}
+    for number, row in enumerate(table(records), 1):
+        runs = [r for r in records if r["ending"] == row["ending"]]
+        shown = ", ".join(map(str, row["seeds"][:12])) + (", …" if len(row["seeds"]) > 12 else "")
+        console.print()
+        console.print(Text(f"{number}. {row['ending']}", style="bold"))
+        console.print(Text(f"   {row['runs']} of {len(records)} runs ({row['share']:.0%}); seeds {shown}"))
+        chosen: dict[str, Counter] = {}
+        deciders: dict[str, Counter] = {}
+        for r in runs:
+            for key, person, choice, _ in r["decisions"]:
+                chosen.setdefault(key, Counter())[choice] += 1
+                deciders.setdefault(key, Counter())[person] += 1
+        if not chosen:
+            console.print("   no decision was met")
+            continue
+        t = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        t.add_column("decision", no_wrap=True)
+        t.add_column("by whom: the question", ratio=3)
+        t.add_column("chosen (runs)", ratio=2)
+        for key in sorted(chosen, key=lambda k: order.get(k, len(order))):
+            who = " or ".join(p for p, _ in deciders[key].most_common(2))
+            t.add_row(key, f"{who}: {QUESTIONS.get(key, '')}",
+                      ", ".join(f"{c} {n}" for c, n in chosen[key].most_common()))
+        console.print(Padding(t, (0, 0, 0, 3)))

@@ -9,15 +9,13 @@ so issim warns (once per set) when the gap exceeds :data:`STALE_AFTER_DAYS`.
 from __future__ import annotations
 
 import os
-import urllib.error
-import urllib.request
 import warnings
 from importlib import resources
 from pathlib import Path
 
 import platformdirs
 
-from ..errors import InputError
+from ..errors import FetchError, InputError
 from ..times import MS_PER_DAY, format_iso
 from .elements import ElementSet, load_elements, nearest, parse_elements, write_omm_json
 
@@ -30,14 +28,6 @@ _warned: set[tuple[str, int]] = set()
 
 class StaleElementsWarning(UserWarning):
     """The element set's epoch is far from the time computed."""
-
-
-class FetchError(RuntimeError):
-    """A download failed for a reason outside the input (network, server)."""
-
-    def __init__(self, source: str, message: str):
-        self.source, self.message = source, message
-        super().__init__(f"{source}: {message}")
 
 
 def user_elements_path() -> Path:
@@ -140,6 +130,9 @@ def update(url: str | None = None, timeout_s: float = 30.0) -> tuple[Path, list[
 
 def _download(url: str, timeout_s: float) -> bytes:
     """The body of ``url``; :class:`FetchError` when it cannot be had."""
+    import urllib.error
+    import urllib.request  # here, not above: it costs a one-shot command a tenth of its start
+
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as reply:
             return reply.read()

@@ -75,18 +75,20 @@ def _agents(d: dict) -> str:
     return _generic("agents", d)
 
 
-def describe(entry) -> Optional[str]:
-    """One line for a log entry, or ``None`` when it is routine or shown elsewhere."""
+def describe(entry, everything: bool = False) -> Optional[str]:
+    """One line for a log entry, or ``None`` when it is routine or shown elsewhere (never, with ``everything``)."""
     t_ms, kind, _ = entry
     d = _details(entry)
     when = format_iso(t_ms, 0)[:19].replace("T", " ")
-    if d.get("why") == "schedule" or (kind, d.get("what")) in _ROUTINE:
+    if not everything and (d.get("why") == "schedule" or (kind, d.get("what")) in _ROUTINE):
         return None
     if kind == "event":
         source = str(d.get("source", ""))
-        if d.get("action") == "command" or not (source == "scenario" or source.startswith("trigger")):
+        scripted = source == "scenario" or source.startswith("trigger")
+        if not everything and (d.get("action") == "command" or not scripted):
             return None  # a command's own dispatch: the command line says it
-        line = f"scenario: {d.get('action')} {d.get('target', '')}".rstrip() + f" — {d.get('result')}"
+        origin = "scenario" if scripted else source or "event"
+        line = f"{origin}: {d.get('action')} {d.get('target', '')}".rstrip() + f" — {d.get('result')}"
         return f"{when}  " + line + (f" ({_short(d['reason'], 90)})" if d.get("reason") else "")
     if kind == "command":
         return f"{when}  {_command(d)}"
