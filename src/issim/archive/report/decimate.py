@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MAX_BUCKETS = 480
+MAX_BUCKETS = 400
 
 
 def bucket_size(n: int, max_buckets: int = MAX_BUCKETS) -> int:

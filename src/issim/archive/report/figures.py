@@ -174,7 +174,8 @@ def lanes_figure(lanes: list[tuple[str, np.ndarray, np.ndarray]], styles: dict, 
                              width=0.72, marker=dict(color=colour, line=dict(width=0)), name=label,
                              text=names if named else None, textposition="none",
                              hovertemplate=("%{text}: " if named else "") + f"{label}<extra></extra>"))
-    _base_layout(fig, height, hovermode="closest", barmode="overlay", margin=dict(l=left_margin, r=20, t=30, b=30))
+    _base_layout(fig, height, hovermode="closest", barmode="overlay", showlegend=True,
+                 margin=dict(l=left_margin, r=20, t=30, b=30))
     fig.update_yaxes(tickvals=list(range(len(lanes))), ticktext=[n for n, *_ in lanes][::-1],
                      range=[-0.6, len(lanes) - 0.4], showgrid=False, zeroline=False)
     _time_axes(fig)
@@ -459,8 +460,8 @@ def fold_quiet_stretches(fig: go.Figure, times_ms: list[float], start_ms: int, e
     breaks = [dict(values=[_plotly_date(int(a))], dvalue=int(b - a)) for a, b in folds]
     shapes = [dict(type="line", xref="x", yref="paper", x0=a, x1=a, y0=0, y1=1,
                    line=dict(color="#aab7b8", width=2, dash="dot")) for a, _b in folds]
-    note = dict(xref="x", yref="paper", y=1.0, yanchor="bottom", showarrow=False, bgcolor="#ffffff",
-                font=dict(size=10, color="#5d6d7e"))
+    note = dict(xref="x", yref="paper", y=0.0, yanchor="top", yshift=-34, showarrow=False, bgcolor="#ffffff",
+                font=dict(size=10, color="#5d6d7e"))  # under the axis's dates, beside the dotted line
     notes = [dict(note, x=a, text=f"{_span(b - a)} quiet, folded") for a, b in folds]
     first, last = stretches[0][0], stretches[-1][1]
     if first > start_ms:  # the quiet start and end are left out of the range, and said so
@@ -472,6 +473,7 @@ def fold_quiet_stretches(fig: go.Figure, times_ms: list[float], start_ms: int, e
               "annotations": notes}
     fig.update_layout(
         xaxis=dict(range=folded["xaxis.range"], rangebreaks=breaks), shapes=shapes, annotations=notes,
+        margin=dict(b=60), height=fig.layout.height + 20,
         updatemenus=[dict(type="buttons", direction="right", x=1.0, y=1.0, xanchor="right", yanchor="bottom",
                           pad=dict(b=22), showactive=True, active=0, bgcolor="#eaf2f8", font=dict(size=11),
                           buttons=[dict(label="where things happened", method="relayout", args=[folded]),

@@ -75,9 +75,12 @@ def map_figure(d: ReportData) -> go.Figure | None:
     if len(d.track) == 0:
         return None
     fig = go.Figure()
-    rings = [np.append(np.asarray(r, dtype=np.float32), [[np.nan, np.nan]], axis=0) for r in land_rings()]
-    land = np.concatenate(rings)  # one line, NaN between rings: single precision, base64 in the page
-    fig.add_trace(go.Scatter(x=land[:, 0], y=land[:, 1], mode="lines", fill="toself", fillcolor="#e9e3d5",
+    xs: list = []
+    ys: list = []
+    for ring in land_rings():
+        xs += [p[0] for p in ring] + [None]
+        ys += [p[1] for p in ring] + [None]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor="#e9e3d5",
                              line=dict(color="#a39b8b", width=0.6), hoverinfo="skip", showlegend=False, name="land"))
     for seg in SEGMENTS:
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", line=dict(color=CONTACT[seg], width=2), opacity=0.7,
