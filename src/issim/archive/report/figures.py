@@ -26,17 +26,11 @@ from ...physics.gas import PA_PER_MMHG
 from .decimate import _plotly_date, bucket_size, bucket_x, envelope, minmax, runs
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-SEGMENT_COLOURS = {
-    "USOS": ["#1f5fbf", "#2e86de", "#0b7a75", "#17a589", "#3d5a80", "#5dade2", "#1abc9c", "#2874a6", "#48c9b0",
-             "#21618c", "#76d7c4", "#154360", "#0e6655", "#85c1e9", "#117864", "#1b4f72"],
-    "ROS": ["#c0392b", "#e67e22", "#a04000", "#d35400", "#cb4335", "#f39c12", "#922b21", "#dc7633"],
-}
 FACTION_COLOURS = ["#1f5fbf", "#c0392b", "#17a589", "#e67e22"]
 NOBODY = "#d5d8dc"
 BOTH = "#7d3c98"
 SUN, NIGHT = "#f5b041", "#34495e"
 CONTACT = {"USOS": "#17a589", "ROS": "#cb4335"}
-CLEAR = "rgba(0,0,0,0)"
 RESULT_COLOURS = {"done": "#1e8449", "refused": "#d68910", "failed": "#c0392b", "allowed": "#2874a6"}
 
 
@@ -86,16 +80,6 @@ class ReportData:
     def band(self, values: np.ndarray, how: str) -> np.ndarray:
         """A band's edge or middle: each bucket's ``min``, ``max`` or ``mean`` (:func:`.decimate.envelope`)."""
         return _y(envelope(values, self.k, how))
-
-    def volume_colour(self) -> dict[str, str]:
-        counters = {"USOS": 0, "ROS": 0}
-        out = {}
-        for v in self.world["volumes"]:
-            seg = v["segment"] if v["segment"] in counters else "USOS"
-            palette = SEGMENT_COLOURS[seg]
-            out[v["id"]] = palette[counters[seg] % len(palette)]
-            counters[seg] += 1
-        return out
 
     def faction_colours(self) -> dict[str, str]:
         return {f: FACTION_COLOURS[i % len(FACTION_COLOURS)] for i, f in enumerate(self.world.get("factions", []))}
