@@ -767,7 +767,8 @@ def report_(
     out_file: Optional[str] = typer.Option(None, "--out", metavar="FILE",
                                            help="Where to write the report (default: report.html in the run's folder)."),
     at: Optional[str] = typer.Option(None, "--at", help="The moment the schematic and map show first (ISO 8601 UTC); "
-                                                         "default: the end of the run."),
+                                                         "default: when the air the run is about was at its worst, "
+                                                         "else the end of the run."),
     archive: Optional[str] = ArchiveOpt,
 ) -> None:
     """Write a run's report: one HTML file that opens offline, with the map, schematic, charts and timeline."""
