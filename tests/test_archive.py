@@ -20,6 +20,7 @@ import pytest
 
 import issim
 from issim.archive import Archive, diff_runs, open_run
+from issim.archive.export import flatten
 from issim.cli import main
 from issim.control.pipeline import history
 from issim.errors import InputError
@@ -159,7 +160,7 @@ def test_export_round_trips(standoff, tmp_path, capsys, fmt):
         channels = pd.read_parquet(out / "channels.parquet")
     else:
         tele = pd.read_csv(out / "telemetry.csv", float_precision="round_trip")
-        events = pd.read_csv(out / "events.csv")
+        events = pd.read_csv(out / "events.csv", dtype=str, keep_default_na=False)
         channels = pd.read_csv(out / "channels.csv", dtype=str, keep_default_na=False)
     keys = [c.key for c in sim.channels()]
     t_ms, _ = sim.telemetry(keys[0])
@@ -170,8 +171,47 @@ def test_export_round_trips(standoff, tmp_path, capsys, fmt):
     assert list(channels["unit"].fillna("")) == [c.unit for c in sim.channels()]
     assert len(events) == len(sim.state.log)
     log = sim.event_log()
-    for i in (0, len(log) // 2, len(log) - 1):
-        assert json.loads(events["details"].iloc[i]) == {k: v for k, v in log[i].items() if k not in ("t", "kind")}
+    for i in (0, len(log) // 2, len(log) - 1):  # each detail in a column of its own, no JSON in a cell
+        details = flatten({k: v for k, v in log[i].items() if k not in ("t", "kind")})
+        assert details and all(events[k].iloc[i] == (v if fmt == "parquet" else str(v)) for k, v in details.items())
+    assert not any(str(c).lstrip().startswith(("{", "[")) for c in events.to_numpy().ravel())
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_export_long_form(standoff, tmp_path, capsys, fmt):
+    """The long form: a row per value (telemetry), per detail (events), per argument (commands);
+    pivoted back it is the wide form, value for value."""
+    home, record, sim = standoff
+    out = tmp_path / "long"
+    status, stdout, err = run_cli(capsys, "export", str(record.id), "--format", fmt, "--form", "long",
+                                  "--channels", "atm.*.pp_co2_pa", "--channels", "power.USOS.soc",
+                                  "--out", str(out), "--archive", str(home))
+    assert status == 0, err
+    assert "(%s, long)" % fmt in stdout
+    read = (lambda name: pd.read_parquet(out / f"{name}.parquet")) if fmt == "parquet" else \
+        (lambda name: pd.read_csv(out / f"{name}.csv", float_precision="round_trip", keep_default_na=False,
+                                  dtype={"value": str, "arg": str, "field": str}))
+    tele = read("telemetry")
+    assert list(tele.columns) == ["t", "t_ms", "key", "value"]
+    keys = sorted(set(tele["key"]))
+    assert "power.USOS.soc" in keys and all(k == "power.USOS.soc" or k.endswith(".pp_co2_pa") for k in keys)
+    wide = tele.pivot(index="t_ms", columns="key", values="value").astype(np.float64)
+    for key in keys:
+        t_ms, values = sim.telemetry(key)
+        assert np.array_equal(wide.index.to_numpy(), t_ms) and np.array_equal(wide[key].to_numpy(), values), key
+    events = read("events")
+    log = sim.event_log()
+    details = [flatten({k: v for k, v in e.items() if k not in ("t", "kind")}) for e in log]
+    assert list(events.columns) == ["seq", "t", "t_ms", "kind", "field", "value"]
+    assert len(events) == sum(len(d) for d in details)
+    mid = len(log) // 2
+    rows = events[events["seq"] == mid]
+    assert dict(zip(rows["field"], rows["value"])) == {k: (v if fmt == "parquet" else str(v))
+                                                       for k, v in details[mid].items()}
+    commands = read("commands")
+    history = record.commands()
+    assert set(commands["seq"]) == set(range(len(history)))
+    assert len(commands) == sum(max(1, len(flatten(a))) for a in history["args"])
 
 
 def test_runs_and_show(standoff, capsys):
@@ -281,6 +321,8 @@ def _error_line(capsys, args, source: str) -> str:
     (["diff", "nonsense", "1"], "RUN_A", "not a run id"),
     (["diff", "1", "42"], "RUN_B", "no run 42"),
     (["export", "1", "--format", "xls"], "--format", "parquet or csv"),
+    (["export", "1", "--form", "tall"], "--form", "wide or long"),
+    (["export", "1", "--format", "csv", "--channels", "atm.nowhere.*"], "atm.nowhere.*", "no such channel"),
     (["export", "2"], "run 2", "incomplete"),
     (["report", "2"], "run 2", "incomplete"),
     (["report", "1", "--at", "2024-01-01T00:00:00Z"], "--at", "outside the run"),

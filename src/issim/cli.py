@@ -12,7 +12,7 @@ import re
 import sys
 import warnings
 from functools import lru_cache
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -998,20 +998,26 @@ def branch(
 def export(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id (issim runs), or last."),
     fmt: str = typer.Option("parquet", "--format", help="parquet or csv."),
+    form: str = typer.Option("wide", "--form", help="wide (a column per channel, per detail, per argument) or long "
+                                                     "(a row per value: key and value columns)."),
+    channels: Optional[List[str]] = typer.Option(None, "--channels", metavar="PATTERN",
+                                                 help="Only these telemetry channels (a key or a pattern such as "
+                                                      "'atm.*.pp_co2_pa'; repeat for more)."),
     out_dir: Optional[str] = typer.Option(None, "--out", metavar="DIR",
                                           help="Where to write the files (default: ./run-ID)."),
     archive: Optional[str] = ArchiveOpt,
 ) -> None:
     """Export a run's telemetry, track, events, commands and channel list as Parquet or CSV files."""
     from .archive import export_run
-    from .archive.export import FORMATS
+    from .archive.export import FORMATS, FORMS, check_choice
 
-    if fmt not in FORMATS:
-        raise InputError("--format", f"{fmt!r} is not a format issim exports; choose {' or '.join(FORMATS)}")
+    check_choice("--format", fmt, FORMATS, "format")
+    check_choice("--form", form, FORMS, "form")
     run_id = _run_arg(run_id)
     record = _open_archive(archive).get(run_id, "RUN")
-    written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}")
-    out().print(f"Exported run {record.id} ({fmt}) to {_shown_path(written[0].parent)}: "
+    written = export_run(record, fmt, out_dir if out_dir is not None else f"run-{record.id}", form=form,
+                         channels=channels or None)
+    out().print(f"Exported run {record.id} ({fmt}, {form}) to {_shown_path(written[0].parent)}: "
               + ", ".join(p.name for p in written), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -1023,7 +1029,8 @@ def report_(
     out_file: Optional[str] = typer.Option(None, "--out", metavar="FILE",
                                            help="Where to write the report (default: report.html in the run's folder)."),
     at: Optional[str] = typer.Option(None, "--at", help="The moment the schematic and map show first (ISO 8601 UTC); "
-                                                         "default: the end of the run."),
+                                                         "default: when the air the run is about was at its worst, "
+                                                         "else the end of the run."),
     archive: Optional[str] = ArchiveOpt,
 ) -> None:
     """Write a run's report: one HTML file that opens offline, with the map, schematic, charts and timeline."""

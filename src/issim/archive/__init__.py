@@ -27,10 +27,10 @@ def open_run(run: "int | str" = "last", archive: "str | Path | None" = None) -> 
     return Archive.open(archive).get(run if isinstance(run, int) else str(run))
 
 
-def export_run(record: RunRecord, fmt: str, out: "str | Path") -> list[Path]:
+def export_run(record: RunRecord, fmt: str, out: "str | Path", form: str = "wide", channels=None) -> list[Path]:
     from .export import export_run as _export
 
-    return _export(record, fmt, out)
+    return _export(record, fmt, out, form=form, channels=channels)
 
 
 def diff_runs(a: RunRecord, b: RunRecord) -> dict:

@@ -7,9 +7,11 @@ world map with sunlight and contact, the station schematic with each module's ai
 chosen moment, the air, power and orbit over time, a timeline of events and commands,
 who controls each system over time, and each person's fate.
 
-The file needs nothing from the network: plotly.js is inlined once, and the map is drawn
-from Natural Earth coastlines packaged with issim (``data/coastlines``), not from a map
-server. It is written beside its final name and renamed into place.
+The file needs nothing from the network: plotly.js (its basic bundle, packaged with issim
+in ``data/plotly``) is inlined once, and the map is drawn from Natural Earth coastlines
+packaged with issim (``data/coastlines``), not from a map server. Telemetry is thinned
+for the page with each stretch's min and max kept (:mod:`.decimate`), so a week's report
+weighs about as much as a day's. It is written beside its final name and renamed into place.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from ..record import RunRecord
 
 
 def load_data(record: RunRecord, at_ms: Optional[int] = None):
-    """Read what the report draws; ``at_ms`` is the chosen moment (default: the run's end)."""
+    """Read what the report draws; ``at_ms`` is the chosen moment (default: when the air
+    quantity the run is about was at its worst, if it strayed towards a limit; else the end)."""
     from ...times import format_iso, parse_iso
     from .figures import ReportData
+    from .story import focus
 
     summary = record.summary()
     world = record.world()
@@ -33,12 +37,15 @@ def load_data(record: RunRecord, at_ms: Optional[int] = None):
     track = record.track()
     channels = {c["key"]: c for c in record.channel_meta()}
     start, end = parse_iso(record.sim_start), parse_iso(record.sim_end)
-    if at_ms is None:
-        at_ms = end
-    elif not start <= at_ms <= end:
+    if at_ms is not None and not start <= at_ms <= end:
         raise InputError("--at", f"{format_iso(at_ms)} is outside the run ({record.sim_start} to {record.sim_end})")
-    return ReportData(record=record, summary=summary, world=world, telemetry=telemetry, track=track,
-                      channels=channels, events=record.event_log(), commands=record.commands(), at_ms=at_ms)
+    d = ReportData(record=record, summary=summary, world=world, telemetry=telemetry, track=track,
+                   channels=channels, events=record.event_log(), commands=record.commands(),
+                   at_ms=end if at_ms is None else at_ms)
+    d.focus = focus(d)
+    if at_ms is None and d.focus is not None and d.focus.notable:
+        d.at_ms = int(d.t_ms[d.focus.index])
+    return d
 
 
 def render_report(record: RunRecord, at_ms: Optional[int] = None) -> str:

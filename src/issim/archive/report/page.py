@@ -1,21 +1,28 @@
 """The report page: header, key figures, sections with their charts, the timeline table.
 
-Everything is in one file: the style sheet below, plotly.js inlined once, each chart's
-data in its own ``<script>``. Text from the run (names, titles, event details) is
-escaped; nothing is fetched when the page opens.
+Everything is in one file: the style sheet below, plotly.js (the basic bundle packaged in
+``data/plotly``) and ``report.js`` inlined once, each chart's data in its own
+``<script>``. Text from the run (names, titles, event details) is escaped; nothing is
+fetched when the page opens.
 """
 
 from __future__ import annotations
 
+import gzip
 import html
+import json
 import re
 from datetime import datetime, timezone
+from importlib import resources
 
 import numpy as np
 
 from ...physics.gas import PA_PER_MMHG
 from ...times import format_iso, parse_iso
 from . import figures as F
+from . import story
+from .mapview import map_figure, track_payload
+from .schematic import METRICS, schematic_figure
 
 CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False,
           "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"]}
@@ -76,6 +83,13 @@ table.log tr.command td.x { font-weight: 500; }
 table.kv { border-collapse: collapse; font-size: 14px; }
 table.kv td { padding: 4px 14px 4px 0; border-bottom: 1px solid #f2f3f4; }
 .chip { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12.5px; color: #fff; margin-right: 4px; }
+.notice { border-radius: 10px; padding: 14px 18px; margin-bottom: 20px; font-size: 15px; background: #fef5e7;
+          border-left: 6px solid var(--warn); }
+.notice.bad { background: #fdedec; border-left-color: var(--bad); }
+.notice code { font-size: 13px; }
+.span-switch { font-size: 14px; margin: 0 0 8px; display: flex; gap: 18px; flex-wrap: wrap; align-items: center; }
+.span-switch .when { color: var(--muted); }
+ul.notes { margin: 8px 0 0; padding-left: 20px; color: var(--muted); font-size: 13.5px; max-width: 1000px; }
 footer { color: var(--muted); font-size: 12.5px; text-align: center; padding: 10px 20px 40px; }
 footer code { font-size: 12px; }
 """
@@ -89,17 +103,31 @@ def _when(t_ms: int) -> str:
     return format_iso(int(t_ms), 0)[:16].replace("T", " ")
 
 
+def plotly_js() -> str:
+    """plotly.js's basic bundle (scatter, bar, pie), packaged with issim (``data/plotly``)."""
+    raw = resources.files("issim.data").joinpath("plotly", "plotly-basic.min.js.gz").read_bytes()
+    return gzip.decompress(raw).decode("utf-8")
+
+
+def report_js() -> str:
+    return resources.files("issim.archive.report").joinpath("report.js").read_text(encoding="utf-8")
+
+
 def _figure_html(fig, div_id: str) -> str:
     """A chart: a div of the figure's height, as wide as its section, drawn by plotly.js."""
-    import json
-
     div_id = f"fig-{div_id}"  # sections use the plain names as anchors
     height = int(fig.layout.height or 450)
     fig.update_layout(autosize=True, width=None)
     payload = fig.to_json()  # plotly's encoder escapes "<", ">" and "/", so no text can end the script
     return (f'<div id="{div_id}" class="figure" style="height:{height}px"></div>\n'
             f'<script>(function () {{ var f = {payload};\n'
-            f'Plotly.newPlot("{div_id}", f.data, f.layout, {json.dumps(CONFIG)}); }})();</script>\n')
+            f'Plotly.newPlot("{div_id}", {{data: f.data, layout: f.layout, frames: f.frames || [], '
+            f'config: {json.dumps(CONFIG)}}}); }})();</script>\n')
+
+
+def _json_script(value) -> str:
+    """A value for a page script: JSON with ``<``, ``>`` and ``&`` escaped, so no text can end the script."""
+    return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _verdict(summary: dict, record) -> tuple[str, str]:
@@ -262,9 +290,26 @@ def _section(anchor: str, number: int, title: str, caption: str, body: str) -> s
             f'<p class="caption">{caption}</p>{body}</section>')
 
 
-def render(d: F.ReportData) -> str:
-    import plotly.offline
+def _focus_text(d: F.ReportData) -> tuple[str, str]:
+    """The quantity the schematic opens on, and a sentence on why."""
+    f = d.focus
+    if f is None:
+        return METRICS[0][0], ""
+    suffix, label, unit, scale = next(m[:4] for m in METRICS if m[0] == f.suffix)
+    if not f.notable:
+        return METRICS[0][0], (f" It opens on {METRICS[0][1]}: no quantity strayed even half way from where it "
+                               "started towards a warning limit.")
+    name = next((v["name"].split(" (")[0] for v in d.world["volumes"] if v["id"] == f.volume), f.volume)
+    reach = "past its warning limit" if f.score >= 1 else f"{100 * f.score:.0f} % of the way to its warning limit"
+    return suffix, (f" It opens on {_e(label)}, the quantity this run is about: it strayed furthest from where it "
+                    f"started, {reach} ({_e(name)}, {f.value * scale:.1f} {unit} at {_e(_when(d.t_ms[f.index]))} UTC).")
 
+
+def _notes(lines: list[str]) -> str:
+    return f'<ul class="notes">{"".join(f"<li>{_e(n)}</li>" for n in lines)}</ul>' if lines else ""
+
+
+def render(d: F.ReportData) -> str:
     r = d.record
     s = d.summary
     start, end = parse_iso(r.sim_start), parse_iso(r.sim_end)
@@ -272,27 +317,37 @@ def render(d: F.ReportData) -> str:
     cls, verdict = _verdict(s, r)
     at_text = _when(d.at_ms) + " UTC"
     parts: list[tuple[str, str, str, str]] = []  # anchor, title, caption, body
+    notice = story.story_notice(r, story.scenario_events(r))
 
-    map_fig, strip = F.map_figure(d), F.light_and_contact_figure(d)
+    map_fig, strip = map_figure(d), F.light_and_contact_figure(d)
+    track = track_payload(d)
+    schematic_id = None
     if map_fig is not None:
-        window = "the whole run" if days <= 1.5 else "a day (the 24 hours up to the chosen moment, or the first day)"
+        switch = ('<div class="span-switch"><label><input type="radio" name="fig-map-span" value="orbit" checked> '
+                  'one orbit around the chosen moment</label><label><input type="radio" name="fig-map-span" '
+                  'value="run"> the whole run</label><span class="when" id="fig-map-when"></span></div>')
         parts.append(("map", "Where the station flew",
-                      f"The ground track over {window}: gold in sunlight, dark in the Earth's shadow; the thin "
-                      "green (US) and red (Russian) lines beside it mark where each segment could talk to its own "
-                      "ground. "
-                      f"The white circle is the station at {_e(at_text)}. Below: sunlight and contact over the whole run.",
-                      _figure_html(map_fig, "map") + (_figure_html(strip, "light-contact") if strip else "")))
-    schematic = F.schematic_figure(d)
+                      "The ground track for one orbit around the moment the schematic's slider shows (it follows the "
+                      "slider; switch to the whole run above the map): gold in sunlight, dark in the Earth's shadow; "
+                      "the thin green (US) and red (Russian) lines beside it mark where each segment could talk to "
+                      f"its own ground. The white circle is the station at the moment ({_e(at_text)} to begin with). "
+                      "Below: sunlight and contact over the whole run.",
+                      switch + _figure_html(map_fig, "map")
+                      + (_figure_html(strip, "light-contact") + _notes(story.contact_notes(d)) if strip else "")))
+    opens_on, why = _focus_text(d)
+    schematic = schematic_figure(d, opens_on)
     air = F.air_figure(d)
     if schematic is not None or air is not None:
+        schematic_id = "fig-schematic" if schematic is not None else None
         body = (_figure_html(schematic, "schematic") if schematic is not None else "") + \
-               ("<h3>Each module's air over the run</h3>" + _figure_html(air, "air") if air is not None else "")
+               ("<h3>The air of each segment over the run</h3>" + _figure_html(air, "air") if air is not None else "")
         parts.append(("air", "The air aboard",
                       "The station seen from above, forward to the right: each square is a module or docked "
                       "vehicle, coloured by its air at the moment the slider shows (it starts at "
-                      f"{_e(at_text)}); the buttons switch between ppCO2, ppO2 and pressure. Grey links are open "
-                      "hatches, red dotted ones closed; dots are people. Below, every module over time, with the "
-                      "warning (dotted) and danger (dashed) limits. Click a module in the legend to hide it.", body))
+                      f"{_e(at_text)}); the buttons switch between ppCO2, ppO2 and pressure.{why} Grey dots on the "
+                      "links are open hatches, red crosses closed ones; small dots are people. Below, each segment's "
+                      "modules as a band from the lowest to the highest and a line at their mean, with the warning "
+                      "(dotted) and danger (dashed) limits; the schematic gives each module's own value.", body))
     power = F.power_figure(d)
     if power is not None:
         parts.append(("power", "Power and batteries",
@@ -308,8 +363,10 @@ def render(d: F.ReportData) -> str:
     timeline = F.timeline_figure(d, _describe)
     parts.append(("timeline", "What happened",
                   "Every scenario event, command, decision and reaction, one lane per person or source; hover for "
-                  "the details. Green dots are commands carried out, orange crosses refused ones. The table lists the "
-                  "notable lines as <code>issim run</code> printed them.",
+                  "the details. Green dots are commands carried out, orange crosses refused ones. Long quiet "
+                  "stretches are folded (dotted lines say how long) so that the busy hours get the width; the "
+                  "button above the chart shows the whole run to scale. The table lists the notable lines as "
+                  "<code>issim run</code> printed them.",
                   (_figure_html(timeline, "timeline") if timeline is not None else "") + _log_table(d)))
     control = F.control_figure(d)
     if control is not None:
@@ -319,6 +376,9 @@ def render(d: F.ReportData) -> str:
     health = F.health_figure(d)
     parts.append(("crew", "The crew", "Each person's fate at the end of the run, then their health over time.",
                   _people(d) + (_figure_html(health, "health") if health is not None else "")))
+    track_script = (f'<script>issimTrack("fig-map", {_json_script(track)}, {_json_script(schematic_id)});</script>'
+                    if map_fig is not None and track is not None else "")
+    notice_html = (f'<div class="notice {notice[0]}" id="story-notice">{notice[1]}</div>' if notice else "")
 
     nav = "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t, _, _ in parts)
     sections = "".join(_section(a, i, t, c, b) for i, (a, t, c, b) in enumerate(parts, start=1))
@@ -331,7 +391,8 @@ def render(d: F.ReportData) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(r.title)} — issim run {r.id}</title>
 <style>{CSS}</style>
-<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>
+<script type="text/javascript">{plotly_js()}</script>
+<script type="text/javascript">{report_js()}</script>
 </head>
 <body>
 <header class="top">
@@ -343,13 +404,15 @@ def render(d: F.ReportData) -> str:
 </header>
 <nav>{nav}</nav>
 <main>
+{notice_html}
 {_tiles(d)}
 {sections}
 </main>
+{track_script}
 <footer>
   Event log sha256 <code>{_e(r.event_log_sha256 or "")}</code> · scenario file sha256
   <code>{_e(r.scenario_sha256[:16])}…</code> · {len(d.events)} log entries · report made {_e(generated)}.<br>
-  Charts by plotly.js, inlined. Coastlines: Natural Earth 1:110m land (public domain).
+  Charts by plotly.js (basic bundle), inlined. Coastlines: Natural Earth 1:110m land (public domain).
 </footer>
 </body>
 </html>
