@@ -10,6 +10,7 @@ from issim.control import history
 from issim.errors import InputError
 from issim.scenario import build_simulation, load_scenario, parse_scenario, summarize
 from issim.runner import Runner
+from issim.times import parse_iso
 from issim.scenario.load import _bundled
 
 HOURS = 3_600_000
@@ -38,6 +39,12 @@ def test_canon_plays_the_films_ending(seed):
     assert sorted(o["survivors"]) == [ALEXEY, KIRA]
     assert set(o["dead"]) == FILM_DEAD
     assert {v: sorted(p) for v, p in o["departed"].items()} == {"soyuz-ms": [ALEXEY, KIRA]}
+    # The Soyuz lands: separation to landing 3 h 22 min to 3 h 26 min (sheet, Addendum §4), to 10 %;
+    # the undock command comes 1.5 min before separation. Named by the nearest land.
+    (vehicle, t_undock, _), = sim.state.facts["control.departures"]
+    land = o["landings"]["soyuz-ms"]
+    assert land["landed"] and land["place"].startswith("in ")
+    assert abs((parse_iso(land["landing"]) - t_undock) / 60_000 - 1.5 - 204) <= 20.4
     custody = next(s for s in sim.subsystems if s.name == "control")
     holder = int(sim.state["control.item_holder"][custody.directory.item_index["research"]])
     assert custody.names[holder] in (KIRA, ALEXEY)

@@ -537,7 +537,8 @@ _add(name="change_credentials", summary="make a segment's laptops accept only th
      verify=_faction_only)
 _add(name="undock", summary="undock a vehicle from inside, hatch closed, everyone seated", target="vehicle",
      args=(), significance="critical", system="vehicle", rule="undock",
-     execute=lambda c: c.custody.undock(c.state, c.target), work=lambda c: work.UNDOCK_S,
+     execute=lambda c: c.custody.undock(c.state, c.target, None if c.dry_run else c.sim.environment.elements(c.state)),
+     work=lambda c: work.UNDOCK_S,
      verify=lambda c: _expect(bool(c.state["control.departed"][c.target]), "still docked"))
 _add(name="take_arm", summary="take the robotic arm's workstation (Destiny or Cupola)", target="none", args=(),
      significance="watch", system="arm", rule="take_arm",

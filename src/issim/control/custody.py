@@ -49,6 +49,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from ..sim.events import Event
+from ..times import format_iso
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
@@ -136,6 +137,8 @@ class Custody(Subsystem):
                 Key("control.commands", (3,), "int64", "1", "commands done, refused, failed"),
                 fact("control.history", "tuple", "every command attempt (see issim.control.pipeline)"),
                 fact("control.departures", "tuple", "(vehicle, t_ms, people aboard) for each undocking"),
+                fact("control.landings", "tuple",
+                     "(vehicle, burn_ms, landing_ms, lat, lon, place, people) for each crewed departure"),
                 fact("control.work", "tuple", "(person, until_ms, name, target, args, source) of the work in hand"),
                 fact("control.factions", "tuple", "the factions' names, in index order"),
             ),
@@ -173,6 +176,7 @@ class Custody(Subsystem):
         state["control.commands"] = np.zeros(3, dtype=np.int64)
         state.facts["control.history"] = ()
         state.facts["control.departures"] = ()
+        state.facts["control.landings"] = ()
         state.facts["control.factions"] = d.factions
         if "crew.location" in state or not d.names:  # the crew were reset first: map the start
             state["control.map"][:] = self.map.compute(state)
@@ -271,7 +275,9 @@ class Custody(Subsystem):
         row[faction] = True
         return None
 
-    def undock(self, state: State, v: int) -> Optional[str]:
+    def undock(self, state: State, v: int, elements=None) -> Optional[str]:
+        """``v`` leaves; with the orbit's ``elements`` and people aboard, its descent is planned
+        (:func:`issim.orbit.descent.plan_descent`: the burn, the landing, where)."""
         d = self.directory
         k = d.vehicle_link.get(v)
         vid = d.volume_ids[v]
@@ -282,6 +288,18 @@ class Custody(Subsystem):
         aboard = tuple(d.names[i] for i in range(n) if state["crew.location"][i] == v) if n else ()
         state.facts["control.departures"] = state.facts["control.departures"] + ((vid, state.t_ms, aboard),)
         state.record("control", what="undocked", vehicle=vid, aboard=aboard)
+        if elements is not None and aboard:
+            from ..orbit.descent import plan_descent
+            from ..times import datetime_to_ms
+
+            plan = plan_descent(elements, state.t_ms)
+            landing = datetime_to_ms(plan.landing_utc)
+            state.facts["control.landings"] = state.facts.get("control.landings", ()) + (
+                (vid, datetime_to_ms(plan.burn_utc), landing, round(plan.landing_lat_deg, 2),
+                 round(plan.landing_lon_deg, 2), plan.place, aboard),)
+            state.record("control", what="descent", vehicle=vid, burn=format_iso(datetime_to_ms(plan.burn_utc)),
+                         landing=format_iso(landing), lat=round(plan.landing_lat_deg, 2),
+                         lon=round(plan.landing_lon_deg, 2), place=plan.place)
         return None
 
     def carry(self, c, person: int, to: str) -> Optional[str]:

@@ -780,6 +780,8 @@ class Crew(Subsystem):
         asleep1 = self.schedule[m1] == SLEEP
         loc = state["crew.location"]
         able = state["crew.alive"] & state["crew.conscious"] & ~state["crew.on_eva"]
+        if "control.departed" in state:  # whoever has left in a vehicle is off the station's schedule
+            able &= ~state["control.departed"][loc]
         for i in np.flatnonzero((asleep0 != asleep1) & able):
             i = int(i)
             goal = int(self.bed[i] if asleep1[i] else self.work[i])

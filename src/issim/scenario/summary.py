@@ -107,6 +107,9 @@ def outcome(sim: Simulation) -> dict:
     departed: dict[str, list[str]] = {}
     for vehicle, _t, aboard in st.facts.get("control.departures", ()):
         departed.setdefault(vehicle, []).extend(aboard)
+    landings = {v: {"burn": format_iso(burn), "landing": format_iso(landing), "lat": lat, "lon": lon, "place": place,
+                    "landed": landing <= sim.t_ms}
+                for v, burn, landing, lat, lon, place, _people in st.facts.get("control.landings", ())}
     aboard_now = [bool(alive[i]) and not departed_v[int(loc[i])] and not adrift[i] for i in range(len(names))]
     station: dict = {
         "crewed": any(aboard_now),
@@ -126,6 +129,7 @@ def outcome(sim: Simulation) -> dict:
         "survivors": [n for i, n in enumerate(names) if alive[i]],
         "dead": _deaths(sim),
         "departed": departed,
+        "landings": landings,
         "control": sim.control_map(),
         "control_over_time": _control_over_time(sim, custody) if custody is not None else {},
         "station": station,
@@ -140,7 +144,13 @@ def ending(o: dict) -> str:
     Who holds a segment is who can command its life support (the control map's
     ``<segment>.life-support``): "shared" when both factions still can.
     """
-    parts = [f"{' and '.join(sorted(names))} leave in {v}" for v, names in sorted(o["departed"].items())]
+    def where(v: str) -> str:
+        land = o.get("landings", {}).get(v)
+        if not land:
+            return ""
+        return f" and land {land['place']}" if land["landed"] else f" (to land {land['place']} at {land['landing'][11:16]})"
+
+    parts = [f"{' and '.join(sorted(names))} leave in {v}{where(v)}" for v, names in sorted(o["departed"].items())]
     dead = sorted(o["dead"])
     parts.append(f"{len(dead)} dead ({', '.join(dead)})" if dead else "no one dies")
     if o["station"].get("lost"):
