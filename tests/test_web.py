@@ -243,6 +243,11 @@ def test_live_page_plots_and_commands(tmp_path, shots):
                 page.wait_for_function(f"() => window.issim.now() > {t0 + 3_600_000}", timeout=60_000)
                 b.clock("pause")
                 expect(caption).not_to_have_text(before)
+                for _ in range(100):  # the click returns before the server has the request: wait for it
+                    clock = server.get("/api/clock")
+                    if clock["paused"]:
+                        break
+                    time.sleep(0.1)
                 t1 = server.get("/api/clock")["timestamp"]
                 assert t1 > t0 + 3_600_000
                 b.follows(t1)
