@@ -10,7 +10,7 @@ array, not one call per channel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -56,6 +56,12 @@ class Recorder:
     for ``nominal``), not a Python object per array. Full chunks are never written again,
     so a snapshot shares them and copies only the chunk being filled.
 
+    A run that is stored hands each full chunk to a *spill* (:meth:`spill_to`; the archive's
+    :class:`~issim.archive.chunks.ChunkFolder` writes it to a file) and keeps only the chunk
+    being filled, so its memory does not grow with its length; reading the history then
+    reads the spilled chunks back one at a time (:meth:`blocks`). Without a spill, every
+    chunk stays in memory.
+
     The recorded data is part of what a snapshot saves, so a restored run records exactly
     what an uninterrupted one would.
     """
@@ -72,10 +78,12 @@ class Recorder:
         self.arrays = sorted({c.array for c in channels})
         self._layout: dict[str, tuple[int, tuple, np.dtype]] = {}  # array -> (offset, shape, dtype)
         self._width = 0
-        self._full: list[tuple[np.ndarray, np.ndarray]] = []  # (t_ms, rows) of each full chunk
+        self._full: list = []  # each full chunk: (t_ms, rows) in memory, or what the spill returned for it
         self._t = np.empty(0, dtype=np.int64)
         self._rows = np.empty((0, 0))
         self._n = 0
+        self.spill: Optional[Callable[[np.ndarray, np.ndarray], object]] = None
+        self.most_chunks_in_memory = 0  # the high-water mark of :attr:`chunks_in_memory`
 
     def _start(self, state: State) -> None:
         """Lay the arrays out in a row, from their shapes in the first sample."""
@@ -91,6 +99,7 @@ class Recorder:
         self._t = np.empty(self.CHUNK_ROWS, dtype=np.int64)
         self._rows = np.empty((self.CHUNK_ROWS, self._width))
         self._n = 0
+        self.most_chunks_in_memory = max(self.most_chunks_in_memory, self.chunks_in_memory)
 
     def maybe_record(self, state: State) -> None:
         if state.frame % self.every_frames:
@@ -103,13 +112,28 @@ class Recorder:
         self._n += 1
         if self._n == self.CHUNK_ROWS:
             self._full.append((self._t, self._rows))
+            self._spill_full()
             self._new_chunk()
 
-    def _chunks(self):
-        """``(t_ms, rows)`` of every chunk, the one being filled cut to its length."""
-        yield from self._full
-        if self._n:
-            yield self._t[: self._n], self._rows[: self._n]
+    # ------------------------------------------------------------------ spilling
+
+    def spill_to(self, spill: Optional[Callable[[np.ndarray, np.ndarray], object]]) -> None:
+        """Hand every full chunk, now and from now on, to ``spill(t_ms, rows)``, which keeps
+        it somewhere and returns an object whose ``load()`` gives ``(t_ms, rows)`` back.
+        ``None``: keep new chunks in memory again (those spilled stay where they went)."""
+        self.spill = spill
+        self._spill_full()
+
+    def _spill_full(self) -> None:
+        if self.spill is not None:
+            self._full = [self.spill(*c) if isinstance(c, tuple) else c for c in self._full]
+
+    @property
+    def chunks_in_memory(self) -> int:
+        """How many chunks of rows are held in memory, the one being filled included."""
+        return sum(isinstance(c, tuple) for c in self._full) + bool(self._rows.size)
+
+    # ------------------------------------------------------------------ snapshots
 
     def freeze(self) -> tuple:
         """The recorded data as a snapshot keeps it (full chunks shared, the open one copied)."""
@@ -120,6 +144,7 @@ class Recorder:
         """Back to what :meth:`freeze` kept."""
         full, t, rows, layout, width = frozen
         self._full, self._layout, self._width = list(full), dict(layout), width
+        self._spill_full()
         if not layout:
             self._n = 0
             return
@@ -128,8 +153,46 @@ class Recorder:
         self._t[: self._n] = t
         self._rows[: self._n] = rows
 
+    # ------------------------------------------------------------------ reading
+
     def __len__(self) -> int:
         return len(self._full) * self.CHUNK_ROWS + self._n
+
+    @property
+    def last_t_ms(self) -> Optional[int]:
+        """The time of the latest sample (UTC ms), ``None`` before the first."""
+        if self._n:
+            return int(self._t[self._n - 1])
+        if self._full:
+            last = self._full[-1]
+            return int((last if isinstance(last, tuple) else last.load())[0][-1])
+        return None
+
+    def _chunks(self):
+        """``(t_ms, rows)`` of every chunk, oldest first, spilled ones read back one at a time,
+        the one being filled cut to its length."""
+        for chunk in self._full:
+            yield chunk if isinstance(chunk, tuple) else chunk.load()
+        if self._n:
+            yield self._t[: self._n], self._rows[: self._n]
+
+    def _flat(self, key: str) -> int:
+        """Where a channel's element sits in a row."""
+        ch = self.channels[key]
+        offset, shape, _ = self._layout[ch.array]
+        return offset + (int(np.ravel_multi_index(ch.index, shape)) if ch.index else 0)
+
+    def blocks(self, arrays: list[str]):
+        """``(t_ms, {array: values})`` chunk by chunk, oldest first: each recorded array's
+        samples in the chunk, shape ``(samples, *shape)``, in the array's own dtype. The whole
+        history with one chunk in memory at a time; arrays not recorded are left out."""
+        where = {a: self._layout[a] for a in arrays if a in self._layout}
+        for t, rows in self._chunks():
+            out = {}
+            for a, (offset, shape, dtype) in where.items():
+                size = int(np.prod(shape, dtype=np.int64))
+                out[a] = rows[:, offset: offset + size].astype(dtype, copy=False).reshape((len(t), *shape))
+            yield t, out
 
     @property
     def t_ms(self) -> np.ndarray:
@@ -145,28 +208,23 @@ class Recorder:
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """``(t_ms, values)`` of one channel, as arrays."""
-        ch = self.channels[key]
-        if not self._layout:
+        self.channels[key]  # an unknown key is a KeyError, recorded or not
+        if not len(self):
             return np.empty(0, dtype=np.int64), np.empty(0)
-        flat = int(np.ravel_multi_index(ch.index, self._layout[ch.array][1])) if ch.index else 0
-        return self.t_ms, self.column(ch.array, flat)
+        flat = self._flat(key)
+        times, values = zip(*((t, rows[:, flat]) for t, rows in self._chunks()))
+        return np.concatenate(times), np.concatenate(values)
 
     def block(self, array: str) -> np.ndarray:
         """Everything recorded of one state array, stacked: shape ``(samples, *shape)``,
-        in the array's own dtype."""
+        in the array's own dtype (:meth:`blocks` gives it a chunk at a time)."""
         if not len(self) or array not in self._layout:
             return np.empty((0,))
-        offset, shape, dtype = self._layout[array]
-        size = int(np.prod(shape, dtype=np.int64))
-        parts = [rows[:, offset: offset + size] for _, rows in self._chunks()]
-        return np.concatenate(parts).astype(dtype, copy=False).reshape((len(self), *shape))
+        return np.concatenate([b[array] for _, b in self.blocks([array])])
 
     def channel_columns(self):
         """``(t_ms, {key: float64 values})`` of every channel, chunk by chunk: what a file of
         the telemetry is written from, one chunk (a few thousand samples) in memory at a time."""
-        flats = {}
-        for key, ch in self.channels.items():
-            offset, shape, _ = self._layout[ch.array]
-            flats[key] = offset + (int(np.ravel_multi_index(ch.index, shape)) if ch.index else 0)
+        flats = {key: self._flat(key) for key in self.channels}
         for t, rows in self._chunks():
             yield t, {key: rows[:, f] for key, f in flats.items()}
