@@ -1,0 +1,77 @@
+"""Where a stored run's recorder puts its full chunks while the run goes on.
+
+A stored run keeps only the chunk of telemetry it is filling in memory
+(:meth:`issim.sim.telemetry.Recorder.spill_to`); each full chunk (4,096 samples, about
+16 MB for ``nominal``) goes to a file of its own in the run's half-written folder,
+``.tmp/<run>.<pid>/chunks/000001.npy.zst``, and is read back when the history is needed:
+for the summary and for ``telemetry.parquet`` when the run ends, after which the folder
+is removed with the rest of ``.tmp/<run>.<pid>``.
+
+A chunk file is a zstd stream of two ``.npy`` arrays, one after the other: the sample
+times (int64 UTC ms, ``(samples,)``) and the rows column by column (float64,
+``(row width, samples)``, so that a channel's values read back contiguous). ``zstd -d``
+and :func:`numpy.lib.format.read_array` read it without issim. Each file appears whole
+(written beside its name, then renamed), is never rewritten, and gets a new number: after
+a restore to an earlier snapshot the later chunks go to new files, so a snapshot taken
+after them still reads its own. A run killed half-way leaves whole chunk files only; the
+reader that marks it incomplete removes them (:meth:`~issim.archive.catalogue.Archive.reap`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.lib import format as npy
+
+CODEC = "zstd"
+SLAB_COLUMNS = 32  # columns transposed and compressed at a time while writing (a small buffer, not a chunk's copy)
+
+
+@dataclass(frozen=True)
+class SpilledChunk:
+    """One chunk in its file; :meth:`load` reads it back."""
+
+    path: Path
+
+    def load(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(t_ms, rows)``: rows as ``(samples, row width)``, a view of the columns as stored."""
+        import pyarrow as pa
+
+        try:
+            with pa.CompressedInputStream(str(self.path), CODEC) as f:
+                t_ms = npy.read_array(f)
+                columns = npy.read_array(f)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{self.path}: this chunk of telemetry was kept here while the run was being "
+                                    "stored, and removed once it was; read the run's telemetry from the archive "
+                                    "(issim.open_run(ID).telemetry())") from None
+        return t_ms, columns.T
+
+
+class ChunkFolder:
+    """A folder of spilled chunks: pass :meth:`keep` to ``Recorder.spill_to``."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._count = 0
+
+    def keep(self, t_ms: np.ndarray, rows: np.ndarray) -> SpilledChunk:
+        """Write one full chunk (``rows``: ``(samples, row width)``) to its file."""
+        import pyarrow as pa
+
+        self._count += 1
+        path = self.path / f"{self._count:06d}.npy.zst"
+        part = path.with_name(path.name + ".part")
+        samples, width = rows.shape
+        with pa.CompressedOutputStream(str(part), CODEC) as f:
+            npy.write_array(f, np.ascontiguousarray(t_ms, dtype=np.int64))
+            npy.write_array_header_1_0(f, {"descr": npy.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
+                                           "shape": (width, samples)})
+            for j in range(0, width, SLAB_COLUMNS):
+                f.write(np.ascontiguousarray(rows[:, j: j + SLAB_COLUMNS].T))
+        os.replace(part, path)
+        return SpilledChunk(path)
