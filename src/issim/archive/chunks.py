@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 from numpy.lib import format as npy
@@ -36,14 +37,20 @@ class SpilledChunk:
 
     path: Path
 
-    def load(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(t_ms, rows)``: rows as ``(samples, row width)``, a view of the columns as stored."""
+    def load(self, into: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(t_ms, rows)``: rows as ``(samples, row width)``, a view of the columns as stored,
+        read into ``into`` (a ``(row width, samples)`` float64 buffer) when it has their shape."""
         import pyarrow as pa
 
         try:
             with pa.CompressedInputStream(str(self.path), CODEC) as f:
                 t_ms = npy.read_array(f)
-                columns = npy.read_array(f)
+                npy.read_magic(f)  # written as version 1.0 (ChunkFolder.keep)
+                shape, _, dtype = npy.read_array_header_1_0(f)
+                fits = into is not None and into.shape == shape and into.dtype == dtype
+                columns = into if fits else np.empty(shape, dtype)
+                if f.readinto(columns) != columns.nbytes:
+                    raise ValueError(f"{self.path}: cut short")
         except FileNotFoundError:
             raise FileNotFoundError(f"{self.path}: this chunk of telemetry was kept here while the run was being "
                                     "stored, and removed once it was; read the run's telemetry from the archive "

@@ -385,7 +385,7 @@ def write_track(track: TrackWatch, path: Path) -> None:
     import pyarrow.parquet as pq
 
     table = track_table(**track.columns())
-    pq.write_table(table, str(path), compression="zstd")
+    pq.write_table(table, str(path), compression="zstd", use_dictionary=False, write_statistics=["t_ms"])
     _fsync(path)
 
 

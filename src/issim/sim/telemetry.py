@@ -83,6 +83,7 @@ class Recorder:
         self._rows = np.empty((0, 0))
         self._n = 0
         self.spill: Optional[Callable[[np.ndarray, np.ndarray], object]] = None
+        self._reading = np.empty((0, 0))  # where spilled chunks are read back, column by column
         self.most_chunks_in_memory = 0  # the high-water mark of :attr:`chunks_in_memory`
 
     def _start(self, state: State) -> None:
@@ -111,16 +112,20 @@ class Recorder:
         self._t[self._n] = state.t_ms
         self._n += 1
         if self._n == self.CHUNK_ROWS:
-            self._full.append((self._t, self._rows))
-            self._spill_full()
-            self._new_chunk()
+            if self.spill is None:
+                self._full.append((self._t, self._rows))
+                self._new_chunk()
+            else:  # the chunk is in the spill's keeping now: its buffers are filled again
+                self._full.append(self.spill(self._t, self._rows))
+                self._n = 0
 
     # ------------------------------------------------------------------ spilling
 
     def spill_to(self, spill: Optional[Callable[[np.ndarray, np.ndarray], object]]) -> None:
-        """Hand every full chunk, now and from now on, to ``spill(t_ms, rows)``, which keeps
-        it somewhere and returns an object whose ``load()`` gives ``(t_ms, rows)`` back.
-        ``None``: keep new chunks in memory again (those spilled stay where they went)."""
+        """Hand every full chunk, now and from now on, to ``spill(t_ms, rows)``, which keeps a
+        copy somewhere (the recorder fills the same buffers again) and returns an object
+        whose ``load()`` gives ``(t_ms, rows)`` back. ``None``: keep new chunks in memory
+        again (those spilled stay where they went)."""
         self.spill = spill
         self._spill_full()
 
@@ -164,15 +169,24 @@ class Recorder:
         if self._n:
             return int(self._t[self._n - 1])
         if self._full:
-            last = self._full[-1]
-            return int((last if isinstance(last, tuple) else last.load())[0][-1])
+            return int(self._load(self._full[-1])[0][-1])
         return None
 
+    def _load(self, chunk) -> tuple[np.ndarray, np.ndarray]:
+        """A full chunk's ``(t_ms, rows)``; a spilled one read back into the one reading buffer."""
+        if isinstance(chunk, tuple):
+            return chunk
+        if self._reading.shape != (self._width, self.CHUNK_ROWS):
+            self._reading = np.empty((self._width, self.CHUNK_ROWS))
+        return chunk.load(self._reading)
+
     def _chunks(self):
-        """``(t_ms, rows)`` of every chunk, oldest first, spilled ones read back one at a time,
-        the one being filled cut to its length."""
+        """``(t_ms, rows)`` of every chunk, oldest first, the one being filled cut to its length.
+        Spilled chunks are read back one at a time into one buffer: their rows are valid until
+        the next chunk is read (so that reading a whole history holds one chunk, not two)."""
         for chunk in self._full:
-            yield chunk if isinstance(chunk, tuple) else chunk.load()
+            yield self._load(chunk)
+        self._reading = np.empty((0, 0))  # read through: the buffer goes
         if self._n:
             yield self._t[: self._n], self._rows[: self._n]
 
@@ -184,14 +198,14 @@ class Recorder:
 
     def blocks(self, arrays: list[str]):
         """``(t_ms, {array: values})`` chunk by chunk, oldest first: each recorded array's
-        samples in the chunk, shape ``(samples, *shape)``, in the array's own dtype. The whole
-        history with one chunk in memory at a time; arrays not recorded are left out."""
+        samples in the chunk (a copy), shape ``(samples, *shape)``, in the array's own dtype.
+        The whole history with one chunk in memory at a time; arrays not recorded are left out."""
         where = {a: self._layout[a] for a in arrays if a in self._layout}
         for t, rows in self._chunks():
             out = {}
             for a, (offset, shape, dtype) in where.items():
                 size = int(np.prod(shape, dtype=np.int64))
-                out[a] = rows[:, offset: offset + size].astype(dtype, copy=False).reshape((len(t), *shape))
+                out[a] = np.array(rows[:, offset: offset + size], dtype=dtype).reshape((len(t), *shape))
             yield t, out
 
     @property
@@ -203,7 +217,7 @@ class Recorder:
     def column(self, array: str, flat_index: int) -> np.ndarray:
         """One element of one recorded array over the samples, as float64."""
         offset = self._layout[array][0] + flat_index
-        parts = [rows[:, offset] for _, rows in self._chunks()]
+        parts = [rows[:, offset].copy() for _, rows in self._chunks()]
         return np.concatenate(parts) if parts else np.empty(0)
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +226,7 @@ class Recorder:
         if not len(self):
             return np.empty(0, dtype=np.int64), np.empty(0)
         flat = self._flat(key)
-        times, values = zip(*((t, rows[:, flat]) for t, rows in self._chunks()))
+        times, values = zip(*((t, rows[:, flat].copy()) for t, rows in self._chunks()))
         return np.concatenate(times), np.concatenate(values)
 
     def block(self, array: str) -> np.ndarray:
@@ -224,7 +238,8 @@ class Recorder:
 
     def channel_columns(self):
         """``(t_ms, {key: float64 values})`` of every channel, chunk by chunk: what a file of
-        the telemetry is written from, one chunk (a few thousand samples) in memory at a time."""
+        the telemetry is written from, one chunk (a few thousand samples) in memory at a time.
+        The values are views, valid until the next chunk is read."""
         flats = {key: self._flat(key) for key in self.channels}
         for t, rows in self._chunks():
             yield t, {key: rows[:, f] for key, f in flats.items()}
