@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 
 from issim.archive import Archive
@@ -77,6 +78,7 @@ def test_the_stored_telemetry_is_the_in_memory_telemetry_bit_for_bit(archive):
         assert np.array_equal(t_ms, t)
         assert df[key].to_numpy().tobytes() == values.tobytes(), key
     assert stored.event_log_sha256 == alone.sim.event_log_sha256()
+    assert pq.ParquetFile(stored.path / "telemetry.parquet").num_row_groups == len(df) // CHUNK + 1  # a chunk each
     track = stored.track()
     assert np.array_equal(track.index.as_unit("ms").asi8, t_ms)
 
@@ -127,7 +129,7 @@ def test_a_snapshot_goes_back_over_spilled_chunks(archive):
         rec.run(sim.start_ms + 8 * 3_600_000)
         first = sim.telemetry(key)
         later = sim.snapshot()
-        sim.restore(snap)  # back three hours and five: the chunks since go to new files
+        sim.restore(snap)  # back five hours: the chunks since go to new files, telemetry.parquet is written anew
         rec.run(sim.start_ms + 8 * 3_600_000)
         again = sim.telemetry(key)
         assert np.array_equal(first[0], again[0]) and first[1].tobytes() == again[1].tobytes()

@@ -3,9 +3,11 @@
 A stored run keeps only the chunk of telemetry it is filling in memory
 (:meth:`issim.sim.telemetry.Recorder.spill_to`); each full chunk (4,096 samples, about
 16 MB for ``nominal``) goes to a file of its own in the run's half-written folder,
-``.tmp/<run>.<pid>/chunks/000001.npy.zst``, and is read back when the history is needed:
-for the summary and for ``telemetry.parquet`` when the run ends, after which the folder
-is removed with the rest of ``.tmp/<run>.<pid>``.
+``.tmp/<run>.<pid>/chunks/000001.npy.zst`` (and into ``telemetry.parquet``, which keeps
+only the channels), and is read back when the history is needed: for the summary when the
+run ends (only the columns it needs), for ``sim.telemetry`` while it runs, and for the
+whole ``telemetry.parquet`` again should a snapshot have been restored in between. The
+folder is removed with the rest of ``.tmp/<run>.<pid>`` once the run is stored.
 
 A chunk file is a zstd stream of two ``.npy`` arrays, one after the other: the sample
 times (int64 UTC ms, ``(samples,)``) and the rows column by column (float64,
@@ -28,7 +30,7 @@ import numpy as np
 from numpy.lib import format as npy
 
 CODEC = "zstd"
-SLAB_COLUMNS = 32  # columns transposed and compressed at a time while writing (a small buffer, not a chunk's copy)
+SKIP_BYTES = 1 << 20  # columns not asked for are read past in pieces of this size
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,11 @@ class SpilledChunk:
 
     path: Path
 
-    def load(self, into: Optional[np.ndarray] = None) -> tuple[np.ndarray, np.ndarray]:
+    def load(self, into: Optional[np.ndarray] = None, columns=None) -> tuple[np.ndarray, np.ndarray]:
         """``(t_ms, rows)``: rows as ``(samples, row width)``, a view of the columns as stored,
-        read into ``into`` (a ``(row width, samples)`` float64 buffer) when it has their shape."""
+        read into ``into`` (a ``(row width, samples)`` float64 buffer) when it has their shape.
+        ``columns`` (``[(start, stop), ...]``, in order): read only those, the rest left as
+        they were (the stream is decompressed past them a piece at a time)."""
         import pyarrow as pa
 
         try:
@@ -48,14 +52,26 @@ class SpilledChunk:
                 npy.read_magic(f)  # written as version 1.0 (ChunkFolder.keep)
                 shape, _, dtype = npy.read_array_header_1_0(f)
                 fits = into is not None and into.shape == shape and into.dtype == dtype
-                columns = into if fits else np.empty(shape, dtype)
-                if f.readinto(columns) != columns.nbytes:
-                    raise ValueError(f"{self.path}: cut short")
+                out = into if fits else np.empty(shape, dtype)
+                at = 0  # the column the stream is at
+                for start, stop in columns if columns is not None else [(0, shape[0])]:
+                    _skip(f, (start - at) * out[0].nbytes)
+                    if f.readinto(out[start:stop]) != out[start:stop].nbytes:
+                        raise ValueError(f"{self.path}: cut short")
+                    at = stop
         except FileNotFoundError:
             raise FileNotFoundError(f"{self.path}: this chunk of telemetry was kept here while the run was being "
                                     "stored, and removed once it was; read the run's telemetry from the archive "
                                     "(issim.open_run(ID).telemetry())") from None
-        return t_ms, columns.T
+        return t_ms, out.T
+
+
+def _skip(f, nbytes: int) -> None:
+    while nbytes > 0:
+        piece = len(f.read(min(nbytes, SKIP_BYTES)))
+        if not piece:
+            raise ValueError("a chunk file cut short")
+        nbytes -= piece
 
 
 class ChunkFolder:
@@ -73,12 +89,10 @@ class ChunkFolder:
         self._count += 1
         path = self.path / f"{self._count:06d}.npy.zst"
         part = path.with_name(path.name + ".part")
-        samples, width = rows.shape
+        columns = np.ascontiguousarray(rows.T, dtype=np.float64)  # the recorder's chunks: already so, no copy
         with pa.CompressedOutputStream(str(part), CODEC) as f:
             npy.write_array(f, np.ascontiguousarray(t_ms, dtype=np.int64))
-            npy.write_array_header_1_0(f, {"descr": npy.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
-                                           "shape": (width, samples)})
-            for j in range(0, width, SLAB_COLUMNS):
-                f.write(np.ascontiguousarray(rows[:, j: j + SLAB_COLUMNS].T))
+            npy.write_array_header_1_0(f, npy.header_data_from_array_1_0(columns))
+            f.write(columns)
         os.replace(part, path)
         return SpilledChunk(path)

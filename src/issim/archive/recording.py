@@ -14,11 +14,13 @@ frame but records none of them). While the run goes on, the new part of the even
 and the command history is appended every few wall-clock seconds, each time in one short
 transaction, so a run that dies still leaves what happened up to then. The recorder keeps
 only the chunk of telemetry it is filling in memory: each full chunk goes to a file in the
-run's half-written folder, ``.tmp/<run>.<pid>/chunks/`` (:mod:`issim.archive.chunks`), so
-a long run's memory does not grow with its length.
+run's half-written folder, ``.tmp/<run>.<pid>/chunks/`` (:mod:`issim.archive.chunks`), and
+into ``.tmp/<run>.<pid>/telemetry.parquet`` as a row group (:class:`TelemetryFile`), so a
+long run's memory does not grow with its length.
 
-On leaving normally, the summary is worked out a chunk at a time, the files are written
-into ``.tmp/<run>.<pid>/run/`` (the telemetry from the chunks, one row group each), moved into
+On leaving normally, the summary is worked out a chunk at a time (reading back from the
+chunk files only the columns it needs), the telemetry file gets the last chunk and its
+footer, the files are written into ``.tmp/<run>.<pid>/run/``, moved into
 place with one ``os.replace``, and the row turns ``complete`` in the same transaction as
 the rest of the log. The folder holds everything the catalogue says of the run too
 (``run.json``, ``events.jsonl``, ``commands.jsonl``), so ``issim archive repair`` can
@@ -190,7 +192,9 @@ class Recording:
             self.dir = f"{self.run_id:06d}-{_slug(spec.name)}"
             c.execute("UPDATE runs SET dir = ? WHERE id = ?", (self.dir, self.run_id))
         self._scenario_raw = raw
-        self.sim.recorder.spill_to(ChunkFolder(self._tmp / "chunks").keep)
+        self._chunks = ChunkFolder(self._tmp / "chunks")
+        self._telemetry = TelemetryFile(sim.recorder, self._tmp / "telemetry.parquet")
+        sim.recorder.spill_to(self._spill)
         self._handlers: dict = {}
         self._stop: Optional[KeyboardInterrupt] = None
         self._running = False
@@ -236,6 +240,12 @@ class Recording:
         self._check_stop()
         self.timings["run_s"] = time.perf_counter() - t0
 
+    def _spill(self, t_ms: np.ndarray, rows: np.ndarray):
+        """A full chunk of telemetry: to its file, and into ``telemetry.parquet`` as a row group."""
+        chunk = self._chunks.keep(t_ms, rows)
+        self._telemetry.add(chunk, t_ms, rows)
+        return chunk
+
     def checkpoint(self) -> None:
         """Append the event log and command history written since the last time (one transaction)."""
         log = self.sim.state.log
@@ -265,6 +275,7 @@ class Recording:
             self.finish_or_mark(exc_type, exc)
         finally:
             self.sim.recorder.spill_to(None)
+            self._telemetry.close()
             shutil.rmtree(self._tmp, ignore_errors=True)
             for sig, handler in self._handlers.items():
                 signal.signal(sig, handler)
@@ -328,8 +339,8 @@ class Recording:
         tmp = self._tmp / "run"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        write_telemetry(sim.recorder, tmp / "telemetry.parquet")
-        self.timings["telemetry_s"] = time.perf_counter() - t0
+        self._telemetry.finish(tmp / "telemetry.parquet")
+        self.timings["telemetry_s"] = self._telemetry.seconds  # most of it while the run went on
         write_track(self.track, tmp / "track.parquet")
         stored = {k: v for k, v in summary.items() if k != "events"}
         _write_text(tmp / "summary.json", json.dumps(stored, indent=1, ensure_ascii=False, default=_json_default))
@@ -368,14 +379,60 @@ class Recording:
         self.timings["catalogue_s"] = time.perf_counter() - t0
 
 
+class TelemetryFile:
+    """``telemetry.parquet`` written as a stored run goes: a row group (zstd-compressed
+    columns, a channel each) whenever the recorder spills a full chunk (:meth:`add`), the
+    chunk being filled at the end (:meth:`finish`), so the run never reads its telemetry
+    back to write it. If the recorder's chunks are no longer the ones written (a snapshot
+    was restored in between), the file is written again from the chunks at the end."""
+
+    def __init__(self, recorder, path: Path):
+        self.recorder = recorder
+        self.path = path
+        self.schema = telemetry_schema(recorder)
+        self._writer = _telemetry_writer(path, self.schema)
+        self._written: list = []  # the chunks in the file so far, as the recorder holds them
+        self.seconds = 0.0  # spent writing
+
+    def add(self, chunk, t_ms: np.ndarray, rows: np.ndarray) -> None:
+        """One full chunk (``chunk``: what the recorder keeps of it) as the next row group."""
+        t0 = time.perf_counter()
+        self._writer.write_table(telemetry_table(self.schema, t_ms, self.recorder.by_channel(rows)))
+        self._written.append(chunk)
+        self.seconds += time.perf_counter() - t0
+
+    def finish(self, path: Path) -> None:
+        """The rest of the telemetry, then the file, synced, at ``path``."""
+        t0 = time.perf_counter()
+        full = self.recorder.full_chunks
+        if len(self._written) <= len(full) and all(a is b for a, b in zip(self._written, full)):
+            for t, columns in self.recorder.channel_columns(start=len(self._written)):
+                self._writer.write_table(telemetry_table(self.schema, t, columns))
+            self.close()
+            os.replace(self.path, path)
+            _fsync(path)
+        else:
+            self.close()
+            write_telemetry(self.recorder, path)
+        self.seconds += time.perf_counter() - t0
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _telemetry_writer(path: Path, schema):
+    import pyarrow.parquet as pq
+
+    return pq.ParquetWriter(str(path), schema, compression="zstd", use_dictionary=False, write_statistics=["t_ms"])
+
+
 def write_telemetry(recorder, path: Path) -> None:
     """The recorder's telemetry as one Parquet file (zstd-compressed columns), a row group
     per recorder chunk, so that only one chunk's columns are ever copied at a time."""
-    import pyarrow.parquet as pq
-
     schema = telemetry_schema(recorder)
-    with pq.ParquetWriter(str(path), schema, compression="zstd", use_dictionary=False,
-                          write_statistics=["t_ms"]) as writer:
+    with _telemetry_writer(path, schema) as writer:
         for t, columns in recorder.channel_columns():
             writer.write_table(telemetry_table(schema, t, columns))
     _fsync(path)

@@ -186,15 +186,17 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
     """The run's summary: air per module, totals, each person's state, the event log."""
     world = sim.world
     subs = {s.name: s for s in sim.subsystems}
-    air, alt, mean_alt = _Extent(), _Extent(), _Extent()
+    pressure, o2, co2, alt, mean_alt = (_Extent() for _ in range(5))
     for _, b in sim.recorder.blocks(["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km"]):  # a chunk at a time
         pp = b["atm.pp_pa"]  # (samples, volumes, species)
-        air.add(np.stack([pp.sum(axis=2) / 1000.0, pp[:, :, O2] / 1000.0, pp[:, :, CO2] / PA_PER_MMHG], axis=1))
+        pressure.add(pp.sum(axis=2) / 1000.0)
+        o2.add(pp[:, :, O2] / 1000.0)
+        co2.add(pp[:, :, CO2] / PA_PER_MMHG)
         if "propulsion" in subs:
             alt.add(b["orbit.alt_km"][:, 0])
             mean_alt.add(b["orbit.mean_alt_km"][:, 0])
-    module_air = {v.id: {"pressure_kpa": air.stats((0, i)), "pp_o2_kpa": air.stats((1, i)),
-                         "pp_co2_mmhg": air.stats((2, i))} for i, v in enumerate(world.volumes)}
+    module_air = {v.id: {"pressure_kpa": pressure.stats(i), "pp_o2_kpa": o2.stats(i), "pp_co2_mmhg": co2.stats(i)}
+                  for i, v in enumerate(world.volumes)}
     t = sim.state.totals
     generated = totals_by_process(sim, "in", "o2")
     o2_generated_kg = sum(v for k, v in generated.items() if k in O2_GENERATORS) * MOLAR_MASS_KG_PER_MOL[O2]

@@ -52,9 +52,10 @@ class Recorder:
 
     Storage is columnar: each sample is one row of float64s (every element of every
     recorded array, raveled in turn: booleans and integers are exact in a float64), in
-    preallocated chunks of :data:`CHUNK_ROWS` rows. A sample costs its numbers (about 3.8 kB
-    for ``nominal``), not a Python object per array. Full chunks are never written again,
-    so a snapshot shares them and copies only the chunk being filled.
+    preallocated chunks of :data:`CHUNK_ROWS` rows, each column contiguous (a chunk's
+    channels go to Arrow and to files without a copy). A sample costs its numbers (about
+    3.8 kB for ``nominal``), not a Python object per array. Full chunks are never written
+    again, so a snapshot shares them and copies only the chunk being filled.
 
     A run that is stored hands each full chunk to a *spill* (:meth:`spill_to`; the archive's
     :class:`~issim.archive.chunks.ChunkFolder` writes it to a file) and keeps only the chunk
@@ -98,7 +99,7 @@ class Recorder:
 
     def _new_chunk(self) -> None:
         self._t = np.empty(self.CHUNK_ROWS, dtype=np.int64)
-        self._rows = np.empty((self.CHUNK_ROWS, self._width))
+        self._rows = np.empty((self.CHUNK_ROWS, self._width), order="F")
         self._n = 0
         self.most_chunks_in_memory = max(self.most_chunks_in_memory, self.chunks_in_memory)
 
@@ -172,20 +173,27 @@ class Recorder:
             return int(self._load(self._full[-1])[0][-1])
         return None
 
-    def _load(self, chunk) -> tuple[np.ndarray, np.ndarray]:
-        """A full chunk's ``(t_ms, rows)``; a spilled one read back into the one reading buffer."""
+    @property
+    def full_chunks(self) -> tuple:
+        """Each full chunk, oldest first: ``(t_ms, rows)`` in memory, or what the spill returned for it."""
+        return tuple(self._full)
+
+    def _load(self, chunk, columns=None) -> tuple[np.ndarray, np.ndarray]:
+        """A full chunk's ``(t_ms, rows)``; a spilled one read back into the one reading buffer,
+        only the ``columns`` (``[(start, stop), ...]``) if given (the others are left unread)."""
         if isinstance(chunk, tuple):
             return chunk
         if self._reading.shape != (self._width, self.CHUNK_ROWS):
-            self._reading = np.empty((self._width, self.CHUNK_ROWS))
-        return chunk.load(self._reading)
+            self._reading = np.empty((self._width, self.CHUNK_ROWS))  # pages never written stay unused
+        return chunk.load(self._reading, columns)
 
-    def _chunks(self):
-        """``(t_ms, rows)`` of every chunk, oldest first, the one being filled cut to its length.
-        Spilled chunks are read back one at a time into one buffer: their rows are valid until
-        the next chunk is read (so that reading a whole history holds one chunk, not two)."""
-        for chunk in self._full:
-            yield self._load(chunk)
+    def _chunks(self, columns=None, start: int = 0):
+        """``(t_ms, rows)`` of every chunk from full chunk ``start`` on, oldest first, the one
+        being filled cut to its length. Spilled chunks are read back one at a time into one
+        buffer, only ``columns`` of them if given: their rows are valid until the next chunk
+        is read (so that reading a whole history holds one chunk, not two)."""
+        for chunk in self._full[start:]:
+            yield self._load(chunk, columns)
         self._reading = np.empty((0, 0))  # read through: the buffer goes
         if self._n:
             yield self._t[: self._n], self._rows[: self._n]
@@ -201,7 +209,8 @@ class Recorder:
         samples in the chunk (a copy), shape ``(samples, *shape)``, in the array's own dtype.
         The whole history with one chunk in memory at a time; arrays not recorded are left out."""
         where = {a: self._layout[a] for a in arrays if a in self._layout}
-        for t, rows in self._chunks():
+        columns = sorted((offset, offset + int(np.prod(shape, dtype=np.int64))) for offset, shape, _ in where.values())
+        for t, rows in self._chunks(columns):
             out = {}
             for a, (offset, shape, dtype) in where.items():
                 size = int(np.prod(shape, dtype=np.int64))
@@ -236,10 +245,13 @@ class Recorder:
             return np.empty((0,))
         return np.concatenate([b[array] for _, b in self.blocks([array])])
 
-    def channel_columns(self):
-        """``(t_ms, {key: float64 values})`` of every channel, chunk by chunk: what a file of
-        the telemetry is written from, one chunk (a few thousand samples) in memory at a time.
-        The values are views, valid until the next chunk is read."""
-        flats = {key: self._flat(key) for key in self.channels}
-        for t, rows in self._chunks():
-            yield t, {key: rows[:, f] for key, f in flats.items()}
+    def by_channel(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Some rows as ``{key: float64 values}``, a view of each channel's column."""
+        return {key: rows[:, self._flat(key)] for key in self.channels}
+
+    def channel_columns(self, start: int = 0):
+        """``(t_ms, {key: float64 values})`` of every channel, chunk by chunk from full chunk
+        ``start`` on: what a file of the telemetry is written from, one chunk (a few thousand
+        samples) in memory at a time. The values are views, valid until the next chunk is read."""
+        for t, rows in self._chunks(start=start):
+            yield t, self.by_channel(rows)
