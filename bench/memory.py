@@ -11,6 +11,7 @@ of its resident memory):
   ``--year`` a stored simulated year (six minutes or more of wall time), each also as what
   it takes above that process's own fixed cost (libraries, kernels, a built simulation),
   since the shared libraries' resident pages vary with the machine's page cache;
+- the same run not stored (all its telemetry in memory, as the Python API keeps it);
 - ten one-day runs in one process, stored and not, with the resident memory after each
   (``VmRSS``): a worker that does many runs should not grow.
 
@@ -86,6 +87,16 @@ def child_stored(scenario: str, days: float) -> dict:
             "telemetry_mb": size / 1e6}
 
 
+def child_in_memory(scenario: str, days: float) -> dict:
+    """A run not stored (the Python API, tests): all its telemetry stays in memory."""
+    from issim.runner import Runner
+
+    run = Runner(scenario, days=days)
+    run.run()
+    run.summary()
+    return {"peak_mb": _peak_mb()}
+
+
 def child_repeated(scenario: str, runs: int, store: bool) -> dict:
     import gc
 
@@ -130,7 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         mode, *rest = json.loads(args.child)
-        print(json.dumps({"baseline": child_baseline, "stored": child_stored,
+        print(json.dumps({"baseline": child_baseline, "stored": child_stored, "in memory": child_in_memory,
                           "repeated": child_repeated}[mode](*rest)))
         return
 
@@ -138,6 +149,7 @@ def main() -> None:
     jobs = [("compile", ["baseline", args.scenario]),
             ("baseline", ["baseline", args.scenario]),
             ("stored", ["stored", args.scenario, args.days])]
+    jobs.append(("in memory", ["in memory", args.scenario, args.days]))
     if args.year:
         jobs.append(("year", ["stored", args.scenario, 365.0]))
     jobs += [("repeated, stored", ["repeated", args.scenario, args.runs, True]),
@@ -173,6 +185,8 @@ def main() -> None:
         row(f"stored {days:g}-day run, wall", lambda n: f"{s[n]['wall_s']:.1f} s "
                                                         f"({1e6 * s[n]['wall_s'] / s[n]['frames']:.0f} µs a frame)")
         row(f"stored {days:g}-day run, telemetry.parquet", lambda n: f"{s[n]['telemetry_mb']:.1f} MB")
+    m = results["in memory"]
+    row(f"{args.days:g}-day run not stored, with its summary, peak", lambda n: f"{m[n]['peak_mb']:.0f} MB")
     for label in ("repeated, stored", "repeated, in memory"):
         r = results[label]
         row(f"{args.runs} one-day runs ({label.split(', ')[1]}): RSS after runs 1, 2, {args.runs}",

@@ -75,7 +75,7 @@ def _skip(f, nbytes: int) -> None:
 
 
 class ChunkFolder:
-    """A folder of spilled chunks: pass :meth:`keep` to ``Recorder.spill_to``."""
+    """A folder of spilled chunks; :meth:`keep` is a spill for ``Recorder.spill_to``."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
