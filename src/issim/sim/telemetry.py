@@ -9,6 +9,7 @@ array, not one call per channel.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -45,6 +46,20 @@ class Channel:
     def describe(self) -> dict:
         lim = {k: v for k, v in vars(self.limits).items() if v is not None}
         return {"key": self.key, "name": self.name, "unit": self.unit, "limits": lim, "source": self.source}
+
+
+def column_buffer(width: int, rows: int) -> np.ndarray:
+    """An empty float64 buffer of ``width`` columns of ``rows`` values each, shape
+    ``(width, rows)``, in memory that is made resident page by page as it is written.
+
+    numpy asks the kernel for 2 MB pages for any array of 4 MB or more; a sample writes one
+    value in every column, so the first sample would make a whole chunk of them resident
+    (16 MB for ``nominal``, however short the run). This memory is not given huge pages.
+    """
+    mem = mmap.mmap(-1, max(width * rows, 1) * 8)
+    if hasattr(mem, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
+        mem.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(mem, dtype=np.float64, count=width * rows).reshape((width, rows))
 
 
 class Recorder:
@@ -99,7 +114,7 @@ class Recorder:
 
     def _new_chunk(self) -> None:
         self._t = np.empty(self.CHUNK_ROWS, dtype=np.int64)
-        self._rows = np.empty((self.CHUNK_ROWS, self._width), order="F")
+        self._rows = column_buffer(self._width, self.CHUNK_ROWS).T
         self._n = 0
         self.most_chunks_in_memory = max(self.most_chunks_in_memory, self.chunks_in_memory)
 
@@ -184,7 +199,7 @@ class Recorder:
         if isinstance(chunk, tuple):
             return chunk
         if self._reading.shape != (self._width, self.CHUNK_ROWS):
-            self._reading = np.empty((self._width, self.CHUNK_ROWS))  # pages never written stay unused
+            self._reading = column_buffer(self._width, self.CHUNK_ROWS)  # pages never written stay unused
         return chunk.load(self._reading, columns)
 
     def _chunks(self, columns=None, start: int = 0):
