@@ -187,7 +187,8 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
     world = sim.world
     subs = {s.name: s for s in sim.subsystems}
     pressure, o2, co2, alt, mean_alt = (_Extent() for _ in range(5))
-    for _, b in sim.recorder.blocks(["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km"]):  # a chunk at a time
+    recorded = sim.recorder.blocks(["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km"], copy=False)
+    for _, b in recorded:  # a chunk at a time
         pp = b["atm.pp_pa"]  # (samples, volumes, species)
         pressure.add(pp.sum(axis=2) / 1000.0)
         o2.add(pp[:, :, O2] / 1000.0)
