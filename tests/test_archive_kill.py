@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from issim.archive import Archive
+from issim.archive.chunks import SpilledChunk
 from issim.cli import main
+from issim.sim.telemetry import Recorder
 
 
 def _running_row(catalogue) -> bool:
@@ -58,6 +60,9 @@ def test_sigkill_half_way(tmp_path, capsys):
 
     with sqlite3.connect(home / "catalogue.sqlite") as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for path in (home / ".tmp").glob("*/chunks/*.npy.zst"):  # the telemetry spilled so far: whole chunks only
+        t_ms, rows = SpilledChunk(path).load()
+        assert len(t_ms) == len(rows) == Recorder.CHUNK_ROWS and np.all(np.diff(t_ms) == 60_000)
 
     status = main(["runs", "--archive", str(home), "--json"])
     out, err = capsys.readouterr()

@@ -12,16 +12,25 @@ and a watcher is put in front of the simulation's environment to keep the ground
 at the recorder's rate (the engine computes latitude, longitude and sunlight for every
 frame but records none of them). While the run goes on, the new part of the event log
 and the command history is appended every few wall-clock seconds, each time in one short
-transaction, so a run that dies still leaves what happened up to then.
+transaction, so a run that dies still leaves what happened up to then. The recorder keeps
+only the chunk of telemetry it is filling in memory: each full chunk goes to a file in the
+run's half-written folder, ``.tmp/<run>.<pid>/chunks/`` (:mod:`issim.archive.chunks`), and
+into ``.tmp/<run>.<pid>/telemetry.parquet`` as a row group (:class:`TelemetryFile`), so a
+long run's memory does not grow with its length.
 
-On leaving normally, the files are written into ``.tmp/`` inside the archive, moved into
+On leaving normally, the summary is worked out a chunk at a time (reading back from the
+chunk files only the columns it needs), the telemetry file gets the last chunk and its
+footer, the files are written into ``.tmp/<run>.<pid>/run/``, moved into
 place with one ``os.replace``, and the row turns ``complete`` in the same transaction as
 the rest of the log. The folder holds everything the catalogue says of the run too
 (``run.json``, ``events.jsonl``, ``commands.jsonl``), so ``issim archive repair`` can
 rebuild a lost catalogue from the folders. An exception marks the row ``failed`` (with the
 error), an interruption (Ctrl-C, or SIGTERM while recording in the main thread)
 ``incomplete``; a kill leaves it ``running`` until a reader finds the process gone
-(:meth:`~issim.archive.catalogue.Archive.reap`).
+(:meth:`~issim.archive.catalogue.Archive.reap`) and removes its half-written folder. Either
+way the chunk files go when the recording ends; the simulation's history before then is
+read from the stored run (:meth:`~issim.archive.record.RunRecord.telemetry`), not from
+``sim.telemetry``.
 """
 
 from __future__ import annotations
@@ -35,14 +44,18 @@ import signal
 import socket
 import threading
 import time
+from array import array
 from importlib import resources
 from pathlib import Path
 from typing import Callable, Optional
+
+import numpy as np
 
 from .. import __version__
 from ..times import format_iso
 from ..errors import InputError
 from .catalogue import MAX_ID, TMP, Archive, StoreError, process_token, utc_now
+from .chunks import ChunkFolder
 from .tables import COMMAND_FIELDS, command_row, entry_json, telemetry_schema, telemetry_table, track_table
 
 CHECKPOINT_EVERY_S = 2.0  # wall-clock seconds between appends of the event log during a run
@@ -76,15 +89,16 @@ class TrackWatch:
 
     Every frame the engine asks the environment for the frame's surroundings; at the
     frames the recorder keeps (the same ``every_frames``), this keeps the sub-satellite
-    point, altitude and sunlight too. Everything else is passed through untouched, so
-    the run is the same with or without it.
+    point, altitude and sunlight too, as flat columns (33 bytes a sample: a simulated year
+    at the default rate is 17 MB). Everything else is passed through untouched, so the run
+    is the same with or without it.
     """
 
     def __init__(self, environment, every_frames: int):
         self._environment = environment
         self.every_frames = every_frames
-        self.t_ms: list[int] = []
-        self.rows: list[tuple[float, float, float, bool]] = []
+        self._columns = {"t_ms": array("q"), "lat_deg": array("d"), "lon_deg": array("d"), "alt_km": array("d"),
+                         "sunlit": array("b")}
 
     def at(self, state):
         env = self._environment.at(state)
@@ -93,14 +107,23 @@ class TrackWatch:
         return env
 
     def _keep(self, env) -> None:
-        if not self.t_ms or env.t_ms > self.t_ms[-1]:
-            self.t_ms.append(env.t_ms)
-            self.rows.append((env.lat_deg, env.lon_deg, env.alt_km, env.sunlit))
+        c = self._columns
+        if not c["t_ms"] or env.t_ms > c["t_ms"][-1]:
+            c["t_ms"].append(env.t_ms)
+            c["lat_deg"].append(env.lat_deg)
+            c["lon_deg"].append(env.lon_deg)
+            c["alt_km"].append(env.alt_km)
+            c["sunlit"].append(bool(env.sunlit))
 
-    def finish(self, state, recorded_t_ms) -> None:
+    def finish(self, state, last_recorded_ms: Optional[int]) -> None:
         """Add the last recorded moment, which the run ended on before asking for it."""
-        if len(recorded_t_ms) and (not self.t_ms or self.t_ms[-1] < recorded_t_ms[-1]) and state.t_ms == recorded_t_ms[-1]:
+        t = self._columns["t_ms"]
+        if last_recorded_ms is not None and (not t or t[-1] < last_recorded_ms) and state.t_ms == last_recorded_ms:
             self._keep(self._environment.at(state))
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """``t_ms``, ``lat_deg``, ``lon_deg`` (geodetic, degrees), ``alt_km``, ``sunlit`` so far, as arrays."""
+        return {k: np.array(v, dtype=bool if k == "sunlit" else None) for k, v in self._columns.items()}
 
     def __getattr__(self, name):
         return getattr(self._environment, name)
@@ -145,6 +168,11 @@ class Recording:
     def path(self) -> Path:
         return self.archive.root / self.dir
 
+    @property
+    def _tmp(self) -> Path:
+        """The run's half-written folder: ``chunks/`` while it runs, then ``run/``, its files."""
+        return self.archive.root / TMP / f"{self.dir}.{os.getpid()}"
+
     # ------------------------------------------------------------------ start
 
     def __enter__(self) -> "Recording":
@@ -164,6 +192,9 @@ class Recording:
             self.dir = f"{self.run_id:06d}-{_slug(spec.name)}"
             c.execute("UPDATE runs SET dir = ? WHERE id = ?", (self.dir, self.run_id))
         self._scenario_raw = raw
+        self._chunks = ChunkFolder(self._tmp / "chunks")
+        self._telemetry = TelemetryFile(sim.recorder, self._tmp / "telemetry.parquet")
+        sim.recorder.spill_to(self._spill)
         self._handlers: dict = {}
         self._stop: Optional[KeyboardInterrupt] = None
         self._running = False
@@ -209,6 +240,12 @@ class Recording:
         self._check_stop()
         self.timings["run_s"] = time.perf_counter() - t0
 
+    def _spill(self, t_ms: np.ndarray, rows: np.ndarray):
+        """A full chunk of telemetry: to its file, and into ``telemetry.parquet`` as a row group."""
+        chunk = self._chunks.keep(t_ms, rows)
+        self._telemetry.add(chunk, t_ms, rows)
+        return chunk
+
     def checkpoint(self) -> None:
         """Append the event log and command history written since the last time (one transaction)."""
         log = self.sim.state.log
@@ -237,6 +274,9 @@ class Recording:
         try:
             self.finish_or_mark(exc_type, exc)
         finally:
+            self.sim.recorder.spill_to(None)
+            self._telemetry.close()
+            shutil.rmtree(self._tmp, ignore_errors=True)
             for sig, handler in self._handlers.items():
                 signal.signal(sig, handler)
         return False
@@ -262,7 +302,6 @@ class Recording:
             self._mark("failed", f"{exc_type.__name__}: {exc}")
 
     def _mark(self, status: str, error: str) -> None:
-        shutil.rmtree(self.archive.root / TMP / f"{self.dir}.{os.getpid()}", ignore_errors=True)
         try:
             self.checkpoint()
         except Exception:
@@ -283,7 +322,7 @@ class Recording:
         summary = summarize(sim, self.scenario.name)
         self.timings["summary_s"] = time.perf_counter() - t0
         self.summary = summary
-        self.track.finish(sim.state, sim.recorder.t_ms)
+        self.track.finish(sim.state, sim.recorder.last_t_ms)
 
         entries = sim.event_log_entries()
         log_text = "".join(e + "\n" for e in entries)
@@ -297,11 +336,11 @@ class Recording:
                  "event_log_sha256": digest}
 
         t0 = time.perf_counter()
-        tmp = self.archive.root / TMP / f"{self.dir}.{os.getpid()}"
+        tmp = self._tmp / "run"
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
-        write_telemetry(sim.recorder, tmp / "telemetry.parquet")
-        self.timings["telemetry_s"] = time.perf_counter() - t0
+        self._telemetry.finish(tmp / "telemetry.parquet")
+        self.timings["telemetry_s"] = self._telemetry.seconds  # most of it while the run went on
         write_track(self.track, tmp / "track.parquet")
         stored = {k: v for k, v in summary.items() if k != "events"}
         _write_text(tmp / "summary.json", json.dumps(stored, indent=1, ensure_ascii=False, default=_json_default))
@@ -340,14 +379,60 @@ class Recording:
         self.timings["catalogue_s"] = time.perf_counter() - t0
 
 
+class TelemetryFile:
+    """``telemetry.parquet`` written as a stored run goes: a row group (zstd-compressed
+    columns, a channel each) whenever the recorder spills a full chunk (:meth:`add`), the
+    chunk being filled at the end (:meth:`finish`), so the run never reads its telemetry
+    back to write it. If the recorder's chunks are no longer the ones written (a snapshot
+    was restored in between), the file is written again from the chunks at the end."""
+
+    def __init__(self, recorder, path: Path):
+        self.recorder = recorder
+        self.path = path
+        self.schema = telemetry_schema(recorder)
+        self._writer = _telemetry_writer(path, self.schema)
+        self._written: list = []  # the chunks in the file so far, as the recorder holds them
+        self.seconds = 0.0  # spent writing
+
+    def add(self, chunk, t_ms: np.ndarray, rows: np.ndarray) -> None:
+        """One full chunk (``chunk``: what the recorder keeps of it) as the next row group."""
+        t0 = time.perf_counter()
+        self._writer.write_table(telemetry_table(self.schema, t_ms, self.recorder.by_channel(rows)))
+        self._written.append(chunk)
+        self.seconds += time.perf_counter() - t0
+
+    def finish(self, path: Path) -> None:
+        """The rest of the telemetry, then the file, synced, at ``path``."""
+        t0 = time.perf_counter()
+        full = self.recorder.full_chunks
+        if len(self._written) <= len(full) and all(a is b for a, b in zip(self._written, full)):
+            for t, columns in self.recorder.channel_columns(start=len(self._written)):
+                self._writer.write_table(telemetry_table(self.schema, t, columns))
+            self.close()
+            os.replace(self.path, path)
+            _fsync(path)
+        else:
+            self.close()
+            write_telemetry(self.recorder, path)
+        self.seconds += time.perf_counter() - t0
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _telemetry_writer(path: Path, schema):
+    import pyarrow.parquet as pq
+
+    return pq.ParquetWriter(str(path), schema, compression="zstd", use_dictionary=False, write_statistics=["t_ms"])
+
+
 def write_telemetry(recorder, path: Path) -> None:
     """The recorder's telemetry as one Parquet file (zstd-compressed columns), a row group
     per recorder chunk, so that only one chunk's columns are ever copied at a time."""
-    import pyarrow.parquet as pq
-
     schema = telemetry_schema(recorder)
-    with pq.ParquetWriter(str(path), schema, compression="zstd", use_dictionary=False,
-                          write_statistics=["t_ms"]) as writer:
+    with _telemetry_writer(path, schema) as writer:
         for t, columns in recorder.channel_columns():
             writer.write_table(telemetry_table(schema, t, columns))
     _fsync(path)
@@ -356,16 +441,12 @@ def write_telemetry(recorder, path: Path) -> None:
 def write_track(track: TrackWatch, path: Path) -> None:
     import pyarrow.parquet as pq
 
-    rows = track.rows
-    table = track_table(track.t_ms, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows],
-                        [r[3] for r in rows])
-    pq.write_table(table, str(path), compression="zstd")
+    table = track_table(**track.columns())
+    pq.write_table(table, str(path), compression="zstd", use_dictionary=False, write_statistics=["t_ms"])
     _fsync(path)
 
 
 def _json_default(value):
-    import numpy as np
-
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -12,9 +12,31 @@ from ..times import format_iso
 O2_GENERATORS = ("elektron", "oga", "candle")
 
 
-def _stats(values: np.ndarray) -> dict:
-    """min/max/mean over the first axis, rounded for reading (4 significant decimals)."""
-    return {"min": round(float(values.min()), 4), "max": round(float(values.max()), 4), "mean": round(float(values.mean()), 4)}
+class _Extent:
+    """``min``, ``max`` and ``mean`` over the samples (the first axis) of an array fed a
+    chunk of samples at a time, element by element over its other axes: the whole history
+    of a run with one chunk of it in memory."""
+
+    def __init__(self):
+        self.low = self.high = self.total = None
+        self.samples = 0
+
+    def add(self, values: np.ndarray) -> None:
+        if not len(values):
+            return
+        # each element's samples contiguous, so that numpy sums them pairwise (as a whole
+        # series' mean() would), not by running down the rows
+        columns = np.ascontiguousarray(np.moveaxis(values, 0, -1))
+        low, high, total = columns.min(axis=-1), columns.max(axis=-1), columns.sum(axis=-1)
+        if self.samples:
+            low, high, total = np.minimum(self.low, low), np.maximum(self.high, high), self.total + total
+        self.low, self.high, self.total = low, high, total
+        self.samples += len(values)
+
+    def stats(self, index=()) -> dict:
+        """min/max/mean of one element, rounded for reading (4 significant decimals)."""
+        return {"min": round(float(self.low[index]), 4), "max": round(float(self.high[index]), 4),
+                "mean": round(float(self.total[index] / self.samples), 4)}
 
 
 def gas_balance(sim: Simulation) -> dict:
@@ -76,17 +98,20 @@ def _deaths(sim: Simulation) -> dict[str, str]:
 
 def _control_over_time(sim: Simulation, custody) -> dict[str, list]:
     """For each system, ``[[time, [factions]], ...]``: the recorded control map's changes."""
-    block = sim.recorder.block("control.map")
-    if block.ndim != 3 or not len(block):
-        return {}
-    times = sim.recorder.t_ms
-    out = {}
-    for s, key in enumerate(custody.systems):
-        rows = block[:, s, :]
-        changes = [0] + [int(i) + 1 for i in np.flatnonzero((rows[1:] != rows[:-1]).any(axis=1))]
-        out[key] = [[format_iso(times[i]), [f for j, f in enumerate(custody.factions) if rows[i, j]]]
-                    for i in changes]
-    return out
+    out: dict[str, list] = {key: [] for key in custody.systems}
+    last = None  # the sample before the chunk
+    for t, blocks in sim.recorder.blocks(["control.map"]):
+        rows = blocks.get("control.map")  # (samples, systems, factions)
+        if rows is None or rows.ndim != 3:
+            return {}
+        changed = (rows != np.concatenate([rows[:1] if last is None else last, rows[:-1]])).any(axis=2)
+        if last is None:
+            changed[0] = True
+        for i, s in zip(*np.nonzero(changed)):  # sample by sample
+            out[custody.systems[s]].append([format_iso(t[i]), [f for j, f in enumerate(custody.factions)
+                                                               if rows[i, s, j]]])
+        last = rows[-1:]
+    return out if last is not None else {}
 
 
 def outcome(sim: Simulation) -> dict:
@@ -173,27 +198,28 @@ def ending(o: dict) -> str:
 def summarize(sim: Simulation, scenario_name: str) -> dict:
     """The run's summary: air per module, totals, each person's state, the event log."""
     world = sim.world
-    pp = sim.recorder.block("atm.pp_pa")  # (samples, volumes, species)
-    pressure = pp.sum(axis=2)
-    module_air = {}
-    for i, v in enumerate(world.volumes):
-        module_air[v.id] = {
-            "pressure_kpa": _stats(pressure[:, i] / 1000.0),
-            "pp_o2_kpa": _stats(pp[:, i, O2] / 1000.0),
-            "pp_co2_mmhg": _stats(pp[:, i, CO2] / PA_PER_MMHG),
-        }
+    subs = {s.name: s for s in sim.subsystems}
+    pressure, o2, co2, alt, mean_alt = (_Extent() for _ in range(5))
+    recorded = sim.recorder.blocks(["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km"], copy=False)
+    for _, b in recorded:  # a chunk at a time
+        pp = b["atm.pp_pa"]  # (samples, volumes, species)
+        pressure.add(pp.sum(axis=2) / 1000.0)
+        o2.add(pp[:, :, O2] / 1000.0)
+        co2.add(pp[:, :, CO2] / PA_PER_MMHG)
+        if "propulsion" in subs:
+            alt.add(b["orbit.alt_km"][:, 0])
+            mean_alt.add(b["orbit.mean_alt_km"][:, 0])
+    module_air = {v.id: {"pressure_kpa": pressure.stats(i), "pp_o2_kpa": o2.stats(i), "pp_co2_mmhg": co2.stats(i)}
+                  for i, v in enumerate(world.volumes)}
     t = sim.state.totals
     generated = totals_by_process(sim, "in", "o2")
     o2_generated_kg = sum(v for k, v in generated.items() if k in O2_GENERATORS) * MOLAR_MASS_KG_PER_MOL[O2]
     balance = gas_balance(sim)
-    subs = {s.name: s for s in sim.subsystems}
     crew_sub = subs["crew"]
     extra = {}
     if "propulsion" in subs:
         prop = subs["propulsion"].summary(sim.state)
-        alt = sim.recorder.block("orbit.alt_km")[:, 0]
-        mean_alt = sim.recorder.block("orbit.mean_alt_km")[:, 0]
-        extra["orbit"] = {"alt_km": _stats(alt), "mean_alt_km": _stats(mean_alt), **prop}
+        extra["orbit"] = {"alt_km": alt.stats(), "mean_alt_km": mean_alt.stats(), **prop}
     for name in ("power", "attitude", "comms", "control", "agents", "triggers"):
         if name in subs and hasattr(subs[name], "summary"):
             extra[name] = subs[name].summary(sim.state)

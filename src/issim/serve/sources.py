@@ -178,9 +178,7 @@ class LiveSource(Source):
         return history(self.runner.sim.state)
 
     def track(self) -> dict[str, np.ndarray]:
-        rows = np.array(self._watch.rows, dtype=np.float64).reshape(-1, 4)
-        return {"t_ms": np.array(self._watch.t_ms, dtype=np.int64), "lat_deg": rows[:, 0], "lon_deg": rows[:, 1],
-                "alt_km": rows[:, 2], "sunlit": rows[:, 3].astype(bool)}
+        return self._watch.columns()
 
     def position(self) -> dict:
         env = self._environment.at(self.runner.sim.state)

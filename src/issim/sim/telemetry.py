@@ -9,8 +9,9 @@ array, not one call per channel.
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -47,14 +48,35 @@ class Channel:
         return {"key": self.key, "name": self.name, "unit": self.unit, "limits": lim, "source": self.source}
 
 
+def column_buffer(width: int, rows: int) -> np.ndarray:
+    """An empty float64 buffer of ``width`` columns of ``rows`` values each, shape
+    ``(width, rows)``, in memory that is made resident page by page as it is written.
+
+    numpy asks the kernel for 2 MB pages for any array of 4 MB or more; a sample writes one
+    value in every column, so the first sample would make a whole chunk of them resident
+    (16 MB for ``nominal``, however short the run). This memory is not given huge pages.
+    """
+    mem = mmap.mmap(-1, max(width * rows, 1) * 8)
+    if hasattr(mem, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
+        mem.madvise(mmap.MADV_NOHUGEPAGE)
+    return np.frombuffer(mem, dtype=np.float64, count=width * rows).reshape((width, rows))
+
+
 class Recorder:
     """Keeps the arrays behind the channels every ``every_frames`` frames.
 
     Storage is columnar: each sample is one row of float64s (every element of every
     recorded array, raveled in turn: booleans and integers are exact in a float64), in
-    preallocated chunks of :data:`CHUNK_ROWS` rows. A sample costs its numbers (about 3.8 kB
-    for ``nominal``), not a Python object per array. Full chunks are never written again,
-    so a snapshot shares them and copies only the chunk being filled.
+    preallocated chunks of :data:`CHUNK_ROWS` rows, each column contiguous (a chunk's
+    channels go to Arrow and to files without a copy). A sample costs its numbers (about
+    3.8 kB for ``nominal``), not a Python object per array. Full chunks are never written
+    again, so a snapshot shares them and copies only the chunk being filled.
+
+    A run that is stored hands each full chunk to a *spill* (:meth:`spill_to`; the archive's
+    :class:`~issim.archive.chunks.ChunkFolder` writes it to a file) and keeps only the chunk
+    being filled, so its memory does not grow with its length; reading the history then
+    reads the spilled chunks back one at a time (:meth:`blocks`). Without a spill, every
+    chunk stays in memory.
 
     The recorded data is part of what a snapshot saves, so a restored run records exactly
     what an uninterrupted one would.
@@ -72,10 +94,13 @@ class Recorder:
         self.arrays = sorted({c.array for c in channels})
         self._layout: dict[str, tuple[int, tuple, np.dtype]] = {}  # array -> (offset, shape, dtype)
         self._width = 0
-        self._full: list[tuple[np.ndarray, np.ndarray]] = []  # (t_ms, rows) of each full chunk
+        self._full: list = []  # each full chunk: (t_ms, rows) in memory, or what the spill returned for it
         self._t = np.empty(0, dtype=np.int64)
         self._rows = np.empty((0, 0))
         self._n = 0
+        self.spill: Optional[Callable[[np.ndarray, np.ndarray], object]] = None
+        self._reading = np.empty((0, 0))  # where spilled chunks are read back, column by column
+        self.most_chunks_in_memory = 0  # the high-water mark of :attr:`chunks_in_memory`
 
     def _start(self, state: State) -> None:
         """Lay the arrays out in a row, from their shapes in the first sample."""
@@ -89,8 +114,9 @@ class Recorder:
 
     def _new_chunk(self) -> None:
         self._t = np.empty(self.CHUNK_ROWS, dtype=np.int64)
-        self._rows = np.empty((self.CHUNK_ROWS, self._width))
+        self._rows = column_buffer(self._width, self.CHUNK_ROWS).T
         self._n = 0
+        self.most_chunks_in_memory = max(self.most_chunks_in_memory, self.chunks_in_memory)
 
     def maybe_record(self, state: State) -> None:
         if state.frame % self.every_frames:
@@ -102,14 +128,33 @@ class Recorder:
         self._t[self._n] = state.t_ms
         self._n += 1
         if self._n == self.CHUNK_ROWS:
-            self._full.append((self._t, self._rows))
-            self._new_chunk()
+            if self.spill is None:
+                self._full.append((self._t, self._rows))
+                self._new_chunk()
+            else:  # the chunk is in the spill's keeping now: its buffers are filled again
+                self._full.append(self.spill(self._t, self._rows))
+                self._n = 0
 
-    def _chunks(self):
-        """``(t_ms, rows)`` of every chunk, the one being filled cut to its length."""
-        yield from self._full
-        if self._n:
-            yield self._t[: self._n], self._rows[: self._n]
+    # ------------------------------------------------------------------ spilling
+
+    def spill_to(self, spill: Optional[Callable[[np.ndarray, np.ndarray], object]]) -> None:
+        """Hand every full chunk, now and from now on, to ``spill(t_ms, rows)``, which keeps a
+        copy somewhere (the recorder fills the same buffers again) and returns an object
+        whose ``load()`` gives ``(t_ms, rows)`` back. ``None``: keep new chunks in memory
+        again (those spilled stay where they went)."""
+        self.spill = spill
+        self._spill_full()
+
+    def _spill_full(self) -> None:
+        if self.spill is not None:
+            self._full = [self.spill(*c) if isinstance(c, tuple) else c for c in self._full]
+
+    @property
+    def chunks_in_memory(self) -> int:
+        """How many chunks of rows are held in memory, the one being filled included."""
+        return sum(isinstance(c, tuple) for c in self._full) + bool(self._rows.size)
+
+    # ------------------------------------------------------------------ snapshots
 
     def freeze(self) -> tuple:
         """The recorded data as a snapshot keeps it (full chunks shared, the open one copied)."""
@@ -120,6 +165,7 @@ class Recorder:
         """Back to what :meth:`freeze` kept."""
         full, t, rows, layout, width = frozen
         self._full, self._layout, self._width = list(full), dict(layout), width
+        self._spill_full()
         if not layout:
             self._n = 0
             return
@@ -128,8 +174,64 @@ class Recorder:
         self._t[: self._n] = t
         self._rows[: self._n] = rows
 
+    # ------------------------------------------------------------------ reading
+
     def __len__(self) -> int:
         return len(self._full) * self.CHUNK_ROWS + self._n
+
+    @property
+    def last_t_ms(self) -> Optional[int]:
+        """The time of the latest sample (UTC ms), ``None`` before the first."""
+        if self._n:
+            return int(self._t[self._n - 1])
+        if self._full:
+            return int(self._load(self._full[-1])[0][-1])
+        return None
+
+    @property
+    def full_chunks(self) -> tuple:
+        """Each full chunk, oldest first: ``(t_ms, rows)`` in memory, or what the spill returned for it."""
+        return tuple(self._full)
+
+    def _load(self, chunk, columns=None) -> tuple[np.ndarray, np.ndarray]:
+        """A full chunk's ``(t_ms, rows)``; a spilled one read back into the one reading buffer,
+        only the ``columns`` (``[(start, stop), ...]``) if given (the others are left unread)."""
+        if isinstance(chunk, tuple):
+            return chunk
+        if self._reading.shape != (self._width, self.CHUNK_ROWS):
+            self._reading = column_buffer(self._width, self.CHUNK_ROWS)  # pages never written stay unused
+        return chunk.load(self._reading, columns)
+
+    def _chunks(self, columns=None, start: int = 0):
+        """``(t_ms, rows)`` of every chunk from full chunk ``start`` on, oldest first, the one
+        being filled cut to its length. Spilled chunks are read back one at a time into one
+        buffer, only ``columns`` of them if given: their rows are valid until the next chunk
+        is read (so that reading a whole history holds one chunk, not two)."""
+        for chunk in self._full[start:]:
+            yield self._load(chunk, columns)
+        self._reading = np.empty((0, 0))  # read through: the buffer goes
+        if self._n:
+            yield self._t[: self._n], self._rows[: self._n]
+
+    def _flat(self, key: str) -> int:
+        """Where a channel's element sits in a row."""
+        ch = self.channels[key]
+        offset, shape, _ = self._layout[ch.array]
+        return offset + (int(np.ravel_multi_index(ch.index, shape)) if ch.index else 0)
+
+    def blocks(self, arrays: list[str], copy: bool = True):
+        """``(t_ms, {array: values})`` chunk by chunk, oldest first: each recorded array's
+        samples in the chunk, shape ``(samples, *shape)``, in the array's own dtype. The whole
+        history with one chunk in memory at a time; arrays not recorded are left out.
+        ``copy=False``: float64 arrays come as views of the chunk, valid until the next is read."""
+        where = {a: self._layout[a] for a in arrays if a in self._layout}
+        columns = sorted((offset, offset + int(np.prod(shape, dtype=np.int64))) for offset, shape, _ in where.values())
+        for t, rows in self._chunks(columns):
+            out = {}
+            for a, (offset, shape, dtype) in where.items():
+                values = rows[:, offset: offset + int(np.prod(shape, dtype=np.int64))]
+                out[a] = np.array(values, dtype=dtype, copy=copy or None).reshape((len(t), *shape))
+            yield t, out
 
     @property
     def t_ms(self) -> np.ndarray:
@@ -140,33 +242,32 @@ class Recorder:
     def column(self, array: str, flat_index: int) -> np.ndarray:
         """One element of one recorded array over the samples, as float64."""
         offset = self._layout[array][0] + flat_index
-        parts = [rows[:, offset] for _, rows in self._chunks()]
+        parts = [rows[:, offset].copy() for _, rows in self._chunks()]
         return np.concatenate(parts) if parts else np.empty(0)
 
     def series(self, key: str) -> tuple[np.ndarray, np.ndarray]:
         """``(t_ms, values)`` of one channel, as arrays."""
-        ch = self.channels[key]
-        if not self._layout:
+        self.channels[key]  # an unknown key is a KeyError, recorded or not
+        if not len(self):
             return np.empty(0, dtype=np.int64), np.empty(0)
-        flat = int(np.ravel_multi_index(ch.index, self._layout[ch.array][1])) if ch.index else 0
-        return self.t_ms, self.column(ch.array, flat)
+        flat = self._flat(key)
+        times, values = zip(*((t, rows[:, flat].copy()) for t, rows in self._chunks()))
+        return np.concatenate(times), np.concatenate(values)
 
     def block(self, array: str) -> np.ndarray:
         """Everything recorded of one state array, stacked: shape ``(samples, *shape)``,
-        in the array's own dtype."""
+        in the array's own dtype (:meth:`blocks` gives it a chunk at a time)."""
         if not len(self) or array not in self._layout:
             return np.empty((0,))
-        offset, shape, dtype = self._layout[array]
-        size = int(np.prod(shape, dtype=np.int64))
-        parts = [rows[:, offset: offset + size] for _, rows in self._chunks()]
-        return np.concatenate(parts).astype(dtype, copy=False).reshape((len(self), *shape))
+        return np.concatenate([b[array] for _, b in self.blocks([array])])
 
-    def channel_columns(self):
-        """``(t_ms, {key: float64 values})`` of every channel, chunk by chunk: what a file of
-        the telemetry is written from, one chunk (a few thousand samples) in memory at a time."""
-        flats = {}
-        for key, ch in self.channels.items():
-            offset, shape, _ = self._layout[ch.array]
-            flats[key] = offset + (int(np.ravel_multi_index(ch.index, shape)) if ch.index else 0)
-        for t, rows in self._chunks():
-            yield t, {key: rows[:, f] for key, f in flats.items()}
+    def by_channel(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Some rows as ``{key: float64 values}``, a view of each channel's column."""
+        return {key: rows[:, self._flat(key)] for key in self.channels}
+
+    def channel_columns(self, start: int = 0):
+        """``(t_ms, {key: float64 values})`` of every channel, chunk by chunk from full chunk
+        ``start`` on: what a file of the telemetry is written from, one chunk (a few thousand
+        samples) in memory at a time. The values are views, valid until the next chunk is read."""
+        for t, rows in self._chunks(start=start):
+            yield t, self.by_channel(rows)
