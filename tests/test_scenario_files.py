@@ -156,3 +156,13 @@ def test_scenarios_command_lists_them(capsys):
     out = capsys.readouterr().out
     for name in ("nominal", "leak", "isolation", "cdra-failure"):
         assert name in out
+
+
+def test_a_missing_base_is_named_by_the_extends_field():
+    # Found by the property test: the error named the resolved path, not the field that asked for it.
+    from issim.errors import InputError
+    from issim.scenario import parse_scenario
+
+    with pytest.raises(InputError) as err:
+        parse_scenario(b'extends = "x"\n', "mangled.toml")
+    assert err.value.source == "mangled.toml:extends" and "neither a bundled scenario" in err.value.message

@@ -109,7 +109,11 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
         base_source, raw = _bundled(base_name)
     else:
         path = confined_path(source, base_name, "extends")
-        base_source, raw = str(path), read_bytes(path, "a scenario TOML file")
+        try:
+            base_source, raw = str(path), read_bytes(path, "a scenario TOML file")
+        except InputError as err:  # named by the field that asked for it, not only by the path
+            raise InputError(f"{source}:extends", f"{base_name!r} is neither a bundled scenario nor a readable "
+                                                  f"file ({err.message})") from None
     base = _extend(parse_toml(raw, base_source, "a scenario file", _EXPECTED), base_source, depth + 1)
     merged = dict(base)
     merged["scenario"] = {**base.get("scenario", {}), **data.get("scenario", {})}
