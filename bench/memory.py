@@ -15,7 +15,7 @@ of its resident memory):
 - ten one-day runs in one process, stored and not, with the resident memory after each
   (``VmRSS``): a worker that does many runs should not grow.
 
-``--before SRC`` runs every figure with another checkout's ``src`` first (``/work/main/src``)
+``--before SRC`` runs every figure with another checkout's ``src`` first (e.g. ``../old-checkout/src``)
 and prints the two side by side. Tests never assert on these numbers.
 """
 
