@@ -68,7 +68,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..control.commands import Command
+from ..control.commands import Command, link_hardware
 from ..control import confront as fight
 from ..station import routes
 
@@ -316,10 +316,10 @@ class Story:
 
     def _helper(self, state, e: int) -> None:
         """An EMU is put on with help: one of ``e``'s side goes with them to the airlock."""
-        from ..control.work import NEEDS_HELP
+        from ..control.work import EMU_AIRLOCKS
 
         a = state.arrays
-        if self.vol_ids[self._airlock_for(a, e)] not in NEEDS_HELP:
+        if self.vol_ids[self._airlock_for(a, e)] not in EMU_AIRLOCKS:
             return
         free = [q for q in self._mates(a, e) if int(a["agents.intent"][q]) in (NONE, GUARD)]
         if free:
@@ -658,7 +658,7 @@ class Story:
             taken = {(w[2], w[3]) for w in view.facts.get("control.work", ())}
             jobs = [("repair", mid, where) for i, mid, where in self._broken(a)]
             if "comms.link_ok" in a:
-                jobs += [("restore_link", lid, self._link_hardware(k)) for k, (lid, seg) in enumerate(self.d.comms_links)
+                jobs += [("restore_link", lid, link_hardware(self.d, k)) for k, (lid, seg) in enumerate(self.d.comms_links)
                          if not a["comms.link_ok"][k]]
             jobs = [j for j in jobs if (j[0], j[1]) not in taken]
             crew = [q for q in range(self.n) if int(a["agents.intent"][q]) == RESTORE and self._up(a, q)]
@@ -817,12 +817,6 @@ class Story:
             if vid in idx:
                 return idx[vid]
         return next(i for i, s in enumerate(self.seg_of) if s == seg)
-
-    def _link_hardware(self, k: int) -> int:
-        """Where a cut link is mended (its segment's comms avionics)."""
-        from ..control.commands import _vol_of_link
-
-        return _vol_of_link(self.d, k)
 
     def _airlock_for(self, a, p: int) -> int:
         """The airlock of ``p``'s own segment (its suits fit them): Quest, or Poisk."""

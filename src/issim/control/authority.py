@@ -363,10 +363,10 @@ def _rule_begin_eva(sit, spec, who, target, args):
     refusal = _here(sit, who, locks, f"an EVA starts from an airlock: {', '.join(sit.name_of(v) for v in locks)}")
     if refusal:
         return refusal
-    from .work import NEEDS_HELP
+    from .work import EMU_AIRLOCKS
 
     here = sit.where(who.index)
-    if sit.name_of(here) in NEEDS_HELP and not any(
+    if sit.name_of(here) in EMU_AIRLOCKS and not any(
             q != who.index and sit.loc[q] == here and sit.alive[q] and sit.conscious[q] and not sit.on_eva[q]
             for q in range(len(sit.loc))):
         return _no(Reason.NO_HELP, f"an EMU is put on with help and {sit.name_of(here)} is worked from inside: "

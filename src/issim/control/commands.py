@@ -324,7 +324,8 @@ def _vol_of_machine(d, i) -> int:
 LINK_HARDWARE = {"USOS": "destiny", "ROS": "zvezda"}  # where each segment's comms avionics are worked on
 
 
-def _vol_of_link(d, k) -> int:
+def link_hardware(d, k) -> int:
+    """The module where link ``k`` is mended: its segment's comms avionics."""
     seg = d.comms_links[k][1]
     v = d.volume_index.get(LINK_HARDWARE[d.segments[seg]])
     return v if v is not None else d.segment_modules[seg][0]
@@ -496,7 +497,7 @@ _add(name="cut_link", summary="cut a link to the ground (antenna, cable, transmi
      verify=_state_flag("comms.link_ok", _T, lambda c: False, "still working"), **_CM)
 _add(name="restore_link", summary="mend a cut link at its hardware (Destiny for the USOS, Zvezda for the ROS)",
      target="link", args=(), significance="watch", system="comms", rule="hands_on", actors=("crew", "operator"),
-     segment=lambda d, k: d.comms_links[k][1], place=_vol_of_link, event=_ev("restore_link", _text),
+     segment=lambda d, k: d.comms_links[k][1], place=link_hardware, event=_ev("restore_link", _text),
      work=lambda c: work.RESTORE_LINK_S, verify=_state_flag("comms.link_ok", _T, lambda c: True, "still cut"))
 _add(name="send_message", summary="send a message to the ground (crew) or to the crew (ground)", target="party",
      args=(Arg("text", "text"), Arg("id", "text", required=False)), significance="none", system="comms",

@@ -325,7 +325,7 @@ class Custody(Subsystem):
         """``push``: off the structure at the arm tip's speed; with an EMU's SAFER and awake,
         they stop and catch hold of the structure off the handrail path, within the arm's
         reach. ``recover``: back at the airlock (the work's time was the arm's travel)."""
-        from .work import HOLD_AT_M, PUSH_M_S, SAFER_REACT_S
+        from .work import EMU_AIRLOCKS, HOLD_AT_M, PUSH_M_S, SAFER_REACT_S
 
         adrift = state["control.adrift"]
         name = self.directory.names[person]
@@ -336,7 +336,7 @@ class Custody(Subsystem):
                 state.record("control", what="arm strike", person=name, result="held by the tether")
                 return f"{name} is clipped to the structure; the tether holds"
             adrift[person] = True
-            safer = self.directory.volume_ids[int(state["crew.location"][person])] == "quest"
+            safer = self.directory.volume_ids[int(state["crew.location"][person])] in EMU_AIRLOCKS
             if safer and state["crew.conscious"][person]:
                 state["control.drift_m"][person] = HOLD_AT_M
                 state["control.drift_m_s"][person] = 0.0

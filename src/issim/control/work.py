@@ -57,8 +57,9 @@ MIN = 60.0
 
 EMU_PREP_S = 60 * MIN + 50 * MIN + 30 * MIN  # ISLE mask prebreathe, in-suit exercise, depress (estimate)
 ORLAN_PREP_S = 30 * MIN + 60 * MIN  # prebreathe, hatch and leak checks (Poisk, Nov 2020)
-PREP_S = {"quest": EMU_PREP_S, "poisk": ORLAN_PREP_S}  # by airlock: the suit it keeps
-NEEDS_HELP = frozenset({"quest"})  # the EMU is put on with help; the Orlan-MKS alone
+SUIT = {"quest": "EMU", "poisk": "Orlan"}  # the suit each EVA airlock keeps
+PREP_S = {"quest": EMU_PREP_S, "poisk": ORLAN_PREP_S}  # by airlock, for its suit
+EMU_AIRLOCKS = frozenset(v for v, suit in SUIT.items() if suit == "EMU")  # put on with help; SAFER worn
 TREAT_S = 10 * MIN
 DISABLE_S = 5 * MIN
 REPAIR_S = 90 * MIN
