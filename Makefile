@@ -46,8 +46,11 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium > /dev/null; \
 	fi
 
+# The whole suite, spread over TEST_JOBS worker processes (pytest-xdist), a test file per worker at a time.
+TEST_JOBS ?= 2
+
 test: setup chromium web
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 bench: setup
 	$(BIN)/python bench/orbit.py
