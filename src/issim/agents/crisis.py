@@ -71,6 +71,7 @@ import numpy as np
 from ..control.commands import Command, link_hardware
 from ..control import confront as fight
 from ..station import routes
+from . import turns
 
 INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
            "betray", "restore", "leave", "guard", "return")
@@ -240,6 +241,7 @@ class Story:
         ``(person, killer or -1)``, ``hostile_acts`` ``(actor, command)`` done since the last frame."""
         a = state.arrays
         plot = a["agents.plot"]
+        turns.check(self, state)
         if not deaths and not hostile_acts and (plot < 0).all() and not a["agents.intent"].any() \
                 and not a["control.adrift"].any():
             return  # no story under way: nothing here can change (most frames of most runs)
@@ -386,7 +388,8 @@ class Story:
     def _d7(self, state, c: int) -> None:
         a = state.arrays
         s, ca = float(a["agents.traits"][c][2]), float(a["agents.traits"][c][1])
-        choice = self._decide(state, c, "d7_trust", {"trust": s, "refuse": ca * (1 - s), "neutral": 0.2})
+        tr = float(a["agents.trust"][c, int(a["agents.plot"][DEFECTOR])])
+        choice = self._decide(state, c, "d7_trust", {"trust": s + 0.3 * tr, "refuse": ca * (1 - s), "neutral": 0.2})
         if choice == "trust" and self.prize >= 0:
             self._set(state, c, SEEK, self.prize, "the research, to take it away")
 
@@ -454,25 +457,26 @@ class Story:
             c = next((q for q in self._mates(a, c)), -1)
             if c < 0:
                 return
-        # The fight with the other side is over when everyone still up aboard is on one side.
-        side = int(a["agents.side"][c])
+        # The danger is over when no one still up aboard is bent on violence (the other side may
+        # still be aboard, beaten, restrained or standing aside).
         up = [q for q in range(self.n) if self._up(a, q)]
-        anyone_hostile = any(self._hostile(a, q) for q in up) or any(int(a["agents.side"][q]) != side for q in up)
+        anyone_hostile = any(self._hostile(a, q) for q in up)
         held = self.prize >= 0 and int(a["control.item_holder"][self.prize]) >= 0
         if not anyone_hostile and held and not self._decided(state, "d11_keep_faith") and self.vehicle >= 0:
-            for x in range(self.n):
-                if x != c and self._up(a, x) and int(a["agents.side"][x]) == int(a["agents.side"][c]) \
-                        and int(a["control.faction"][x]) == int(a["control.faction"][c]):
-                    ag, s = a["agents.traits"][x][0], a["agents.traits"][x][2]
-                    choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s), "cooperate": s,
-                                                                       "leave-together": 0.2})
-                    if choice == "betray":
-                        a["agents.side"][x] = len(self.d.factions) + x
-                        state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
-                        plot[BETRAYER] = x
-                        self._set(state, x, BETRAY, -1, "the only way home is for one")
-                    break
-            return
+            x = next((x for x in range(self.n) if x != c and self._up(a, x)
+                      and int(a["agents.side"][x]) == int(a["agents.side"][c])
+                      and int(a["control.faction"][x]) == int(a["control.faction"][c])), -1)
+            if x >= 0:  # no one of her own faction up beside her: no one to betray her (D13 may come)
+                ag, s = a["agents.traits"][x][0], a["agents.traits"][x][2]
+                fear = float(a["agents.fear"][x])  # the only way home is for one: fear pushes
+                choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s) + 0.3 * fear, "cooperate": s,
+                                                                   "leave-together": 0.2})
+                if choice == "betray":
+                    a["agents.side"][x] = len(self.d.factions) + x
+                    state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
+                    plot[BETRAYER] = x
+                    self._set(state, x, BETRAY, -1, "the only way home is for one")
+                return
         if anyone_hostile or not self._up(a, c) or int(a["agents.intent"][c]) in (SEEK, LEAVE):
             return
         if self._decided(state, "d11_keep_faith") or int(plot[HUNTER]) >= 0 or int(plot[LOST]) >= 0:
@@ -493,7 +497,8 @@ class Story:
             loyalty = float(a["agents.loyalty"][c])
             own = "report-russia" if self.d.factions[int(a["control.faction"][c])] == "russia" else "report-usa"
             other = "report-usa" if own == "report-russia" else "report-russia"
-            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty, own: loyalty, other: 0.05,
+            fear = float(a["agents.fear"][c])
+            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty + 0.3 * fear, own: loyalty, other: 0.05,
                                                           "wait": 0.2, "stay": 0.2})
             if choice == "leave":
                 plot[LEAVER] = c
@@ -519,7 +524,9 @@ class Story:
                     and int(a["agents.intent"][q]) in (NONE, GUARD, RESTORE, SEEK) \
                     and not self._decided_by(state, "d12_stop_christian", q):
                 ag, ca = float(a["agents.traits"][q][0]), float(a["agents.traits"][q][1])
-                choice = self._decide(state, q, "d12_stop_christian", {"kill": ag + 0.2, "disarm": ca * (1 - ag),
+                fear, grudge = float(a["agents.fear"][q]), float(a["agents.grievance"][q, b])
+                choice = self._decide(state, q, "d12_stop_christian", {"kill": ag + 0.2 + 0.3 * fear + 0.3 * grudge,
+                                                                       "disarm": ca * (1 - ag),
                                                                        "lock-out": 0.1})
                 if choice == "kill":
                     self._set(state, q, KILL, b, f"{self.names[b]} {command.replace('_', ' ')}")
@@ -740,7 +747,7 @@ class Story:
     def _leave_steps(self, a, p, loc, leader, cmd, out) -> None:
         k = self.prize
         group = [q for q in range(self.n) if int(a["agents.intent"][q]) == LEAVE and self._aboard(a, q)]
-        if k >= 0 and p == leader:
+        if k >= 0 and p == leader and int(a["agents.plot"][CONFIDANT]) >= 0:  # not in a flight: in the film's arc
             holder = int(a["control.item_holder"][k])
             if holder < 0 or not (a["crew.alive"][holder] and holder in group):
                 where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][k])

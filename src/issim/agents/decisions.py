@@ -38,6 +38,12 @@ DECISIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "d11_keep_faith": ("", ("cooperate", "betray", "leave-together")),
     "d12_stop_christian": ("", ("kill", "disarm", "lock-out")),
     "d13_leave": ("", ("leave", "report-usa", "report-russia", "wait", "stay")),
+    # Not the film's: turns the minds can take (issim.agents.turns).
+    "answer_disclosure": ("", ("disclose", "keep")),
+    "offer_truce": ("", ("offer", "hold")),
+    "answer_truce": ("", ("accept", "refuse")),
+    "escalate": ("", ("force", "wait")),
+    "flee": ("", ("leave", "stay")),
 }
 IMPLEMENTED = tuple(DECISIONS)
 
@@ -61,6 +67,11 @@ QUESTIONS: dict[str, str] = {
     "d11_keep_faith": "keep faith, or betray?",
     "d12_stop_christian": "stop the betrayer: how?",
     "d13_leave": "leave, report or wait?",
+    "answer_disclosure": "the other side told of its orders: tell of ours?",
+    "offer_truce": "the station has not fallen: offer to stand down?",
+    "answer_truce": "accept the other side's truce?",
+    "escalate": "the deadline nears: take the station by force?",
+    "flee": "leave in the vehicle before it is too late?",
 }
 
 

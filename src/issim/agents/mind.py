@@ -57,6 +57,7 @@ from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
 from ..station.routes import Topology, seen_from
+from . import affect
 from . import goals as policy
 from .crisis import INTENTS, NONE as NO_INTENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
@@ -109,7 +110,7 @@ class Agents(Subsystem):
 
     def __init__(self, world, minds: Sequence[MindSpec], decisions: Optional[Mapping[str, str]] = None,
                  violence: bool = False, interval_s: float = 300.0, crisis_interval_s: float = 60.0,
-                 prize: Optional[str] = None):
+                 prize: Optional[str] = None, war_at_ms: int = 0):
         self.world = world
         self.topology = Topology.of(world)
         self.hatch_index = world.link_index
@@ -119,6 +120,8 @@ class Agents(Subsystem):
         self.violence = bool(violence)
         self.interval_ms = int(round(interval_s * 1000))
         self.crisis_ms = int(round(crisis_interval_s * 1000))
+        self.war_at_ms = int(war_at_ms)
+        self.windows = frozenset(world.index[v] for v in affect.WINDOWS if v in world.index)
         self.sim = None
         self.map: Optional[policy.StationMap] = None
         index = {n: i for i, n in enumerate(self.names)}
@@ -167,7 +170,7 @@ class Agents(Subsystem):
                 fact("agents.orders", "tuple", "orders from the ground"),
                 fact("agents.decisions", "tuple", "the decisions drawn"),
                 fact("agents.beliefs", "tuple", "what the minds came to believe"),
-            ) + (self.story.keys() if self.minds else ()),
+            ) + (self.story.keys() + affect.keys() if self.minds else ()),
             reads=_AGENT_READS,
             dims={"people": len(self.minds), "plot": len(PLOT)},
         )
@@ -191,6 +194,7 @@ class Agents(Subsystem):
         state.facts["agents.beliefs"] = ()
         if n:
             self.story.reset(state)
+            affect.reset(state, self.minds, state["agents.side"])
 
     def update(self, state: State, env, dt_s: float) -> None:
         if not self.minds or self.sim is None:
@@ -211,6 +215,8 @@ class Agents(Subsystem):
                         deaths.append((self.names.index(d["person"]), d.get("cause") == "injury"))
         # A fight's command record follows the death it caused: name the killers once all is read.
         deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
+        affect.tick(state, self.topology, self.world, self.windows, self.war_at_ms, lambda p: self._able(state, p),
+                    a["agents.wounded_by"], self._log_mind)
         self.story.observe(state, deaths, acts)
         goal, susp = a["agents.goal"], a["agents.suspicion"]
         if susp.max(initial=0.0) >= HOLD_AT:
@@ -259,19 +265,20 @@ class Agents(Subsystem):
                 loc = state["crew.location"]
                 people = [p for p in range(len(self.names)) if self.map.volume_segment[int(loc[p])] == SEGMENTS[seg]]
             for p in people:
-                self._order(state, p, ground, goal, str(d.get("id")))
+                self._order(state, p, ground, goal, str(d.get("id")), d.get("text"))
                 self._told(state, p, ground, d.get("text"))
         elif kind == "command" and d.get("result") == "done" and d.get("actor") in self.names:
             actor = d.get("actor")
             i = self.names.index(actor)
             if d.get("source") == "agent":
                 state["agents.acts"][i] += 1
+            a = state.arrays
+            self._felt(state, i, d.get("command"), d.get("target"), d.get("args"))
             self.story.on_command(state, i, d.get("command"), d.get("target"))
             if d.get("command") in BETRAYING:
                 acts.append((i, d.get("command")))
             if d.get("command") not in HOSTILE:
                 return
-            a = state.arrays
             them = int(a["agents.side"][i])  # seen as hostile by those not on the actor's side who saw it
             seen = self._seen_from(a, i, d.get("target"))
             for q in range(len(self.names)):
@@ -279,6 +286,46 @@ class Agents(Subsystem):
                         and int(a["crew.location"][q]) in seen and not a["crew.on_eva"][q]:
                     a["agents.sightings"][q] += 1
                     a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_PER_SIGHTING)
+                    affect.hostile_seen(a, q, i)
+
+    def _witnesses(self, a, actor: int, target=None) -> list[int]:
+        """Who, awake and inside, could see ``actor`` do something now (see :meth:`_seen_from`)."""
+        seen = self._seen_from(a, actor, target)
+        return [q for q in range(len(self.names)) if q != actor and a["crew.alive"][q] and a["crew.conscious"][q]
+                and not a["crew.on_eva"][q] and int(a["crew.location"][q]) in seen]
+
+    def _felt(self, state: State, i: int, command, target, args) -> None:
+        """What a command done means to the minds that saw it (:mod:`issim.agents.affect`)."""
+        a = state.arrays
+        t = self.names.index(target) if target in self.names else -1
+        if t < 0:
+            return
+        args = dict(args or ())
+        if command == "confront" or (command == "operate_arm" and args.get("action") == "push"):
+            side, intent, aim = a["agents.side"], a["agents.intent"], a["agents.target"]
+            from .crisis import VIOLENT
+
+            # One's own side striking someone who threatened no one can turn a loyalty; striking
+            # an enemy (someone bent on violence, or whom the witness meant to strike) cannot.
+            enemy = int(intent[t]) in VIOLENT
+            for q in sorted(set(self._witnesses(a, i)) | {t}):
+                foe = enemy or (int(aim[q]) == t and int(intent[q]) in VIOLENT)
+                relation = "enemy" if foe else "own" if int(side[q]) == int(side[i]) else "other"
+                drop = affect.violence_seen(a, q, i, t, relation)
+                if drop > 0:
+                    state.record("agents", what="shaken", person=self.names[q], by=self.names[i],
+                                 loyalty=round(float(a["agents.loyalty"][q]), 3))
+        elif command == "treat":
+            for q in set(self._witnesses(a, i)) | {t}:
+                affect.kindness_seen(a, q, i, t)
+        elif command == "operate_arm" and args.get("action") == "recover":
+            affect.rescued(a, t, i)
+
+    def _log_mind(self, what: str, person: int, **details) -> None:
+        names = self.names
+        state = self.sim.state
+        details = {k: names[v] if k == "body" else v for k, v in details.items()}
+        state.record("agents", what=what, person=names[person], **details)
 
     def _told(self, state: State, p: int, ground: str, text) -> None:
         """A claim in an order (``... fall within 24 hours ...``) becomes what the person believes,
@@ -292,7 +339,7 @@ class Agents(Subsystem):
         state.facts["agents.beliefs"] = state.facts.get("agents.beliefs", ()) + ((state.t_ms, self.names[p], belief),)
         state.record("agents", what="believes", person=self.names[p], belief=belief, told_by=ground)
 
-    def _order(self, state: State, p: int, ground: str, goal: str, mid: str) -> None:
+    def _order(self, state: State, p: int, ground: str, goal: str, mid: str, text=None) -> None:
         state.facts["agents.orders"] = state.facts["agents.orders"] + ((state.t_ms, self.names[p], ground, goal, mid),)
         own = GROUND_FACTION[ground] == self._faction(state, p)
         state.record("agents", what="order", person=self.names[p], ground=ground, goal=goal, id=mid,
@@ -300,22 +347,38 @@ class Agents(Subsystem):
         if not own or goal != "take-control":
             return
         a = state.arrays
+        fall = FALL_RE.search(text) if isinstance(text, str) else None
+        affect.told_order(a, p, state.t_ms + int(fall.group(1)) * 3_600_000 if fall else 0)
         loyalty, solidarity = float(a["agents.loyalty"][p]), float(a["agents.traits"][p][2])
-        comply = self._decision(state, p, key_for(ground, "comply"), "comply", loyalty)
-        disclose = self._decision(state, p, key_for(ground, "disclose_order"), "disclose", solidarity * (1 - loyalty))
+        b = a["agents.belief"][p]
+        across = affect.across(a, p)
+        # Obey as far as one is loyal, and as far as one believes there is a war or a fall to act on;
+        # trust in the other side, with solidarity, holds one back.
+        comply = self._decision(state, p, key_for(ground, "comply"), "comply",
+                                loyalty * (0.5 + 0.5 * max(b[affect.WAR], b[affect.FALL]))
+                                * (1 - 0.4 * solidarity * across))
+        disclose = self._decision(state, p, key_for(ground, "disclose_order"), "disclose",
+                                  solidarity * (1 - loyalty) + 0.3 * solidarity * across)
         if disclose:
             mine = self._faction(state, p)
+            a["agents.disclosed"][p] = True
             state.record("agents", what="disclosed", person=self.names[p], ground=ground)
             for q in range(len(self.names)):
                 if self._faction(state, q) != mine:
                     a["agents.suspicion"][q] = min(1.0, a["agents.suspicion"][q] + SUSPICION_DISCLOSED)
+                    affect.disclosed_to(a, q, p)
         if not comply:
+            if b[affect.WAR] < 1.0:
+                state.record("agents", what="questioned", person=self.names[p], ground=ground,
+                             why="has not seen the war with their own eyes")
             return
         key = key_for(ground, "means")
         ag, ca = float(a["agents.traits"][p][0]), float(a["agents.traits"][p][1])
         sly = "lure" if "lure" in DECISIONS[key][1] else "covert"
-        odds = {sly: (ag * loyalty if sly == "lure" else ca) if (self.violence or sly != "lure") else 0.0,
-                "overt": 1.0 - ca if sly == "covert" else 1.0 - ag}
+        # Acting openly against people one still trusts is hard: trust across favours the hidden way
+        # (a quiet plan, or a trap), aggression and distrust the open levers.
+        odds = {sly: (ag * loyalty if sly == "lure" else ca + 0.5 * across) if (self.violence or sly != "lure") else 0.0,
+                "overt": ag * (1.0 - across) + 0.2 if sly == "covert" else (1.0 - ag) * (1.0 - across) + 0.1}
         means = self.decide(state, p, key, odds)
         covert = means != "overt"
         self._set_goal(state, p, policy.TAKE_CONTROL, f"order from {ground}")
@@ -325,6 +388,7 @@ class Agents(Subsystem):
                     and a["agents.loyalty"][q] >= 0.5:
                 self._set_goal(state, q, policy.TAKE_CONTROL, f"passed on by {self.names[p]}")
                 a["agents.covert"][q] = covert
+                affect.told_order(a, q, int(a["agents.deadline_ms"][p]))  # and what the order said (B6)
         if means == "lure":
             self.story.lure(state, p, ground)
 

@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..inputs import check_seed
 from ..sim import Event, Simulation, build_world, check_schema
 from ..station import load_station
-from .schema import Scenario
+from .schema import Scenario, parse_offset_ms
 
 
 def _freeze(value):
@@ -213,7 +213,8 @@ def build_simulation(scenario, seed: Optional[int] = None, end_ms: Optional[int]
         minds.append(MindSpec(p.name, **given))
     agents = Agents(world, minds, scenario.decisions, violence=scenario.agents.violence,
                     interval_s=scenario.agents.interval_s, crisis_interval_s=scenario.agents.crisis_interval_s,
-                    prize=prize)
+                    prize=prize,
+                    war_at_ms=scenario.start_ms + parse_offset_ms(scenario.agents.war_at) if scenario.agents.war_at else 0)
     end_ms = scenario.default_end_ms if end_ms is None else end_ms
     triggers = Triggers(scenario_triggers(scenario), scenario.start_ms)
     sim = Simulation(

@@ -151,7 +151,15 @@ class AgentsSetup(Strict):
     interval_s: Num = Field(default=300.0, gt=0.0, le=86400.0)
     crisis_interval_s: Num = Field(default=60.0, gt=0.0, le=3600.0)
     prize: Optional[str] = None
+    war_at: Optional[str] = None  # an offset (+26h): when the war below can be seen from the windows
     people: dict[str, AgentTraits] = {}
+
+    @field_validator("war_at")
+    @classmethod
+    def _war_at(cls, v):
+        if v is not None:
+            parse_offset_ms(v)
+        return v
 
 
 class ScenarioItem(Strict):
