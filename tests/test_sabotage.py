@@ -148,7 +148,7 @@ def test_venting_is_work_in_the_module_and_closing_it_stops_the_loss(sim):
     d = _v(sim, "destiny")
     refused(sim, C("vent_module", DANIEL, "destiny"), Reason.NOT_HERE, "done by hand in destiny")
     refused(sim, C("vent_module", "houston", "destiny"), Reason.NOT_CREW)
-    assert sim.dry_run(C("vent_module", MAYA, "soyuz-ms")).reason == Reason.BAD_ARGUMENT.value  # modules only
+    assert sim.dry_run(C("vent_module", MAYA, "soyuz-ms")).reason == Reason.UNKNOWN_TARGET.value  # modules only
     r = sim.command(C("vent_module", MAYA, "destiny"))
     assert r.result == "started" and "5 min of work" in r.message
     assert not sim.state["atm.vent_open"][d]  # not until the work is done
@@ -363,7 +363,7 @@ def test_a_partial_dump_and_a_dump_of_everything_starves_the_desaturation(sim):
 
 def test_a_docked_progress_refuels_zvezda_in_two_hours(sim):
     done(sim, C("dump_propellant", PAVEL, "zvezda"))
-    refused(sim, C("transfer_propellant", PAVEL, "zvezda"), Reason.BAD_ARGUMENT, "from a docked Progress")
+    refused(sim, C("transfer_propellant", PAVEL, "zvezda"), Reason.UNKNOWN_TARGET, "a docked Progress")
     t0 = sim.t_ms
     done(sim, C("transfer_propellant", PAVEL, "progress-ms"))
     assert sim.t_ms - t0 == pytest.approx(work.TRANSFER_S * 1000, abs=sim.dt_ms)
@@ -381,3 +381,37 @@ def test_refuelling_needs_the_russian_bus_and_stops_at_full_tanks(sim):
     done(sim, C("transfer_propellant", PAVEL, "progress-ms", kg=100.0))
     assert _kg(sim, "progress-ms") == 654.0 and _kg(sim, "zvezda") == 700.0
     assert room > 754.0
+
+
+# ---------------------------------------------------------------------------- bad input, one line
+
+
+BASE = 'extends = "nominal"\n[scenario]\nname = "x"\ntitle = "t"\n[station]\nvehicles = ["soyuz-ms", "progress-ms"]\n'
+
+
+@pytest.mark.parametrize("event, words", [
+    ('actor = "Pavel Orlov"\naction = "dump_propellant"\ntarget = "zvezda"\nargs = { fraction = 2 }',
+     ("fraction", "at most 1")),
+    ('actor = "Pavel Orlov"\naction = "dump_propellant"\ntarget = "zarya"\n', ("no engine", "zvezda, ")),
+    ('actor = "Pavel Orlov"\naction = "transfer_propellant"\ntarget = "zvezda"\n', ("a docked Progress",)),
+    ('actor = "Pavel Orlov"\naction = "transfer_propellant"\ntarget = "progress-ms"\nargs = { kg = nan }',
+     ("finite number",)),  # (a command's args are named "args.args" here: the event checker's wording)
+    ('actor = "Maya Torres"\naction = "vent_module"\ntarget = "soyuz-ms"\n', ("no module", "destiny")),
+    ('actor = "Maya Torres"\naction = "force_hatch"\ntarget = "no-such-hatch"\n', ("no hatch",)),
+    ('actor = "Maya Torres"\naction = "cut_power"\ntarget = "EPS"\n', ("USOS or ROS",)),
+    ('action = "open_vent"\ntarget = "soyuz-ms"\n', ("vents are the modules'",)),
+    ('action = "dump_propellant"\ntarget = "zvezda"\nargs = { fraction = 0 }', ("fraction",)),
+    ('action = "transfer_propellant"\ntarget = "progress-ms"\nargs = { kilos = 5 }', ("kilos",)),
+])
+def test_bad_sabotage_input_is_one_line_and_exit_2(event, words, tmp_path, capsys):
+    from issim.cli import main
+
+    path = tmp_path / "bad.toml"
+    path.write_text(BASE + f'[[events]]\nat = "+1h"\n{event}\n')
+    status = main(["run", str(path), "--json", "--out", str(tmp_path / "runs")])
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert status == 2 and captured.out == "" and len(lines) == 1, captured.err
+    assert lines[0].startswith(f"issim: error: {path}:events["), lines[0]
+    for w in words:
+        assert w in lines[0], lines[0]

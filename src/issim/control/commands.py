@@ -179,10 +179,12 @@ TARGETS = {
     "o2_generator": "an O2 generator id (elektron, oga)",
     "tank": "a stored-gas tank id (quest-o2)",
     "volume": "a module or docked-vehicle id",
+    "module": "a module id (destiny, zvezda)",
     "vehicle": "a docked vehicle id (soyuz-ms)",
     "segment": "USOS or ROS",
     "ros": "ROS (or empty)",
     "engine": "an engine id (zvezda, progress-ms)",
+    "tanker": "a docked Progress's engine id (progress-ms)",
     "link": "a link id (usos-s-band, ros-lira)",
     "person": "a crew member's name",
     "party": "houston, moscow, USOS, ROS or a crew member",
@@ -199,6 +201,8 @@ def target_table(d, kind: str) -> Optional[dict]:
         "hatch": d.link_index, "machine": d.machine_index, "o2_generator": d.generator_index,
         "tank": d.tank_index, "volume": d.volume_index, "vehicle": d.vehicle_index,
         "segment": {s: i for i, s in enumerate(SEGMENTS)}, "engine": {e: e for e in d.engines},
+        "module": {m: v for m, v in d.volume_index.items() if m not in d.vehicle_index},
+        "tanker": {e: e for e in d.engines if e in d.vehicle_index},
         "link": d.comms_link_index, "item": d.item_index,
     }.get(kind)
 
@@ -554,10 +558,10 @@ def _engine_kg(c: Ctx) -> float:
 
 
 _add(name="vent_module", summary="open a module's vent valve to space by hand (its air, and through open hatches "
-     "its neighbours', goes overboard)", target="volume", args=(), significance="critical", system="atmosphere",
+     "its neighbours', goes overboard)", target="module", args=(), significance="critical", system="atmosphere",
      rule="hands_on", actors=("crew", "operator"), place=lambda d, v: v, event=_ev("open_vent", _text),
      work=lambda c: work.VENT_S, verify=_state_flag("atm.vent_open", _T, lambda c: True, "the vent is shut"))
-_add(name="close_vent", summary="close a module's vent valve to space (in the module)", target="volume", args=(),
+_add(name="close_vent", summary="close a module's vent valve to space (in the module)", target="module", args=(),
      significance="watch", system="atmosphere", rule="hands_on", actors=("crew", "operator"),
      place=lambda d, v: v, event=_ev("close_vent", _text), work=lambda c: work.VENT_S,
      verify=_state_flag("atm.vent_open", _T, lambda c: False, "the vent is open"))
@@ -584,7 +588,7 @@ _add(name="dump_propellant", summary="vent an engine's propellant overboard by h
      work=lambda c: work.dump_s(_engine_kg(c) * c.args["fraction"]), before=_engine_kg,
      verify=lambda c: _expect(_engine_kg(c) < c.before, "no propellant gone"))
 _add(name="transfer_propellant", summary="refuel Zvezda's and Zarya's tanks from a docked Progress (in Zvezda)",
-     target="engine", args=(Arg("kg", "number", required=False, default=None, low=0.0, high=1.0e5, low_open=True,
+     target="tanker", args=(Arg("kg", "number", required=False, default=None, low=0.0, high=1.0e5, low_open=True,
                                 doc="how much; all the Progress holds (as far as there is room) by default"),),
      significance="watch", system="propulsion", rule="hands_on", actors=("crew", "operator"),
      place=propulsion_valves,

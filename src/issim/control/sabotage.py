@@ -35,7 +35,7 @@ class Sabotage:
 SABOTAGE: dict[str, Sabotage] = {s.kind: s for s in (
     Sabotage("life_support", "disable", "machine",
              "a machine out of action: O2 falls and CO2 rises over hours to days", "repair"),
-    Sabotage("vent_module", "vent_module", "volume",
+    Sabotage("vent_module", "vent_module", "module",
              "the module's vent open to space: its pressure falls in minutes, its neighbours' too "
              "through open hatches", "close_vent"),
     Sabotage("hatch_held", "lock_hatch", "hatch",
