@@ -479,6 +479,22 @@ def _rule_unlock(sit, spec, who, k, args):
     return None
 
 
+def _rule_force(sit, spec, who, k, args):
+    """force_hatch: from the side that did not lock it (the locking side unlocks instead)."""
+    if who.kind == "operator":
+        return None
+    refusal = _rule_lock(sit, spec, who, k, args)
+    if refusal:
+        return refusal
+    side = sit.lock_side[k]
+    if side < 0:
+        return _no(Reason.TARGET_UNAVAILABLE, f"hatch {sit.d.link_ids[k]} is not locked")
+    if sit.at(who.index, (side,)):
+        return _no(Reason.TARGET_UNAVAILABLE,
+                   f"hatch {sit.d.link_ids[k]} is locked from {sit.name_of(side)}, this side: unlock_hatch it")
+    return None
+
+
 def _rule_computers(sit, spec, who, target, args):
     return _computers(sit, who, spec, spec.segment_of(sit.d, target))
 
@@ -649,6 +665,7 @@ RULES = {
     "hatch": _rule_hatch,
     "lock": _rule_lock,
     "unlock": _rule_unlock,
+    "force": _rule_force,
     "computers": _rule_computers,
     "suit_radio": _rule_suit_radio,
     "hands_on": _rule_hands_on,
@@ -678,9 +695,10 @@ RULE_TEXT = {
     "hatch": "crew in one of the hatch's volumes (a locked hatch does not open)",
     "lock": "crew in one of the hatch's volumes, hatch closed",
     "unlock": "crew on the side that locked it",
+    "force": "crew on the other side of a hatch locked from one side",
     "computers": "crew in a module of the segment, whose laptops accept their faction",
     "suit_radio": "crew in a module of the segment the person went out from, with its credential",
-    "hands_on": "crew in the module where the work is (the machine's, the tank's, the link's hardware, the target)",
+    "hands_on": "crew in the module where the work is (the machine's, the tank's, the link's or the power's hardware, Zvezda for propellant, the target)",
     "stop_work": "crew in the middle of work that takes time",
     "credentials": "crew in a module of the segment, holding its credential",
     "message": "crew (also on EVA) to a ground",

@@ -179,10 +179,12 @@ TARGETS = {
     "o2_generator": "an O2 generator id (elektron, oga)",
     "tank": "a stored-gas tank id (quest-o2)",
     "volume": "a module or docked-vehicle id",
+    "module": "a module id (destiny, zvezda)",
     "vehicle": "a docked vehicle id (soyuz-ms)",
     "segment": "USOS or ROS",
     "ros": "ROS (or empty)",
     "engine": "an engine id (zvezda, progress-ms)",
+    "tanker": "a docked Progress's engine id (progress-ms)",
     "link": "a link id (usos-s-band, ros-lira)",
     "person": "a crew member's name",
     "party": "houston, moscow, USOS, ROS or a crew member",
@@ -199,6 +201,8 @@ def target_table(d, kind: str) -> Optional[dict]:
         "hatch": d.link_index, "machine": d.machine_index, "o2_generator": d.generator_index,
         "tank": d.tank_index, "volume": d.volume_index, "vehicle": d.vehicle_index,
         "segment": {s: i for i, s in enumerate(SEGMENTS)}, "engine": {e: e for e in d.engines},
+        "module": {m: v for m, v in d.volume_index.items() if m not in d.vehicle_index},
+        "tanker": {e: e for e in d.engines if e in d.vehicle_index},
         "link": d.comms_link_index, "item": d.item_index,
     }.get(kind)
 
@@ -522,6 +526,76 @@ _add(name="restore_suit_radio", summary="mend a person's suit radio", target="pe
      significance="watch", system="comms", rule="suit_radio", actors=("crew", "operator"),
      event=lambda c: Event(c.state.t_ms, "restore_suit_radio", c.d.names[c.target], source=c.who.name),
      verify=_state_flag("comms.suit_radio_ok", _T, lambda c: True, "still cut"))
+
+# -- sabotage by hand and its repair (issim.control.sabotage has the table) ------------------------
+
+POWER_HARDWARE = {"USOS": "destiny", "ROS": "zvezda"}  # where each segment's power is cut or mended by hand
+
+
+def power_hardware(d, seg: int) -> int:
+    """The module where segment ``seg``'s power is cut or mended by hand (estimate: the
+    USOS's secondary distribution in Destiny's racks, the ROS's power system in Zvezda)."""
+    v = d.volume_index.get(POWER_HARDWARE[d.segments[seg]])
+    return v if v is not None else d.segment_modules[seg][0]
+
+
+def propulsion_valves(d, engine) -> int:
+    """Where propellant is dumped or transferred by hand: Zvezda, through which the ROS's
+    propellant lines run (Zarya's tanks feed Zvezda's engines; a Progress's tanks join
+    them at the docking port)."""
+    v = d.volume_index.get("zvezda")
+    return v if v is not None else d.segment_modules[SEGMENTS.index("ROS")][0]
+
+
+def _propulsion(c: Ctx):
+    return next(s for s in c.sim.subsystems if s.name == "propulsion")
+
+
+def _engine_kg(c: Ctx) -> float:
+    """Propellant in the target engine's tanks now."""
+    prop = _propulsion(c)
+    return float(sum(c.state["prop.propellant_kg"][prop.tank_index[t]] for t in prop.engines[c.target]["tanks"]))
+
+
+_add(name="vent_module", summary="open a module's vent valve to space by hand (its air, and through open hatches "
+     "its neighbours', goes overboard)", target="module", args=(), significance="critical", system="atmosphere",
+     rule="hands_on", actors=("crew", "operator"), place=lambda d, v: v, event=_ev("open_vent", _text),
+     work=lambda c: work.VENT_S, verify=_state_flag("atm.vent_open", _T, lambda c: True, "the vent is shut"))
+_add(name="close_vent", summary="close a module's vent valve to space (in the module)", target="module", args=(),
+     significance="watch", system="atmosphere", rule="hands_on", actors=("crew", "operator"),
+     place=lambda d, v: v, event=_ev("close_vent", _text), work=lambda c: work.VENT_S,
+     verify=_state_flag("atm.vent_open", _T, lambda c: False, "the vent is open"))
+_add(name="force_hatch", summary="undo a hatch's lock from the side that did not lock it (with tools)",
+     target="hatch", args=(), significance="warning", system="hatch", rule="force", actors=("crew", "operator"),
+     execute=lambda c: c.custody.force(c.state, c.target, c.me), work=lambda c: work.FORCE_HATCH_S,
+     verify=lambda c: _expect(int(c.state["control.lock_side"][c.target]) < 0, "still locked"))
+_add(name="cut_power", summary="cut a segment's power by hand at its hardware (Destiny for the USOS, Zvezda for the "
+     "ROS): down until repaired", target="segment", args=(), significance="critical", system="power",
+     rule="hands_on", actors=("crew", "operator"), segment=lambda d, s: s, place=power_hardware,
+     execute=lambda c: c.custody.sever_power(c, c.target), work=lambda c: work.CUT_POWER_S,
+     verify=lambda c: _expect(bool(c.state["control.power_severed"][c.target])
+                              and not c.state["power.bus"][c.target], "the bus is still up"))
+_add(name="repair_power", summary="mend a segment's power hardware cut by hand, and switch its bus on", target="segment",
+     args=(), significance="watch", system="power", rule="hands_on", actors=("crew", "operator"),
+     segment=lambda d, s: s, place=power_hardware, execute=lambda c: c.custody.mend_power(c, c.target),
+     work=lambda c: work.REPAIR_POWER_S,
+     verify=lambda c: _expect(not c.state["control.power_severed"][c.target], "still cut"))
+_add(name="dump_propellant", summary="vent an engine's propellant overboard by hand, unburnt (in Zvezda)",
+     target="engine", args=(Arg("fraction", "number", required=False, default=1.0, low=0.0, high=1.0, low_open=True,
+                                doc="the share of what its tanks hold"),),
+     significance="critical", system="propulsion", rule="hands_on", actors=("crew", "operator"),
+     place=propulsion_valves, event=_ev("dump_propellant", _text, fraction=lambda c: c.args["fraction"]),
+     work=lambda c: work.dump_s(_engine_kg(c) * c.args["fraction"]), before=_engine_kg,
+     verify=lambda c: _expect(_engine_kg(c) < c.before, "no propellant gone"))
+_add(name="transfer_propellant", summary="refuel Zvezda's and Zarya's tanks from a docked Progress (in Zvezda)",
+     target="tanker", args=(Arg("kg", "number", required=False, default=None, low=0.0, high=1.0e5, low_open=True,
+                                doc="how much; all the Progress holds (as far as there is room) by default"),),
+     significance="watch", system="propulsion", rule="hands_on", actors=("crew", "operator"),
+     place=propulsion_valves,
+     event=lambda c: Event(c.state.t_ms, "transfer_propellant", c.cmd.target,
+                           (("kg", c.args["kg"]),) if c.args.get("kg") is not None else (), source=c.who.name),
+     work=lambda c: work.TRANSFER_S, before=_engine_kg,
+     verify=lambda c: _expect(_engine_kg(c) < c.before, "no propellant moved"))
 
 # -- computers, vehicles, the arm, items ------------------------------------------------------------
 

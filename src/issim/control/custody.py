@@ -11,6 +11,8 @@ The state no physical subsystem owns, all plain data under ``control.``:
   its credentials. A scenario's ``[station] credentials`` can start split instead
   (``USOS = ["usa"]``, ``ROS = ["russia"]``);
 - ``control.lock_side`` (hatches,) int: the volume a hatch was locked from, -1 unlocked;
+- ``control.power_severed`` (segments,) bool: a segment's power cut by hand at its
+  hardware (``cut_power``): its bus stays down, ``power_on`` refused, until ``repair_power``;
 - ``control.departed`` (volumes,) bool: vehicles that have undocked (their hatch never
   opens again: the atmosphere refuses; the people inside stay simulated in the vehicle's volume, which holds for
   the hours that matter; ``state.facts["control.departures"]`` records who left when);
@@ -123,6 +125,8 @@ class Custody(Subsystem):
                     "which factions each segment's laptops accept"),
                 Key("control.lock_side", ("links",), "int64", "1", "the volume each hatch was locked from, -1 unlocked"),
                 Key("control.departed", ("volumes",), "bool", "1", "vehicles that have undocked"),
+                Key("control.power_severed", ("segments",), "bool", "1",
+                    "each segment's power cut by hand at its hardware (until repair_power)"),
                 Key("control.adrift", p, "bool", "1", "knocked off the structure on EVA by the arm"),
                 Key("control.drift_m", p, "float64", "m", "distance of someone adrift from the arm's base"),
                 Key("control.drift_m_s", p, "float64", "m/s", "speed at which someone adrift moves away"),
@@ -159,6 +163,7 @@ class Custody(Subsystem):
         state["control.credentials"] = creds
         state["control.lock_side"] = np.full(len(d.link_ids), -1, dtype=np.int64)
         state["control.departed"] = np.zeros(d.n_volumes, dtype=bool)
+        state["control.power_severed"] = np.zeros(len(SEGMENTS), dtype=bool)
         state["control.adrift"] = np.zeros(n, dtype=bool)
         state["control.drift_m"] = np.zeros(n)
         state["control.drift_m_s"] = np.zeros(n)
@@ -268,6 +273,34 @@ class Custody(Subsystem):
             return f"hatch {self.directory.link_ids[k]} is not locked"
         state["control.lock_side"][k] = -1
         return None
+
+    def force(self, state: State, k: int, by: int) -> Optional[str]:
+        """Hatch ``k``'s lock undone from the side that did not lock it (``force_hatch``)."""
+        d = self.directory
+        side = int(state["control.lock_side"][k])
+        if side < 0:
+            return f"hatch {d.link_ids[k]} is not locked"
+        state["control.lock_side"][k] = -1
+        state.record("control", what="hatch forced", hatch=d.link_ids[k], locked_from=d.volume_ids[side],
+                     by=d.names[by] if by >= 0 else "operator")
+        return None
+
+    def sever_power(self, c, seg: int) -> Optional[str]:
+        """``cut_power``: the segment's bus goes down and stays down until ``repair_power``."""
+        if c.state["control.power_severed"][seg]:
+            return f"the {SEGMENTS[seg]} power is already cut at its hardware"
+        problem = c.dispatch(Event(c.state.t_ms, "power_off", SEGMENTS[seg], source=c.who.name))
+        if problem:
+            return problem
+        c.state["control.power_severed"][seg] = True
+        return None
+
+    def mend_power(self, c, seg: int) -> Optional[str]:
+        """``repair_power``: the hardware mended, the bus switched on again."""
+        if not c.state["control.power_severed"][seg]:
+            return f"the {SEGMENTS[seg]} power is not cut at its hardware"
+        c.state["control.power_severed"][seg] = False
+        return c.dispatch(Event(c.state.t_ms, "power_on", SEGMENTS[seg], source=c.who.name))
 
     def set_credentials(self, state: State, seg: int, faction: int) -> Optional[str]:
         row = state["control.credentials"][seg]

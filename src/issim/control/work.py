@@ -31,6 +31,14 @@ an estimate (``docs/crisis.md`` has the same table):
 - **Restoring a cut link** at its hardware: 90 min (estimate: the 19 Feb 2013 outage
   took just under 3 h to restore, with the ground diagnosing it, Addendum §5; the crew
   alone, knowing what was cut, half that).
+- **Sabotage and its repair** (``docs/crisis.md``, "Sabotage and its repair"):
+  opening a module's vent valve to space, or closing it, 5 min each (estimate: a valve
+  behind a panel, as for putting a machine out of action); forcing a hatch locked from
+  the other side, 30 min (estimate: driving the latches with tools against what holds
+  them); cutting a segment's power at its hardware, 5 min, and repairing it, 1 h 30 min
+  (as for a machine); dumping propellant, 10 min to open the valves and then the flow at
+  2 kg/s (estimate, see :data:`DUMP_KG_S`); a transfer of propellant from a docked
+  Progress, 2 h (estimate: no published figure found).
 - **Finding an item** that lies in a module's stowage: 20 min (estimate: the film's
   search of the Russian lockers, B8).
 - **Undocking a vehicle** in haste: 3 min to close and check the hatch and command
@@ -66,6 +74,21 @@ REPAIR_S = 90 * MIN
 RESTORE_LINK_S = 90 * MIN
 SEARCH_S = 20 * MIN
 UNDOCK_S = 3 * MIN
+VENT_S = 5 * MIN  # open or close a module's vent valve by hand (estimate, as DISABLE_S)
+FORCE_HATCH_S = 30 * MIN  # undo a lock from the far side with tools (estimate)
+CUT_POWER_S = DISABLE_S  # cables pulled, a converter taken out (estimate)
+REPAIR_POWER_S = REPAIR_S
+DUMP_SETUP_S = 10 * MIN  # panels off, the valves of the lines opened by hand (estimate)
+# Unburnt propellant through a line of about 1 cm² under about 0.5 MPa of tank pressure:
+# Cd A sqrt(2 ρ Δp) = 0.61 x 1e-4 m² x sqrt(2 x 1,150 kg/m³ x 5e5 Pa) ≈ 2.1 kg/s (estimate;
+# ρ the mean of UDMH 790 and N2O4 1,440 at a 1:1.85 mass ratio; no published figure).
+DUMP_KG_S = 2.0
+TRANSFER_S = 2 * 60 * MIN  # refuelling from a docked Progress (estimate: no figure found)
+
+
+def dump_s(kg: float) -> float:
+    """How long dumping ``kg`` of propellant takes: the valves opened, then the flow."""
+    return DUMP_SETUP_S + max(kg, 0.0) / DUMP_KG_S
 
 # The arm and people off the structure (Addendum §2, §3).
 ARM_REACH_M = 17.6  # Canadarm2's length (17 m in the CSA's own table)
@@ -113,5 +136,12 @@ WORK_TEXT = {
     "restore_link": minutes(RESTORE_LINK_S),
     "take_item": f"{minutes(SEARCH_S)} to find it where it lies; none from a person",
     "undock": minutes(UNDOCK_S),
+    "vent_module": minutes(VENT_S),
+    "close_vent": minutes(VENT_S),
+    "force_hatch": minutes(FORCE_HATCH_S),
+    "cut_power": minutes(CUT_POWER_S),
+    "repair_power": minutes(REPAIR_POWER_S),
+    "dump_propellant": f"{minutes(DUMP_SETUP_S)} to open the valves, then {DUMP_KG_S:g} kg/s",
+    "transfer_propellant": minutes(TRANSFER_S),
     "operate_arm": "recover: out at 37 cm/s, back at 15 cm/s, 5 min to capture; push: none",
 }

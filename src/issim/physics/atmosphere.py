@@ -27,6 +27,15 @@ the volume's cabin temperature). Between volumes, through open hatches only:
   when a hole drains faster than the hatch flows can follow within a frame, the frame
   is split into sub-steps.
 
+A module's **vent** (``open_vent`` / ``close_vent``, target a module) is its valve to
+space opened by hand: a hole of the size of the ISS pressure control assembly's vent
+relief valve port, 56 mm across (reference sheet §4a, from *Living Together in Space*,
+NASA TM-1998-206956), sharp-edged (``Cd`` 0.61), added to the module's leak area while
+it is open (``atm.vent_open``); ``patch`` closes the holes but not an open vent. From
+101.3 kPa a module of ``V`` m³ with its hatches closed falls as ``exp(-t/τ)``,
+``τ = V / (Cd A C_γ c)``: about ``3.3 V`` seconds (Destiny, 105 m³: τ ≈ 6 min), and
+through open hatches its neighbours go with it.
+
 Hatches obey a force limit: a crew member can open or close a hatch against at most
 :data:`MAX_HATCH_DP_PA` of pressure difference (about 300 N on a one-square-metre
 hatch, an estimate); beyond that the hatch stays as it is, and the refusal says so.
@@ -61,6 +70,8 @@ ORIFICE_DISCHARGE_COEFFICIENT = 0.61  # sharp-edged hole; textbook value
 HATCH_EQUALISE_TIME_S = 0.01  # an open hatchway: effectively at once (estimate)
 VALVE_AREA_M2 = 4.9e-4  # a hatch's equalisation valve, about 25 mm across (estimate)
 MAX_HATCH_DP_PA = 300.0  # force a crew member can apply to a ~1 m² hatch (estimate)
+VENT_DIAMETER_MM = 56.0  # the PCA vent relief valve port, Ø 0.056 m (sheet §4a, NASA TM-1998-206956)
+VENT_AREA_M2 = ORIFICE_DISCHARGE_COEFFICIENT * np.pi / 4.0 * (VENT_DIAMETER_MM / 1000.0) ** 2  # effective
 _CHOKE = (2.0 / (GAMMA_AIR + 1.0)) ** ((GAMMA_AIR + 1.0) / (2.0 * (GAMMA_AIR - 1.0)))
 _MAX_SUBSTEPS = 200
 
@@ -108,7 +119,7 @@ class Atmosphere(Subsystem):
     """Air in every volume, its exchange through hatches, and leaks to space."""
 
     name = "atm"
-    events = ("open_hatch", "close_hatch", "equalize", "hole", "patch")
+    events = ("open_hatch", "close_hatch", "equalize", "hole", "patch", "open_vent", "close_vent")
     event_args = {"hole": (*HOLE_ARGS, "cd")}
 
     def __init__(self, world: World):
@@ -132,6 +143,7 @@ class Atmosphere(Subsystem):
         from .atm_kernel import tree_order
 
         self.tree = tree_order(self.n_volumes, self.a, self.b)  # None if the hatches make a cycle
+        self.is_module = np.array([k != "vehicle" for k in kinds])
         self.link_vehicle = np.array([l.a if kinds[l.a] == "vehicle" else l.b if kinds[l.b] == "vehicle" else -1
                                       for l in links], dtype=np.int64)
 
@@ -147,6 +159,7 @@ class Atmosphere(Subsystem):
                 Key("atm.leak_area_m2", v, "float64", "m2",
                     "effective area of the holes to vacuum in each volume (discharge coefficient x area)"),
                 Key("atm.leak_kg_per_day", v, "float64", "kg/d", "air lost to vacuum from each volume, now"),
+                Key("atm.vent_open", v, "bool", "1", "each module's vent valve to space open by hand"),
                 Key("hatch.open", ("links",), "bool", "1", "each hatch open"),
                 Key("hatch.valve_open", ("links",), "bool", "1", "each closed hatch's equalisation valve open"),
                 Key("atm.pp_pa", g, "float64", "Pa", "partial pressures, derived from atm.moles"),
@@ -169,6 +182,7 @@ class Atmosphere(Subsystem):
         state["atm.initial_moles"] = state["atm.moles"].copy()  # for the gas balance
         state["atm.leak_area_m2"] = np.zeros(self.n_volumes)
         state["atm.leak_kg_per_day"] = np.zeros(self.n_volumes)
+        state["atm.vent_open"] = np.zeros(self.n_volumes, dtype=bool)
         state["hatch.open"] = np.array([l.initially_open for l in world.links], dtype=bool)
         state["hatch.valve_open"] = np.zeros(len(world.links), dtype=bool)
         self._derive(state)
@@ -255,11 +269,13 @@ class Atmosphere(Subsystem):
         self._derive(state)
 
     def validate(self, event):
-        if event.kind in ("hole", "patch"):
+        if event.kind in ("hole", "patch", "open_vent", "close_vent"):
             if event.target not in self.world.index:
                 return f"no module or vehicle {event.target!r}"
             if event.kind == "hole":
                 return _hole_problem(event)
+            if event.kind in ("open_vent", "close_vent") and not self.is_module[self.world.index[event.target]]:
+                return f"{event.target} is a vehicle; vents are the modules' (target a module)"
             return None
         if event.target not in self.world.link_index:
             return f"no hatch {event.target!r} (hatches are named like 'zarya-zvezda'; see issim station)"
@@ -270,8 +286,18 @@ class Atmosphere(Subsystem):
             v = self._volume(event.target)
             state["atm.leak_area_m2"][v] += self._leak_area(state, v, event)
             return None
-        if event.kind == "patch":
-            state["atm.leak_area_m2"][self._volume(event.target)] = 0.0
+        if event.kind == "patch":  # the holes, not an open vent
+            v = self._volume(event.target)
+            state["atm.leak_area_m2"][v] = VENT_AREA_M2 if state["atm.vent_open"][v] else 0.0
+            return None
+        if event.kind in ("open_vent", "close_vent"):
+            v = self._volume(event.target)
+            want = event.kind == "open_vent"
+            if bool(state["atm.vent_open"][v]) == want:
+                return f"the vent of {event.target} is already {'open' if want else 'shut'}"
+            state["atm.vent_open"][v] = want
+            area = state["atm.leak_area_m2"]
+            area[v] = area[v] + VENT_AREA_M2 if want else max(area[v] - VENT_AREA_M2, 0.0)
             return None
         i = self.world.link_index.get(event.target)
         if i is None:

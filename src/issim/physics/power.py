@@ -41,7 +41,9 @@ The figures are data (``data/power.toml``, each cited or labelled an estimate); 
   and comes back (logged) if they are carried.
 - ``power_off`` / ``power_on`` (target a segment) are an operator cutting or restoring
   a bus; ``power_on`` also clears a bus that went down short of power (it goes down
-  again at once if it still cannot be carried).
+  again at once if it still cannot be carried). A bus cut by hand at its hardware
+  (``control.power_severed``, the ``cut_power`` command) refuses ``power_on`` until it is
+  repaired (``repair_power``).
 
 State (``power.``; 2 entries are per segment, in the order of :data:`SEGMENTS`):
 ``bus``, ``cut``, ``tripped``, ``bus_seen`` (2,) bool; ``available_w``, ``generated_w``,
@@ -328,7 +330,7 @@ class Power(Subsystem):
                 Key("power.converters_on", (1,), "bool", "1", "the USOS-to-ROS converters on"),
                 Key("power.wing_ok", ("wings",), "bool", "1", "each USOS solar wing working"),
             ),
-            reads=("att.lost", "ls.segment_power_w", "comms.segment_power_w", "hatch.open"),
+            reads=("att.lost", "ls.segment_power_w", "comms.segment_power_w", "hatch.open", "control.power_severed"),
             dims={"segments": 2, "wings": len(self.config.wings)},
         )
 
@@ -562,6 +564,9 @@ class Power(Subsystem):
         kind = event.kind
         if kind in ("power_off", "power_on"):
             s = SEGMENTS.index(event.target)
+            severed = state["control.power_severed"] if "control.power_severed" in state else None
+            if kind == "power_on" and severed is not None and severed[s]:  # cut by hand (cut_power)
+                return f"the {event.target} bus is cut at its hardware; repair_power first"
             state["power.cut"][s] = kind == "power_off"
             if kind == "power_on":
                 state["power.tripped"][s] = False

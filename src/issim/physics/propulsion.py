@@ -14,6 +14,17 @@ Once a simulated day the upkeep policy checks the mean altitude (``a - 6378.137 
 and, below its floor, plans a reboost; the burn needs the Russian segment's power, its
 thrusters enabled and its consent (``refuse_burns`` withholds it). Below the re-entry
 altitude, or when SGP4 reports the orbit decayed, the station is lost and the run stops.
+
+Propellant can be lost and moved:
+
+- ``dump_propellant`` (target an engine; ``fraction`` of what its tanks hold, all by
+  default) vents it overboard unburnt: Zvezda's engines' tanks (Zvezda's and Zarya's),
+  or a docked Progress's. Later burns and desaturations then fail for lack of it.
+- ``transfer_propellant`` (target a docked Progress; ``kg``, by default all it holds)
+  moves propellant from the Progress's tanks into Zvezda's and then Zarya's, as far as
+  they have room, through the docking port's lines (reference sheet §2: "propellant is
+  transferred to the ROS through the docking port"). It needs the Russian segment's
+  power: the refuelling system's valves and pumps are electric.
 """
 
 from __future__ import annotations
@@ -47,8 +58,9 @@ def propellant_for(mass_kg: float, dv_m_s: float, isp_s: float) -> float:
 
 class Propulsion(Subsystem):
     name = "propulsion"
-    events = ("burn", "refuse_burns", "allow_burns", "thrusters_off", "thrusters_on")
-    event_args = {"burn": ("dv_m_s", "duration_s")}
+    events = ("burn", "refuse_burns", "allow_burns", "thrusters_off", "thrusters_on", "dump_propellant",
+              "transfer_propellant")
+    event_args = {"burn": ("dv_m_s", "duration_s"), "dump_propellant": ("fraction",), "transfer_propellant": ("kg",)}
 
     def __init__(self, world: World, config: dict | None = None):
         cfg = config or load_propulsion_config()
@@ -125,8 +137,22 @@ class Propulsion(Subsystem):
                 what = "a velocity change in m/s" if given[0] == "dv_m_s" else "a firing time in seconds"
                 return f"args.{given[0]} must be {what} in (0, {top:g}]"
             return None
+        if event.kind in ("dump_propellant", "transfer_propellant"):
+            return self._move_problem(event)
         if event.target != "ROS":
             return f"{event.kind} acts on the Russian segment: target 'ROS'"
+        return None
+
+    def _move_problem(self, event) -> str | None:
+        if event.target not in self.engines:
+            return f"no engine {event.target!r}; engines: {', '.join(self.engines)}"
+        name, top = ("fraction", 1.0) if event.kind == "dump_propellant" else ("kg", 1.0e5)
+        value = event.arg(name)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool)
+                                  or not 0 < value <= top):
+            return f"args.{name} must be a number in (0, {top:g}]"
+        if event.kind == "transfer_propellant" and (event.target == "zvezda" or "zvezda" not in self.engines):
+            return "propellant is transferred from a docked Progress (target its engine) into Zvezda's tanks"
         return None
 
     def handle(self, state, event):
@@ -139,6 +165,11 @@ class Propulsion(Subsystem):
             key, value = flags[event.kind]
             state[key][0] = value
             return None
+        if event.kind == "dump_propellant":
+            return self.dump(state, event.target, float(event.arg("fraction", 1.0)))
+        if event.kind == "transfer_propellant":
+            kg = event.arg("kg")
+            return self.transfer(state, event.target, None if kg is None else float(kg))
         dv = event.arg("dv_m_s")
         if dv is None:
             dv = self.dv_for_duration(state, event.target, float(event.arg("duration_s")))
@@ -190,6 +221,44 @@ class Propulsion(Subsystem):
         state.add_total("prop.used_kg.reboost", need)
         state.record("propulsion", what="burn", engine=engine_id, dv_m_s=round(dv_m_s, 4),
                      propellant_kg=round(need, 3), duration_s=round(duration_s, 1), raise_km=round(gain_km, 4))
+        return None
+
+    def dump(self, state, engine_id: str, fraction: float) -> str | None:
+        """Vent ``fraction`` of the propellant in ``engine_id``'s tanks overboard."""
+        tanks = [self.tank_index[t] for t in self.engines[engine_id]["tanks"]]
+        fuel = state["prop.propellant_kg"]
+        if fuel[tanks].sum() <= 0.0:
+            return f"{engine_id}'s tanks are empty"
+        lost = fuel[tanks] * fraction
+        fuel[tanks] -= lost
+        state.add_total("prop.used_kg.dumped", float(lost.sum()))
+        state.record("propulsion", what="propellant dumped", engine=engine_id, kg=round(float(lost.sum()), 3))
+        return None
+
+    def transfer(self, state, source_id: str, kg: float | None) -> str | None:
+        """Move ``kg`` (default: all) from ``source_id``'s tanks into Zvezda's engines' tanks,
+        as far as they have room; needs the ROS bus."""
+        if not state["power.bus"][ROS]:
+            return "the Russian segment has no power for the refuelling system"
+        src = [self.tank_index[t] for t in self.engines[source_id]["tanks"]]
+        dst = [self.tank_index[t] for t in self.engines["zvezda"]["tanks"]]
+        fuel = state["prop.propellant_kg"]
+        room = [float(self.tanks[i]["capacity_kg"]) - float(fuel[i]) for i in dst]
+        want = min(float(fuel[src].sum()) if kg is None else kg, float(fuel[src].sum()), sum(room))
+        if want <= 0.0:
+            return (f"{source_id} has no propellant to give" if fuel[src].sum() <= 0.0
+                    else "Zvezda's and Zarya's tanks are full")
+        left = want
+        for i in src:
+            take = min(left, float(fuel[i]))
+            fuel[i] -= take
+            left -= take
+        left = want
+        for i, r in zip(dst, room):
+            put = min(left, r)
+            fuel[i] += put
+            left -= put
+        state.record("propulsion", what="propellant transferred", source=source_id, kg=round(want, 3))
         return None
 
     def _upkeep(self, state, elements, a_km: float) -> None:
