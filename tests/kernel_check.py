@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 
-def same_frame(sub, sim, keys, rtol: float = 1e-12) -> tuple:
+def same_frame(sub, sim, keys, rtol: float = 1e-12, env=None) -> tuple:
     """Run ``sub``'s compiled frame and its numpy reference on two scratch copies of the
-    simulation's state, and assert that they agree (arrays, totals, log); returns the two."""
+    simulation's state (with ``env``, the frame's environment, for a subsystem that reads
+    it), and assert that they agree (arrays, totals, log); returns the two."""
     kernel_state, reference_state = sim.state.scratch(), sim.state.scratch()
-    sub.update(kernel_state, None, sim.dt_s)
-    sub.update_reference(reference_state, None, sim.dt_s)
+    sub.update(kernel_state, env, sim.dt_s)
+    sub.update_reference(reference_state, env, sim.dt_s)
     for key in keys:
         assert np.allclose(kernel_state[key], reference_state[key], rtol=rtol, atol=1e-15), key
     assert kernel_state.totals == pytest.approx(reference_state.totals, rel=rtol)

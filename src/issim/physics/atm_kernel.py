@@ -89,13 +89,27 @@ def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     return x
 
 
+def pack(a, b, fan_bus, has_fan, imv, passive, inv_v_sum, order, parent, parent_link,
+         choke, equalise_s, valve_cd_area, max_substeps) -> tuple:
+    """The hatch graph's parameters as the kernel takes them, built once: ``(link_ints,
+    link_floats, tree, scalars)``, so that a call passes 16 arguments instead of 27
+    (numba checks each argument's type at each call)."""
+    link_ints = np.ascontiguousarray([np.asarray(x, dtype=np.int64) for x in (a, b, fan_bus, has_fan)])
+    link_floats = np.ascontiguousarray([np.asarray(x, dtype=np.float64) for x in (imv, passive, inv_v_sum)])
+    tree = np.ascontiguousarray([order, parent, parent_link], dtype=np.int64)
+    scalars = np.array([choke, equalise_s, valve_cd_area, max_substeps], dtype=np.float64)
+    return link_ints, link_floats, tree, scalars
+
+
 @njit(cache=True)
-def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, dt_s,
-                     volume, a, b, imv, passive, fan_bus, has_fan, inv_v_sum,
-                     order, parent, parent_link,
-                     choke, equalise_s, valve_cd_area, max_substeps, leak_kg_per_day, pp, pressure):
+def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, dt_s, volume,
+                     link_ints, link_floats, tree, scalars, leak_kg_per_day, pp, pressure):
     """One frame of the cabin air, in place: ``n`` (volumes x 4 moles), and the derived
     ``leak_kg_per_day``, ``pp`` and ``pressure``. Returns the moles leaked per species."""
+    a, b, fan_bus, has_fan = link_ints[0], link_ints[1], link_ints[2], link_ints[3]
+    imv, passive, inv_v_sum = link_floats[0], link_floats[1], link_floats[2]
+    order, parent, parent_link = tree[0], tree[1], tree[2]
+    choke, equalise_s, valve_cd_area, max_substeps = scalars[0], scalars[1], scalars[2], scalars[3]
     nv = n.shape[0]
     nl = a.size
     molar = MOLAR_MASS_KG_PER_MOL
@@ -131,7 +145,7 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
     for l in range(nl):
         q = 0.0
         if open_[l]:
-            q = imv[l] if (has_fan[l] and bus[fan_bus[l]]) else passive[l]
+            q = imv[l] if (has_fan[l] != 0 and bus[fan_bus[l]]) else passive[l]
         worst = max(max(degree[a[l]], degree[b[l]]), 1)
         mix_g[l] = min(-np.expm1(-q * inv_v_sum[l] * h) / inv_v_sum[l], 1.0 / worst / inv_v_sum[l])
     # bulk flow: each open hatch's conductance from its equalisation time; an open valve's

@@ -144,6 +144,7 @@ class Atmosphere(Subsystem):
 
         self.tree = tree_order(self.n_volumes, self.a, self.b)  # None if the hatches make a cycle
         self.is_module = np.array([k != "vehicle" for k in kinds])
+        self._packed = None  # the kernel's parameters, packed at the first frame
         self.link_vehicle = np.array([l.a if kinds[l.a] == "vehicle" else l.b if kinds[l.b] == "vehicle" else -1
                                       for l in links], dtype=np.int64)
 
@@ -191,16 +192,17 @@ class Atmosphere(Subsystem):
         if self.tree is None:  # a hatch graph with a cycle: the general solve
             self.update_reference(state, env, dt_s)
             return
-        from .atm_kernel import atmosphere_frame
+        if self._packed is None:
+            from .atm_kernel import atmosphere_frame, pack
 
-        order, parent, parent_link = self.tree
-        leaked = atmosphere_frame(
+            self._kernel = atmosphere_frame  # the hatch graph's parameters packed once
+            self._packed = pack(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
+                                self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
+                                ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
+        leaked = self._kernel(
             state["atm.moles"], state["atm.temperature_k"], state["atm.leak_area_m2"], state["hatch.open"],
-            state["hatch.valve_open"], state["power.bus"], state["atm.pressure_pa"], float(dt_s),
-            self.volume_m3, self.a, self.b, self.imv_m3_s, self.passive_m3_s, self.fan_bus, self.has_fan,
-            self.inv_v_sum, order, parent, parent_link, _CHOKE, HATCH_EQUALISE_TIME_S,
-            ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS,
-            state["atm.leak_kg_per_day"], state["atm.pp_pa"], state["atm.pressure_pa"])
+            state["hatch.valve_open"], state["power.bus"], state["atm.pressure_pa"], float(dt_s), self.volume_m3,
+            *self._packed, state["atm.leak_kg_per_day"], state["atm.pp_pa"], state["atm.pressure_pa"])
         if leaked.any():
             for i, s in enumerate(SPECIES):
                 state.add_total(gas_totals_key("out", s, "leak"), leaked[i])

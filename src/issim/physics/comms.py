@@ -233,6 +233,9 @@ class Comms(Subsystem):
                 else:
                     self.site_mask_deg[i, used.index(self.sites.index(t))] = l.min_elevation_deg
         self.has_sites = len(used) > 0
+        self._kernel = None  # the compiled links' frame, bound at the first frame
+        self._every_relay = np.ones(len(self.relays), dtype=bool)
+        self._outside_session = tuple(~relays for _, _, relays in self.session_plans)
         self.power_full_w = np.array([l.power_w for l in self.links])
         self.segment_of_volume = np.array([SEGMENTS.index(v.segment) for v in world.volumes], dtype=np.int64)
         self.n_volumes = len(world.volumes)
@@ -288,6 +291,38 @@ class Comms(Subsystem):
             state.totals[_contact_key(seg)] = 0.0
 
     def update(self, state: State, env, dt_s: float) -> None:
+        """The frame of :meth:`update_reference`, its links computed by a compiled kernel
+        (:mod:`issim.physics.comms_kernel`); sessions, totals and messages as there."""
+        if self._kernel is None:
+            from .comms_kernel import links_frame, pack
+
+            self._kernel = links_frame  # bound at the first frame, so that a build does not import numba
+            self._packed = pack(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
+                                self.power_full_w)
+        a = state.arrays
+        allowed = self._every_relay
+        for k, (per_orbit, minutes, relays) in enumerate(self.session_plans):
+            if not self._in_session(state, env, per_orbit, minutes):
+                allowed = allowed & self._outside_session[k]
+        contact = a["comms.contact"]
+        changed = self._kernel(a["comms.link_ok"], a["power.bus"], env.relay_clearance_km, a["comms.relay_scheduled"],
+                               allowed, env.site_elevation_deg, a["comms.link_up"], contact, a["comms.power_w"],
+                               a["comms.segment_power_w"], *self._packed)
+        totals = state.totals
+        if contact[0]:
+            totals["comms.usos_contact_s"] += dt_s
+        if contact[1]:
+            totals["comms.ros_contact_s"] += dt_s
+        if state.facts["comms.queue"]:
+            # Messages are looked at only when something that decides their fate changed.
+            if changed or a["comms.recheck"][0] or self._crew_moved(state):
+                self._deliver(state)
+        elif a["comms.recheck"][0]:
+            a["comms.recheck"][0] = False
+
+    def update_reference(self, state: State, env, dt_s: float) -> None:
+        """The frame in numpy, as the model reads: the compiled kernel
+        (:mod:`issim.physics.comms_kernel`, run by :meth:`update`) must agree with it."""
         a = state.arrays
         ok = a["comms.link_ok"] & a["power.bus"][self.link_seg]
         relay_ok = (env.relay_clearance_km > 0.0) & a["comms.relay_scheduled"]

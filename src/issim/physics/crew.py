@@ -364,6 +364,7 @@ class Crew(Subsystem):
         self._edge = [bool((asleep[m] != asleep[m - 1]).any()) for m in range(1440)]
         self._decay: dict[float, tuple] = {}
         self._streams = None
+        self._kernel = None
         self._no_water = np.zeros(len(SEGMENTS))  # for a run without life support (the kernel needs arrays)
         self._none_departed = np.zeros(len(world.volumes), dtype=bool)
 
@@ -413,26 +414,39 @@ class Crew(Subsystem):
         for key in ("crew.o2_consumed_kg", "crew.co2_produced_kg", "crew.h2o_vapour_kg", "crew.days"):
             state.add_total(key, 0.0)
 
-    def update(self, state: State, env, dt_s: float) -> None:
-        from .crew_kernel import crew_frame
+    def _bind_kernel(self) -> None:
+        """The compiled frame and the model's constants packed once (at the first frame, so
+        that building a simulation does not import numba)."""
+        from .crew_kernel import crew_frame, pack
 
+        self._packed = pack(RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
+                            PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA, CO2_SYMPTOM_PA,
+                            UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O)
+        self._kernel = crew_frame
+
+    def update(self, state: State, env, dt_s: float) -> None:
+        if self._kernel is None:
+            self._bind_kernel()
+        crew_frame = self._kernel
+        a = state.arrays
         t0 = state.t_ms
         t1 = t0 + int(round(dt_s * 1000))
         m0, m1 = _minute(t0), _minute(t1)
-        has_water = "water.store_kg" in state
-        water = (state["water.store_kg"], state["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
-        departed = state["control.departed"] if "control.departed" in state else self._none_departed
+        has_water = "water.store_kg" in a
+        water = (a["water.store_kg"], a["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
+        departed = a.get("control.departed")
+        alive = a["crew.alive"]
         totals, harmed = crew_frame(
-            state["atm.moles"], state["atm.pp_pa"], state["atm.pressure_pa"], water[0], water[1], has_water,
-            state["crew.location"], state["crew.activity"], state["crew.alive"], state["crew.conscious"],
-            state["crew.on_eva"], departed, state["crew.suit_s"], state["crew.deficit"], state["crew.injury"],
-            state["crew.co2_symptom"], self._cum, self._rate_min, self.schedule, m0, m1,
+            a["atm.moles"], a["atm.pp_pa"], a["atm.pressure_pa"], water[0], water[1], has_water,
+            a["crew.location"], a["crew.activity"], alive, a["crew.conscious"], a["crew.on_eva"],
+            self._none_departed if departed is None else departed, a["crew.suit_s"], a["crew.deficit"],
+            a["crew.injury"], a["crew.co2_symptom"], self._cum, self._rate_min, self.schedule, m0, m1,
             (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0, t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s),
-            RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, self.segment_of_volume, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
-            UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O, CO2_SYMPTOM_PA, PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA)
+            self.segment_of_volume, *self._packed)
+        t = state.totals
         for key, amount in zip(_TOTAL_KEYS if has_water else _TOTAL_KEYS[:6], totals.tolist()):
-            state.add_total(key, amount)
-        state.add_total("crew.days", np.count_nonzero(state["crew.alive"]) * dt_s / 86_400.0)
+            t[key] = t.get(key, 0.0) + amount  # as State.add_total, without a call apiece
+        state.add_total("crew.days", np.count_nonzero(alive) * dt_s / 86_400.0)
         if harmed:
             self._harm(state, state["atm.pp_pa"][state["crew.location"]], state["atm.pressure_pa"][state["crew.location"]],
                        dt_s)

@@ -15,15 +15,29 @@ import numpy as np
 from numba import njit
 
 
+def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa,
+         armstrong_pa, co2_symptom_pa, unconscious, dead, eva, o2, co2, h2o) -> tuple:
+    """The model's constants as the kernel takes them: ``(floats, ints)``, built once, so that
+    a call passes 29 arguments instead of 40 (numba checks each argument's type at each call)."""
+    floats = np.concatenate([np.asarray(resting_rate, dtype=np.float64), np.asarray(molar_mass, dtype=np.float64),
+                             [drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa],
+                             np.asarray(co2_symptom_pa, dtype=np.float64)])
+    ints = np.array([unconscious, dead, eva, o2, co2, h2o], dtype=np.int64)
+    return floats, ints
+
+
 @njit(cache=True)
 def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location, activity, alive, conscious,
                on_eva, departed, suit_s, deficit, injury, co2_symptom, cum, rate_min, schedule,
-               m0, m1, f0, f1, days, dt_s, resting_rate, molar_mass, segment_of_volume,
-               drink_kg_per_day, urine_kg_per_day, unconscious, dead, eva, o2, co2, h2o,
-               co2_symptom_pa, pp_o2_floor_pa, co2_onset_pa, armstrong_pa):
-    """One frame of the bodies, in place. Returns the eight totals (O2, CO2, vapour in mol;
-    the same in kg; water drunk and urine in kg; NaN for the two water ones without a
-    water store) and whether anyone is being harmed (then ``Crew._harm`` runs)."""
+               m0, m1, f0, f1, days, dt_s, segment_of_volume, kf, ki):
+    """One frame of the bodies, in place (``kf``, ``ki``: the constants from :func:`pack`).
+    Returns the eight totals (O2, CO2, vapour in mol; the same in kg; water drunk and urine
+    in kg; NaN for the two water ones without a water store) and whether anyone is being
+    harmed (then ``Crew._harm`` runs)."""
+    resting_rate, molar_mass = kf[0:3], kf[3:6]
+    drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa = kf[6], kf[7], kf[8], kf[9], kf[10]
+    co2_symptom_pa = kf[11:]
+    unconscious, dead, eva, o2, co2, h2o = ki[0], ki[1], ki[2], ki[3], ki[4], ki[5]
     n = location.size
     nv = moles.shape[0]
     kg = np.empty((n, 3))

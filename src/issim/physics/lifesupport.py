@@ -359,6 +359,23 @@ class LifeSupport(Subsystem):
                     self._water_keys.append((i, water_totals_key("in", m.process)))
             elif m.kind == "water_processor" and m.recovery < 1.0:
                 self._water_keys.append((i, water_totals_key("out", m.process)))  # brine
+        self._kernel = None  # bound at the first frame (importing numba then, not at build)
+
+    def _bind_kernel(self) -> None:
+        """The compiled frame and its parameters packed once (:func:`~issim.physics.ls_kernel.pack`)."""
+        from .ls_kernel import machines_frame, pack
+
+        self._packed = pack(
+            r_over_v=self.r_over_v, p_max=self.p_max_kg_per_day, p_recovery=self.p_recovery,
+            o2_target=self.o2_target_pa, o2_stop=self.o2_stop_pa, g_min=self.g_min, g_span=self.g_span,
+            g_step=self.g_step, g_inv_step=self.g_inv_step, floor_pa=self.floor_pa, k_per_s=self.k_per_s,
+            neg_cap=self.neg_cap_mol_per_s, condensate_per_mol=self.condensate_kg_per_mol,
+            molar_mass=self.molar_mass, standby_w=self.standby_w, span_w=self.span_w,
+            inv_full_rate=self.inv_full_rate, seg=self.seg, mod=self.mod, flat=self.flat, p_in=self.p_in,
+            p_out=self.p_out, r_group=self.r_group, g_stepped=self.g_stepped, is_gen=self.is_gen,
+            empty_kg=_EMPTY_KG, water_kg_per_kg_o2=WATER_KG_PER_KG_O2, o2_mol_per_kg_water=0.5 / M_H2O,
+            inv_band=self.inv_band_per_pa, r_n_groups=self.r_n_groups, r_shared=self.r_shared)
+        self._kernel = machines_frame
 
     # ------------------------------------------------------------------ contract
 
@@ -419,8 +436,9 @@ class LifeSupport(Subsystem):
         state["water.wastewater_kg"] = np.zeros(len(SEGMENTS))
 
     def update(self, state, env, dt_s: float) -> None:
-        from .ls_kernel import machines_frame
-
+        if self._kernel is None:
+            self._bind_kernel()
+        machines_frame = self._kernel
         a = state.arrays
         n = a["atm.moles"]
         if not n.flags.c_contiguous:
@@ -432,12 +450,7 @@ class LifeSupport(Subsystem):
             n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
             a["ls.fixed"], a["ls.setpoint_kg_per_day"], dry, a["ls.running"], a["water.store_kg"],
             a["water.urine_kg"], a["water.wastewater_kg"], rate, a["ls.power_w"], a["ls.segment_power_w"],
-            float(dt_s), _EMPTY_KG, WATER_KG_PER_KG_O2, 0.5 / M_H2O,
-            self.seg, self.mod, self.flat, self.r_over_v, self.p_in, self.p_out, self.p_max_kg_per_day,
-            self.p_recovery, self.o2_target_pa, self.o2_stop_pa, self.inv_band_per_pa, self.g_min, self.g_span,
-            self.g_step, self.g_inv_step, self.g_stepped, self.is_gen, self.floor_pa, self.k_per_s, self.r_group,
-            self.r_n_groups, self.r_shared, self.neg_cap_mol_per_s, self.condensate_kg_per_mol, self.molar_mass,
-            self.standby_w, self.span_w, self.inv_full_rate)
+            float(dt_s), *self._packed)
         if dry_changed:
             self._log_dry(state, dry_before, dry)
         totals = state.totals
