@@ -49,6 +49,7 @@ def beats(log: Iterable, names: Iterable[str], start: Optional[dict] = None, *,
     where = dict(start or {})
     outside: set = set()
     reason: dict[str, str] = {}  # each person's intention's why
+    goal: dict[str, str] = {}  # each person's goal, and why they took it
     decided: dict[str, tuple] = {}  # each person's last decision: (t_ms, "key=choice")
     aboard: list = []
     out: list[dict] = []
@@ -89,7 +90,13 @@ def beats(log: Iterable, names: Iterable[str], start: Optional[dict] = None, *,
             elif what == "intent":
                 because = d.get("why", "")
                 when, choice = decided.get(person, (None, ""))
-                reason[person] = f"{choice}: {because}" if when == t and choice else because
+                if not d.get("intent"):  # no intention now: what they do comes of their goal
+                    reason[person] = goal.get(person, "")
+                else:
+                    reason[person] = f"{choice}: {because}" if when == t and choice else because
+            elif what == "goal":
+                goal[person] = f"{d.get('goal')} ({d.get('why')})" if d.get("why") else str(d.get("goal", ""))
+                reason.setdefault(person, goal[person])
             elif what == "order" and d.get("heeded"):
                 beat(t, "order", person, d.get("ground", ""), why=d.get("goal", ""))
             elif what == "disclosed":
@@ -196,10 +203,15 @@ def items(sim) -> dict[str, Optional[str]]:
 
 
 def path(story: list[dict]) -> str:
-    """The story's beat kinds in order, a kind repeated back to back written once:
-    ``lure > spacewalk > radio-cut > ...`` (``""`` for a run with no beats)."""
+    """The story's beat kinds in order, compressed: ``lure > spacewalk > radio-cut > ...``
+    (``""`` for a run with no beats). A kind repeated back to back is written once, and a
+    wound is left out when the wounded person dies later in the run (the death tells it),
+    so that runs that went the same way share a path."""
+    dying = {b["whom"] for b in story if b["kind"] == "killed"} | {b["who"] for b in story if b["kind"] == "died"}
     kinds: list[str] = []
     for b in story:
+        if b["kind"] == "wounded" and b["whom"] in dying:
+            continue
         if not kinds or kinds[-1] != b["kind"]:
             kinds.append(b["kind"])
     return " > ".join(kinds)
@@ -311,6 +323,15 @@ def ending_class(o: dict) -> dict:
 
 # ------------------------------------------------------------------------ has the story ended?
 
+def _standing() -> frozenset:
+    from ..agents.crisis import GUARD, NONE
+
+    return frozenset({NONE, GUARD})  # keeping by someone is a posture, not a plan under way
+
+
+_STANDING = _standing()
+
+
 def resolved(sim, quiet_ms: int = QUIET_MS) -> bool:
     """Whether a run's story is over: no one alive is aboard (and every departed vehicle has
     landed); or the story has begun, no one aboard has an intention, no one is adrift or
@@ -328,7 +349,8 @@ def resolved(sim, quiet_ms: int = QUIET_MS) -> bool:
     landings = st.facts.get("control.landings", ())
     if not any(on_board) and not (adrift is not None and (adrift & alive).any()):
         return all(landing <= st.t_ms for _v, _burn, landing, *_ in landings)
-    if "agents.intent" in a and any(int(a["agents.intent"][i]) and on_board[i] for i in range(len(alive))):
+    if "agents.intent" in a and any(int(a["agents.intent"][i]) not in _STANDING and on_board[i]
+                                    for i in range(len(alive))):
         return False
     if adrift is not None and (adrift & alive).any():
         return False
