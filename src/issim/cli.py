@@ -816,7 +816,7 @@ def _print_command(r: dict) -> None:
 
 @app.command(epilog=_examples(
     "issim endings iss --seeds 200",
-    "issim endings iss --seeds 200 --out iss-200.jsonl  # stop with Ctrl-C, rerun to go on",
+    "issim endings iss --seeds 200 --out iss.jsonl  # Ctrl-C stops; rerun goes on",
     "issim endings standoff --seeds 20 --hours 48 --json"))
 def endings(
     scenario: str = typer.Argument(..., help="A bundled scenario name or a TOML file."),

@@ -387,13 +387,22 @@ def render(scenario: str, records: list[dict], console, hours: Optional[float] =
         d = t["drivers"][row["class"]]
         if not d["decisions"] and not d["mind"]:
             continue
-        console.print()
-        console.print(Text(f"What goes with {row['class']}", style="bold"))
+        why = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=f"What goes with {row['class']}",
+                    title_justify="left", title_style="bold",
+                    caption="a choice: runs that ended so, of those that made it and of those that did not; "
+                            "a quantity: its mean at the end in these runs and in the others",
+                    caption_justify="left")
+        why.add_column("choice or quantity", ratio=2)
+        why.add_column("with", no_wrap=True, justify="right")
+        why.add_column("without", no_wrap=True, justify="right")
+        why.add_column("±", no_wrap=True, justify="right")
         for x in d["decisions"]:
             key = x["choice"].split("=")[0]
             (kw, nw), (ko, no) = x["with"], x["without"]
-            console.print(Text(f"  {x['choice']} ({QUESTIONS.get(key, '')}): {kw} of {nw} runs with it, "
-                               f"{ko} of {no} without ({x['difference']:+.0%})"))
+            question = QUESTIONS.get(key, "")
+            why.add_row(f"{x['choice']} ({question})" if question else x["choice"], f"{kw} of {nw}", f"{ko} of {no}",
+                        f"{100 * x['difference']:+.0f} %")
         for x in d["mind"]:
-            console.print(Text(f"  {x['quantity']} at the end: {x['mean_in']:.2f} in these runs, "
-                               f"{x['mean_out']:.2f} in the others ({x['difference']:+.2f})"))
+            why.add_row(x["quantity"], f"{x['mean_in']:.2f}", f"{x['mean_out']:.2f}", f"{x['difference']:+.2f}")
+        console.print()
+        console.print(why)
