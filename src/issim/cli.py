@@ -887,7 +887,7 @@ def endings(
     finally:
         runs.close()
         results.close()
-    mine = [r for r in results.records if first <= r["seed"] < first + seeds]
+    mine = sorted((r for r in results.records if first <= r["seed"] < first + seeds), key=lambda r: r["seed"])
     if interrupted:
         _say(f"issim: interrupted: {len(mine)} of {len(wanted)} runs are in {results.path}; "
              "run the same command again to go on")
