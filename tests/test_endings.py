@@ -238,3 +238,13 @@ def test_results_refuses_a_folder(tmp_path):
     with pytest.raises(InputError) as e:
         Results.open(tmp_path, "iss", None, True)
     assert e.value.source == "--out"
+
+
+def test_every_class_and_beat_kind_is_documented():
+    from pathlib import Path
+
+    from issim.scenario.story import KINDS
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "endings.md").read_text()
+    assert [c for c in CLASSES if f"| `{c}` |" not in text] == []
+    assert [k for k in KINDS if f"| `{k}` |" not in text] == []
