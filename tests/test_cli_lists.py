@@ -159,12 +159,14 @@ def test_endings_in_words():
 
     assert set(QUESTIONS) == set(DECISIONS)  # every decision has its question
     records = [
-        {"seed": 1, "ending": "no one dies; the station still shared", "dead": {}, "departed": {},
-         "decisions": [["d1_comply", "Gordon Barrett", "comply", True], ["d3_eva", "Gordon Barrett", "refuse", True]]},
-        {"seed": 2, "ending": "no one dies; the station still shared", "dead": {}, "departed": {},
-         "decisions": [["d3_eva", "Gordon Barrett", "go", True], ["d1_comply", "Gordon Barrett", "comply", True]]},
-        {"seed": 3, "ending": "Gordon Barrett dies", "dead": {"Gordon Barrett": "hypoxia"}, "departed": {},
-         "decisions": []},
+        {"seed": 1, "class": "shared", "path": "order > refused-order", "ending": "no one dies; the station still shared",
+         "decisions": [["d1_comply", "Gordon Barrett", "refuse", True], ["d3_eva", "Gordon Barrett", "refuse", True]],
+         "mind": {"suspicion": {"Gordon Barrett": 0.1}}},
+        {"seed": 2, "class": "shared", "path": "order > refused-order", "ending": "no one dies; the station still shared",
+         "decisions": [["d1_comply", "Gordon Barrett", "refuse", True]], "mind": {"suspicion": {"Gordon Barrett": 0.3}}},
+        {"seed": 3, "class": "spacewalker-lost", "path": "order > lure > spacewalk > pushed > lost",
+         "ending": "Gordon Barrett dies", "decisions": [["d1_comply", "Gordon Barrett", "comply", True]],
+         "mind": {"suspicion": {"Gordon Barrett": 0.9}}},
     ]
     console = Console(width=WIDTH)
     with console.capture() as captured:
@@ -172,9 +174,11 @@ def test_endings_in_words():
     text = captured.get()
     assert fits(text)
     assert "Endings of iss over 3 seeds (1 to 3), 36 simulated hours each" in text
-    assert "1. no one dies; the station still shared" in text and "2 of 3 runs (67%); seeds 1, 2" in text
-    d1, d3 = (next(line for line in text.splitlines() if key in line) for key in ("d1_comply", "d3_eva"))
-    assert text.index("d1_comply") < text.index("d3_eva")  # the story's order, not the order drawn
-    assert "Gordon Barrett: obey Houston's order?" in d1 and "comply 2" in d1
-    assert "refuse 1" in d3 and "go 1" in d3
-    assert "2. Gordon Barrett dies" in text and "no decision was met" in text
+    shared = next(line for line in text.splitlines() if line.startswith("shared "))
+    assert " 2 " in shared and "67 % [21 %, 94 %]" in shared and "still shared" in shared
+    assert "order > refused-order" in text and "What goes with shared" in text
+    refused = next(line for line in text.splitlines() if line.startswith("d1_comply=refuse"))
+    assert "2 of 2" in refused and "0 of 1" in refused and "+100 %" in refused
+    assert "obey Houston's order?" in text
+    suspicion = next(line for line in text.splitlines() if line.startswith("suspicion[Gordon Barrett]"))
+    assert "0.20" in suspicion and "0.90" in suspicion and "-0.70" in suspicion

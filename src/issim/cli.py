@@ -816,6 +816,7 @@ def _print_command(r: dict) -> None:
 
 @app.command(epilog=_examples(
     "issim endings iss --seeds 200",
+    "issim endings iss --seeds 200 --out iss.jsonl  # Ctrl-C stops; rerun goes on",
     "issim endings standoff --seeds 20 --hours 48 --json"))
 def endings(
     scenario: str = typer.Argument(..., help="A bundled scenario name or a TOML file."),
@@ -823,11 +824,20 @@ def endings(
     first: int = typer.Option(1, "--first-seed", help="The first seed."),
     hours: Optional[float] = typer.Option(None, "--hours", help="Simulated hours per run (default: the scenario's)."),
     jobs: int = typer.Option(2, "--jobs", help="Worker processes."),
-    json_output: bool = typer.Option(False, "--json", help="Print every run's record and the table as JSON."),
+    out_file: Optional[str] = typer.Option(
+        None, "--out", metavar="FILE",
+        help="The results file, one JSON line per run, written as each finishes; seeds already in it are not run "
+             "again (default: endings/SCENARIO.jsonl in the run archive, $ISSIM_HOME or ./runs)."),
+    until_resolved: bool = typer.Option(
+        True, "--until-resolved/--to-the-end",
+        help="Stop each run once its story is over (the crew gone, or six quiet hours with no one acting), "
+             "or run each to its end."),
+    top: int = typer.Option(10, "--top", metavar="N", help="Show the N commonest story paths."),
+    json_output: bool = typer.Option(False, "--json", help="Print every run's record and the sums as JSON."),
 ) -> None:
-    """Run a scenario over many seeds and count its endings, with the choices behind each."""
+    """Run a scenario over many seeds: the classes of its endings, the story paths to them, and why."""
     from .scenario import load_scenario
-    from .campaign.endings import render, survey, table
+    from .campaign.endings import Results, default_out, render, stream, table
 
     if not 1 <= seeds <= 100_000:
         raise InputError("--seeds", f"{seeds} is outside [1, 100000]")
@@ -837,21 +847,57 @@ def endings(
         raise InputError("--jobs", f"{jobs} is outside [1, 64]")
     if hours is not None and not 0.0 < hours <= 87_840.0:
         raise InputError("--hours", f"{hours:g} is outside (0, 87840]")
+    if not 1 <= top <= 1000:
+        raise InputError("--top", f"{top} is outside [1, 1000]")
     spec = load_scenario(scenario)  # bad files fail here, once, with one line
     length_ms = None if hours is None else round(hours * 3_600_000)
     if length_ms is not None and length_ms < spec.scenario.frame_s * 1000:
         raise InputError("--hours", f"{hours:g} hours is shorter than one frame ({spec.scenario.frame_s:g} s): "
                                     f"nothing would run")
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    path = out_file if out_file is not None else default_out(spec.name, hours, until_resolved)
+    results = Results.open(path, spec.name, hours, until_resolved)
+    wanted = list(range(first, first + seeds))
+    done = results.done()
+    todo = [s for s in wanted if s not in done]
+    if results.dropped:
+        _say(f"issim: note: the last line of {results.path} was cut short; its run is done again")
+    if len(todo) < len(wanted):
+        _say(f"issim: note: {len(wanted) - len(todo)} of the {len(wanted)} seeds are already in {results.path}; "
+             f"running the other {len(todo)} (give another --out to start afresh)")
+    import time
 
-    with Progress(BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err(), transient=True) as bar:
-        task = bar.add_task("runs", total=seeds)
-        records = survey(scenario, range(first, first + seeds), jobs=jobs, length_ms=length_ms,
-                         progress=lambda _: bar.advance(task))
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                               TimeRemainingColumn)
+
+    interrupted = False
+    runs = stream(scenario, todo, jobs=jobs, length_ms=length_ms, until_resolved=until_resolved)
+    try:
+        with Progress(TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
+                      TimeElapsedColumn(), console=err(), transient=True) as bar:
+            task = bar.add_task("runs", total=len(wanted), completed=len(wanted) - len(todo), rate="")
+            started, finished = time.monotonic(), 0
+            for rec in runs:
+                results.add(rec)
+                finished += 1
+                rate = finished / max(time.monotonic() - started, 1e-9)
+                bar.update(task, advance=1, rate=f"{rate:.2f} runs/s")
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        runs.close()
+        results.close()
+    mine = sorted((r for r in results.records if first <= r["seed"] < first + seeds), key=lambda r: r["seed"])
+    if interrupted:
+        _say(f"issim: interrupted: {len(mine)} of {len(wanted)} runs are in {results.path}; "
+             "run the same command again to go on")
     if json_output:
-        _print_json({"scenario": scenario, "runs": records, "endings": table(records)})
-        return
-    render(scenario, records, out(), hours)
+        _print_json({"scenario": spec.name, "out": str(results.path), "complete": len(mine) == len(wanted),
+                     "runs": mine, **table(mine, top)})
+    else:
+        render(spec.name, mine, out(), hours, until_resolved=until_resolved, wanted=len(wanted), top=top)
+    if interrupted:
+        raise typer.Exit(130)
 
 
 # --------------------------------------------------------------------------- run archive

@@ -31,13 +31,19 @@ from .sim.observe import Observation
 from .times import MS_PER_DAY, parse_iso
 
 
+RESOLVE_EVERY_MS = 600_000  # how often a run with until_resolved asks whether its story is over
+
+
 class Runner:
     """One run of a scenario (see the module). ``policies`` maps a crew member's name to a
-    policy; ``days``/``hours``/``end_ms`` set the end (default: the scenario's)."""
+    policy; ``days``/``hours``/``end_ms`` set the end (default: the scenario's);
+    ``until_resolved`` ends it sooner, once its story is over (:func:`issim.scenario.story.resolved`:
+    the crew gone, or no one acting and nothing new in the story for six simulated hours),
+    and ``resolved_ms`` then says when."""
 
     def __init__(self, scenario, *, seed: Optional[int] = None, days: Optional[float] = None,
                  hours: Optional[float] = None, end_ms: Optional[int] = None,
-                 policies: Optional[Mapping[str, object]] = None):
+                 policies: Optional[Mapping[str, object]] = None, until_resolved: bool = False):
         self.scenario: Scenario = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         spec = self.scenario
         if days is not None and hours is not None:
@@ -46,6 +52,9 @@ class Runner:
         if end_ms is None:
             end_ms = spec.default_end_ms if length is None else spec.start_ms + round(length * MS_PER_DAY)
         self.end_ms = int(end_ms)
+        # stop early once the story is over (issim.scenario.story.resolved), asked every RESOLVE_EVERY_MS
+        self.until_resolved = bool(until_resolved)
+        self.resolved_ms: Optional[int] = None
         self.sim = build_simulation(spec, seed=seed, end_ms=self.end_ms)
         self.agents = next((s for s in self.sim.subsystems if s.name == "agents"), None)
         self.policies: dict[str, object] = {}
@@ -117,7 +126,22 @@ class Runner:
     @property
     def finished(self) -> bool:
         st = self.sim.state
-        return st.t_ms >= self.end_ms or bool(st.facts.get("stop"))
+        return st.t_ms >= self.end_ms or bool(st.facts.get("stop")) or self._resolved()
+
+    def _resolved(self) -> bool:
+        """With ``until_resolved``: whether the story is over, asked at whole multiples of
+        :data:`RESOLVE_EVERY_MS` after the start (so the same run stops at the same frame)."""
+        if not self.until_resolved:
+            return False
+        if self.resolved_ms is not None:
+            return True
+        from .scenario.story import resolved
+
+        sim = self.sim
+        if (sim.state.t_ms - sim.start_ms) % RESOLVE_EVERY_MS >= sim.dt_ms or not resolved(sim):
+            return False
+        self.resolved_ms = sim.state.t_ms
+        return True
 
     def run(self, until=None, progress: Optional[Callable[[int], None]] = None) -> None:
         """Step until ``until`` (UTC ms or ISO text; default the end) or the station is lost;
@@ -126,7 +150,7 @@ class Runner:
         sim = self.sim
         st = sim.state
         every = max(1, 3_600_000 // sim.dt_ms)
-        while st.t_ms < until_ms and not st.facts.get("stop"):
+        while st.t_ms < until_ms and not st.facts.get("stop") and not self._resolved():
             self.sim.step(self.actions())  # (step() would also work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:

@@ -65,6 +65,12 @@ def render_summary(summary: dict, scenario: Scenario, console: Console) -> None:
 def render_outcome(outcome: dict, commands: dict | None, console: Console) -> None:
     """Who lived, who died and why, who left in what, who controls what."""
     console.print("[bold]Outcome[/]" + (f": {outcome['ending']}" if outcome.get("ending") else ""))
+    if outcome.get("story") and outcome.get("ending_class"):  # a run with no story has no ending to class
+        from rich.markup import escape
+
+        cls = outcome["ending_class"]
+        console.print(f"  Ending class: {cls['id']} ({escape(cls['label'])}), after {len(outcome['story'])} beats "
+                      "(docs/endings.md)")
     console.print(f"  Survivors: {', '.join(outcome['survivors']) or 'none'}")
     if outcome["dead"]:
         console.print("  [red]Dead[/]: " + "; ".join(f"{n} ({c.replace('_', ' ')})" for n, c in outcome["dead"].items()))

@@ -8,6 +8,7 @@ from .. import __version__
 from ..physics.gas import CO2, MOLAR_MASS_KG_PER_MOL, O2, PA_PER_MMHG, SPECIES
 from ..sim import Simulation
 from ..times import format_iso
+from . import story
 
 O2_GENERATORS = ("elektron", "oga", "candle")
 
@@ -160,6 +161,9 @@ def outcome(sim: Simulation) -> dict:
         "station": station,
     }
     out["ending"] = ending(out)
+    out["items"] = story.items(sim)
+    out["story"] = story.story(sim)
+    out["ending_class"] = story.ending_class(out)
     return out
 
 
