@@ -211,7 +211,7 @@ def tick(state, topology, world, windows: frozenset, war_at_ms: int, able, wound
             if awake[p] and b[p, WAR] < 0.8:
                 if any(awake[q] and b[q, WAR] >= 1.0 and loc[q] == loc[p] for q in range(n) if q != p):
                     b[p, WAR] = 0.8
-                    log("told", person=p, what_seen="the war below, by a crewmate")
+                    log("learned", person=p, what_seen="the war below, from a crewmate")
     dead = [q for q in range(n) if not a["crew.alive"][q]]
     if dead:
         seen_dead = a["agents.seen_dead"]
