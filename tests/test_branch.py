@@ -46,7 +46,7 @@ def test_a_branch_with_nothing_changed_is_its_parent(parent):
     (("--at", "yesterday"), "--at"),
     (("--at", "+20h", "--set", "d3_eva=maybe"), "--set"),
     (("--at", "+20h", "--set", "d99=go"), "--set"),
-    (("--at", "+30h", "--set", "d1_comply=refuse"), "--set"),  # already decided at 26.5 h
+    (("--at", "+32h", "--set", "d1_comply=refuse"), "--set"),  # already decided at 30.5 h
     (("--at", "+20h", "--set", "d3_eva"), "--set"),
     (("--at", "+20h", "--as", "Nobody=idle"), "--as"),
     (("--at", "+20h", "--as", "Kira Foster=genius"), "--as"),

@@ -86,11 +86,11 @@ def test_changing_one_decision_changes_the_ending():
 
 
 def test_iss_leaves_every_decision_to_chance_and_same_seed_repeats():
-    a, b = _run(load_scenario("iss"), 8, 30), _run(load_scenario("iss"), 8, 30)
+    a, b = _run(load_scenario("iss"), 8, 40), _run(load_scenario("iss"), 8, 40)
     assert a.event_log_sha256() == b.event_log_sha256()
     decisions = a.state.facts["agents.decisions"]
     assert decisions and all(drawn for *_, drawn in decisions)
-    others = {summarize(_run(load_scenario("iss"), s, 30), "iss")["outcome"]["ending"] for s in (1, 2)}
+    others = {summarize(_run(load_scenario("iss"), s, 40), "iss")["outcome"]["ending"] for s in (1, 2)}
     assert len(others | {summarize(a, "iss")["outcome"]["ending"]}) >= 2
 
 

@@ -384,11 +384,13 @@ class Agents(Subsystem):
         self._set_goal(state, p, policy.TAKE_CONTROL, f"order from {ground}")
         a["agents.covert"][p] = covert
         for q in range(len(self.names)):
-            if q != p and self._faction(state, q) == self._faction(state, p) and a["crew.alive"][q] \
-                    and a["agents.loyalty"][q] >= 0.5:
-                self._set_goal(state, q, policy.TAKE_CONTROL, f"passed on by {self.names[p]}")
-                a["agents.covert"][q] = covert
-                affect.told_order(a, q, int(a["agents.deadline_ms"][p]))  # and what the order said (B6)
+            if q != p and self._faction(state, q) == self._faction(state, p) and a["crew.alive"][q]:
+                # The commander tells their own side what the order says (B6); the loyal take it up.
+                affect.told_order(a, q, int(a["agents.deadline_ms"][p]))
+                state.record("agents", what="shared", person=self.names[p], to=self.names[q], ground=ground)
+                if a["agents.loyalty"][q] >= 0.5:
+                    self._set_goal(state, q, policy.TAKE_CONTROL, f"passed on by {self.names[p]}")
+                    a["agents.covert"][q] = covert
         if means == "lure":
             self.story.lure(state, p, ground)
 

@@ -335,7 +335,8 @@ _STANDING = _standing()
 def resolved(sim, quiet_ms: int = QUIET_MS) -> bool:
     """Whether a run's story is over: no one alive is aboard (and every departed vehicle has
     landed); or the story has begun, no one aboard has an intention, no one is adrift or
-    bleeding, and nothing happened in the story for ``quiet_ms``."""
+    bleeding, no one aboard still believes in a fall to come (without a truce), and nothing
+    happened in the story for ``quiet_ms``."""
     st = sim.state
     a = st.arrays
     if "crew.alive" not in a:
@@ -356,8 +357,22 @@ def resolved(sim, quiet_ms: int = QUIET_MS) -> bool:
         return False
     if "crew.bleeding" in a and (a["crew.bleeding"] & alive).any():
         return False
+    if "agents.deadline_ms" in a and _still_waiting(a, on_board, st.t_ms):
+        return False
     told = story(sim)
     return bool(told) and st.t_ms - _t_ms(told[-1]["t"]) >= quiet_ms
+
+
+def _still_waiting(a, on_board, t_ms: int) -> bool:
+    """Someone aboard still believes the station will fall and its deadline has not come and
+    gone (with the hours it takes to doubt it): their minds may yet turn (a truce, flight,
+    force; issim.agents.turns), so a quiet spell is not the end of the story. No truce made."""
+    if "agents.peace" in a and int(a["agents.peace"][0]) > 0:
+        return False
+    from ..agents.affect import FALL
+
+    dl, fall = a["agents.deadline_ms"], a["agents.belief"][:, FALL]
+    return any(on_board[i] and dl[i] and fall[i] >= 0.5 for i in range(len(on_board)))
 
 
 def _t_ms(iso: str) -> int:
