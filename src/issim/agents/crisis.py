@@ -68,16 +68,16 @@ from typing import Optional
 
 import numpy as np
 
-from ..control.commands import Command, link_hardware
+from ..control.commands import Command, link_hardware, power_hardware
 from ..control import confront as fight
 from ..station import routes
 from . import turns
 
 INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
-           "betray", "restore", "leave", "guard", "return")
+           "betray", "restore", "leave", "guard", "return", "sabotage")
 (NONE, EVA, STRIKE, STRAND, CUT_RADIO, RESCUE, TELL, SEEK, KILL, SUBDUE, HUNT, BETRAY, RESTORE, LEAVE, GUARD,
- RETURN) = range(len(INTENTS))
-VIOLENT = frozenset({STRIKE, STRAND, KILL, SUBDUE, HUNT, BETRAY})
+ RETURN, SABOTAGE) = range(len(INTENTS))
+VIOLENT = frozenset({STRIKE, STRAND, KILL, SUBDUE, HUNT, BETRAY, SABOTAGE})
 SEEN = frozenset({KILL, SUBDUE, HUNT})  # violence others can see coming (a betrayal, once it shows)
 PLOT = ("lurer", "asked", "lost", "defector", "confidant", "hunter", "betrayer", "leaver")
 LURER, ASKED, LOST, DEFECTOR, CONFIDANT, HUNTER, BETRAYER, LEAVER = range(len(PLOT))
@@ -509,8 +509,21 @@ class Story:
                 self._set(state, c, RETURN, {"houston": 0, "moscow": 1}[ground], "report who holds the station")
 
     def _repairs(self, a) -> bool:
-        broken = self.ls is not None and bool(a["ls.broken"].any())
-        return broken or ("comms.link_ok" in a and not a["comms.link_ok"].all())
+        return bool(self._jobs(a))
+
+    def _jobs(self, a) -> list[tuple[str, str, int]]:
+        """What the station needs mended, as ``(command, target, where)``: broken machines, cut
+        links, a power bus cut by hand, a module's vent left open (issim.control.sabotage)."""
+        jobs = [("repair", mid, where) for i, mid, where in self._broken(a)]
+        if "comms.link_ok" in a:
+            jobs += [("restore_link", lid, link_hardware(self.d, k)) for k, (lid, seg) in enumerate(self.d.comms_links)
+                     if not a["comms.link_ok"][k]]
+        if "control.power_severed" in a:
+            jobs += [("repair_power", seg, power_hardware(self.d, s)) for s, seg in enumerate(self.d.segments)
+                     if a["control.power_severed"][s]]
+        if "atm.vent_open" in a:
+            jobs += [("close_vent", self.vol_ids[v], v) for v in np.flatnonzero(a["atm.vent_open"])]
+        return jobs
 
     def _betrayal_seen(self, state, actor: int, command: str) -> None:
         a = state.arrays
@@ -576,6 +589,8 @@ class Story:
         elif command == "take_item" and intent == SEEK:
             mates = self._mates(a, actor)
             self._set(state, actor, GUARD, mates[0] if mates else -1, "found it; back to her own")
+        elif command == "cut_power" and intent == SABOTAGE:
+            self._set(state, actor, GUARD, -1, "done; back to his own segment")
         elif command in ("cut_suit_radio", "lock_hatch") and intent in (CUT_RADIO, STRAND):
             self._set(state, actor, GUARD, -1, "done; back to his own segment")
         elif command == "send_message" and intent == RETURN:
@@ -660,14 +675,15 @@ class Story:
             # otherwise bide where one is: a hunter who cannot be sure waits for a better moment
         elif intent == BETRAY:
             self._betray_steps(a, p, loc, cmd, out)
+        elif intent == SABOTAGE and 0 <= target < len(self.d.segments):
+            where = power_hardware(self.d, target)
+            if loc != where:
+                out.extend(self._go(a, p, where))
+            cmd("cut_power", self.d.segments[target])
         elif intent == RESTORE:
             # The jobs no one has in hand, shared out: the k-th of those mending takes the k-th job first.
             taken = {(w[2], w[3]) for w in view.facts.get("control.work", ())}
-            jobs = [("repair", mid, where) for i, mid, where in self._broken(a)]
-            if "comms.link_ok" in a:
-                jobs += [("restore_link", lid, link_hardware(self.d, k)) for k, (lid, seg) in enumerate(self.d.comms_links)
-                         if not a["comms.link_ok"][k]]
-            jobs = [j for j in jobs if (j[0], j[1]) not in taken]
+            jobs = [j for j in self._jobs(a) if (j[0], j[1]) not in taken]
             crew = [q for q in range(self.n) if int(a["agents.intent"][q]) == RESTORE and self._up(a, q)]
             first = crew.index(p) % len(jobs) if jobs and p in crew else 0
             for what, target, where in jobs[first:] + jobs[:first]:
@@ -777,6 +793,8 @@ class Story:
         k = self.vehicle_hatch
         if k >= 0 and a["hatch.open"][k]:
             cmd("close_hatch", self.link_ids[k])
+        if k >= 0 and p == int(a["agents.plot"][BETRAYER]) and int(a["control.lock_side"][k]) < 0:
+            cmd("lock_hatch", self.link_ids[k])  # the betrayer locks himself in: no one follows him aboard
         cmd("undock", self.vol_ids[v])
 
     # ------------------------------------------------------------------ helpers

@@ -42,7 +42,7 @@ DECISIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "answer_disclosure": ("", ("disclose", "keep")),
     "offer_truce": ("", ("offer", "hold")),
     "answer_truce": ("", ("accept", "refuse")),
-    "escalate": ("", ("force", "wait")),
+    "escalate": ("", ("force", "sabotage", "wait")),
     "flee": ("", ("leave", "stay")),
 }
 IMPLEMENTED = tuple(DECISIONS)

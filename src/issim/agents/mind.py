@@ -66,7 +66,8 @@ ORDER_RE = re.compile(r"^\s*order:\s*([a-z][a-z-]*)", re.IGNORECASE)
 FALL_RE = re.compile(r"fall within (\d+) hours", re.IGNORECASE)
 GROUND_FACTION = {"houston": "usa", "moscow": "russia"}
 HOSTILE = frozenset({"close_hatch", "lock_hatch", "change_credentials", "converters_off", "stop_desat",
-                     "refuse_burns", "thrusters_off", "cut_link", "power_off", "block_messages", "disable"})
+                     "refuse_burns", "thrusters_off", "cut_link", "power_off", "block_messages", "disable",
+                     "cut_power", "vent_module", "dump_propellant", "force_hatch"})
 BETRAYING = frozenset({"disable", "confront", "take_item"})
 SUSPICION_PER_SIGHTING = 0.35
 SUSPICION_DISCLOSED = 0.5
@@ -99,7 +100,7 @@ _AGENT_READS = ("crew.location", "crew.alive", "crew.conscious", "crew.on_eva", 
                 "ls.on", "ls.broken", "power.converters_on", "att.desat_allowed", "prop.burns_allowed",
                 "prop.thrusters_enabled", "control.faction", "control.credentials", "control.lock_side",
                 "control.departed", "control.adrift", "control.armed", "control.arm_operator", "control.item_holder",
-                "control.item_volume")
+                "control.item_volume", "control.power_severed", "atm.vent_open")
 
 
 class Agents(Subsystem):

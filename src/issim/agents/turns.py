@@ -18,8 +18,10 @@ be fixed in a scenario's ``[decisions]``):
   urgency) - 0.3 x their greatest grievance against the other side.
 - **escalate** (someone still bent on taking the station by order, not in the middle of a
   plan, with urgency at least 0.6 and violence open to them): ``force`` (arm, and hunt the
-  other side down, attacking only when sure) or ``wait``. Odds of ``force``: aggression x
-  loyalty x urgency; of ``wait``, 1 minus that.
+  other side down, attacking only when sure), ``sabotage`` (go to the other segment's power
+  hardware and cut its bus by hand: its machines stop until someone mends it) or ``wait``.
+  With resolve = loyalty x urgency, the weights are aggression x resolve, 0.7 x caution x
+  resolve (the cautious prefer a lever that strikes no one) and 1 - resolve.
 - **flee** (the first of a side, awake and free, whose fear or urgency reaches 0.6 while
   the vehicle is still docked): ``leave`` with whoever of their side is
   aboard (the vehicle, its seats, its hatches and the undock decide whether they can), or
@@ -164,7 +166,9 @@ def _truce(story, state, p: int, q: int, why: str) -> None:
 
 
 def _escalate(story, state, lurer: int) -> None:
-    from .crisis import HUNT, HUNTER
+    from ..sim.world import SEGMENTS
+    from .crisis import HUNT, HUNTER, SABOTAGE
+    from .goals import HOME
 
     a = state.arrays
     if not story.agents.violence:
@@ -173,13 +177,18 @@ def _escalate(story, state, lurer: int) -> None:
         if int(a["agents.goal"][p]) != TAKE_CONTROL or p == lurer or not _free(story, a, p) \
                 or float(a["agents.urgency"][p]) < 0.6 or story._decided_by(state, "escalate", p):
             continue
-        ag, loyalty, urg = float(a["agents.traits"][p][0]), float(a["agents.loyalty"][p]), float(a["agents.urgency"][p])
-        odds = _clip(ag * loyalty * urg, 0.0, 1.0)
-        if story._decide(state, p, "escalate", {"force": odds, "wait": 1 - odds}) == "force":
+        (ag, ca, _), loyalty, urg = a["agents.traits"][p], float(a["agents.loyalty"][p]), float(a["agents.urgency"][p])
+        resolve = loyalty * urg
+        choice = story._decide(state, p, "escalate", {"force": ag * resolve, "sabotage": 0.7 * ca * resolve,
+                                                      "wait": 1 - resolve})
+        if choice == "force":
             prey = story._prey(a, p, -1)
             if int(a["agents.plot"][HUNTER]) < 0:
                 a["agents.plot"][HUNTER] = p
             story._set(state, p, HUNT, prey[0] if prey else -1, "the station must be ours before it falls")
+        elif choice == "sabotage":
+            theirs = SEGMENTS.index("ROS" if HOME.get(story.d.factions[int(a["control.faction"][p])]) == "USOS" else "USOS")
+            story._set(state, p, SABOTAGE, theirs, "cut their power by hand: they must yield")
 
 
 def _flee(story, state) -> None:
