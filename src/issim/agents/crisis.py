@@ -52,7 +52,8 @@ The situations, in the order the film meets them (``film-scenario.md`` §2, §4)
   ground they hold the station, and stay), ``wait``, ``stay``.
 
 People at risk keep together and pick up a weapon when an armed enemy is about; anyone
-who finds an ally bleeding beside them treats them first.
+who finds an ally bleeding beside them treats them first. A purpose to kill, subdue, hunt
+or sabotage that finds no chance in three hours is given up (the person stands guard).
 
 State (plain data under ``agents.``): ``side`` (people,) int, whom each person sides
 with now (a faction index, or a side of one's own); ``intent``, ``target`` (people,)
@@ -87,6 +88,7 @@ REACH_ANTENNA_MS = 20 * 60_000  # from the airlock to the antenna (estimate)
 LOST_AFTER_MS = 30 * 60_000  # a pushed person with no radio is missed this long after (estimate)
 SABOTAGE_KINDS = ("co2_remover", "o2_generator")
 UNEASY = 0.4
+PATIENCE_MS = 3 * 3600_000  # how long a violent purpose waits for its chance before it is given up (estimate)
 
 
 class Story:
@@ -280,9 +282,20 @@ class Story:
                         self._d8(state, x, d)
                         break
         self._d10_check(state)
+        self._give_up(state)
         self._after(state)
         if a["agents.intent"].any() or a["crew.bleeding"].any():
             self._keep_safe(state)
+
+    def _give_up(self, state) -> None:
+        """A violent purpose that has come to nothing for :data:`PATIENCE_MS` (the prey out of
+        reach behind locked hatches, never a sure chance) is given up: the person stands guard
+        and bides their time, and the story can move on."""
+        a = state.arrays
+        for p in range(self.n):
+            if int(a["agents.intent"][p]) in (KILL, SUBDUE, HUNT, SABOTAGE) and self._up(a, p) \
+                    and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
+                self._set(state, p, GUARD, -1, "no chance came; bides their time")
 
     def _awake(self, a, p: int) -> bool:
         from ..station.people import SLEEP
