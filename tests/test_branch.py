@@ -29,6 +29,9 @@ def test_a_branch_with_the_other_choice_ends_otherwise_and_names_its_parent(pare
     assert parse_iso(child.fork_at, "t") == d3 - 600_000
     assert child.status == "complete" and child.outcome != parent.outcome
     assert "Gordon Barrett" in child.outcome_details["survivors"]
+    # the story changed at the decision: the parent's has the spacewalk trap, the child's does not
+    kinds = lambda r: [b["kind"] for b in r.outcome_details["story"]]
+    assert "pushed" in kinds(parent) and "pushed" not in kinds(child)
     # up to the fork the child is the parent, entry for entry; they part at the decision
     a, b = parent.event_log_entries(), child.event_log_entries()
     k = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
