@@ -308,6 +308,11 @@ class Comms(Subsystem):
         changed = self._kernel(a["comms.link_ok"], a["power.bus"], env.relay_clearance_km, a["comms.relay_scheduled"],
                                allowed, env.site_elevation_deg, a["comms.link_up"], contact, a["comms.power_w"],
                                a["comms.segment_power_w"], *self._packed)
+        self._settle(state, contact, changed, dt_s)
+
+    def _settle(self, state: State, contact, changed: bool, dt_s: float) -> None:
+        """After the links: contact time, and the messages waiting (the same for both frames)."""
+        a = state.arrays
         totals = state.totals
         if contact[0]:
             totals["comms.usos_contact_s"] += dt_s
@@ -341,17 +346,7 @@ class Comms(Subsystem):
         power = self.power_full_w * ok
         a["comms.power_w"] = power
         a["comms.segment_power_w"] = self.seg_links @ power
-        totals = state.totals
-        if contact[0]:
-            totals["comms.usos_contact_s"] += dt_s
-        if contact[1]:
-            totals["comms.ros_contact_s"] += dt_s
-        if state.facts["comms.queue"]:
-            # Messages are looked at only when something that decides their fate changed.
-            if changed or a["comms.recheck"][0] or self._crew_moved(state):
-                self._deliver(state)
-        elif a["comms.recheck"][0]:
-            a["comms.recheck"][0] = False
+        self._settle(state, contact, changed, dt_s)
 
     @staticmethod
     def _in_session(state: State, env, per_orbit: int, minutes: float) -> bool:
