@@ -343,7 +343,11 @@ class Story:
     def _d4(self, state, ally: int, e: int) -> None:
         a = state.arrays
         loyalty, s = float(a["agents.loyalty"][ally]), float(a["agents.traits"][ally][2])
-        choice = self._decide(state, ally, "d4_cut_radio", {"cut": loyalty * (1 - s), "warn": s * (1 - loyalty),
+        lurer = int(a["agents.plot"][LURER])
+        # Torn between the one who set the trap (his brother, in the film) and the one outside.
+        by_lurer = float(a["agents.trust"][ally, lurer]) if lurer >= 0 else 0.0
+        choice = self._decide(state, ally, "d4_cut_radio", {"cut": loyalty * (1 - s) + 0.3 * by_lurer,
+                                                            "warn": s * (1 - loyalty) * float(a["agents.trust"][ally, e]),
                                                             "refuse": 0.3})
         if choice == "cut":
             self._set(state, ally, CUT_RADIO, e, "so that no one hears them out there")
@@ -356,7 +360,7 @@ class Story:
         a = state.arrays
         loyalty, (ag, ca, _) = float(a["agents.loyalty"][lurer]), a["agents.traits"][lurer]
         choice = self._decide(state, lurer, "d5_arm_strike", {"strike": ag * loyalty, "strand": ca * loyalty * 0.5,
-                                                             "hold-back": 0.3})
+                                                             "hold-back": 0.3 * float(a["agents.trust"][lurer, e])})
         if choice == "strike":
             self._set(state, lurer, STRIKE, e, "the arm, while they are unclipped")
         elif choice == "strand":
