@@ -150,8 +150,9 @@ class Runner:
         sim = self.sim
         st = sim.state
         every = max(1, 3_600_000 // sim.dt_ms)
-        while st.t_ms < until_ms and not st.facts.get("stop") and not self._resolved():
-            self.sim.step(self.actions())  # (step() would also work out the outcome at the end)
+        advance, actions, resolving = sim.advance, self.actions, self.until_resolved
+        while st.t_ms < until_ms and not st.facts.get("stop") and not (resolving and self._resolved()):
+            advance(actions())  # (step() would also make a StepResult and work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:
                 progress(st.frame)
