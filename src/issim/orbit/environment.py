@@ -62,7 +62,7 @@ class Environment:
         self._elements = None
         self._omm = self._version = None  # the facts' element set and version the orbit key was taken from
         self._table: dict[str, np.ndarray] = {}
-        self._rows: tuple = ()  # the chunk's frames as Python values and row views, looked up without numpy
+        self._rows: tuple = ()  # the chunk's (frames, 5) numbers and its sites' and relays' tables
 
     @staticmethod
     def _orbit_key(state) -> tuple:
@@ -89,18 +89,18 @@ class Environment:
         if key != self._key:
             self._fill(chunk, elements)
             self._key = key
-        sunlit, beta, alt, lat, lon, sites, relays = self._rows
-        return Env(self.start_ms + frame * self.dt_ms, sunlit[i], beta[i], alt[i], lat[i], lon[i], sites[i],
-                   relays[i], elements)
+        scalars, sites, relays = self._rows
+        sunlit, beta, alt, lat, lon = scalars[i].tolist()  # one call for the frame's five numbers
+        return Env(self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i], relays[i],
+                   elements)
 
     def _fill(self, chunk: int, elements) -> None:
         self._fill_table(chunk, elements)
         tab = self._table
-        self._rows = (
-            [bool(v) for v in tab["sunlit"].tolist()], tab["beta_deg"].tolist(), tab["alt_km"].tolist(),
-            tab["lat_deg"].tolist(), tab["lon_deg"].tolist(), list(tab["site_elevation_deg"]),
-            list(tab["relay_clearance_km"]),
-        )
+        # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
+        scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
+                                                                        "lon_deg")])
+        self._rows = (scalars, tab["site_elevation_deg"], tab["relay_clearance_km"])
 
     def _fill_table(self, chunk: int, elements) -> None:
         first = chunk * ENV_CHUNK_FRAMES
