@@ -44,6 +44,31 @@ def read_bytes(path: str | Path, what: str, limit: int = MAX_FILE_BYTES) -> byte
         raise InputError(str(path), f"cannot read the file: {exc.strerror or exc}") from None
 
 
+_bundled_toml: dict[str, dict] = {}
+
+
+def bundled_toml(name: str) -> dict:
+    """The parsed TOML of the bundled data file ``issim/data/NAME``, read and parsed once a
+    process (the bundled files do not change under a run), handed out as a fresh copy each
+    time: its tables and arrays are new, its values (text, numbers, dates) immutable, so
+    what one caller changes no other caller sees."""
+    data = _bundled_toml.get(name)
+    if data is None:
+        from importlib import resources
+
+        data = _bundled_toml[name] = tomllib.loads(resources.files("issim.data").joinpath(name).read_text())
+    return _plain_copy(data)
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of parsed TOML: every table and array copied, the leaves shared (all immutable)."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return value
+
+
 def parse_toml(raw: bytes, source: str, what: str, expected: str) -> dict:
     """Decode and parse TOML; refuse non-UTF-8, bad syntax and empty files."""
     try:

@@ -22,6 +22,8 @@ import json
 from dataclasses import replace
 from typing import Callable, Mapping, Optional
 
+from numpy import count_nonzero
+
 from .agents.policies import POLICY_NAMES, Idle, Policy, by_name
 from .errors import InputError
 from .scenario import build_simulation, load_scenario
@@ -105,7 +107,7 @@ class Runner:
         arrays = sim.state.arrays
         for gate, people in self._acting:
             flags = arrays[gate] if gate is not None else None
-            if flags is not None and not flags.any():
+            if flags is not None and not count_nonzero(flags):  # (ndarray.any() costs four times as much)
                 continue
             for i, name, policy in people:
                 if flags is not None and not flags[i]:
@@ -150,8 +152,9 @@ class Runner:
         sim = self.sim
         st = sim.state
         every = max(1, 3_600_000 // sim.dt_ms)
-        while st.t_ms < until_ms and not st.facts.get("stop") and not self._resolved():
-            self.sim.step(self.actions())  # (step() would also work out the outcome at the end)
+        advance, actions, resolving = sim.advance, self.actions, self.until_resolved
+        while st.t_ms < until_ms and not st.facts.get("stop") and not (resolving and self._resolved()):
+            advance(actions())  # (step() would also make a StepResult and work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:
                 progress(st.frame)

@@ -37,6 +37,7 @@ def user_elements_path() -> Path:
 
 
 _bundled: tuple[ElementSet, ...] = ()
+_saved: list = [None, ()]  # the user's saved sets: [(path, mtime, size) read, the sets read from it]
 
 
 def bundled_sets() -> list[ElementSet]:
@@ -67,10 +68,20 @@ def saved_sets() -> list[ElementSet]:
     file, with the way out: issim cannot tell which of its sets to trust.
     """
     path = user_elements_path()
-    if not path.exists():
-        return []
     try:
-        return load_elements(path)
+        stat = path.stat()
+    except OSError:  # none saved (or unreadable: as before, the reader says why)
+        if not path.exists():
+            return []
+        stat = None
+    key = (str(path), stat.st_mtime_ns, stat.st_size) if stat is not None else None
+    if key is not None and _saved[0] == key:  # the same file as last time, unchanged: its sets, read once
+        return list(_saved[1])
+    try:
+        sets = load_elements(path)
+        if key is not None:
+            _saved[:] = [key, tuple(sets)]
+        return sets
     except InputError as exc:
         raise InputError(exc.source, f"{exc.message} (downloaded sets; delete the file and run "
                          "'issim elements update' again)") from None

@@ -21,7 +21,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from types import MappingProxyType
+from typing import Iterable, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from sgp4 import omm
@@ -56,7 +57,11 @@ class ElementSet:
     bstar_per_earth_radius: float
     source: str
     satrec: Satrec = field(repr=False)
-    omm_fields: dict = field(repr=False, default_factory=dict)
+    omm_fields: Mapping = field(repr=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # read-only: the bundled sets are parsed once a process and shared by every run in it
+        object.__setattr__(self, "omm_fields", MappingProxyType(dict(self.omm_fields)))
 
     @property
     def epoch_iso(self) -> str:

@@ -9,7 +9,7 @@ A burn replaces the element set (``state.facts["orbit.omm"]``, version
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,9 +23,9 @@ from .upkeep import orbit_of
 ENV_CHUNK_FRAMES = 8_640
 
 
-@dataclass(frozen=True)
-class Env:
-    """What the frame's surroundings are, independent of anything aboard.
+class Env(NamedTuple):
+    """What the frame's surroundings are, independent of anything aboard (read-only; a
+    named tuple, the cheapest immutable record to make once a frame).
 
     ``site_elevation_deg`` has one entry per ground site of
     :attr:`Environment.sites` (degrees above the local horizon); ``relay_clearance_km``
@@ -60,7 +60,9 @@ class Environment:
         self.relays = list(ground_network().relays)
         self._key = None
         self._elements = None
+        self._omm = self._version = None  # the facts' element set and version the orbit key was taken from
         self._table: dict[str, np.ndarray] = {}
+        self._rows: tuple = ()  # the chunk's (frames, 5) numbers and its sites' and relays' tables
 
     @staticmethod
     def _orbit_key(state) -> tuple:
@@ -70,9 +72,13 @@ class Environment:
         return int(state["orbit.version"][0]), omm.get("EPOCH"), omm.get("MEAN_MOTION"), omm.get("BSTAR")
 
     def elements(self, state):
+        omm, version = state.facts.get("orbit.omm"), state.arrays["orbit.version"][0]
+        if self._elements is not None and omm is self._omm and version == self._version:
+            return self._elements[1]  # the same element set object and version as last time: the same key
         key = self._orbit_key(state)
         if self._elements is None or self._elements[0] != key:
             self._elements = (key, orbit_of(state))
+        self._omm, self._version = omm, int(version)
         return self._elements[1]
 
     def at(self, state) -> Env:
@@ -83,14 +89,20 @@ class Environment:
         if key != self._key:
             self._fill(chunk, elements)
             self._key = key
-        tab = self._table
-        return Env(
-            self.start_ms + frame * self.dt_ms, bool(tab["sunlit"][i]), float(tab["beta_deg"][i]),
-            float(tab["alt_km"][i]), float(tab["lat_deg"][i]), float(tab["lon_deg"][i]),
-            tab["site_elevation_deg"][i], tab["relay_clearance_km"][i], elements,
-        )
+        scalars, sites, relays = self._rows
+        sunlit, beta, alt, lat, lon = scalars[i].tolist()  # one call for the frame's five numbers
+        return Env(self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i], relays[i],
+                   elements)
 
     def _fill(self, chunk: int, elements) -> None:
+        self._fill_table(chunk, elements)
+        tab = self._table
+        # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
+        scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
+                                                                        "lon_deg")])
+        self._rows = (scalars, tab["site_elevation_deg"], tab["relay_clearance_km"])
+
+    def _fill_table(self, chunk: int, elements) -> None:
         first = chunk * ENV_CHUNK_FRAMES
         t = self.start_ms + (first + np.arange(ENV_CHUNK_FRAMES, dtype=np.int64)) * self.dt_ms
         n = len(t)

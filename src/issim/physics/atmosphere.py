@@ -203,7 +203,7 @@ class Atmosphere(Subsystem):
             state["atm.moles"], state["atm.temperature_k"], state["atm.leak_area_m2"], state["hatch.open"],
             state["hatch.valve_open"], state["power.bus"], state["atm.pressure_pa"], float(dt_s), self.volume_m3,
             *self._packed, state["atm.leak_kg_per_day"], state["atm.pp_pa"], state["atm.pressure_pa"])
-        if leaked.any():
+        if np.count_nonzero(leaked):
             for i, s in enumerate(SPECIES):
                 state.add_total(gas_totals_key("out", s, "leak"), leaked[i])
 

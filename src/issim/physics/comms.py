@@ -77,11 +77,11 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Optional
 
 import numpy as np
 
+from ..inputs import bundled_toml
 from ..sim.events import Event
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
@@ -142,9 +142,7 @@ def load_comms_config(text: Optional[str] = None) -> CommsConfig:
     """
     from ..orbit import ground_network
 
-    if text is None:
-        text = resources.files("issim.data").joinpath("comms.toml").read_text()
-    raw = tomllib.loads(text)
+    raw = bundled_toml("comms.toml") if text is None else tomllib.loads(text)
     sources = dict(raw.get("sources", {}))
     net = ground_network()
     sites, relays = {s.id for s in net.sites}, {r.id for r in net.relays}

@@ -361,7 +361,7 @@ class Crew(Subsystem):
         self._rate_min = RATE_KG_PER_MIN[self.schedule]
         self._cum = np.concatenate([np.zeros((1, n, 3)), np.cumsum(self._rate_min, axis=0)])
         asleep = self.schedule == SLEEP
-        self._edge = [bool((asleep[m] != asleep[m - 1]).any()) for m in range(1440)]
+        self._edge = (asleep != np.roll(asleep, 1, axis=0)).any(axis=1).tolist()  # minute m against m - 1 (0 against 1439)
         self._decay: dict[float, tuple] = {}
         self._streams = None
         self._kernel = None

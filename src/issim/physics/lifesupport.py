@@ -71,11 +71,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Optional
 
 import numpy as np
 
+from ..inputs import bundled_toml
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -169,9 +169,7 @@ def load_eclss_config(text: Optional[str] = None) -> EclssConfig:
 
     Raises ``ValueError`` naming the row and field of anything that does not fit.
     """
-    if text is None:
-        text = resources.files("issim.data").joinpath("eclss.toml").read_text()
-    raw = tomllib.loads(text)
+    raw = bundled_toml("eclss.toml") if text is None else tomllib.loads(text)
     machines = []
     for i, row in enumerate(raw.get("machine", [])):
         where = f"eclss.toml machine[{i}] ({row.get('id', '?')})"

@@ -69,11 +69,11 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Optional
 
 import numpy as np
 
+from ..inputs import bundled_toml
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -147,7 +147,7 @@ class PowerConfig:
 def read_power_data(text: Optional[str] = None) -> dict:
     """The raw tables of ``data/power.toml`` (or of the given TOML text)."""
     if text is None:
-        text = resources.files("issim.data").joinpath("power.toml").read_text()
+        return bundled_toml("power.toml")  # parsed once a process, a fresh copy each call
     return tomllib.loads(text)
 
 

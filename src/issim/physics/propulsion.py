@@ -30,11 +30,10 @@ Propellant can be lost and moved:
 from __future__ import annotations
 
 import math
-import tomllib
-from importlib import resources
 
 import numpy as np
 
+from ..inputs import bundled_toml
 from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at, orbit_of, set_orbit
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
@@ -48,7 +47,7 @@ EARTH_RADIUS_KM = 6378.137
 
 
 def load_propulsion_config() -> dict:
-    return tomllib.loads(resources.files("issim.data").joinpath("propulsion.toml").read_text())
+    return bundled_toml("propulsion.toml")
 
 
 def propellant_for(mass_kg: float, dv_m_s: float, isp_s: float) -> float:

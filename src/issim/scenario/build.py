@@ -85,6 +85,9 @@ def _check_action(sim, event: Event, where: str) -> None:
         raise InputError(where, problem)
 
 
+_calibrated: dict = {}  # (the chosen set, the sets it was calibrated on) -> the calibrated set
+
+
 def _elements(scenario: Scenario):
     """The scenario's element set, its drag calibrated on the published history before it."""
     from .. import orbit
@@ -99,7 +102,18 @@ def _elements(scenario: Scenario):
     # Only the start matters for staleness: from there on the simulation carries the orbit.
     try:
         elements = orbit.elements_for(scenario.start_ms, scenario.start_ms, path=path)
-        return calibrated_drag(elements, orbit.available_sets(path))
+        sets = orbit.available_sets(path)
+        if path is not None:  # a scenario's own file, read afresh: no cache
+            return calibrated_drag(elements, sets)
+        # The bundled and saved sets are the same objects run after run (read once a process),
+        # and an ElementSet is read-only: the calibrated set is kept for them.
+        key = (elements, tuple(sets))
+        calibrated = _calibrated.get(key)
+        if calibrated is None:
+            if len(_calibrated) >= 16:
+                _calibrated.clear()
+            calibrated = _calibrated[key] = calibrated_drag(elements, sets)
+        return calibrated
     except RecursionError:
         raise InputError(f"{scenario.source}:scenario.elements", "the element file is nested too deeply") from None
     except InputError as exc:

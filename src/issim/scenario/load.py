@@ -30,10 +30,18 @@ _EXPECTED = ("a [scenario] table (name, title, start, days) and optionally [stat
              "and [decisions]")
 
 
+_names: tuple[str, ...] = ()
+_parsed: dict[str, Scenario] = {}  # each bundled scenario, parsed once a process (see load_scenario)
+
+
 def bundled_names() -> list[str]:
-    """The names of the bundled scenarios, sorted."""
-    folder = resources.files("issim.data").joinpath("scenarios")
-    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+    """The names of the bundled scenarios, sorted (listed once a process: the bundled data
+    does not change under a run)."""
+    global _names
+    if not _names:
+        folder = resources.files("issim.data").joinpath("scenarios")
+        _names = tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+    return list(_names)
 
 
 def _bundled(name: str) -> tuple[str, bytes]:
@@ -81,11 +89,17 @@ def _short(text: str) -> str:
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Read a bundled scenario by name, or a scenario file by path."""
+    """Read a bundled scenario by name, or a scenario file by path.
+
+    A bundled scenario is parsed once a process and handed out as a deep copy each time, so
+    a run that changes its scenario object changes no other run's; a file is read afresh
+    each time (it may have been edited)."""
     text = str(name_or_path)
     if text in bundled_names():
-        source, raw = _bundled(text)
-        return parse_scenario(raw, source)
+        scenario = _parsed.get(text)
+        if scenario is None:
+            scenario = _parsed[text] = parse_scenario(*reversed(_bundled(text)))
+        return scenario.model_copy(deep=True)
     path = Path(text)
     if not path.exists() and not text.endswith(".toml") and "/" not in text:
         raise InputError(text, f"no bundled scenario or file of that name; bundled: {', '.join(bundled_names())}")

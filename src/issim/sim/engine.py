@@ -167,6 +167,13 @@ class Simulation:
         ``actions`` are the commands to run in the first phase: ``{actor: [commands]}``
         (a command in another's name is refused and recorded), or a list of commands.
         """
+        t0 = self.state.t_ms
+        results = self.advance(actions)
+        return StepResult(t0, tuple(results), self.state.facts.get("stop") or "")  # 5. observations: observe()
+
+    def advance(self, actions=None) -> list:
+        """:meth:`step` without its :class:`StepResult`: the frame's command results, as a list
+        (what a loop that reads only the state calls, :meth:`run` and the runner's)."""
         st = self.state
         t0 = st.t_ms
         results = []
@@ -175,15 +182,19 @@ class Simulation:
                 results.append(self.port.scheduled(self, event))
             else:
                 self._dispatch(event)
-        for actor, cmd in commands_of(actions):
-            results.append(self.port.submit(self, cmd, actor))
+        if actions:
+            for actor, cmd in commands_of(actions):
+                results.append(self.port.submit(self, cmd, actor))
         env = self.environment.at(st)  # 2. environment
+        dt_s = self.dt_s
         for sub in self.subsystems:  # 3. subsystems, in their fixed order
-            sub.update(st, env, self.dt_s)
+            sub.update(st, env, dt_s)
         st.t_ms += self.dt_ms  # 4. clock and recorder
-        st.frame += 1
-        self.recorder.maybe_record(st)
-        return StepResult(t0, tuple(results), st.facts.get("stop") or "")  # 5. observations: observe()
+        frame = st.frame = st.frame + 1
+        recorder = self.recorder
+        if not frame % recorder.every_frames:
+            recorder.maybe_record(st)
+        return results
 
     def run(self, until, progress: Optional[Callable[[int], None]] = None) -> None:
         """Run whole frames until the clock reaches ``until``.
@@ -199,7 +210,7 @@ class Simulation:
         until_ms = parse_iso(until, "until") if isinstance(until, str) else int(until)
         report_every = max(1, 3_600_000 // self.dt_ms)
         while self.state.t_ms < until_ms and not self.state.facts.get("stop"):
-            self.step(None)
+            self.advance(None)
             if progress is not None and self.state.frame % report_every == 0:
                 progress(self.state.frame)
 

@@ -10,6 +10,7 @@ array, not one call per channel.
 from __future__ import annotations
 
 import mmap
+import operator
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
@@ -92,6 +93,8 @@ class Recorder:
             raise ValueError("two channels share a key")
         self.every_frames = every_frames
         self.arrays = sorted({c.array for c in channels})
+        gather = operator.itemgetter(*self.arrays) if self.arrays else (lambda arrays: ())
+        self._gather = gather if len(self.arrays) != 1 else (lambda arrays: (gather(arrays),))
         self._layout: dict[str, tuple[int, tuple, np.dtype]] = {}  # array -> (offset, shape, dtype)
         self._width = 0
         self._full: list = []  # each full chunk: (t_ms, rows) in memory, or what the spill returned for it
@@ -123,8 +126,8 @@ class Recorder:
             return
         if not self._layout:
             self._start(state)
-        arrays = state.arrays
-        np.concatenate([arrays[a].ravel() for a in self.arrays], out=self._rows[self._n], casting="unsafe")
+        # every recorded array, flattened in C order, into the row: one C call to gather them, one to copy
+        np.concatenate(self._gather(state.arrays), axis=None, out=self._rows[self._n], casting="unsafe")
         self._t[self._n] = state.t_ms
         self._n += 1
         if self._n == self.CHUNK_ROWS:

@@ -8,11 +8,10 @@ air inside) lives in the :class:`~issim.sim.state.State`.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from typing import Optional, Sequence
 
+from ..inputs import bundled_toml
 from ..station import Station, load_station
 
 SEGMENTS = ("USOS", "ROS")
@@ -80,7 +79,7 @@ class World:
 
 
 def load_air_config() -> dict:
-    return tomllib.loads(resources.files("issim.data").joinpath("air.toml").read_text())
+    return bundled_toml("air.toml")
 
 
 def build_world(station: Optional[Station] = None, vehicles: Optional[Sequence[str]] = None) -> World:

@@ -1,0 +1,86 @@
+"""The per-process caches (issue 11, item 6): the bundled scenarios, data files, station and
+element sets are read once a process, and what one run does to what it was handed never
+reaches another run."""
+
+from __future__ import annotations
+
+import dataclasses
+from importlib import resources
+
+import pytest
+
+from issim.inputs import bundled_toml
+from issim.orbit import catalog
+from issim.physics.power import load_power_config, read_power_data
+from issim.runner import Runner
+from issim.scenario import load_scenario, parse_scenario
+from issim.station import load_station
+
+
+def fresh_scenario(name: str):
+    raw = resources.files("issim.data").joinpath("scenarios", f"{name}.toml").read_bytes()
+    return parse_scenario(raw, f"issim/data/scenarios/{name}.toml")
+
+
+def test_a_bundled_scenario_is_a_new_copy_each_time():
+    first = load_scenario("iss")
+    assert first == fresh_scenario("iss")
+    first.crew.pop()
+    first.events.clear()
+    with pytest.raises(Exception):  # its records are frozen; only its lists could be changed
+        first.scenario.seed = 12345
+    again = load_scenario("iss")
+    assert again is not first and again.crew is not first.crew
+    assert again == fresh_scenario("iss")
+
+
+def test_bundled_data_files_are_copies():
+    raw = bundled_toml("power.toml")
+    before = load_power_config()
+    raw["usos_arrays"]["wing"].clear()
+    raw["usos_battery"]["oru_count"] = 0
+    read_power_data()["attitude"].clear()
+    assert bundled_toml("power.toml") != raw
+    assert load_power_config() == before
+
+
+def test_element_sets_are_read_only():
+    sets = catalog.bundled_sets()
+    first = sets[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.epoch_ms = 0
+    with pytest.raises(TypeError):
+        first.omm_fields["BSTAR"] = 0.0
+    before = dict(first.omm_fields)
+    omm = first.to_omm()
+    omm["BSTAR"] = -1.0  # a copy: the set is unchanged
+    assert dict(first.omm_fields) == before
+    sets.clear()  # the list handed out is the caller's own
+    assert catalog.bundled_sets()[0] is first
+
+
+def test_the_station_is_shared_and_frozen():
+    station = load_station()
+    assert load_station() is station
+    with pytest.raises(Exception):
+        station.modules = ()
+    with pytest.raises(Exception):
+        station.modules[0].id = "elsewhere"
+    assert isinstance(station.modules, tuple) and isinstance(station.hatches, tuple)
+
+
+def test_a_run_that_changes_what_it_was_handed_changes_no_other_run():
+    first = Runner("nominal", hours=3)
+    first.run()
+    digest = first.sim.event_log_sha256()
+    state = first.sim.state
+    first.scenario.crew.clear()
+    first.scenario.events.clear()
+    state.facts["orbit.omm"]["MEAN_MOTION"] = 1.0  # the run's own copy of its element set
+    second = Runner("nominal", hours=3)
+    assert second.scenario == fresh_scenario("nominal")
+    second.run()
+    assert second.sim.event_log_sha256() == digest
+    third = Runner("nominal", hours=3)
+    third.run()
+    assert third.sim.state.identical(second.sim.state)
