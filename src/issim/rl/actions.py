@@ -28,8 +28,10 @@ The table, in order (for ``iss``: 23 volumes, 22 hatches, 6 people, 283 actions)
 - for each comms link: ``cut_link``, ``restore_link``;
 - for each life-support machine: ``disable``, ``repair``;
 - for each item: ``take_item``, ``stow_item``; for each vehicle: ``undock``;
-- two messages: ``send_message`` to the USOS and to the ROS, telling them of one's
-  orders and refusing them (:data:`DISCLOSE`).
+- two messages: ``send_message`` to Houston and to Moscow, refusing the order to take
+  the station (:data:`REFUSE`; a message goes between a ground and the crew, so this is
+  the one thing a person can say through the radio: crewmates talk face to face, which
+  the minds model and the command catalogue does not).
 
 Commands that need a free argument the table cannot fix sensibly (``carry``'s
 destination, ``hand_over``'s recipient, a burn, an O2 rate, venting) are not in it.
@@ -43,10 +45,10 @@ from typing import Optional
 import numpy as np
 
 from ..control.authority import Situation, authorize
-from ..control.commands import CATALOGUE, Command, check_args, resolve_target
+from ..control.commands import CATALOGUE, Command
+from ..control.pipeline import _validate
 
-DISCLOSE = ("disclose: I was ordered to take control of the station by any means necessary. "
-            "I will not do it.")
+REFUSE = "I will not take control of the station by force. I refuse the order."
 
 _SELF = ("begin_eva", "end_eva", "clip_tether", "unclip_tether", "stop_work", "take_weapon", "drop_weapon")
 _HATCH = ("open_hatch", "close_hatch", "equalize", "lock_hatch", "unlock_hatch", "force_hatch")
@@ -70,7 +72,7 @@ class Action:
     def label(self) -> str:
         if not self.command:
             return "wait"
-        return f"{self.command} {self.target}".strip() + (" (disclose)" if self.command == "send_message" else "")
+        return f"{self.command} {self.target}".strip() + (" (refuse)" if self.command == "send_message" else "")
 
     def of(self, person: str) -> Optional[Command]:
         """The command ``person`` issues for this action (``None`` for ``wait``)."""
@@ -99,9 +101,10 @@ class ActionTable:
         cand += [Action(n, m) for m in d.machine_index for n in ("disable", "repair")]
         cand += [Action(n, i) for i in d.item_index for n in ("take_item", "stow_item")]
         cand += [Action("undock", v.id) for v in world.volumes if v.kind == "vehicle"]
-        cand += [Action("send_message", s, (("text", DISCLOSE),)) for s in ("USOS", "ROS")]
-        # keep what the pipeline's validate stage takes for someone aboard (the name, the
-        # target, the arguments); resolve each once, per person for a target of "self"
+        cand += [Action("send_message", g, (("text", REFUSE),)) for g in ("houston", "moscow")]
+        # keep what the pipeline's validate stage takes from every person (the name, the
+        # target, the arguments, the handling subsystem's own checks); resolve each once
+        # (per person: a target of "self" is the actor)
         self.actions: tuple[Action, ...] = ()
         self._resolved: list[list] = [[] for _ in sim.people]  # per person: (index, spec, target, args)
         self._where: list[Optional[tuple]] = []  # the two volumes of a hatch action (see mask)
@@ -114,17 +117,15 @@ class ActionTable:
             spec = CATALOGUE.get(act.command)
             if spec is None:
                 continue
-            args, refusal = check_args(spec, act.args, d)
-            if refusal is not None:
-                continue
-            targets = [resolve_target(d, spec.target, act.target, p) for p in range(len(sim.people))]
-            if not targets or any(problem for _, problem in targets):
+            checked = [_validate(sim, sim.state, custody, act.of(p), True) for p in sim.people]
+            if not checked or any(refusal is not None for _, refusal in checked):
                 continue
             k = len(kept)
             kept.append(act)
-            for p, (target, _) in enumerate(targets):
-                self._resolved[p].append((k, spec, target, args))
-            self._where.append((d.link_a[targets[0][0]], d.link_b[targets[0][0]])
+            for p, (ctx, _) in enumerate(checked):
+                self._resolved[p].append((k, spec, ctx.target, ctx.args))
+            target = checked[0][0].target
+            self._where.append((d.link_a[target], d.link_b[target])
                                if spec.rule in ("hatch", "lock", "unlock", "force") else None)
         self.actions = tuple(kept)
         self.index = {a.label: k for k, a in enumerate(self.actions)}

@@ -19,7 +19,7 @@ class PersonEnv(gym.Env):
     over. ``info["action_mask"]`` and ``obs["action_mask"]`` are the actions allowed now.
     """
 
-    metadata = {"render_modes": ["ansi"]}
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
 
     def __init__(self, scenario: Union[str, Scenario] = "iss", person: str = "Gordon Barrett", *,
                  others: Optional[Mapping[str, object]] = None, reward: Union[str, Callable] = "faction",

@@ -8,7 +8,8 @@ moment it was made. It shows what the person could see or be told:
 - the people in sight (``in_sight``): in the same volume, or across an open hatch;
 - what the laptops in reach show (``laptops``): readings of the segments whose laptops
   they stand at (a module of that segment, not outside) and that accept their faction
-  (not the message counters, which would tell of messages meant for others);
+  (not the counters of messages and commands, which would tell of messages meant for
+  others and of acts behind closed hatches);
 - the messages delivered to them (``messages``);
 - what they may do (``allowed``): for each command of the catalogue, ``None`` when some
   target would pass authority now, else the reason it would not; ``check(cmd)`` tries one
@@ -177,9 +178,12 @@ def sight(sim, hatch_open, volume: int) -> set[int]:
     return seen_from(top, hatch_open, volume)
 
 
-# The message counters (how many wait for contact, how many reached anyone): a laptop
-# showing them would tell of messages not yet delivered, or delivered to someone else.
-PRIVATE_CHANNELS = frozenset({"comms.queued", "comms.delivered"})
+# The counters of what people said and did: messages (how many wait for contact, how many
+# reached anyone) and commands (done, refused, failed, by anyone anywhere). A laptop showing
+# them would tell of messages not yet delivered or meant for others, and of acts behind
+# closed hatches.
+PRIVATE_CHANNELS = frozenset({"comms.queued", "comms.delivered", "control.commands.done",
+                              "control.commands.refused", "control.commands.failed"})
 
 
 def mind_keys(sim) -> tuple[str, ...]:
@@ -195,8 +199,8 @@ def mind_keys(sim) -> tuple[str, ...]:
 def laptop_channels(sim) -> dict[str, list]:
     """The channels each segment's laptops show: those naming the segment, one of its volumes
     or hatches, or a machine or link of it; station-wide readings (attitude, propulsion,
-    orbit) on both. People's bodies are on no laptop, nor the message counters
-    (:data:`PRIVATE_CHANNELS`). Worked out once per simulation."""
+    orbit) on both. People's bodies are on no laptop, nor the counters of messages and
+    commands (:data:`PRIVATE_CHANNELS`). Worked out once per simulation."""
     cached = getattr(sim, "_laptop_channels", None)
     if cached is not None:
         return cached
