@@ -11,7 +11,7 @@ so an allowed action is refused by neither validate nor authority when it runs i
 same state; it may still fail at execute (the station's physics: a pressure difference
 holding a hatch) or find the state changed by a command that ran before it in the frame.
 
-The table, in order (for ``iss``: 23 volumes, 22 hatches, 6 people, 283 actions):
+The table, in order (for ``iss``: 23 volumes, 22 hatches, 6 people, 12 machines, 248 actions):
 
 - ``wait``;
 - ``move`` to each volume, ``board`` each vehicle;

@@ -63,7 +63,14 @@ class Encoder:
         self._party = {p: i for i, p in enumerate(self.parties)}
         probe = Observation(sim, 0).mind
         self.mind_fields: list[tuple[str, int]] = [(k, int(np.size(v))) for k, v in probe.items()]
-        n_mind = sum(n for _, n in self.mind_fields)
+        n_mind = self._n_mind = sum(n for _, n in self.mind_fields)
+        self._mind_slots, at, ms = [], 0, []
+        for k, n in self.mind_fields:
+            self._mind_slots.append((k, at, n))
+            if k.endswith("_ms"):
+                ms += range(at, at + n)
+            at += n
+        self._ms = np.array(ms, dtype=np.intp)
         f32 = np.float32
         self.space = spaces.Dict({
             "clock": spaces.Box(0.0, 1e4, (1,), f32),
@@ -116,15 +123,15 @@ class Encoder:
             msgs[row, 2] = float(str(m["text"]).lower().startswith("order"))
             msgs[row, 3 + self._party.get(m["from"], other)] = 1.0
         mind = obs.mind
-        parts = []
-        for k, _ in self.mind_fields:
-            v = np.asarray(mind[k], dtype=np.float64).ravel()
-            if k.endswith("_ms"):
-                v = np.where(v > 0, (v - t) / HOUR_MS, 0.0)
-            parts.append(v)
-        m = np.concatenate(parts).astype(np.float32) if parts else np.zeros(0, np.float32)
-        np.nan_to_num(m, copy=False)
-        np.clip(m, -MIND_BOUND, MIND_BOUND, out=m)
+        m = np.empty(self._n_mind, dtype=np.float64)
+        for k, at, n in self._mind_slots:
+            if n == 1:
+                m[at] = mind[k]
+            else:
+                m[at:at + n] = np.ravel(mind[k])
+        ms = m[self._ms]  # times: hours from now (0 for a time not set)
+        m[self._ms] = np.where(ms > 0, (ms - t) / HOUR_MS, 0.0)
+        m = np.clip(np.nan_to_num(m), -MIND_BOUND, MIND_BOUND).astype(np.float32)
         return {
             "clock": np.array([min(max((t - self.start_ms) / HOUR_MS, 0.0), 1e4)], dtype=np.float32),
             "location": int(self.volumes.index(obs.location)),
