@@ -158,6 +158,9 @@ def test_the_same_seed_and_actions_give_the_same_episode():
     assert fresh[2] == a[2] and fresh[1] == a[1]
     other = _episode(env, 3, 15, _masked_random(1))  # other actions: another episode
     assert other[2] != a[2]
+    # without a seed: the scenario's, then seeds drawn from it, the same in every environment
+    seeds = [[(e.reset(), e.seed)[1] for _ in range(2)] for e in (short(), short())]
+    assert seeds[0] == seeds[1] and seeds[0][0] == 1
 
 
 def test_masks_are_what_the_pipeline_would_allow():

@@ -144,10 +144,11 @@ class CrewEnv(ParallelEnv):
         """A new episode: the run of ``seed`` (given, else drawn from the previous seed's
         stream), warmed up to ``start``. The same seed and the same actions give the same
         episode, bit for bit."""
-        if seed is None:
-            seed = int(self._seed_rng.integers(2**62)) if self.seed is not None else self.spec_.seed
-        else:
+        if seed is not None or self.seed is None:
+            seed = self.spec_.scenario.seed if seed is None else seed
             self._seed_rng = np.random.default_rng(seed)
+        else:
+            seed = int(self._seed_rng.integers(2**62))
         self.seed = int(seed)
         runner = self._runner = self._build(self.seed)
         sim = runner.sim
