@@ -56,6 +56,7 @@ bench: setup
 	$(BIN)/python bench/orbit.py
 	$(BIN)/python bench/speed.py --days 30
 	$(BIN)/python bench/archive.py
+	$(BIN)/python bench/rl.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache web/node_modules

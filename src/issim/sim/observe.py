@@ -7,7 +7,9 @@ moment it was made. It shows what the person could see or be told:
 - their own body (``body``) and place (``location``, ``segment``);
 - the people in sight (``in_sight``): in the same volume, or across an open hatch;
 - what the laptops in reach show (``laptops``): readings of the segments whose laptops
-  they stand at (a module of that segment, not outside) and that accept their faction;
+  they stand at (a module of that segment, not outside) and that accept their faction
+  (not the counters of messages and commands, which would tell of messages meant for
+  others and of acts behind closed hatches);
 - the messages delivered to them (``messages``);
 - what they may do (``allowed``): for each command of the catalogue, ``None`` when some
   target would pass authority now, else the reason it would not; ``check(cmd)`` tries one
@@ -102,18 +104,24 @@ class Observation:
     # ------------------------------------------------------------------ what they are told
 
     @cached_property
-    def laptops(self) -> dict[str, dict[str, float]]:
-        """``{segment: {channel key: value now}}`` for the segments whose laptops are in reach
-        and accept their faction (nothing from outside or from a vehicle)."""
+    def laptop_segments(self) -> tuple[str, ...]:
+        """The segments whose laptops are in reach and accept their faction (the keys of
+        ``laptops``, found without reading them)."""
         a, sim = self._a, self._sim
         v = sim.world.volumes[self._volume]
         if v.kind != "module" or a["crew.on_eva"][self.index] or "control.credentials" not in a:
-            return {}
+            return ()
         seg = SEGMENT_NAMES.index(v.segment)
         if not a["control.credentials"][seg][int(a["control.faction"][self.index])]:
-            return {}
-        state = sim.state
-        return {v.segment: {c.key: c.read(state) for c in laptop_channels(sim)[v.segment]}}
+            return ()
+        return (v.segment,)
+
+    @cached_property
+    def laptops(self) -> dict[str, dict[str, float]]:
+        """``{segment: {channel key: value now}}`` for the segments whose laptops are in reach
+        and accept their faction (nothing from outside or from a vehicle)."""
+        state = self._sim.state
+        return {seg: {c.key: c.read(state) for c in laptop_channels(self._sim)[seg]} for seg in self.laptop_segments}
 
     @cached_property
     def messages(self) -> tuple[dict, ...]:
@@ -139,7 +147,7 @@ class Observation:
     def mind(self) -> dict:
         """Their own ``agents.*`` row: goal, intent, suspicion, traits, due..."""
         a, i = self._a, self.index
-        return {k[len("agents."):]: a[k][i] for k in a if k.startswith("agents.") and a[k].shape[:1] == (len(self._sim.people),)}
+        return {k[len("agents."):]: a[k][i] for k in mind_keys(self._sim)}
 
     @property
     def due(self) -> bool:
@@ -170,10 +178,29 @@ def sight(sim, hatch_open, volume: int) -> set[int]:
     return seen_from(top, hatch_open, volume)
 
 
+# The counters of what people said and did: messages (how many wait for contact, how many
+# reached anyone) and commands (done, refused, failed, by anyone anywhere). A laptop showing
+# them would tell of messages not yet delivered or meant for others, and of acts behind
+# closed hatches.
+PRIVATE_CHANNELS = frozenset({"comms.queued", "comms.delivered", "control.commands.done",
+                              "control.commands.refused", "control.commands.failed"})
+
+
+def mind_keys(sim) -> tuple[str, ...]:
+    """The ``agents.*`` keys with a row per person (a mind's quantities), in the state's
+    order; worked out once per simulation (the declared keys do not change in a run)."""
+    cached = getattr(sim, "_mind_keys", None)
+    if cached is None:
+        a, n = sim.state.arrays, len(sim.people)
+        cached = sim._mind_keys = tuple(k for k in a if k.startswith("agents.") and a[k].shape[:1] == (n,))
+    return cached
+
+
 def laptop_channels(sim) -> dict[str, list]:
     """The channels each segment's laptops show: those naming the segment, one of its volumes
     or hatches, or a machine or link of it; station-wide readings (attitude, propulsion,
-    orbit) on both. People's bodies are on no laptop. Worked out once per simulation."""
+    orbit) on both. People's bodies are on no laptop, nor the counters of messages and
+    commands (:data:`PRIVATE_CHANNELS`). Worked out once per simulation."""
     cached = getattr(sim, "_laptop_channels", None)
     if cached is not None:
         return cached
@@ -191,7 +218,7 @@ def laptop_channels(sim) -> dict[str, list]:
     out: dict[str, list] = {s: [] for s in SEGMENT_NAMES}
     for c in sim.channels():
         parts = c.key.split(".")
-        if parts[0] in ("crew", "agents"):
+        if parts[0] in ("crew", "agents") or c.key in PRIVATE_CHANNELS:
             continue
         segs: set = set()
         for part in parts[1:]:
