@@ -177,7 +177,7 @@ class Story:
     def threats(self, a, p: int) -> list[int]:
         """People up and about, on another side, openly bent on violence (a covert plan does
         not show; a betrayal shows once it has been seen)."""
-        if not a["agents.intent"].any():
+        if not np.count_nonzero(a["agents.intent"]):
             return []  # no one intends anything (most frames): no one can be a threat
         s = self._side_of(a, p)
         betrayer = int(a["agents.plot"][BETRAYER])
@@ -244,8 +244,8 @@ class Story:
         a = state.arrays
         plot = a["agents.plot"]
         turns.check(self, state)
-        if not deaths and not hostile_acts and (plot < 0).all() and not a["agents.intent"].any() \
-                and not a["control.adrift"].any():
+        if not deaths and not hostile_acts and not np.count_nonzero(plot >= 0) \
+                and not np.count_nonzero(a["agents.intent"]) and not np.count_nonzero(a["control.adrift"]):
             return  # no story under way: nothing here can change (most frames of most runs)
         for p, killer in deaths:
             self._death(state, p, killer)
@@ -284,7 +284,7 @@ class Story:
         self._d10_check(state)
         self._give_up(state)
         self._after(state)
-        if a["agents.intent"].any() or a["crew.bleeding"].any():
+        if np.count_nonzero(a["agents.intent"]) or np.count_nonzero(a["crew.bleeding"]):
             self._keep_safe(state)
 
     def _give_up(self, state) -> None:

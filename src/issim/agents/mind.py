@@ -220,13 +220,13 @@ class Agents(Subsystem):
                     a["agents.wounded_by"], self._log_mind)
         self.story.observe(state, deaths, acts)
         goal, susp = a["agents.goal"], a["agents.suspicion"]
-        if susp.max(initial=0.0) >= HOLD_AT:
+        if np.count_nonzero(susp >= HOLD_AT):  # (count_nonzero: a fraction of .any()'s cost on these small arrays)
             for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
                 self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
         due_now[:] = False  # who is due is decided afresh each frame
         due = a["agents.next_ms"] <= state.t_ms
-        if not due.any():
+        if not np.count_nonzero(due):
             return
         from ..station.people import SLEEP
 

@@ -56,7 +56,7 @@ def check(story, state) -> None:
     a = state.arrays
     if int(a["agents.mind_ms"][0]) != state.t_ms or int(a["agents.peace"][0]) > 0:
         return
-    if not (a["agents.goal"] == TAKE_CONTROL).any() and not a["agents.disclosed"].any():
+    if not np.count_nonzero(a["agents.goal"] == TAKE_CONTROL) and not np.count_nonzero(a["agents.disclosed"]):
         return  # no one has been ordered against anyone
     from .crisis import CONFIDANT, LURER
 
