@@ -1,7 +1,7 @@
 """Environment steps per second of issim.rl (issue 15; goal: 1,000 a second on one core).
 
 One step is one decision of every living person: ``CrewEnv.step`` with an action for each
-of the six of ``iss``. The episode starts at +26 h (the war; the warm-up is not timed)
+of the six of ``iss``. The episode starts at +30 h (the war; the warm-up is not timed)
 and each configuration runs ``--steps`` steps after ``--burn`` untimed ones. Reported per
 configuration: steps a second, and where a step's time goes (the simulation's frames,
 the masks, the encoding), from a second pass that times each part.
@@ -36,7 +36,7 @@ def measure(decision_s: float, acting: str, steps: int, burn: int, seed: int) ->
     from issim.rl import CrewEnv
     from issim.sim.observe import Observation
 
-    env = CrewEnv("iss", start="+26h", decision_s=decision_s)
+    env = CrewEnv("iss", start="+30h", decision_s=decision_s)
     obs, infos = env.reset(seed=seed)
     rng = np.random.default_rng(seed)
 
@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--decision-s", type=float, action="append", help="decision interval(s), s (default 60 and 10)")
     args = ap.parse_args()
-    print(f"issim.rl bench: iss from +26 h, six learners, {one_core()}")
+    print(f"issim.rl bench: iss from +30 h, six learners, {one_core()}")
     print(f"{'decision':>9} {'actions':>12} {'steps/s':>9} {'ms/step':>8} | {'frames':>6} {'sim ms':>7} "
           f"{'masks ms (new / kept)':>22} {'encode ms':>9}")
     for d in args.decision_s or [60.0, 10.0]:

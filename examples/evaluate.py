@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     ap.add_argument("--episodes", "-n", type=int, default=10, help="episodes (seeds --seed .. --seed+N-1)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--scenario", default="iss")
-    ap.add_argument("--start", default="+26h", help="offset from the scenario's start where the policy takes over")
+    ap.add_argument("--start", default="+30h", help="offset from the scenario's start where the policy takes over")
     ap.add_argument("--as", dest="people", action="append", help="a person the policy plays (repeat; default all)")
     args = ap.parse_args(argv)
     policy = {"random": lambda: RandomLegal(seed=args.seed), "cooperative": Cooperative, "mind": lambda: None}[args.policy]()

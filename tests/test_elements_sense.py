@@ -383,3 +383,17 @@ def test_random_omm_records_parse_to_sane_orbits_or_raise_input_error(draw_chang
         assert (err == 0).all(), (rec, err)
         assert np.isfinite(r).all(), rec
 
+
+
+def test_an_epoch_that_overflows_sgp4s_date_is_one_line():
+    """Found by the fuzzer: an epoch day written with an exponent (``24127.82853e09``) passes
+    as a number, then overflows sgp4's datetime; it is refused as a layout problem."""
+    from issim.errors import InputError
+    from issim.orbit.elements import parse_elements
+
+    text = ("ISS (ZARYA)\n"
+            "1 25544U 98067A   24127.82853e09  .00015698  00000+0  27310-3 0  9995\n"
+            "2 25544  51.6393 160.4574 0003580 140.6673 205.7250 15.50957674452123\n")
+    with pytest.raises(InputError) as err:
+        parse_elements(text, "odd.tle")
+    assert err.value.source == "odd.tle" and "does not match the TLE layout" in err.value.message

@@ -15,7 +15,7 @@ from issim.scenario.story import CLASSES, ending_class, film_arc, path, peaceful
 
 @pytest.fixture(scope="module")
 def canon():
-    """iss-canon once, from the start through the orders (26 h 30 min in) to the landing, stopped once resolved."""
+    """iss-canon once, from the start through the orders (30 h 30 min in) to the landing, stopped once resolved."""
     from issim.runner import Runner
 
     run = Runner("iss-canon", hours=48, until_resolved=True)

@@ -107,7 +107,7 @@ class Cautious:
 
 def test_iss_with_a_custom_policy_for_one_person_and_agents_for_the_rest():
     me = Cautious()
-    run = Runner("iss", seed=3, hours=32, policies={"Gordon Barrett": me})  # orders at 26.5 h; acts from 29.5 h
+    run = Runner("iss", seed=3, hours=32, policies={"Gordon Barrett": me})  # orders at 30.5 h
     run.run()
     sim = run.sim
     assert sim.t_ms == run.end_ms and me.seen

@@ -98,8 +98,8 @@ def test_a_run_that_ends_before_its_story_says_so(tmp_path, capsys):
     text = (home / "000001-iss" / "report.html").read_text()
     m = re.search(r'<div class="notice bad" id="story-notice">(.*?)</div>', text)
     assert m, "no notice"
-    assert "before its story began" in m.group(1) and "26.5 h in" in m.group(1)
-    assert "issim run iss --hours 28" in m.group(1)  # long enough for its last timed event
+    assert "before its story began" in m.group(1) and "30.5 h in" in m.group(1)
+    assert "issim run iss --hours 32" in m.group(1)  # long enough for its last timed event
 
 
 def test_a_run_that_has_its_story_has_no_notice(stored):

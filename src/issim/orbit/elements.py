@@ -230,7 +230,7 @@ def _tle_to_set(name, l1: tuple[int, str], l2: tuple[int, str], source: str) -> 
     check_sense(_tle_values(line1, line2), source, lambda f: _tle_place(f, n1, n2))
     try:  # sgp4's Python reader checks every field against the official layout
         _check_tle_layout(line1, line2, wgs72)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # (a day fraction can overflow its datetime)
         bad = n1 if "line 1" in str(exc) else n2
         raise InputError(source, f"line {bad}: a field does not match the TLE layout; {_first_line(exc)}") from None
     try:

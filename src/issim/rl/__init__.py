@@ -6,7 +6,7 @@
 - :class:`Encoder`: the observation space and the encoding of one person's observation.
 
 Importing it registers ``issim/Person-v0`` with Gymnasium (``gymnasium.make("issim/Person-v0",
-scenario="iss", person="Gordon Barrett", start="+26h")``). Needs the ``rl`` extra
+scenario="iss", person="Gordon Barrett", start="+30h")``). Needs the ``rl`` extra
 (``pip install 'issim[rl]'``: PettingZoo and Gymnasium).
 """
 

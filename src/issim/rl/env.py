@@ -3,7 +3,7 @@
 ::
 
     from issim.rl import CrewEnv
-    env = CrewEnv("iss", start="+26h", hours=30)
+    env = CrewEnv("iss", start="+30h", hours=30)
     obs, infos = env.reset(seed=7)
     while env.agents:
         acts = {a: env.action_space(a).sample(infos[a]["action_mask"]) for a in env.agents}
@@ -60,7 +60,7 @@ class CrewEnv(ParallelEnv):
       default the crew mind);
     - ``reward``: ``"faction"``, ``"survival"``, ``"crew"``, or ``f(env, person) -> float``;
     - ``decision_s``: simulated seconds per step (a whole number of frames, default 60);
-    - ``start``: an offset from the scenario's start (``"+26h"``) to which each episode is
+    - ``start``: an offset from the scenario's start (``"+30h"``) to which each episode is
       run first with everyone on their ``others`` policy (the crew mind for the learners);
       kept per seed (the last :data:`WARM_CACHE`), so a second reset with a seed is quick;
     - ``hours``/``end_ms``: when the run ends (default the scenario's end): truncation;
