@@ -128,7 +128,7 @@ def _offer_truce(story, state) -> None:
         return
     score = {q: float(a["agents.traits"][q][2]) * affect.across(a, q) for q in free}
     p = max(free, key=lambda q: (score[q], -q))
-    so, fear = float(a["agents.traits"][p][2]), float(a["agents.fear"][p])
+    fear = float(a["agents.fear"][p])
     odds = _clip(score[p] * (1 - fear))
     if story._decide(state, p, "offer_truce", {"offer": odds, "hold": 1 - odds}) != "offer":
         return
