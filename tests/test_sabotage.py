@@ -6,45 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from issim.control import Command, Reason, complete
+from issim.control import Command, Reason
 from issim.control import work
 from issim.control.commands import CATALOGUE, TARGETS
 from issim.control.sabotage import SABOTAGE, sabotage_for
-from issim.scenario import build_simulation, parse_scenario
 from issim.sim import Event
 
+from day_station import DANIEL, DMITRI, IRINA, MAYA, PAVEL, _day, done, sim  # noqa: F401 (fixtures)
+
 C = Command.of
-DAY = """
-extends = "nominal"
-[scenario]
-start = 2025-03-10T10:00:00Z
-
-[station]
-vehicles = ["soyuz-ms", "progress-ms", "crew-dragon"]
-"""
-MAYA, DANIEL, PAVEL, IRINA, DMITRI = "Maya Torres", "Daniel Reyes", "Pavel Orlov", "Irina Volkova", "Dmitri Sokolov"
 USOS, ROS = 0, 1
-
-
-@pytest.fixture(scope="module")
-def _day():
-    sim = build_simulation(parse_scenario(DAY.encode(), "test.toml"))
-    sim.step()
-    return sim, sim.snapshot()
-
-
-@pytest.fixture
-def sim(_day):
-    s, snap = _day
-    s.restore(snap)
-    return s
-
-
-def done(sim, *cmds):
-    for cmd in cmds:
-        r = complete(sim, cmd)
-        assert r.result == "done", (cmd, r)
-    return r
 
 
 def refused(sim, cmd, reason, text=""):

@@ -3,43 +3,14 @@ figures, the help an EMU needs, being busy, interruptions, and the arm's reach."
 
 import pytest
 
-from issim.control import Command, Reason, complete, history
+from issim.control import Command, Reason, history
 from issim.control import work
-from issim.scenario import build_simulation, parse_scenario
 from issim.sim import Event
+
+from day_station import DANIEL, DMITRI, IRINA, MAYA, PAVEL, _day, done, sim  # noqa: F401 (fixtures)
 
 C = Command.of
 MIN = 60_000
-DAY = """
-extends = "nominal"
-[scenario]
-start = 2025-03-10T10:00:00Z
-
-[station]
-vehicles = ["soyuz-ms", "progress-ms", "crew-dragon"]
-"""
-MAYA, DANIEL, PAVEL, IRINA, DMITRI = "Maya Torres", "Daniel Reyes", "Pavel Orlov", "Irina Volkova", "Dmitri Sokolov"
-
-
-@pytest.fixture(scope="module")
-def _day():
-    sim = build_simulation(parse_scenario(DAY.encode(), "test.toml"))
-    sim.step()
-    return sim, sim.snapshot()
-
-
-@pytest.fixture
-def sim(_day):
-    s, snap = _day
-    s.restore(snap)
-    return s
-
-
-def done(sim, *cmds):
-    for cmd in cmds:
-        r = complete(sim, cmd)
-        assert r.result == "done", (cmd, r)
-    return r
 
 
 def _outside_in(sim, person, airlock, helper=None):

@@ -466,7 +466,6 @@ def _rule_lock(sit, spec, who, k, args):
 
 
 def _rule_unlock(sit, spec, who, k, args):
-    a, b = sit.d.link_a[k], sit.d.link_b[k]
     if who.kind == "operator":
         return None
     refusal = _rule_lock(sit, spec, who, k, args)
