@@ -82,14 +82,14 @@ def test_the_war_is_seen_from_a_window_and_then_told(sim):
 
     a["crew.activity"][:] = NOMINAL
     sim.state.t_ms = int(a["agents.mind_ms"][0]) + affect.MINUTE_MS
-    affect.tick(sim.state, ag.topology, sim.world, ag.windows, sim.state.t_ms, lambda p: True, a["agents.wounded_by"],
+    affect.tick(sim.state, ag.topology, ag.windows, sim.state.t_ms, lambda p: True, a["agents.wounded_by"],
                 ag._log_mind)
     war = a["agents.belief"][:, affect.WAR]
     assert war[KIRA] == 1.0 and war[NICHOLAI] == 1.0  # the Cupola, Zvezda's windows
     assert war[CHRISTIAN] == 0.0 and war[ALEXEY] == 0.0 and war[NIKA] == 0.0  # no window
     _put(sim, christian="cupola")  # he joins her: she tells him
     sim.state.t_ms += affect.MINUTE_MS
-    affect.tick(sim.state, ag.topology, sim.world, ag.windows, sim.state.t_ms, lambda p: True, a["agents.wounded_by"],
+    affect.tick(sim.state, ag.topology, ag.windows, sim.state.t_ms, lambda p: True, a["agents.wounded_by"],
                 ag._log_mind)
     assert war[CHRISTIAN] >= 0.8 and war[GORDON] == 0.0
 
@@ -104,7 +104,7 @@ def test_a_body_is_found_only_where_it_can_be_seen(sim):
     _hatch(sim, "zvezda-nauka", False)
     _hatch(sim, "zarya-zvezda", True)
     a["crew.alive"][NIKA] = False
-    tick = lambda: affect.tick(sim.state, ag.topology, sim.world, ag.windows, 0, lambda p: bool(a["crew.alive"][p]),
+    tick = lambda: affect.tick(sim.state, ag.topology, ag.windows, 0, lambda p: bool(a["crew.alive"][p]),
                                a["agents.wounded_by"], ag._log_mind)
     sim.state.t_ms = int(a["agents.mind_ms"][0]) + affect.MINUTE_MS
     tick()
@@ -125,7 +125,7 @@ def test_the_fall_is_doubted_once_the_deadline_passes(sim):
     t0 = int(a["agents.mind_ms"][1])
     affect.told_order(a, GORDON, t0 + 24 * affect.HOUR_MS)
     step = lambda t: (setattr(sim.state, "t_ms", t),
-                      affect.tick(sim.state, ag.topology, sim.world, ag.windows, 0, lambda p: True,
+                      affect.tick(sim.state, ag.topology, ag.windows, 0, lambda p: True,
                                   a["agents.wounded_by"], ag._log_mind))
     step(t0 + 18 * affect.HOUR_MS)
     assert a["agents.urgency"][GORDON] == pytest.approx(0.75)  # 18 of the 24 hours gone, believing

@@ -185,7 +185,7 @@ def across(a, p: int, side=None) -> float:
     return float(np.mean([a["agents.trust"][p, q] for q in others])) if others else 1.0
 
 
-def tick(state, topology, world, windows: frozenset, war_at_ms: int, able, wounded_by, log) -> None:
+def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, log) -> None:
     """Bring the minds up to the present: once a minute the sights (the war from a window,
     bodies found) and talk (the war told), once an hour the slow changes (fear easing, the
     fall not coming). ``able(p)``: alive, conscious, aboard; ``log(what, **details)`` records."""

@@ -59,7 +59,7 @@ from ..sim.world import SEGMENTS
 from ..station.routes import Topology, seen_from
 from . import affect
 from . import goals as policy
-from .crisis import INTENTS, NONE as NO_INTENT, Story
+from .crisis import INTENTS, NONE as NO_INTENT, VIOLENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
 
 ORDER_RE = re.compile(r"^\s*order:\s*([a-z][a-z-]*)", re.IGNORECASE)
@@ -73,6 +73,12 @@ SUSPICION_PER_SIGHTING = 0.35
 SUSPICION_DISCLOSED = 0.5
 HOLD_AT = 0.5
 DEFAULTS = dict(loyalty=0.7, aggression=0.3, caution=0.5, solidarity=0.5)
+
+
+def claimed_fall_ms(text, t_ms: int) -> int:
+    """When a message read at ``t_ms`` says the station will fall (``... fall within 24 hours``), else 0."""
+    m = FALL_RE.search(text) if isinstance(text, str) else None
+    return t_ms + int(m.group(1)) * 3_600_000 if m else 0
 
 
 def parse_order(text) -> Optional[str]:
@@ -216,7 +222,7 @@ class Agents(Subsystem):
                         deaths.append((self.names.index(d["person"]), d.get("cause") == "injury"))
         # A fight's command record follows the death it caused: name the killers once all is read.
         deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
-        affect.tick(state, self.topology, self.world, self.windows, self.war_at_ms, lambda p: self._able(state, p),
+        affect.tick(state, self.topology, self.windows, self.war_at_ms, lambda p: self._able(state, p),
                     a["agents.wounded_by"], self._log_mind)
         self.story.observe(state, deaths, acts)
         goal, susp = a["agents.goal"], a["agents.suspicion"]
@@ -304,8 +310,6 @@ class Agents(Subsystem):
         args = dict(args or ())
         if command == "confront" or (command == "operate_arm" and args.get("action") == "push"):
             side, intent, aim = a["agents.side"], a["agents.intent"], a["agents.target"]
-            from .crisis import VIOLENT
-
             # One's own side striking someone who threatened no one can turn a loyalty; striking
             # an enemy (someone bent on violence, or whom the witness meant to strike) cannot.
             enemy = int(intent[t]) in VIOLENT
@@ -331,12 +335,12 @@ class Agents(Subsystem):
     def _told(self, state: State, p: int, ground: str, text) -> None:
         """A claim in an order (``... fall within 24 hours ...``) becomes what the person believes,
         not physics: ``agents.beliefs`` ``(t_ms, person, belief)`` and a log record."""
-        m = FALL_RE.search(text) if isinstance(text, str) else None
-        if m is None or GROUND_FACTION[ground] != self._faction(state, p):
+        fall_ms = claimed_fall_ms(text, state.t_ms)
+        if not fall_ms or GROUND_FACTION[ground] != self._faction(state, p):
             return
         from ..times import format_iso
 
-        belief = f"the station will fall by {format_iso(state.t_ms + int(m.group(1)) * 3_600_000)}"
+        belief = f"the station will fall by {format_iso(fall_ms)}"
         state.facts["agents.beliefs"] = state.facts.get("agents.beliefs", ()) + ((state.t_ms, self.names[p], belief),)
         state.record("agents", what="believes", person=self.names[p], belief=belief, told_by=ground)
 
@@ -348,8 +352,7 @@ class Agents(Subsystem):
         if not own or goal != "take-control":
             return
         a = state.arrays
-        fall = FALL_RE.search(text) if isinstance(text, str) else None
-        affect.told_order(a, p, state.t_ms + int(fall.group(1)) * 3_600_000 if fall else 0)
+        affect.told_order(a, p, claimed_fall_ms(text, state.t_ms))
         loyalty, solidarity = float(a["agents.loyalty"][p]), float(a["agents.traits"][p][2])
         b = a["agents.belief"][p]
         across = affect.across(a, p)

@@ -80,9 +80,10 @@ def _free(story, a, p: int) -> bool:
         and int(a["agents.intent"][p]) in (NONE, GUARD)
 
 
-def leader_of(story, a, side: int, exclude: int = -1) -> int:
+def leader_of(story, state, side: int, exclude: int = -1) -> int:
     """Who speaks for a side: the first of it who was ordered, else its first person up."""
-    ordered = [story.names.index(n) for _, n, *_ in story.agents.sim.state.facts["agents.orders"] if n in story.names]
+    a = state.arrays
+    ordered = [story.names.index(n) for _, n, *_ in state.facts["agents.orders"] if n in story.names]
     for q in ordered + list(range(story.n)):
         if q != exclude and int(a["agents.side"][q]) == side and story._up(a, q):
             return q
@@ -95,7 +96,7 @@ def _answer_disclosure(story, state) -> None:
         d = int(d)
         theirs = {int(a["agents.side"][q]) for q in range(story.n) if int(a["agents.side"][q]) != int(a["agents.side"][d])}
         for side in sorted(theirs):
-            c = leader_of(story, a, side)
+            c = leader_of(story, state, side)
             if c < 0 or story._decided_by(state, "answer_disclosure", c) or not _free(story, a, c):
                 continue
             if a["agents.disclosed"][c]:  # they had already told theirs: both have disclosed
@@ -134,7 +135,7 @@ def _offer_truce(story, state) -> None:
         return
     state.record("agents", what="offer", person=story.names[p], said="stand down, together: the station is not falling")
     for side in sorted(sides - {int(a["agents.side"][p])}):
-        c = leader_of(story, a, side)
+        c = leader_of(story, state, side)
         if c < 0 or not story._up(a, c) or story._decided_by(state, "answer_truce", c):
             continue
         others = [q for q in range(story.n) if int(a["agents.side"][q]) != side]
