@@ -99,6 +99,8 @@ def test_iss_leaves_every_decision_to_chance_and_same_seed_repeats():
     ("agents.prize", '[agents]\nviolence = true\nprize = "nothing"\n', "no item 'nothing'"),
     ("decisions.d2_means", '[agents]\nviolence = false\n[decisions]\nd2_means = "lure"\n', "needs [agents] violence"),
     ("decisions.d8_deal_with_nika", '[decisions]\nd8_deal_with_nika = "confine"\n', "not a choice"),
+    ("agents.war_at", '[agents]\nwar_at = "tomorrow"\n', "is not an offset"),
+    ("decisions.escalate", '[decisions]\nescalate = "nuke"\n', "not a choice"),
 ])
 def test_bad_crisis_settings_are_one_clear_error(tmp_path, field, text, problem):
     path = tmp_path / "bad.toml"
