@@ -59,8 +59,8 @@ class View:
     segment: str
     body: tuple[str, ...]  # lines: health, conscious, bleeding, suit...
     in_sight: tuple[str, ...]  # "Kira Foster (harmony)"
-    hatches: tuple[str, ...]  # the hatches of their module: "→ destiny: open" as far as they can tell
-    station: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (segment, ((name, mark), ...))
+    hatches: tuple[str, ...]  # the hatches of their module: "hatch to destiny: open" (closed: nothing seen past it)
+    station: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]  # (segment, ((volume id, mark), ...))
     laptops: tuple[str, ...]
     messages: tuple[str, ...]
     choices: tuple[Choice, ...]
@@ -341,8 +341,7 @@ class Game:
                 a, bb = vols[link.a].id, vols[link.b].id
                 if here in (a, bb):
                     other = bb if a == here else a
-                    hatches.append(f"{link.hatch} → {vols[link.b if a == here else link.a].name}: "
-                                   f"{'open' if other in in_view else 'closed (or you cannot see past it)'}")
+                    hatches.append(f"hatch to {other}: {'open' if other in in_view else 'closed'}")
         station = []
         for seg in dict.fromkeys(v.segment for v in vols):
             rows = []
@@ -353,7 +352,7 @@ class Game:
                 mark = "you" if v.id == here and not eva else ("seen" if v.id in in_view else "")
                 if people:
                     mark = ", ".join(filter(None, [mark, *people]))
-                rows.append((v.name, mark))
+                rows.append((v.id, mark))
             station.append((seg, tuple(rows)))
         laptops = []
         for seg, values in o.laptops.items():
