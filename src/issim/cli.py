@@ -605,6 +605,61 @@ def run(
         _stored(archive, rec.run_id, report, out())
 
 
+@app.command(epilog=_examples(
+    'issim play iss --as "Gordon Barrett"  # from +30 h, the war seen',
+    'issim play iss --as "Nicholai Pulov" --seed 7 --start +30h20m',
+    'issim play nominal --as "Maya Torres" --start +0h'))
+def play(
+    scenario: str = typer.Argument(..., help="A bundled scenario name (see issim scenarios) or a TOML file."),
+    person: str = typer.Option(..., "--as", metavar="PERSON", help="The crew member you play."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Root random seed (default: the scenario's)."),
+    start: Optional[str] = typer.Option(None, "--start", metavar="OFFSET",
+                                        help="Where you take over, after the scenario's start (+30h); before it the "
+                                             "crew mind decides for you. Default: +30h for iss, else +0h."),
+    out_dir: Optional[str] = typer.Option(
+        None, "--out", metavar="DIR", help="The run archive to store the game in (default: $ISSIM_HOME, else ./runs)."
+    ),
+) -> None:
+    """Play one crew member in the terminal: you see what they see, give their commands, the others are the crew mind.
+    """
+    from .play.game import session, start_offset_ms
+    from .scenario import load_scenario
+
+    if seed is not None:
+        check_seed(seed, "--seed")
+    spec = load_scenario(scenario)
+    crew = [c.name for c in spec.crew]
+    if person not in crew:
+        raise InputError("--as", f"no crew member {person!r}; the crew are {', '.join(crew) or 'nobody'}")
+    offset = start_offset_ms(spec, start)  # a bad --start stops here, before anything runs
+    try:
+        from .play.app import PlayApp
+    except ImportError:
+        raise InputError("play", "the terminal game needs Textual: pip install 'issim[play]'") from None
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    frames = max(1, offset // round(spec.scenario.frame_s * 1000))
+    bar = Progress(TextColumn(f"[bold]{spec.name}[/] up to where you take over"), BarColumn(), TimeElapsedColumn(),
+                   console=err(), transient=True)
+    task = bar.add_task("warm", total=frames)
+    bar.start()
+    try:
+        with session(spec, person, seed=seed, start=start, archive=out_dir,
+                     progress=lambda n: bar.update(task, completed=n)) as game:
+            bar.stop()
+            PlayApp(game, spec.name).run()
+            run_id, view = game.run_id, game.view()
+    finally:
+        bar.stop()
+    from .archive import Archive
+
+    arc = Archive.open(out_dir)
+    out().print(f"{view.person}: {view.ended or 'you ended the game'} at {view.clock}.", markup=False, highlight=False)
+    if view.ending:
+        out().print(f"Ending: {view.ending.splitlines()[0]}", markup=False, highlight=False)
+    _stored(arc, run_id, False, out())
+
+
 def _pairs(values: list[str], option: str) -> dict[str, str]:
     """``["NAME=VALUE", ...]`` as a mapping (a name may hold spaces, not '=')."""
     pairs = {}

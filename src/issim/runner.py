@@ -294,10 +294,32 @@ def _lineage(record, start_ms: int) -> list[tuple[int, dict]]:
             if policy not in POLICY_NAMES:
                 raise InputError("RUN", f"run {r.id} had {person} decided by {policy}, a policy of its own maker's "
                                         "that cannot be replayed")
+        player = changes.pop("player", None)
         if changes:
             out.append((parse_iso(r.fork_at, "fork_at") if r.fork_at else start_ms, changes))
+        if isinstance(player, dict):  # a played game (issim play): the player's commands, at their times
+            out.append((parse_iso(player["from"], "player.from"), {"policies": {player["person"]: Played(player)}}))
         r = r.archive.get(r.parent_id) if r.parent_id is not None else None
     return out[::-1]
+
+
+class Played:
+    """The policy of a person someone played (:mod:`issim.play`), for replaying the game:
+    the commands they gave, each returned in the frame it was given in. ``player`` is what
+    the catalogue keeps of the game (``changes["player"]``: ``person``, ``from``,
+    ``commands`` as ``[t_ms, command, target, [[arg, value], ...]]``)."""
+
+    def __init__(self, player: Mapping):
+        from .control.commands import Command
+
+        self.by_time: dict[int, list] = {}
+        for t_ms, name, target, args in player.get("commands", ()):
+            frozen = tuple((str(k), tuple(v) if isinstance(v, list) else v) for k, v in args)
+            self.by_time.setdefault(int(t_ms), []).append(
+                Command(str(name), str(player["person"]), str(target), frozen, source="cli"))
+
+    def decide(self, observation) -> list:
+        return self.by_time.get(observation.t_ms, [])
 
 
 def check_policies(spec: Scenario, policies: Mapping[str, str], source: str = "--as") -> None:

@@ -98,7 +98,8 @@ class RunRecord:
     def change_details(self) -> dict:
         """What a branch changed, or the policies a run was started with, as the catalogue
         keeps them: ``{"decisions": {key: choice}, "policies": {person: policy}}`` (either may
-        be missing; ``{}`` for none)."""
+        be missing; ``{}`` for none); a played game (``issim play``) has ``"player"``: the
+        person, from when, how it ended and the commands they gave."""
         try:
             out = json.loads(self.changes) if self.changes else {}
         except ValueError:
@@ -109,8 +110,16 @@ class RunRecord:
     def change_summary(self) -> str:
         """:attr:`change_details` in a line: ``d3_eva=refuse; Kira Foster as idle``."""
         c = self.change_details
-        return "; ".join([f"{k}={v}" for k, v in c.get("decisions", {}).items()]
+        player = c.get("player")
+        played = [f"{player.get('person')} played"] if isinstance(player, dict) else []
+        return "; ".join(played + [f"{k}={v}" for k, v in c.get("decisions", {}).items()]
                          + [f"{p} as {v}" for p, v in c.get("policies", {}).items()])
+
+    @property
+    def player(self) -> str:
+        """The crew member a person played in this run (``issim play``), or ``""``."""
+        player = self.change_details.get("player")
+        return str(player.get("person", "")) if isinstance(player, dict) else ""
 
     @property
     def name(self) -> str:

@@ -240,6 +240,12 @@ class Recording:
         self._check_stop()
         self.timings["run_s"] = time.perf_counter() - t0
 
+    def set_changes(self, changes: str) -> None:
+        """What the catalogue keeps of the run's changes (``changes``, JSON), written when the
+        run is stored: for a run whose changes are known only at its end (a played game's
+        commands, :mod:`issim.play`)."""
+        self.lineage = (*self.lineage[:2], changes)
+
     def _spill(self, t_ms: np.ndarray, rows: np.ndarray):
         """A full chunk of telemetry: to its file, and into ``telemetry.parquet`` as a row group."""
         chunk = self._chunks.keep(t_ms, rows)
@@ -333,7 +339,7 @@ class Recording:
         outcome_json = json.dumps(summary.get("outcome"), default=_json_default)
         final = {"status": "complete", "finished_at": finished_at, "sim_end": format_iso(sim.t_ms),
                  "frames": sim.state.frame, "outcome": outcome_line(summary), "outcome_json": outcome_json,
-                 "event_log_sha256": digest}
+                 "event_log_sha256": digest, "changes": self.lineage[2]}
 
         t0 = time.perf_counter()
         tmp = self._tmp / "run"
@@ -372,9 +378,9 @@ class Recording:
             commands = [(self.run_id, i, *r) for i, r in enumerate(command_rows) if i >= self._commands_saved]
             self._insert(c, events, commands)
             c.execute("UPDATE runs SET status = 'complete', finished_at = ?, sim_end = ?, frames = ?, outcome = ?, "
-                      "outcome_json = ?, event_log_sha256 = ? WHERE id = ?",
+                      "outcome_json = ?, event_log_sha256 = ?, changes = ? WHERE id = ?",
                       (finished_at, final["sim_end"], final["frames"], final["outcome"], outcome_json, digest,
-                       self.run_id))
+                       final["changes"], self.run_id))
         self._events_saved, self._commands_saved = len(entries), len(history)
         self.timings["catalogue_s"] = time.perf_counter() - t0
 

@@ -6,18 +6,33 @@
 - :class:`Encoder`: the observation space and the encoding of one person's observation.
 
 Importing it registers ``issim/Person-v0`` with Gymnasium (``gymnasium.make("issim/Person-v0",
-scenario="iss", person="Gordon Barrett", start="+30h")``). Needs the ``rl`` extra
-(``pip install 'issim[rl]'``: PettingZoo and Gymnasium).
+scenario="iss", person="Gordon Barrett", start="+30h")``). The environments need the ``rl``
+extra (``pip install 'issim[rl]'``: PettingZoo and Gymnasium); the action table does not,
+so ``issim play`` (:mod:`issim.play`) uses it without them, and the environments are
+imported when first named.
 """
 
-import gymnasium as _gym
-
 from .actions import ActionTable
-from .env import REWARDS, CrewEnv, faction_share
-from .single import PersonEnv
-from .spaces import Encoder
 
-if "issim/Person-v0" not in _gym.registry:
+_LAZY = {"CrewEnv": "env", "REWARDS": "env", "faction_share": "env", "PersonEnv": "single", "Encoder": "spaces"}
+
+try:
+    import gymnasium as _gym
+except ImportError:  # pragma: no cover - the rl extra is missing: the action table still works
+    _gym = None
+
+if _gym is not None and "issim/Person-v0" not in _gym.registry:
     _gym.register("issim/Person-v0", entry_point="issim.rl.single:PersonEnv")
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["ActionTable", "CrewEnv", "Encoder", "PersonEnv", "REWARDS", "faction_share"]

@@ -188,6 +188,29 @@ class ActionTable:
                 out[k] = 1
         return out
 
+    def reasons(self, sit: Situation, person: int) -> list[Optional[str]]:
+        """For each action, ``None`` if ``person`` may take it now (as :meth:`mask`), else why
+        not: the authority stage's own refusal, or one of the mask's two shortcuts in words.
+        What ``issim play`` shows next to a refused command."""
+        out: list[Optional[str]] = ["you cannot act"] * len(self.actions)
+        out[0] = None
+        if not sit.alive[person]:
+            return [None] + ["you are dead"] * (len(out) - 1)
+        if not sit.conscious[person]:
+            return [None] + ["you are unconscious"] * (len(out) - 1)
+        if sit.gone(person):
+            return [None] + ["you have left the station"] * (len(out) - 1)
+        who = self.d.actors[person]
+        here = sit.loc[person]
+        for k, spec, target, args in self._resolved[person]:
+            w = self._where[k]
+            if w is not None and here != w[0] and here != w[1]:
+                out[k] = "you are not at this hatch"
+                continue
+            refusal = authorize(sit, spec, who, target, args)
+            out[k] = None if refusal is None else refusal.message
+        return out
+
 
 def situation_key(sit: Situation) -> tuple:
     """Everything a :class:`Situation` read from the state, as one hashable value (its

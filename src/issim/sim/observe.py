@@ -5,7 +5,8 @@ is first asked for, and keeps nothing that could go stale: an observation is for
 moment it was made. It shows what the person could see or be told:
 
 - their own body (``body``) and place (``location``, ``segment``);
-- the people in sight (``in_sight``): in the same volume, or across an open hatch;
+- the people in sight (``in_sight``): in the same volume, or across an open hatch, and
+  where they are (``seen_at``); the volumes they see into (``volumes_in_sight``);
 - what the laptops in reach show (``laptops``): readings of the segments whose laptops
   they stand at (a module of that segment, not outside) and that accept their faction
   (not the counters of messages and commands, which would tell of messages meant for
@@ -100,6 +101,23 @@ class Observation:
         loc, eva = a["crew.location"], a["crew.on_eva"]
         return tuple(n for q, n in enumerate(sim.people)
                      if q != self.index and int(loc[q]) in visible and not eva[q])
+
+    @cached_property
+    def volumes_in_sight(self) -> tuple[str, ...]:
+        """The volumes they can see into, in the station's order: their own, and those across
+        open hatches from it (none while outside). Where ``in_sight`` finds people."""
+        a, sim = self._a, self._sim
+        if a["crew.on_eva"][self.index]:
+            return ()
+        visible = sight(sim, a["hatch.open"], self._volume)
+        return tuple(v.id for k, v in enumerate(sim.world.volumes) if k in visible)
+
+    @cached_property
+    def seen_at(self) -> dict[str, str]:
+        """``{name: volume id}``: where each person in sight is."""
+        loc, vols = self._a["crew.location"], self._sim.world.volumes
+        people = self._sim.people
+        return {n: vols[int(loc[people.index(n)])].id for n in self.in_sight}
 
     # ------------------------------------------------------------------ what they are told
 
