@@ -935,8 +935,9 @@ class _CampaignGroup(_Group):
 
 campaign_app = typer.Typer(cls=_CampaignGroup, add_completion=False, no_args_is_help=True,
                            pretty_exceptions_enable=False,
-                           help="Campaigns: many runs of a scenario with dispersed inputs, stored, summed up, queried.",
-                           epilog=_examples("issim campaign iss --runs 200",
+                           help="Campaigns: many runs of a scenario with dispersed inputs, stored, summed up, "
+                                "queried. `issim campaign SCENARIO ...` is `issim campaign run SCENARIO ...`.",
+                           epilog=_examples("issim campaign run iss --runs 200",
                                             "issim campaign show iss",
                                             "issim campaign query iss \"SELECT class, count(*) FROM outcomes GROUP BY 1\""))
 app.add_typer(campaign_app, name="campaign")
@@ -946,9 +947,9 @@ def _campaign_command(name: str, *examples: str):
     return campaign_app.command(name, cls=_Command, epilog=_examples(*examples))
 
 
-@_campaign_command("run", "issim campaign iss --runs 200",
-                   "issim campaign iss --runs 1000 --engine ray --workers 2 --name iss-1000",
-                   "issim campaign standoff --runs 20 --hours 6  # rerun the same command to go on")
+@_campaign_command("run", "issim campaign run iss --runs 200",
+                   "issim campaign run iss --runs 1000 --engine ray --name iss-1000",
+                   "issim campaign run standoff --runs 20 --hours 6  # rerun it to go on")
 def campaign_run(
     scenario: str = typer.Argument(..., help="A bundled scenario name or a TOML file (with [[dispersions]])."),
     runs: int = typer.Option(..., "--runs", help="How many runs: 0, 1, ..., N-1."),
@@ -1083,8 +1084,8 @@ def campaign_list(archive: Optional[str] = ArchiveOpt) -> None:
                     highlight=False, markup=False)
 
 
-@_campaign_command("query", "issim campaign query iss \"SELECT class, count(*) AS runs FROM outcomes GROUP BY 1\"",
-                   "issim campaign query iss \"SELECT person, avg(fate = 'dead') FROM people GROUP BY 1\" --json")
+@_campaign_command("query", "issim campaign query iss \"SELECT class, count(*) FROM outcomes GROUP BY 1\"",
+                   "issim campaign query iss \"SELECT * FROM people WHERE fate = 'dead'\" --json")
 def campaign_query(name: str = typer.Argument(..., help="The campaign's name."),
                    sql: str = typer.Argument(..., help="SQL (DuckDB) over outcomes, people, beats, decisions, mind."),
                    archive: Optional[str] = ArchiveOpt,
