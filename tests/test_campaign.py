@@ -203,6 +203,11 @@ def test_a_chunk_no_run_names_is_removed_and_its_runs_written_again(tmp_path, sc
     got = json.loads(capsys.readouterr().out)
     assert got["same"] and got["stored"] == c.outcomes.set_index("run").loc[1, "digest"]
 
+    # the report: one HTML file, plotly inlined, nothing from the network
+    assert main(["campaign", "report", "c", "--archive", str(home), "--out", str(tmp_path / "c.html")]) == 0
+    page = (tmp_path / "c.html").read_text()
+    assert "Campaign c" in page and "Plotly.newPlot" in page and "<script src" not in page
+
 
 def test_bad_input_is_one_line_and_harms_nothing(tmp_path, scenario_file, capsys):
     home = tmp_path / "home"

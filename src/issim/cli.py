@@ -1104,6 +1104,24 @@ def campaign_query(name: str = typer.Argument(..., help="The campaign's name."),
         out().print(frame.to_string(index=False), highlight=False, markup=False)
 
 
+@_campaign_command("report", "issim campaign report iss", "issim campaign report iss --out iss.html")
+def campaign_report(name: str = typer.Argument(..., help="The campaign's name."),
+                    out_file: Optional[str] = typer.Option(None, "--out", metavar="FILE",
+                                                           help="The HTML file (default: report.html in the "
+                                                                "campaign's folder)."),
+                    archive: Optional[str] = ArchiveOpt) -> None:
+    """A campaign's report: one self-contained HTML file with its charts and tables."""
+    from .campaign.report import render
+    from .campaign.store import CampaignTables
+    from .files import check_writable, write_atomic
+
+    camp = _campaign_open(name, archive)
+    path = check_writable(out_file, "--out") if out_file is not None else camp.dir / "report.html"
+    tables = CampaignTables(camp)
+    write_atomic(path, render(camp.name, tables.info, tables.summary()), "--out")
+    out().print(_shown_path(path), highlight=False, markup=False)
+
+
 @_campaign_command("replay", "issim campaign replay iss 17")
 def campaign_replay(name: str = typer.Argument(..., help="The campaign's name."),
                     run_index: int = typer.Argument(..., metavar="RUN", help="The run's number (from 0)."),
