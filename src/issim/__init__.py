@@ -3,7 +3,7 @@
 The everyday names live in the subpackages: :mod:`issim.orbit` for where the station
 is and when it passes, :mod:`issim.station` for the station described as data,
 :mod:`issim.sim` for running it and :mod:`issim.archive` for the runs stored.
-:func:`open_run` reads a stored run back.
+:func:`open_run` reads a stored run back, :func:`open_campaign` a campaign (``docs/campaigns.md``).
 """
 
 __version__ = "0.1.0"
@@ -17,3 +17,12 @@ def open_run(run="last", archive=None):
     from .archive import open_run as _open_run
 
     return _open_run(run, archive)
+
+
+def open_campaign(name: str, archive=None):
+    """A stored campaign (:class:`issim.campaign.store.CampaignTables`) by name: its tables as
+    pandas DataFrames (``outcomes``, ``people``, ``beats``, ``decisions``, ``mind``), ``query(sql)``
+    (DuckDB) and ``summary()``. ``archive`` as for :func:`open_run`."""
+    from .campaign.store import open_campaign as _open_campaign
+
+    return _open_campaign(name, archive)

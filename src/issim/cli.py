@@ -976,6 +976,229 @@ def _open_archive(path: Optional[str]):
     return Archive.open(path)
 
 
+# --------------------------------------------------------------------------- campaigns
+
+
+class _CampaignGroup(_Group):
+    """``issim campaign SCENARIO ...`` runs one (the ``run`` command); ``issim campaign show|query|...`` the rest."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+campaign_app = typer.Typer(cls=_CampaignGroup, add_completion=False, no_args_is_help=True,
+                           pretty_exceptions_enable=False,
+                           help="Campaigns: many runs of a scenario with dispersed inputs, stored, summed up, "
+                                "queried. `issim campaign SCENARIO ...` is `issim campaign run SCENARIO ...`.",
+                           epilog=_examples("issim campaign run iss --runs 200",
+                                            "issim campaign show iss",
+                                            "issim campaign query iss \"SELECT class, count(*) FROM outcomes GROUP BY 1\""))
+app.add_typer(campaign_app, name="campaign")
+
+
+def _campaign_command(name: str, *examples: str):
+    return campaign_app.command(name, cls=_Command, epilog=_examples(*examples))
+
+
+@_campaign_command("run", "issim campaign run iss --runs 200",
+                   "issim campaign run iss --runs 1000 --engine ray --name iss-1000",
+                   "issim campaign run standoff --runs 20 --hours 6  # rerun it to go on")
+def campaign_run(
+    scenario: str = typer.Argument(..., help="A bundled scenario name or a TOML file (with [[dispersions]])."),
+    runs: int = typer.Option(..., "--runs", help="How many runs: 0, 1, ..., N-1."),
+    engine: str = typer.Option("local", "--engine", help="local (worker processes) or ray."),
+    address: Optional[str] = typer.Option(None, "--address", metavar="ADDR",
+                                          help="A Ray cluster's address (with --engine ray; default: a local Ray)."),
+    workers: int = typer.Option(2, "--workers", help="Worker processes (local) or runs in flight (ray)."),
+    name: Optional[str] = typer.Option(None, "--name", help="The campaign's name (default: the scenario's, "
+                                                           "with -Nh for --hours). The same name goes on with it."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="The campaign's seed (default: the scenario's); "
+                                                            "run i has seed SEED + i."),
+    hours: Optional[float] = typer.Option(None, "--hours", help="Simulated hours per run (default: the scenario's)."),
+    until_resolved: bool = typer.Option(True, "--until-resolved/--to-the-end",
+                                        help="Stop each run once its story is over, or run each to its end."),
+    chunk: int = typer.Option(200, "--chunk", help="Runs per Parquet chunk."),
+    archive: Optional[str] = typer.Option(None, "--archive", metavar="DIR",
+                                          help="The run archive (default: $ISSIM_HOME, else ./runs)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the sums as JSON."),
+) -> None:
+    """Run a scenario many times with its dispersed inputs drawn afresh each run, into the archive."""
+    import time
+
+    from .archive import Archive
+    from .campaign.runs import ENGINES, plan, run_campaign, scenario_bytes
+    from .campaign.store import Campaign, check_name, default_name
+    from .scenario.load import parse_scenario
+
+    if not 1 <= runs <= 1_000_000:
+        raise InputError("--runs", f"{runs} is outside [1, 1000000]")
+    if engine not in ENGINES:
+        raise InputError("--engine", f"no engine {engine!r}; engines: {', '.join(ENGINES)}")
+    if address is not None and engine != "ray":
+        raise InputError("--address", "is for --engine ray")
+    if not 1 <= workers <= 4096:
+        raise InputError("--workers", f"{workers} is outside [1, 4096]")
+    if not 1 <= chunk <= 100_000:
+        raise InputError("--chunk", f"{chunk} is outside [1, 100000]")
+    if hours is not None and not 0.0 < hours <= 87_840.0:
+        raise InputError("--hours", f"{hours:g} is outside (0, 87840]")
+    if name is not None:
+        check_name(name)
+    raw, source = scenario_bytes(scenario)
+    spec = parse_scenario(raw, source)  # a bad file or dispersion fails here, with one line
+    seed = spec.scenario.seed if seed is None else seed
+    check_seed(seed, "--seed")
+    check_seed(seed + runs - 1, "--runs")
+    length_ms = None if hours is None else round(hours * 3_600_000)
+    if length_ms is not None and length_ms < spec.scenario.frame_s * 1000:
+        raise InputError("--hours", f"{hours:g} hours is shorter than one frame ({spec.scenario.frame_s:g} s)")
+    name = name or default_name(spec.name, hours, until_resolved)
+    if engine == "ray":
+        from .campaign.runs import connect_ray
+
+        connect_ray(address, workers)  # a wrong address fails here, before the archive is touched
+    store = Archive.open(archive, create=True)
+    camp = Campaign.start(store, name, spec, raw, seed, hours, until_resolved, runs)
+    try:
+        done = camp.done()
+        todo = [i for i in range(runs) if i not in done]
+        tasks = plan(spec, raw, source, todo, seed, length_ms, until_resolved)
+        if done and todo:
+            _say(f"issim: note: {runs - len(todo)} of the {runs} runs of campaign {name} are done; running the other "
+                 f"{len(todo)}")
+        elif done:
+            _say(f"issim: note: all {runs} runs of campaign {name} are done")
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        interrupted = False
+        try:
+            with Progress(TextColumn(f"[bold]{name}[/]"), BarColumn(), MofNCompleteColumn(),
+                          TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
+                          TimeElapsedColumn(), console=err(), transient=True) as bar:
+                task = bar.add_task("runs", total=runs, completed=runs - len(todo), rate="")
+                started, finished = time.monotonic(), [0]
+
+                def tick(_rec) -> None:
+                    finished[0] += 1
+                    rate = finished[0] / max(time.monotonic() - started, 1e-9)
+                    bar.update(task, advance=1, rate=f"{rate:.2f} runs/s")
+
+                run_campaign(camp, tasks, engine=engine, workers=workers, address=address, chunk=chunk, progress=tick)
+        except KeyboardInterrupt:
+            interrupted = True
+        _campaign_print(camp, json_output)
+        if interrupted:
+            _say(f"issim: interrupted: {len(camp.done())} of {runs} runs are in campaign {name}; run the same "
+                 "command again to go on")
+            raise typer.Exit(130)
+    finally:
+        camp.close()
+
+
+def _campaign_print(camp, json_output: bool) -> None:
+    from .campaign.stats import render
+    from .campaign.store import CampaignTables
+
+    tables = CampaignTables(camp)
+    sums = tables.summary()
+    if json_output:
+        _print_json({"campaign": camp.name, **{k: v for k, v in tables.info.items() if k != "dispersions"},
+                     "inputs": tables.inputs, **sums})
+    else:
+        render(camp.name, tables.info, sums, out())
+
+
+def _campaign_open(name: str, archive: Optional[str]):
+    from .campaign.store import Campaign
+
+    return Campaign.open(_open_archive(archive), name)
+
+
+@_campaign_command("show", "issim campaign show iss", "issim campaign show iss --json")
+def campaign_show(name: str = typer.Argument(..., help="The campaign's name (issim campaign list)."),
+                  archive: Optional[str] = ArchiveOpt,
+                  json_output: bool = typer.Option(False, "--json", help="Print the sums as JSON.")) -> None:
+    """A stored campaign summed up: endings, paths, survival, beats, and what moves each ending."""
+    _campaign_print(_campaign_open(name, archive), json_output)
+
+
+@_campaign_command("list", "issim campaign list")
+def campaign_list(archive: Optional[str] = ArchiveOpt) -> None:
+    """The campaigns in the archive: name, scenario, runs done of those asked for."""
+    from .campaign.store import Campaign
+
+    rows = Campaign.names(_open_archive(archive))
+    if not rows:
+        _say("issim: no campaigns yet (issim campaign SCENARIO --runs N makes one)")
+        return
+    for r in rows:
+        length = "the scenario's length" if r["hours"] is None else f"{r['hours']:g} h"
+        out().print(f"{r['name']}  {r['scenario']}  {r['done']} of {r['runs']} runs  seed {r['seed']}  {length}",
+                    highlight=False, markup=False)
+
+
+@_campaign_command("query", "issim campaign query iss \"SELECT class, count(*) FROM outcomes GROUP BY 1\"",
+                   "issim campaign query iss \"SELECT * FROM people WHERE fate = 'dead'\" --json")
+def campaign_query(name: str = typer.Argument(..., help="The campaign's name."),
+                   sql: str = typer.Argument(..., help="SQL (DuckDB) over outcomes, people, beats, decisions, mind."),
+                   archive: Optional[str] = ArchiveOpt,
+                   json_output: bool = typer.Option(False, "--json", help="Print the rows as JSON.")) -> None:
+    """SQL over a campaign's Parquet tables, with DuckDB."""
+    from .campaign.store import query
+
+    camp = _campaign_open(name, archive)
+    frame = query(camp, sql)
+    if camp.pending():
+        _say(f"issim: note: {camp.pending()} runs of {name} are not in Parquet yet (it is running, or was stopped: "
+             "run it again to finish)")
+    if json_output:
+        sys.stdout.write(frame.to_json(orient="records", force_ascii=False) + "\n")
+    else:
+        out().print(frame.to_string(index=False), highlight=False, markup=False)
+
+
+@_campaign_command("report", "issim campaign report iss", "issim campaign report iss --out iss.html")
+def campaign_report(name: str = typer.Argument(..., help="The campaign's name."),
+                    out_file: Optional[str] = typer.Option(None, "--out", metavar="FILE",
+                                                           help="The HTML file (default: report.html in the "
+                                                                "campaign's folder)."),
+                    archive: Optional[str] = ArchiveOpt) -> None:
+    """A campaign's report: one self-contained HTML file with its charts and tables."""
+    from .campaign.report import render
+    from .campaign.store import CampaignTables
+    from .files import check_writable, write_atomic
+
+    camp = _campaign_open(name, archive)
+    path = check_writable(out_file, "--out") if out_file is not None else camp.dir / "report.html"
+    tables = CampaignTables(camp)
+    write_atomic(path, render(camp.name, tables.info, tables.summary()), "--out")
+    out().print(_shown_path(path), highlight=False, markup=False)
+
+
+@_campaign_command("replay", "issim campaign replay iss 17")
+def campaign_replay(name: str = typer.Argument(..., help="The campaign's name."),
+                    run_index: int = typer.Argument(..., metavar="RUN", help="The run's number (from 0)."),
+                    archive: Optional[str] = ArchiveOpt,
+                    json_output: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+    """Run one stored campaign run again from its seed and inputs; check its event log's digest."""
+    from .campaign.runs import replay
+
+    got = replay(_campaign_open(name, archive), run_index)
+    if json_output:
+        _print_json(got)
+    else:
+        out().print(f"run {got['run']} (seed {got['seed']}): {got['class']}: {got['ending']}", highlight=False,
+                    markup=False)
+        out().print(f"inputs {json.dumps(got['inputs'])}", highlight=False, markup=False)
+        out().print("the same event log (digest " + got["stored"][:16] + ")" if got["same"] else
+                    f"a different event log: stored {got['stored'][:16]}, replayed {got['replayed'][:16]}",
+                    highlight=False, markup=False)
+    if not got["same"]:
+        raise typer.Exit(1)
+
+
 @app.command("runs", epilog=_examples(
     "issim runs",
     "issim runs --scenario iss --status complete --limit 10",

@@ -1,1 +1,2 @@
-"""Many runs of one scenario: local processes today (Ray comes with the campaigns issue)."""
+"""Many runs of one scenario: ``issim endings`` (seeds, a results file) and campaigns (dispersed
+inputs, worker processes or Ray, the archive; docs/campaigns.md)."""

@@ -33,19 +33,25 @@ Z95 = 1.959963984540054  # the normal quantile of a two-sided 95 % interval
 
 def run_one(args: tuple) -> dict:
     """One run of ``(scenario name or path, seed, length ms or None, until_resolved)``: its record."""
-    from ..runner import Runner
     from ..scenario import load_scenario
+
+    name, seed, length_ms, until_resolved = args
+    return record(load_scenario(name), seed, length_ms, until_resolved)[0]
+
+
+def record(spec, seed: int, length_ms: Optional[int], until_resolved: bool) -> tuple[dict, object]:
+    """Run a scenario (a :class:`~issim.scenario.schema.Scenario`) once: ``(its record, the
+    runner)``; a campaign's worker (:mod:`issim.campaign.runs`) adds to the record from the runner."""
+    from ..runner import Runner
     from ..scenario.story import path
     from ..times import format_iso
 
-    name, seed, length_ms, until_resolved = args
-    spec = load_scenario(name)
     end = spec.default_end_ms if length_ms is None else spec.start_ms + length_ms
     run = Runner(spec, seed=seed, end_ms=end, until_resolved=until_resolved)
     run.run()
     sim = run.sim
     o = run.outcome()
-    return {
+    rec = {
         "scenario": spec.name,
         "seed": seed,
         "hours": None if length_ms is None else length_ms / 3_600_000,
@@ -61,6 +67,8 @@ def run_one(args: tuple) -> dict:
         "decisions": [(k, n, c, bool(d)) for _, k, n, c, d in sim.state.facts.get("agents.decisions", ())],
         "mind": mind(sim),
     }
+    run.last_outcome = o
+    return rec, run
 
 
 def mind(sim) -> dict:
@@ -95,16 +103,21 @@ def stream(name: str, seeds: Iterable[int], *, jobs: int = 1, length_ms: Optiona
            until_resolved: bool = False) -> Iterator[dict]:
     """One record per seed, each as soon as its run finishes (with ``jobs`` > 1, in the
     order they finish). Closing the generator (or Ctrl-C) stops the workers."""
-    tasks = [(name, int(s), length_ms, until_resolved) for s in seeds]
+    yield from pool_map(run_one, [(name, int(s), length_ms, until_resolved) for s in seeds], jobs)
+
+
+def pool_map(fn: Callable, tasks: list, jobs: int) -> Iterator:
+    """``fn`` of each task, in the order they finish, in ``jobs`` worker processes (here, one
+    after another, when ``jobs`` is 1). Closing the generator (or Ctrl-C) stops the workers."""
     if jobs <= 1 or len(tasks) <= 1:
         for t in tasks:
-            yield run_one(t)
+            yield fn(t)
         return
     import multiprocessing
 
     pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)), initializer=_quiet_worker)
     try:
-        yield from pool.imap_unordered(run_one, tasks, chunksize=1)
+        yield from pool.imap_unordered(fn, tasks, chunksize=1)
         pool.close()
     finally:
         pool.terminate()
@@ -258,7 +271,10 @@ def _choices(r: dict) -> set:
 
 
 def _quantities(r: dict) -> dict[str, float]:
-    """A run's mind quantities flat: ``suspicion[Kira Foster]``, ``trust[Kira Foster→Alexey Pulov]``."""
+    """A run's mind quantities flat: ``suspicion[Kira Foster]``, ``trust[Kira Foster→Alexey Pulov]``
+    (a campaign's records, read back from its tables, have them so already: ``quantities``)."""
+    if "quantities" in r:
+        return r["quantities"]
     out = {}
     for q, values in (r.get("mind") or {}).items():
         for person, v in values.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Optional
 
 from pydantic import ValidationError
 
@@ -18,16 +19,17 @@ from ..errors import InputError
 from ..inputs import parse_toml, read_bytes, validation_error
 from ..times import MS_PER_DAY
 from .schema import MAX_DAYS
-from .schema import (AgentsSetup, AgentTraits, ChannelCrossing, Condition, CrewMember, PersonIn, Scenario, ScenarioInfo, ScenarioItem,
+from .schema import (AgentsSetup, AgentTraits, ChannelCrossing, Condition, CrewMember, Correlation, Dispersion, PersonIn, Scenario, ScenarioInfo, ScenarioItem,
                      ScenarioTrigger, ScheduledEvent, StationSetup, TriggerAction)
 
-_FIELDS = [n for m in (Scenario, AgentsSetup, AgentTraits, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent, ScenarioTrigger,
+_FIELDS = [n for m in (Scenario, Dispersion, Correlation, AgentsSetup, AgentTraits, ScenarioInfo, StationSetup, CrewMember, ScenarioItem, ScheduledEvent, ScenarioTrigger,
                        TriggerAction, Condition, PersonIn, ChannelCrossing)
            for n in m.model_fields]
-_RECORDS = {"crew": "crew member", "items": "item", "events": "event", "triggers": "trigger"}
+_RECORDS = {"crew": "crew member", "items": "item", "events": "event", "triggers": "trigger", "dispersions": "dispersion",
+            "correlations": "correlation"}
 _EXPECTED = ("a [scenario] table (name, title, start, days) and optionally [station], [[crew]], [[items]], [[events]], "
-             "[[triggers]], [agents] "
-             "and [decisions]")
+             "[[triggers]], [agents], "
+             "[decisions], [[dispersions]] and [[correlations]]")
 
 
 _names: tuple[str, ...] = ()
@@ -131,6 +133,13 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     base = _extend(parse_toml(raw, base_source, "a scenario file", _EXPECTED), base_source, depth + 1)
     merged = dict(base)
     merged["scenario"] = {**base.get("scenario", {}), **data.get("scenario", {})}
+    if "dispersions" in base or "dispersions" in data:  # this file's dispersion of a target replaces the base's
+        mine = {d.get("target") for d in data.get("dispersions", []) if isinstance(d, dict)}
+        merged["dispersions"] = [d for d in base.get("dispersions", []) if not isinstance(d, dict)
+                                 or d.get("target") not in mine] + list(data.get("dispersions", []))
+    for key in ("correlations",):
+        if key in base or key in data:
+            merged[key] = list(base.get(key, [])) + list(data.get(key, []))
     if "decisions" in base or "decisions" in data:
         merged["decisions"] = {**base.get("decisions", {}), **data.get("decisions", {})}
     for key in ("station", "crew", "items", "agents"):
@@ -142,12 +151,30 @@ def _extend(data: dict, source: str, depth: int = 0) -> dict:
     return merged
 
 
-def parse_scenario(raw: bytes, source: str = "<scenario>") -> Scenario:
-    """Parse and check the structure of a scenario; ``source`` names it in messages."""
+def parse_scenario(raw: bytes, source: str = "<scenario>", inputs: Optional[dict] = None) -> Scenario:
+    """Parse and check the structure of a scenario; ``source`` names it in messages.
+
+    ``inputs`` (``{dispersion name: value}``, :func:`issim.scenario.dispersions.draw`) are
+    written into the file's data first: one run of a campaign. Without them the file's own
+    values stand and its dispersions are checked against their fields' domains."""
     data = parse_toml(raw, source, "a scenario file", _EXPECTED)
     if "source" in data:
         raise InputError(f"{source}:source", "unknown field; see docs/scenarios.md for the fields")
     data = _extend(data, source)
+    if inputs:
+        from .dispersions import apply
+
+        data = apply(data, inputs, source)
+    scenario = _validated(data, source)
+    if scenario.dispersions and inputs is None:
+        from .dispersions import check
+
+        check(scenario, data, lambda d: _validated(d, source))
+    return scenario
+
+
+def _validated(data: dict, source: str) -> Scenario:
+    """A scenario's data (after ``extends``) validated: types and fields, then names and times."""
     try:
         scenario = Scenario.model_validate({**data, "source": source})
     except ValidationError as exc:

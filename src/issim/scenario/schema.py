@@ -237,6 +237,29 @@ class ScenarioTrigger(Strict):
         return 0 if text in ("+0s", "+0", "") else parse_offset_ms(text)
 
 
+class Dispersion(Strict):
+    """One input drawn afresh for each run of a campaign (``[[dispersions]]``, docs/scenarios.md):
+    ``target`` is a field of this file as a dotted key (``agents.people."Kira Foster".loyalty``,
+    ``decisions.d3_eva``, ``events.5.at``); exactly one of the ways to draw it is given.
+    Checked against the field's own domain by :func:`issim.scenario.dispersions.check`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=60)
+    target: str = Field(min_length=1, max_length=300)
+    fixed: Optional[Num | str | Annotated[bool, StrictType()]] = None
+    choice: Optional[dict[str, Num]] = None  # a value -> its weight
+    uniform: Optional[list[Num]] = Field(default=None, min_length=2, max_length=2)  # [low, high]
+    normal: Optional[dict[str, Num]] = None  # mean, sd; optional min, max
+    lognormal: Optional[dict[str, Num]] = None  # median, sigma (of the log); optional min, max
+    note: str = ""
+
+
+class Correlation(Strict):
+    """A correlation between two dispersions' draws (a Gaussian copula; ``[[correlations]]``)."""
+
+    between: list[str] = Field(min_length=2, max_length=2)
+    rho: Num = Field(gt=-1.0, lt=1.0)
+
+
 class Scenario(Strict):
     """A validated scenario; ``source`` is the file it came from."""
 
@@ -249,6 +272,9 @@ class Scenario(Strict):
     agents: AgentsSetup = AgentsSetup()
     # Decision points (issim.agents.decisions): key -> a choice or "chance"; checked at build.
     decisions: dict[str, str] = {}
+    # Inputs drawn for each run of a campaign (issim.scenario.dispersions); a single run uses the file's own values.
+    dispersions: list[Dispersion] = Field(default=[], max_length=200)
+    correlations: list[Correlation] = []
     source: str = ""
 
     @property
