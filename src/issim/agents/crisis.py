@@ -21,8 +21,10 @@ The situations, in the order the film meets them (``film-scenario.md`` §2, §4)
   clipped on), ``refuse``, ``send-other`` (the next of their side goes, unclipped).
 - **D4** (the lurer's ally, once someone is outside): ``cut`` the suit radio, ``refuse``,
   or ``warn`` the person outside (who clips on and comes back in).
-- **D5** (the lurer): ``strike`` with the arm (take a workstation, push when the person
-  is unclipped), ``strand`` (lock them into the airlock), ``hold-back``.
+- **D5** (the lurer, as soon as the one asked agrees to go out): ``strike`` with the arm
+  (take a workstation while the suit is made ready, as an EVA's arm support would, and
+  push when the person is out and unclipped), ``strand`` (lock them into the airlock once
+  they are out), ``hold-back``.
 - **Someone lost** (pushed off with their suit radio cut, or silent): their side is
   uneasy (suspicion +0.4, short of locking anything) and gathers around its first member.
 - **D6** (whoever loves the lost person, on the other side, ``bond``): ``defect`` (join
@@ -39,17 +41,19 @@ The situations, in the order the film meets them (``film-scenario.md`` §2, §4)
   ``leave`` (join the hunt), ``stand-aside``.
 - **D10** (the rescued person, back inside, their ``bond`` dead): ``attack`` the one who
   struck them, ``detain`` (subdue), ``stand-down``.
-- **D11** (the confidant's other side-mate, once no one hostile is left up and about and
-  the prize is in hand): ``betray`` (sabotage the CO2 removal and O2 generation, take
-  the prize from whoever holds it, leave alone in the vehicle), ``cooperate``,
-  ``leave-together``.
+- **D11** (the confidant's other side-mate, inside, once no one hostile is left up and
+  about, the prize is in hand, and blood has been shed or the station is mended or the
+  confidant means to leave; D13 waits for it): ``betray`` (sabotage the CO2 removal and
+  O2 generation, take the prize from whoever holds it, leave alone in the vehicle),
+  ``cooperate``, ``leave-together``.
 - **D12** (each of the confidant's people who sees the betrayal): ``kill``, ``disarm``
   (subdue), ``lock-out`` (get into the vehicle first and lock it).
 - **Restoring** (not a choice): once no one hostile is up, the survivors repair what is
   broken and restore the cut links (and so the grounds can reach them again).
 - **D13** (the confidant): ``leave`` in the vehicle with the prize and whoever of their
   side is alive (carrying the wounded), ``report-usa`` / ``report-russia`` (tell that
-  ground they hold the station, and stay), ``wait``, ``stay``.
+  ground they hold the station, and stay), ``wait``, ``stay``. The defector's advice to
+  leave weighs with the confidant's trust in her, and a betrayal weighs heavily for leaving.
 
 People at risk keep together and pick up a weapon when an armed enemy is about; anyone
 who finds an ally bleeding beside them treats them first. A purpose to kill, subdue, hunt
@@ -254,10 +258,13 @@ class Story:
         lurer, asked = int(plot[LURER]), int(plot[ASKED])
         if asked >= 0 and not self._decided(state, "d3_eva") and self._up(a, asked) and self._awake(a, asked):
             self._d3(state, asked)
-        out = [q for q in range(self.n) if a["crew.on_eva"][q] and int(a["agents.intent"][q]) == EVA]
-        for e in out:
+        going = [q for q in range(self.n) if int(a["agents.intent"][q]) == EVA and int(a["agents.target"][q]) != 2
+                 and a["crew.alive"][q]]
+        for e in going:  # the lurer hears the spacewalk is on: he decides while the suit is made ready
             if lurer >= 0 and not self._decided(state, "d5_arm_strike") and self._up(a, lurer):
                 self._d5(state, lurer, e)
+        out = [q for q in range(self.n) if a["crew.on_eva"][q] and int(a["agents.intent"][q]) == EVA]
+        for e in out:
             ally = self._ally_of(a, lurer)
             if ally >= 0 and not self._decided(state, "d4_cut_radio"):
                 self._d4(state, ally, e)
@@ -479,28 +486,34 @@ class Story:
         up = [q for q in range(self.n) if self._up(a, q)]
         anyone_hostile = any(self._hostile(a, q) for q in up)
         held = self.prize >= 0 and int(a["control.item_holder"][self.prize]) >= 0
+        x = -1  # who of her own faction, up beside her, could betray her (D11)
         if not anyone_hostile and held and not self._decided(state, "d11_keep_faith") and self.vehicle >= 0:
-            x = next((x for x in range(self.n) if x != c and self._up(a, x)
-                      and int(a["agents.side"][x]) == int(a["agents.side"][c])
+            x = next((x for x in range(self.n) if x != c and self._up(a, x) and not a["crew.on_eva"][x]
+                      and not a["control.adrift"][x] and int(a["agents.side"][x]) == int(a["agents.side"][c])
                       and int(a["control.faction"][x]) == int(a["control.faction"][c])), -1)
-            if x >= 0:  # no one of her own faction up beside her: no one to betray her (D13 may come)
-                ag, s = a["agents.traits"][x][0], a["agents.traits"][x][2]
-                fear = float(a["agents.fear"][x])  # the only way home is for one: fear pushes
-                choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s) + 0.3 * fear, "cooperate": s,
-                                                                   "leave-together": 0.2})
-                if choice == "betray":
-                    a["agents.side"][x] = len(self.d.factions) + x
-                    state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
-                    plot[BETRAYER] = x
-                    self._set(state, x, BETRAY, -1, "the only way home is for one")
-                return
+        # The thought of going home alone comes once blood has been shed, once the station is
+        # mended and going home is at hand, or once she means to leave (the film's B12 follows
+        # B11). Until he has made up his mind she does not decide (D13 waits for D11).
+        if x >= 0 and (not a["crew.alive"].all() or int(plot[LEAVER]) >= 0 or not self._repairs(a)):
+            ag, s = a["agents.traits"][x][0], a["agents.traits"][x][2]
+            fear = float(a["agents.fear"][x])  # the only way home is for one: fear pushes
+            choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s) + 0.3 * fear, "cooperate": s,
+                                                               "leave-together": 0.2})
+            if choice == "betray":
+                a["agents.side"][x] = len(self.d.factions) + x
+                state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
+                plot[BETRAYER] = x
+                self._set(state, x, BETRAY, -1, "the only way home is for one")
+            return
         if anyone_hostile or not self._up(a, c) or int(a["agents.intent"][c]) in (SEEK, LEAVE):
             return
         if self._decided(state, "d11_keep_faith") or int(plot[HUNTER]) >= 0 or int(plot[LOST]) >= 0:
-            # Those of her side who are up, and the wounded lying beside her (they are carried).
+            # Those of her side who are up, and the wounded she can reach (they are carried).
             here = int(a["crew.location"][c])
             group = [c] + [q for q in self._mates(a, c, up=False)
-                           if self._up(a, q) or int(a["crew.location"][q]) == here]
+                           if self._up(a, q) or int(a["crew.location"][q]) == here
+                           or routes.path(self.topology, None, here, int(a["crew.location"][q]),
+                                          lock_side=a["control.lock_side"], avoid=a["control.departed"])]
             if self._repairs(a):
                 for q in group:
                     if int(a["agents.intent"][q]) in (NONE, GUARD) and self._up(a, q):
@@ -509,13 +522,19 @@ class Story:
             for q in group:
                 if int(a["agents.intent"][q]) == RESTORE:
                     self._set(state, q, NONE, -1, "the station is mended")
-            if self._decided(state, "d13_leave"):
+            if self._decided(state, "d13_leave") or x >= 0:
                 return
             loyalty = float(a["agents.loyalty"][c])
             own = "report-russia" if self.d.factions[int(a["control.faction"][c])] == "russia" else "report-usa"
             other = "report-usa" if own == "report-russia" else "report-russia"
             fear = float(a["agents.fear"][c])
-            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty + 0.3 * fear, own: loyalty, other: 0.05,
+            d = int(plot[DEFECTOR])  # the one who told her to take the research and leave
+            advised = 0.5 * float(a["agents.trust"][c, d]) if d >= 0 and self._told(state, d, c) else 0.0
+            # One of her own turned on everyone aboard: the station is no place to stay (the film's B15).
+            betrayed = 1.0 if int(plot[BETRAYER]) >= 0 else 0.0
+            choice = self._decide(state, c, "d13_leave", {"leave": 1 - loyalty + 0.3 * fear + advised + betrayed,
+                                                          own: loyalty,
+                                                          other: 0.05,
                                                           "wait": 0.2, "stay": 0.2})
             if choice == "leave":
                 plot[LEAVER] = c
@@ -524,6 +543,11 @@ class Story:
             elif choice.startswith("report"):
                 ground = "houston" if choice == "report-usa" else "moscow"
                 self._set(state, c, RETURN, {"houston": 0, "moscow": 1}[ground], "report who holds the station")
+
+    def _told(self, state, d: int, c: int) -> bool:
+        """Whether ``d`` told ``c`` to take the research and leave (the ``told`` record)."""
+        return any(kind == "agents" and dict(x).get("what") == "told" and dict(x).get("person") == self.names[d]
+                   and dict(x).get("to") == self.names[c] for _t, kind, x in state.log)
 
     def _repairs(self, a) -> bool:
         return bool(self._jobs(a))
@@ -646,16 +670,18 @@ class Story:
         if intent == EVA:
             self._eva_steps(a, p, target, cmd)
         elif intent == STRIKE:
-            if not a["crew.on_eva"][target] or not a["crew.alive"][target]:
+            # At a workstation before they are out (an EVA is supported from the arm: the
+            # lurer's cover), pushing once they are out and unclipped.
+            if not a["crew.alive"][target] or (not a["crew.on_eva"][target] and int(a["agents.intent"][target]) != EVA):
                 out.extend(self._go(a, p, self._home(a, p)))
             else:
                 self._arm_steps(a, p, loc, cmd)
-                if not a["crew.tethered"][target]:
+                if a["crew.on_eva"][target] and not a["crew.tethered"][target]:
                     cmd("operate_arm", self.names[target], action="push")
         elif intent == STRAND:
             lock = self._airlock_of(a, target)
             k, inner = self._hatch_out_of(lock)
-            if k >= 0:
+            if k >= 0 and a["crew.on_eva"][target]:  # once they are out
                 if a["hatch.open"][k]:
                     out.extend(self._go(a, p, inner))
                     cmd("close_hatch", self.link_ids[k])
@@ -779,7 +805,8 @@ class Story:
 
     def _leave_steps(self, a, p, loc, leader, cmd, out) -> None:
         k = self.prize
-        group = [q for q in range(self.n) if int(a["agents.intent"][q]) == LEAVE and self._aboard(a, q)]
+        group = [q for q in range(self.n) if int(a["agents.intent"][q]) == LEAVE and self._aboard(a, q)
+                 and int(a["agents.target"][q]) == leader]  # those who leave with this leader, no one else
         if k >= 0 and p == leader and int(a["agents.plot"][CONFIDANT]) >= 0:  # not in a flight: in the film's arc
             holder = int(a["control.item_holder"][k])
             if holder < 0 or not (a["crew.alive"][holder] and holder in group):

@@ -17,13 +17,14 @@ be fixed in a scenario's ``[decisions]``):
   Odds of ``accept``: 0.4 x trust in the one offering + 0.2 x (1 - loyalty) + 0.2 x (1 -
   urgency) - 0.3 x their greatest grievance against the other side.
 - **escalate** (someone still bent on taking the station by order, not in the middle of a
-  plan, with urgency at least 0.6 and violence open to them): ``force`` (arm, and hunt the
+  plan nor of a side whose lure is still under way (:func:`trap_side`), with urgency at least 0.6 and violence open to them): ``force`` (arm, and hunt the
   other side down, attacking only when sure), ``sabotage`` (go to the other segment's power
   hardware and cut its bus by hand: its machines stop until someone mends it) or ``wait``.
   With resolve = loyalty x urgency, the weights are aggression x resolve, 0.7 x caution x
   resolve (the cautious prefer a lever that strikes no one) and 1 - resolve.
 - **flee** (the first of a side, awake and free, whose fear or urgency reaches 0.6 while
-  the vehicle is still docked): ``leave`` with whoever of their side is
+  the vehicle is still docked, no one of their side is outside and their side's lure is not
+  under way): ``leave`` with whoever of their side is
   aboard (the vehicle, its seats, its hatches and the undock decide whether they can), or
   ``stay``. Odds of ``leave``: max(urgency, fear) x (0.4 + 0.6 x caution) x (1 - 0.5 x
   loyalty while under orders).
@@ -68,8 +69,25 @@ def check(story, state) -> None:
         if int(a["agents.peace"][0]) > 0:
             return
     if int(a["agents.plot"][CONFIDANT]) < 0:  # not while the film's arc is under way
-        _escalate(story, state, int(a["agents.plot"][LURER]))
-        _flee(story, state)
+        waiting = trap_side(story, state)
+        _escalate(story, state, int(a["agents.plot"][LURER]), waiting)
+        _flee(story, state, waiting)
+
+
+def trap_side(story, state) -> int:
+    """The side of a lurer whose trap is still under way (the one asked has not yet answered,
+    is preparing or outside on the spacewalk, or the lurer is about to strike), else -1.
+    Its people wait for their plan: they neither force, sabotage nor flee meanwhile."""
+    from .crisis import ASKED, EVA, LOST, LURER, STRAND, STRIKE
+
+    a = state.arrays
+    lurer, asked = int(a["agents.plot"][LURER]), int(a["agents.plot"][ASKED])
+    if lurer < 0 or int(a["agents.plot"][LOST]) >= 0 or not story._up(a, lurer):
+        return -1
+    pending = (asked >= 0 and story._up(a, asked) and not story._decided(state, "d3_eva")) \
+        or int(a["agents.intent"][lurer]) in (STRIKE, STRAND) \
+        or bool(np.count_nonzero(a["agents.intent"] == EVA))
+    return int(a["agents.side"][lurer]) if pending else -1
 
 
 def _free(story, a, p: int) -> bool:
@@ -166,7 +184,7 @@ def _truce(story, state, p: int, q: int, why: str) -> None:
     state.record("agents", what="truce", person=story.names[p], **({"with": story.names[q]} if q >= 0 else {}), why=why)
 
 
-def _escalate(story, state, lurer: int) -> None:
+def _escalate(story, state, lurer: int, waiting: int = -1) -> None:
     from ..sim.world import SEGMENTS
     from .crisis import HUNT, HUNTER, SABOTAGE
     from .goals import HOME
@@ -175,7 +193,8 @@ def _escalate(story, state, lurer: int) -> None:
     if not story.agents.violence:
         return
     for p in range(story.n):
-        if int(a["agents.goal"][p]) != TAKE_CONTROL or p == lurer or not _free(story, a, p) \
+        if int(a["agents.goal"][p]) != TAKE_CONTROL or p == lurer or int(a["agents.side"][p]) == waiting \
+                or not _free(story, a, p) \
                 or float(a["agents.urgency"][p]) < 0.6 or story._decided_by(state, "escalate", p):
             continue
         (ag, ca, _), loyalty, urg = a["agents.traits"][p], float(a["agents.loyalty"][p]), float(a["agents.urgency"][p])
@@ -192,7 +211,7 @@ def _escalate(story, state, lurer: int) -> None:
             story._set(state, p, SABOTAGE, theirs, "cut their power by hand: they must yield")
 
 
-def _flee(story, state) -> None:
+def _flee(story, state, waiting: int = -1) -> None:
     from .crisis import LEAVE, LEAVER
 
     a = state.arrays
@@ -202,8 +221,10 @@ def _flee(story, state) -> None:
     done: set = set()
     for p in range(story.n):
         side = int(a["agents.side"][p])
-        if side in done or not _free(story, a, p) or story._decided_by(state, "flee", p):
+        if side in done or side == waiting or not _free(story, a, p) or story._decided_by(state, "flee", p):
             continue
+        if any(a["crew.on_eva"][q] and a["crew.alive"][q] for q in story._mates(a, p, up=False)):
+            continue  # no one leaves while one of their own is outside
         urg, fear = float(a["agents.urgency"][p]), float(a["agents.fear"][p])
         if urg < 0.6 and fear < 0.6:
             continue

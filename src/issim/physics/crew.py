@@ -352,6 +352,10 @@ class Crew(Subsystem):
         self.n_people = n
         self.work = np.array([self._index[p.module] for p in self.people], dtype=np.int64)
         self.bed = np.array([self._index[p.bed] for p in self.people], dtype=np.int64)
+        # Someone who has boarded a vehicle is strapped in: the day's schedule does not take them
+        # out (unless the scenario has someone living or working in it).
+        self.vehicle = np.array([v.kind == "vehicle" for v in self.world.volumes], dtype=bool)
+        self.vehicle[self.work] = self.vehicle[self.bed] = False
         self.segment_of_volume = np.array([SEGMENTS.index(v.segment) for v in world.volumes], dtype=np.int64)
         self._eye = np.eye(len(world.volumes))
         # Schedule tables over the minute of day: codes (1440, n), rate per minute
@@ -794,8 +798,7 @@ class Crew(Subsystem):
         asleep1 = self.schedule[m1] == SLEEP
         loc = state["crew.location"]
         able = state["crew.alive"] & state["crew.conscious"] & ~state["crew.on_eva"]
-        if "control.departed" in state:  # whoever has left in a vehicle is off the station's schedule
-            able &= ~state["control.departed"][loc]
+        able &= ~self.vehicle[loc]  # aboard a vehicle (boarded, or left in it): off the station's schedule
         for i in np.flatnonzero((asleep0 != asleep1) & able):
             i = int(i)
             goal = int(self.bed[i] if asleep1[i] else self.work[i])

@@ -1,0 +1,113 @@
+"""When the crisis's turns may come (issim.agents.turns, issim.agents.crisis, docs/crisis.md).
+
+Each test puts the story where a rule applies on the real `iss` station, calls the same
+entry point the run calls each frame, and checks which decision was or was not made:
+- a side whose lure is still under way neither flees nor escalates, and no one leaves while
+  one of their own is outside;
+- a betrayal (D11) waits for blood, or for the station to be mended, and the confidant's
+  own decision (D13) waits for it;
+- someone who has boarded a vehicle stays in it when their day's schedule changes.
+"""
+
+import numpy as np
+import pytest
+
+from issim.agents import crisis, turns
+from issim.runner import Runner
+from issim.scenario import load_scenario
+
+KIRA, CHRISTIAN, GORDON, NICHOLAI, ALEXEY, NIKA = range(6)
+
+
+@pytest.fixture()
+def sim():
+    spec = load_scenario("iss")
+    return Runner(spec, seed=1, end_ms=spec.start_ms + 3_600_000).sim
+
+
+def _story(sim):
+    return next(s for s in sim.subsystems if s.name == "agents").story
+
+
+def _decided(sim, key):
+    return [n for _, k, n, *_ in sim.state.facts["agents.decisions"] if k == key]
+
+
+def _frightened(sim):
+    """Everyone awake, free, ordered and sure the station will fall: ripe to flee or escalate."""
+    a = sim.state.arrays
+    a["crew.activity"][:] = 0
+    a["agents.urgency"][:] = 0.95
+    a["agents.fear"][:] = 0.95
+
+
+def test_a_lurer_side_waits_for_its_trap(sim):
+    story, a = _story(sim), sim.state.arrays
+    _frightened(sim)
+    a["agents.plot"][crisis.LURER], a["agents.plot"][crisis.ASKED] = NICHOLAI, GORDON
+    russians = int(a["agents.side"][NICHOLAI])
+    assert turns.trap_side(story, sim.state) == russians  # Gordon has not answered yet
+    turns._flee(story, sim.state, turns.trap_side(story, sim.state))
+    assert not {"Nicholai Pulov", "Alexey Pulov", "Weronika Vetrov"} & set(_decided(sim, "flee"))
+    assert _decided(sim, "flee")  # the other side, not waiting for anything, may decide
+    a["agents.plot"][crisis.LOST] = GORDON  # the trap has played out
+    assert turns.trap_side(story, sim.state) == -1
+
+
+def test_no_one_flees_while_one_of_their_own_is_outside(sim):
+    story, a = _story(sim), sim.state.arrays
+    _frightened(sim)
+    a["crew.on_eva"][GORDON] = True
+    turns._flee(story, sim.state)
+    fled = set(_decided(sim, "flee"))
+    assert not {"Kira Foster", "Christian Campbell"} & fled
+    assert fled  # the Russians, none of whom is outside, may
+
+
+def _after_the_trap(sim):
+    """Gordon lost, Nika told Kira, Kira holds the research; one link still cut."""
+    story, a = _story(sim), sim.state.arrays
+    plot = a["agents.plot"]
+    plot[crisis.LURER], plot[crisis.LOST] = NICHOLAI, GORDON
+    plot[crisis.DEFECTOR], plot[crisis.CONFIDANT] = NIKA, KIRA
+    a["agents.side"][NIKA] = a["agents.side"][KIRA]
+    a["control.item_holder"][story.prize] = KIRA
+    a["comms.link_ok"][0] = False
+    return story, a
+
+
+def test_a_betrayal_waits_for_blood_and_the_confidant_waits_for_it(sim):
+    story, a = _after_the_trap(sim)
+    story._after(sim.state)
+    assert not _decided(sim, "d11_keep_faith") and not _decided(sim, "d13_leave")
+    assert int(a["agents.intent"][KIRA]) == crisis.RESTORE  # they mend the station meanwhile
+    a["crew.alive"][NIKA] = a["crew.conscious"][NIKA] = False  # blood is shed
+    story._after(sim.state)
+    assert _decided(sim, "d11_keep_faith") == ["Christian Campbell"]
+    assert not _decided(sim, "d13_leave")  # she decides once he has, not in the same breath
+
+
+def test_a_betrayal_becomes_thinkable_once_the_station_is_mended(sim):
+    story, a = _after_the_trap(sim)
+    a["comms.link_ok"][:] = True
+    story._after(sim.state)
+    assert _decided(sim, "d11_keep_faith") == ["Christian Campbell"]
+
+
+def test_someone_who_boarded_a_vehicle_stays_in_it_when_the_schedule_changes(sim):
+    crew = next(s for s in sim.subsystems if s.name == "crew")
+    a = sim.state.arrays
+    soyuz = sim.world.index["soyuz-ms"]
+    a["crew.location"][KIRA] = soyuz
+    a["crew.location"][CHRISTIAN] = sim.world.index["zvezda"]
+    a["hatch.open"][:] = True
+    from issim.station.people import SLEEP
+
+    asleep = crew.schedule == SLEEP
+    edges = [m for m in range(1, 1440) if asleep[m, KIRA] != asleep[m - 1, KIRA]
+             and asleep[m, CHRISTIAN] != asleep[m - 1, CHRISTIAN]]
+    m = edges[0]
+    crew._scheduled_moves(sim.state, m - 1, m)
+    assert int(a["crew.location"][KIRA]) == soyuz  # strapped in: the schedule leaves her there
+    assert int(a["crew.location"][CHRISTIAN]) != sim.world.index["zvezda"]  # he goes to bed or to work
+    assert np.all(crew.vehicle[[crew.work, crew.bed]] == False)  # noqa: E712 - no one lives in a vehicle here
