@@ -1,8 +1,8 @@
 """issim serve's games (issue 15): playing one of the crew in the browser, through /api/play
 and the page /play, with the same role-limited view as the terminal game (issim.play).
 
-Games start at ``iss`` +0h (warming up to the default +30h takes some 15 s): the view there
-has people out of sight already. The one browser test starts ``issim serve`` as a user
+Games start at ``iss`` +0h (the view there has people out of sight already), but one at the
+default +30h (a few seconds of warming up). The one browser test starts ``issim serve`` as a user
 would and plays a short game in Debian's chromium.
 """
 
@@ -78,6 +78,13 @@ def test_the_view_is_the_games_view_and_no_more(served, tmp_path):
     assert hidden and not any(p in shown for p in hidden)
     assert not first["over"] and first["story"] == [] and first["ending"] == "" and first["run_id"] is None
     assert c.get(f"/api/play/{gid}", headers=auth).json() == first
+    end(c, gid, auth)
+
+
+def test_the_default_start_is_issim_plays(served):
+    c, _ = served
+    gid, auth, v = start(c, start=None, seed=None)
+    assert v["clock"] == "+30h 00m" and v["where"] == "Harmony (Node 2)" and v["person"] == PLAYER
     end(c, gid, auth)
 
 
@@ -248,10 +255,13 @@ def test_play_in_the_browser(tmp_path):
                     shutil.copy(tmp_path / f"{name}.png", Path(os.environ["ISSIM_WEB_SCREENSHOTS"]) / f"{name}.png")
 
             page.goto(base + "/play")
+            expect(page.locator("#game")).to_be_hidden()  # the form first, then the game
             page.fill("#start-at", "+0h")
             page.fill("#seed", "1")
             page.click("#go")
             expect(page.locator("#you")).to_contain_text("Harmony (Node 2)", timeout=60_000)
+            expect(page.locator("#start")).to_be_hidden()
+            expect(page.locator("#end")).to_be_hidden()
             expect(page.locator("#top")).to_contain_text("Gordon Barrett · +0h 00m")
             refused = page.locator("#commands button:disabled").first
             expect(refused).to_contain_text(" — ")  # a refused command is greyed, with its reason
