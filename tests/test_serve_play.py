@@ -182,6 +182,31 @@ def test_a_cap_on_games_at_once(served):
         end(c, *g[:2])
 
 
+def test_an_idle_game_makes_room_and_is_stored(tmp_path):
+    """Full, a room ends the games left untouched past ``idle_s`` (storing them) for a new one."""
+    import asyncio
+
+    from issim.serve.play import Refused, Room
+
+    async def play():
+        room = Room(tmp_path, max_games=1, idle_s=3600.0)
+        first = await room.start(GAME)
+        with pytest.raises(Refused) as full:
+            await room.start(GAME)
+        assert full.value.status == 503
+        room.idle_s = 0.0
+        second = await room.start(GAME)
+        assert list(room.games) == [second["game"]]
+        with pytest.raises(Refused) as gone:
+            await room.view(first["game"], first["token"])
+        assert gone.value.status == 404
+        await room.close()
+
+    asyncio.run(play())
+    stored = [Archive.open(tmp_path).get(i) for i in (1, 2)]
+    assert [r.status for r in stored] == ["complete", "complete"] and all(r.player == PLAYER for r in stored)
+
+
 def test_the_end_is_stored_with_the_player(served):
     c, folder = served
     gid, auth, _ = start(c)

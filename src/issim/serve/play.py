@@ -140,7 +140,7 @@ class Room:
             except InputError as exc:
                 raise Refused(400, f"seed: {exc.message}") from None
         if len(self.games) + self.starting >= self.max_games:
-            await self.run(self._evict_idle)
+            await self._evict_idle()
         if len(self.games) + self.starting >= self.max_games:
             raise Refused(503, f"{self.max_games} games are being played on this server, the most it keeps at once: "
                                "end one (POST /api/play/ID/end) or try later")
@@ -168,12 +168,14 @@ class Room:
             raise
         return Entry(secrets.token_hex(8), secrets.token_urlsafe(32), game, stack, body.scenario)
 
-    def _evict_idle(self) -> None:
+    async def _evict_idle(self) -> None:
+        """End and store the games untouched for ``idle_s`` (they leave the room first)."""
         now = time.monotonic()
-        for gid, e in list(self.games.items()):
-            if now - e.touched > self.idle_s:
-                self.games.pop(gid, None)
-                e.close()
+        idle = [e for e in self.games.values() if now - e.touched > self.idle_s]
+        for e in idle:
+            self.games.pop(e.id, None)
+        for e in idle:
+            await self.run(e.close)
 
     async def close(self) -> None:
         """The server is stopping: every game still kept is ended and stored."""
