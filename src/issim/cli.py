@@ -1431,7 +1431,8 @@ def serve(
     loopback = ("127.0.0.1", "localhost", "::1")
     local = host in loopback
     hosts = loopback if local else None if host in ("0.0.0.0", "::") else (*loopback, host)
-    server_app = create_app(source, tokens=creds, speed=speed, paused=paused, hosts=hosts, web_dir=web)
+    server_app = create_app(source, tokens=creds, speed=speed, paused=paused, hosts=hosts, web_dir=web,
+                            archive=archive)
     shown = f"[{host}]" if ":" in host else host
     which = f"{source.scenario} (run {source.record.id})" if source.mode == "replay" else source.scenario
     _say(f"issim serve: {source.mode} {which} at {speed:g}x real time: http://{shown}:{port}/")

@@ -111,6 +111,7 @@ class Game:
         runner.assign(person, self.policy)
         self.commands: list[tuple[int, Command]] = []
         self.feed: list[str] = []
+        self.refused: list[list] = []  # [t_ms, what, why]: attempts refused before the pipeline (issim serve)
         self.ended: Optional[str] = None
         self.run_id: Optional[int] = None
         self._limits = {c.key: (c.describe().get("name", c.key), c.describe().get("limits") or {})
@@ -308,11 +309,15 @@ class Game:
 
     def changes(self) -> dict:
         """What the archive keeps of the game (``changes`` of the stored run): the player, from
-        when, how it ended and their commands with their times (:class:`issim.runner.Played`)."""
-        return {"player": {
+        when, how it ended and their commands with their times (:class:`issim.runner.Played`);
+        for a game in the browser, the attempts refused before the pipeline (``refused``)."""
+        player = {
             "person": self.person, "from": format_iso(self.start_ms), "ended": self.ended or "quit",
             "commands": [[t, c.name, c.target, [[k, list(v) if isinstance(v, tuple) else v] for k, v in c.args]]
-                         for t, c in self.commands]}}
+                         for t, c in self.commands]}
+        if self.refused:  # a game in the browser: the attempts refused before the pipeline, with why
+            player["refused"] = self.refused
+        return {"player": player}
 
     def outcome(self) -> dict:
         return self.runner.outcome()

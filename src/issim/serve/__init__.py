@@ -6,6 +6,8 @@ dictionary with an object tree, limits and enumerations: :mod:`.dictionary`; his
 server-side decimation: :mod:`.decimate`; realtime over a websocket; a clock in simulation
 time; staleness that follows each segment's loss of signal), and takes commands from a
 crew member or a ground signed in with a token (:mod:`.tokens`, :mod:`.commanding`).
+At ``/play`` one of the crew is played in a game of its own (:mod:`.play`, over
+:mod:`issim.play`), with the same role-limited view as ``issim play``.
 
 It sits on top of everything else (``docs/architecture.md``): it drives the run through
 :class:`issim.runner.Runner`, reads stored runs through :mod:`issim.archive`, and holds no

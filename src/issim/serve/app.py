@@ -5,7 +5,9 @@ Reading (no credential): ``/api/session``, ``/api/dictionary``, ``/api/history/{
 ``/api/control``, ``/api/coastlines``, ``/api/events``,
 ``/api/commands/history`` and the websocket ``/api/realtime``. Acting (a bearer token,
 :mod:`issim.serve.tokens`): ``/api/whoami``, ``/api/command``, ``/api/commands/allowed`` and the clock
-controls under ``/api/sim/``. ``docs/serve.md`` describes each with its answers and errors.
+controls under ``/api/sim/``. Playing one of the crew in a game of its own (:mod:`issim.serve.play`,
+the page ``/play``): ``/api/play`` starts one and gives its player token, which every
+``/api/play/{id}`` request needs. ``docs/serve.md`` describes each with its answers and errors.
 
 The guard in front of every request (:class:`Guard`) refuses a Host that is not this
 server's (DNS rebinding), a body over the size limit, a client over its rate, and a
@@ -27,13 +29,14 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
-from fastapi import Depends, FastAPI, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from ..errors import InputError
 from . import commanding
+from .play import MAX_GAMES, Refused, Room
 from .decimate import latest, minmax, window
 from .dictionary import dictionary
 from .session import MAX_SPEED, Client, Session
@@ -204,11 +207,14 @@ def _json(data, status: int = 200) -> Response:
 
 
 def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hosts=("127.0.0.1", "localhost", "::1"),
-               limits: Optional[Limits] = None, web_dir: Optional[Path] = None) -> FastAPI:
+               limits: Optional[Limits] = None, web_dir: Optional[Path] = None, archive=None,
+               max_games: int = MAX_GAMES) -> FastAPI:
     """The server of ``source`` (a :class:`~issim.serve.sources.LiveSource` or
     :class:`~issim.serve.sources.ReplaySource`); ``tokens`` a :class:`~issim.serve.tokens.Tokens`;
     ``hosts`` the names a request's ``Host`` may give (``None``: any, for a server bound to
-    every address); ``web_dir`` a built front end to serve at ``/``."""
+    every address); ``web_dir`` a built front end to serve at ``/``; ``archive`` where the
+    games of ``/api/play`` are stored (a folder or an :class:`~issim.archive.Archive`; default
+    ``$ISSIM_HOME``, else ``./runs``), at most ``max_games`` kept at once."""
     limits = limits or Limits()
     state: dict = {}
     live = source.mode == "live"
@@ -225,6 +231,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         session.start()
         yield
         await session.stop()
+        await room.close()
 
     # Every route that reads or changes the simulation is ``async``: it runs on the event loop,
     # like the pacing loop, so it never meets a frame half done (FastAPI runs plain functions
@@ -232,6 +239,7 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
     app = FastAPI(title="issim mission control", version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Telemetry for Open MCT, the clock, and commanding as a crew member or a ground.")
     bearer = HTTPBearer(auto_error=False)
+    room = Room(archive, max_games=max_games)
 
     def session() -> Session:
         return state["session"]
@@ -479,6 +487,72 @@ def create_app(source, *, tokens, speed: float = 60.0, paused: bool = False, hos
         finally:
             hub.clients.discard(client)
             sender.cancel()
+
+    # ------------------------------------------------------------------ playing (issim.serve.play)
+
+    async def body_of(request: Request):
+        raw = await request.body()
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise Refused(400, "body: not JSON") from None
+
+    async def played(work):
+        try:
+            return _json(await work)
+        except Refused as exc:
+            raise HTTPException(exc.status, exc.message,
+                                headers={"WWW-Authenticate": "Bearer"} if exc.status == 401 else None) from None
+
+    def token_of(creds: Optional[HTTPAuthorizationCredentials]) -> Optional[str]:
+        return creds.credentials if creds is not None else None
+
+    async def start_game(request: Request):
+        return await room.start(await body_of(request))
+
+    @app.post("/api/play", summary="Start a game as one of the crew: its id, its player token and the first view",
+              responses={400: {"description": "a wrong field, named"}, 503: {"description": "too many games"}})
+    async def post_play(request: Request):
+        return await played(start_game(request))
+
+    @app.get("/api/play/{game_id}", summary="What the player sees now (the player token)")
+    async def get_play(game_id: str, creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
+        return await played(room.view(game_id, token_of(creds)))
+
+    async def command_game(game_id, creds, request):
+        try:
+            data = await body_of(request)
+        except Refused:
+            room.entry(game_id, token_of(creds), "?")  # who asks is checked first
+            raise
+        return await room.command(game_id, token_of(creds), data)
+
+    @app.post("/api/play/{game_id}/command", summary="Give one of the game's commands (index or label)")
+    async def post_play_command(game_id: str, request: Request,
+                                creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
+        return await played(command_game(game_id, creds, request))
+
+    async def advance_game(game_id, creds, request):
+        return await room.advance(game_id, token_of(creds), await body_of(request))
+
+    @app.post("/api/play/{game_id}/advance", summary="A turn (next: to what the player notices next) or a minute (wait)")
+    async def post_play_advance(game_id: str, request: Request,
+                                creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
+        return await played(advance_game(game_id, creds, request))
+
+    @app.post("/api/play/{game_id}/end", summary="End the game and store it (the run's id, the ending, the story)")
+    async def post_play_end(game_id: str, creds: Optional[HTTPAuthorizationCredentials] = Depends(bearer)):
+        return await played(room.end(game_id, token_of(creds)))
+
+    @app.get("/play", include_in_schema=False)
+    async def play_page():
+        return FileResponse(PAGE / "play.html", media_type="text/html")
+
+    @app.get("/play.js", include_in_schema=False)
+    async def play_js():
+        return FileResponse(PAGE / "play.js", media_type="text/javascript")
 
     # ------------------------------------------------------------------ the page
 
