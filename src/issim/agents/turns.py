@@ -27,7 +27,8 @@ be fixed in a scenario's ``[decisions]``):
   under way): ``leave`` with whoever of their side is
   aboard (the vehicle, its seats, its hatches and the undock decide whether they can), or
   ``stay``. Odds of ``leave``: max(urgency, fear) x (0.4 + 0.6 x caution) x (1 - 0.5 x
-  loyalty while under orders).
+  loyalty while under orders) x (1 - 0.6 x solidarity): leaving is leaving the others
+  aboard a station one believes will fall.
 
 A **truce** ends every goal and plan short of a rescue, cancels a lure not yet acted on,
 brings suspicion down to 0.2 and trust across up by 0.2, and is recorded as
@@ -229,9 +230,10 @@ def _flee(story, state, waiting: int = -1) -> None:
         if urg < 0.6 and fear < 0.6:
             continue
         done.add(side)
-        ca, loyalty = float(a["agents.traits"][p][1]), float(a["agents.loyalty"][p])
+        (_, ca, so), loyalty = a["agents.traits"][p], float(a["agents.loyalty"][p])
         ordered = int(a["agents.goal"][p]) == TAKE_CONTROL
-        odds = _clip(max(urg, fear) * (0.4 + 0.6 * ca) * (1 - 0.5 * loyalty * ordered), 0.0, 1.0)
+        # Leaving is leaving the others aboard a station one believes will fall: solidarity holds back.
+        odds = _clip(max(urg, fear) * (0.4 + 0.6 * ca) * (1 - 0.5 * loyalty * ordered) * (1 - 0.6 * so), 0.0, 1.0)
         if story._decide(state, p, "flee", {"leave": odds, "stay": 1 - odds}) != "leave":
             continue
         if int(a["agents.plot"][LEAVER]) < 0:
