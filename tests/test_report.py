@@ -292,7 +292,8 @@ def test_iss_report_zooms_to_the_crisis_and_explains_its_lanes(iss_3_days):
     timeline = _figures(text)["timeline"]["layout"]
     folds = timeline["xaxis"]["rangebreaks"]
     shown = timeline["xaxis"]["range"][1] - timeline["xaxis"]["range"][0] - sum(b["dvalue"] for b in folds)
-    assert folds and shown < 0.35 * 3 * 86_400_000  # the quiet days folded: the crisis hours get the width
+    # the quiet stretches folded: the crisis hours (about a day of the three, spread by the story) get the width
+    assert folds and shown < 0.5 * 3 * 86_400_000
     assert "the whole run, to scale" in json.dumps(timeline["updatemenus"])
     assert "The Russian segment was in contact with its own ground" in text and "Luch" in text
     assert "cut link ros-lira" in text  # why the lanes end: the scenario cut every link

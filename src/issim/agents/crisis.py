@@ -282,6 +282,13 @@ class Story:
                 self._set(state, d, GUARD, c, "stays with the one she told")
                 if not self._decided(state, "d7_trust"):
                     self._d7(state, c)
+                # Those of the confidant's side who already suspect the other side do not leave a
+                # turncoat alone with one of their own: they go to watch her (the film's B9 follows).
+                for x in range(self.n):
+                    if x not in (c, d) and self._up(a, x) and int(a["control.faction"][x]) == int(a["control.faction"][c]) \
+                            and a["agents.suspicion"][x] >= 0.3 and int(a["agents.intent"][x]) in (NONE, GUARD, RESTORE) \
+                            and int(a["agents.target"][x]) < 0 and not a["crew.on_eva"][x]:
+                        self._set(state, x, GUARD, d, "a Russian among us: keeps an eye on her")
             if not self._decided(state, "d8_deal_with_nika"):
                 for x in range(self.n):
                     if x not in (c, d) and self._up(a, x) and int(a["control.faction"][x]) == int(a["control.faction"][c]) \
@@ -515,8 +522,10 @@ class Story:
                            or routes.path(self.topology, None, here, int(a["crew.location"][q]),
                                           lock_side=a["control.lock_side"], avoid=a["control.departed"])]
             if self._repairs(a):
+                watching = int(plot[DEFECTOR]) if not self._decided(state, "d8_deal_with_nika") else -1
                 for q in group:
-                    if int(a["agents.intent"][q]) in (NONE, GUARD) and self._up(a, q):
+                    if int(a["agents.intent"][q]) in (NONE, GUARD) and self._up(a, q) \
+                            and not (watching >= 0 and int(a["agents.target"][q]) == watching):
                         self._set(state, q, RESTORE, -1, "nobody left to fight; the station needs mending")
                 return
             for q in group:
