@@ -6,7 +6,8 @@ entry point the run calls each frame, and checks which decision was or was not m
   one of their own is outside;
 - a betrayal (D11) waits for blood, or for the station to be mended, and the confidant's
   own decision (D13) waits for it;
-- someone who has boarded a vehicle stays in it when their day's schedule changes.
+- someone who has boarded a vehicle stays in it when their day's schedule changes;
+- a betrayer sabotages only what he can reach, and the suspicious go to watch a turncoat.
 """
 
 import numpy as np
@@ -111,3 +112,35 @@ def test_someone_who_boarded_a_vehicle_stays_in_it_when_the_schedule_changes(sim
     assert int(a["crew.location"][KIRA]) == soyuz  # strapped in: the schedule leaves her there
     assert int(a["crew.location"][CHRISTIAN]) != sim.world.index["zvezda"]  # he goes to bed or to work
     assert np.all(crew.vehicle[[crew.work, crew.bed]] == False)  # noqa: E712 - no one lives in a vehicle here
+
+
+def test_a_betrayer_sabotages_what_he_can_reach(sim):
+    """With the Russian segment locked against him, Christian goes for a US machine, not Elektron."""
+    story, a = _after_the_trap(sim)
+    k = story.link_ids.index("zarya-pma-1")
+    a["control.lock_side"][k] = sim.world.index["zarya"]  # locked from the Russian side
+    a["hatch.open"][k] = False
+    loc = sim.world.index["destiny"]
+    reachable = [mid for i, mid, where in story.machines if story._reachable(a, loc, where)]
+    assert reachable and "elektron" not in reachable
+    cmds = []
+    story._betray_steps(a, CHRISTIAN, loc, lambda verb, *args, **kw: cmds.append((verb, args)), [])
+    assert cmds and cmds[0][0] == "disable" and cmds[0][1][0] in reachable
+    a["control.lock_side"][k] = -1  # unlocked: the first machine on the list, Elektron among them, is his
+    assert story._reachable(a, loc, sim.world.index["zvezda"])
+
+
+def test_the_suspicious_go_to_watch_a_turncoat(sim):
+    story, a = _after_the_trap(sim)
+    a["agents.plot"][crisis.LOST] = -1
+    a["crew.activity"][:] = 0
+    a["agents.intent"][NIKA], a["agents.target"][NIKA] = crisis.TELL, KIRA
+    a["crew.location"][NIKA] = a["crew.location"][KIRA]
+    a["agents.suspicion"][CHRISTIAN] = 0.4
+    a["agents.intent"][CHRISTIAN], a["agents.target"][CHRISTIAN] = crisis.RESTORE, -1
+    a["crew.location"][CHRISTIAN] = sim.world.index["zvezda"]
+    a["crew.location"][KIRA] = a["crew.location"][NIKA] = sim.world.index["destiny"]
+    a["control.item_holder"][story.prize] = -1
+    story.observe(sim.state, [], [])
+    assert int(a["agents.intent"][CHRISTIAN]) == crisis.GUARD and int(a["agents.target"][CHRISTIAN]) == NIKA
+    assert not _decided(sim, "d8_deal_with_nika")  # not yet: he is not in her module

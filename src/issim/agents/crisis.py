@@ -307,7 +307,7 @@ class Story:
         and bides their time, and the story can move on."""
         a = state.arrays
         for p in range(self.n):
-            if int(a["agents.intent"][p]) in (KILL, SUBDUE, HUNT, SABOTAGE) and self._up(a, p) \
+            if int(a["agents.intent"][p]) in (KILL, SUBDUE, HUNT, SABOTAGE, BETRAY) and self._up(a, p) \
                     and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
                 self._set(state, p, GUARD, -1, "no chance came; bides their time")
 
@@ -795,8 +795,8 @@ class Story:
         cmd("confront", self.names[q], intent=intent, surprise=self._unaware(a, q, p))
 
     def _betray_steps(self, a, p, loc, cmd, out) -> None:
-        for i, mid, where in self.machines:
-            if a["ls.on"][i] and not a["ls.broken"][i]:
+        for i, mid, where in self.machines:  # the machines he can get to (a locked segment keeps its own)
+            if a["ls.on"][i] and not a["ls.broken"][i] and self._reachable(a, loc, where):
                 out.extend(self._go(a, p, where))
                 cmd("disable", mid)
                 return
@@ -910,6 +910,12 @@ class Story:
         for b, k in self.topology.adj[v] if v >= 0 else ():
             return k, b
         return -1, -1
+
+    def _reachable(self, a, loc: int, dest: int) -> bool:
+        """Whether ``dest`` can be reached from ``loc`` as :meth:`_go` goes (through closed
+        hatches, never through one locked from the far side nor into a vehicle that has left)."""
+        return loc == dest or bool(routes.path(self.topology, None, loc, dest, lock_side=a["control.lock_side"],
+                                               avoid=a["control.departed"]))
 
     def _go(self, a, p: int, dest: int, board: bool = False, carrying: int = -1) -> list[Command]:
         """The next command on the way to ``dest``: a move, or opening the hatch in the way."""
