@@ -261,3 +261,30 @@ def test_ray_gives_the_same_runs_as_local_processes(ray_local, scenario_file):
     on_ray = sorted(key(r) for r in stream(tasks, "ray", 2))
     assert local == on_ray
     assert len(local) == 4 and len({k[4] for k in local}) == 4  # four runs, each with its own inputs
+
+
+def test_a_campaign_run_stored_from_its_replay_can_be_branched(tmp_path, scenario_file, capsys):
+    """``campaign replay --store`` puts one campaign run in the run archive with its drawn inputs;
+    a branch of it replays those inputs (unchanged, it is the campaign's run to the digest)."""
+    from issim.archive import Archive
+    from issim.runner import branch
+
+    home = tmp_path / "home"
+    assert main(["campaign", str(scenario_file), "--runs", "2", "--hours", "2", "--workers", "1", "--name", "c",
+                 "--archive", str(home), "--json"]) == 0
+    capsys.readouterr()
+    outcomes = issim.open_campaign("c", home).outcomes.set_index("run")
+    assert main(["campaign", "replay", "c", "1", "--store", "--archive", str(home), "--json"]) == 0
+    captured = capsys.readouterr()
+    got = json.loads(captured.out)
+    assert got["same"] and f"Stored as run {got['run_id']}" in " ".join(captured.err.split())
+    record = Archive.open(home).get(got["run_id"])
+    assert record.status == "complete" and record.event_log_sha256 == outcomes.loc[1, "digest"]
+    assert record.inputs() == got["inputs"] and set(got["inputs"]) == {"maya_loyalty", "pavel_loyalty", "eva"}
+    spec = record.scenario_spec()[0]
+    assert spec.agents.people["Maya Torres"].loyalty == pytest.approx(got["inputs"]["maya_loyalty"])
+    child = branch(record, "+1h")
+    assert child.parent_id == record.id and child.event_log_sha256 == outcomes.loc[1, "digest"]
+    assert child.inputs() == got["inputs"]  # a branch keeps them for its own branches
+    (record.path / "inputs.json").unlink()  # without them the stored scenario is the file's own
+    assert record.scenario_spec()[0].agents.people["Maya Torres"].loyalty != spec.agents.people["Maya Torres"].loyalty

@@ -1177,15 +1177,21 @@ def campaign_report(name: str = typer.Argument(..., help="The campaign's name.")
     out().print(_shown_path(path), highlight=False, markup=False)
 
 
-@_campaign_command("replay", "issim campaign replay iss 17")
+@_campaign_command("replay", "issim campaign replay iss 17",
+                   "issim campaign replay iss 17 --store  # then: issim branch last --at +31h --set d3_eva=refuse")
 def campaign_replay(name: str = typer.Argument(..., help="The campaign's name."),
                     run_index: int = typer.Argument(..., metavar="RUN", help="The run's number (from 0)."),
                     archive: Optional[str] = ArchiveOpt,
+                    store: bool = typer.Option(False, "--store", help="Also store the replay as a run of the archive "
+                                                                      "(to branch, report or serve it)."),
                     json_output: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Run one stored campaign run again from its seed and inputs; check its event log's digest."""
     from .campaign.runs import replay
 
-    got = replay(_campaign_open(name, archive), run_index)
+    camp = _campaign_open(name, archive)
+    got = replay(camp, run_index, store=store)
+    if store:
+        _stored(camp.archive, got["run_id"], False, err())
     if json_output:
         _print_json(got)
     else:

@@ -62,6 +62,7 @@ class Runner:
         self.policies: dict[str, object] = {}
         self.chosen: dict[str, str] = {}  # the policies given by name or class, for the catalogue
         self.scenario_raw: Optional[bytes] = None  # the scenario's bytes when not its file's (a branch)
+        self.scenario_inputs: dict = {}  # the dispersed inputs written into it (a campaign's run), stored with it
         for name in self.sim.people:
             self.policies[name] = by_name("mind", self.agents) if self.agents is not None else Idle()
         for name, policy in (policies or {}).items():
@@ -221,6 +222,7 @@ def branch(record, at: str, *, decisions: Optional[Mapping[str, str]] = None,
     spec, raw, fork_ms, decisions, policies, lineage = plan_branch(record, at, decisions, policies)
     runner = Runner(spec, seed=record.seed, end_ms=parse_iso(record.sim_planned_end, "sim_planned_end"))
     runner.scenario_raw = raw
+    runner.scenario_inputs = record.inputs()  # a campaign's run: its branches keep its drawn inputs
     mine = {k: v for k, v in (("decisions", decisions), ("policies", policies)) if v}
     # each change at its own time; at one time the ancestors' first, the child's last
     plan = sorted([(t, 0, c) for t, c in lineage] + [(fork_ms, 1, mine)], key=lambda step: step[:2])
@@ -241,19 +243,13 @@ def plan_branch(record, at: str, decisions: Optional[Mapping[str, str]] = None,
     policies, lineage)``, ``lineage`` the ``(time, changes)`` of the parent's past to replay.
     Raises :class:`~issim.errors.InputError` naming ``RUN``, ``--at``, ``--set`` or ``--as``."""
     from .agents.decisions import CHANCE, DECISIONS
-    from .scenario import parse_scenario
     from .scenario.schema import parse_offset_ms
     from .times import format_iso
 
     decisions, policies = dict(decisions or {}), dict(policies or {})
     if record.status != "complete":
         raise InputError("RUN", f"{record.name} is {record.status}; only a complete stored run can be branched")
-    raw_path = record.path / "scenario.toml"
-    if not raw_path.exists():
-        raise InputError("RUN", f"{record.name} has no copy of its scenario ({raw_path} is missing), so it cannot "
-                                "be replayed")
-    raw = raw_path.read_bytes()
-    spec = parse_scenario(raw, record.scenario_source or str(raw_path))
+    spec, raw, _inputs = record.scenario_spec()  # a campaign's run with the inputs it drew
     start, end = parse_iso(record.sim_start, "sim_start"), parse_iso(record.sim_end, "sim_end")
     text = str(at).strip()
     try:

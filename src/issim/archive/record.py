@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Iterable, Optional
 
 from ..errors import InputError
 
+INPUTS = "inputs.json"  # a campaign run's drawn inputs, beside its scenario.toml
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -146,6 +148,34 @@ class RunRecord:
                                             + (f" ({self.error})" if self.error else ""))
             raise InputError(str(path), "missing from the archive: the run's folder was moved or deleted")
         return path
+
+    def scenario_spec(self):
+        """``(the scenario as this run ran it, its file's bytes, the inputs written into it)``:
+        from the run's own ``scenario.toml`` and, for a campaign's run, the dispersed inputs it
+        drew (``inputs.json``, ``{}`` for other runs). Raises :class:`~issim.errors.InputError`
+        when the copy is missing or no longer reads."""
+        from ..scenario import parse_scenario
+
+        raw_path = self.path / "scenario.toml"
+        if not raw_path.exists():
+            raise InputError("RUN", f"{self.name} has no copy of its scenario ({raw_path} is missing), so it cannot "
+                                    "be replayed")
+        inputs = self.inputs()
+        raw = raw_path.read_bytes()
+        return parse_scenario(raw, self.scenario_source or str(raw_path), inputs or None), raw, inputs
+
+    def inputs(self) -> dict:
+        """The dispersed inputs a campaign's run drew (``{name: value}``), ``{}`` for other runs."""
+        path = self.path / INPUTS
+        if not path.exists():
+            return {}
+        try:
+            inputs = json.loads(path.read_text())
+        except ValueError as exc:
+            raise InputError(str(path), f"is not JSON ({exc})") from None
+        if not isinstance(inputs, dict):
+            raise InputError(str(path), "is not a table of inputs")
+        return inputs
 
     def summary(self) -> dict:
         """The run's summary (the ``issim run --json`` object, without the event log)."""

@@ -56,6 +56,7 @@ from ..times import format_iso
 from ..errors import InputError
 from .catalogue import MAX_ID, TMP, Archive, StoreError, process_token, utc_now
 from .chunks import ChunkFolder
+from .record import INPUTS
 from .tables import COMMAND_FIELDS, command_row, entry_json, telemetry_schema, telemetry_table, track_table
 
 CHECKPOINT_EVERY_S = 2.0  # wall-clock seconds between appends of the event log during a run
@@ -353,6 +354,9 @@ class Recording:
         _write_text(tmp / "world.json", json.dumps(world_record(sim), indent=1, ensure_ascii=False))
         if self._scenario_raw:
             _write_bytes(tmp / "scenario.toml", self._scenario_raw)
+        inputs = getattr(self.runner, "scenario_inputs", None)  # a campaign's run: its drawn inputs
+        if inputs:
+            _write_text(tmp / INPUTS, json.dumps(inputs, indent=1, ensure_ascii=False))
         # what the catalogue holds of the run, so that a lost catalogue can be rebuilt from the folder
         names = [d[0] for d in self.archive.conn.execute("SELECT * FROM runs LIMIT 0").description]
         row = dict(zip(names, self.archive.conn.execute("SELECT * FROM runs WHERE id = ?", (self.run_id,)).fetchone()))

@@ -174,19 +174,38 @@ def plan(spec, raw: bytes, source: str, indices, seed: int, length_ms: Optional[
     return out
 
 
-def replay(camp, index: int) -> dict:
+def replay(camp, index: int, store: bool = False) -> dict:
     """Run a stored campaign run again from its scenario bytes, seed and inputs: ``{"run",
-    "seed", "inputs", "stored", "replayed", "same"}`` (the event log's digests)."""
+    "seed", "inputs", "stored", "replayed", "same", "class", "ending"}`` (the event log's
+    digests). With ``store`` the replay is also stored in the campaign's archive as a run of
+    its own (``"run_id"``), with its scenario and drawn inputs, so that ``issim branch``,
+    ``issim report`` and ``issim serve`` take it like any other run."""
     got = camp.inputs(index)
     if got is None:
         raise InputError("RUN", f"campaign {camp.name} has no finished run {index} (it has {len(camp.done())} runs, "
                                 "numbered from 0)")
     seed, inputs, digest = got
     hours = camp.row["hours"]
-    rec = run_task(task(camp.raw, camp.row["scenario_source"], index, seed, inputs,
-                        None if hours is None else round(hours * HOUR_MS), bool(camp.row["until_resolved"])))
-    return {"run": index, "seed": seed, "inputs": inputs, "stored": digest, "replayed": rec["digest"],
-            "same": digest == rec["digest"], "class": rec["class"], "ending": rec["ending"]}
+    t = task(camp.raw, camp.row["scenario_source"], index, seed, inputs,
+             None if hours is None else round(hours * HOUR_MS), bool(camp.row["until_resolved"]))
+    if not store:
+        rec = run_task(t)
+        return {"run": index, "seed": seed, "inputs": inputs, "stored": digest, "replayed": rec["digest"],
+                "same": digest == rec["digest"], "class": rec["class"], "ending": rec["ending"]}
+    from ..runner import Runner
+    from ..scenario.load import parse_scenario
+
+    spec = parse_scenario(t["raw"], t["source"], inputs or None)
+    end = spec.default_end_ms if t["length_ms"] is None else spec.start_ms + t["length_ms"]
+    runner = Runner(spec, seed=seed, end_ms=end, until_resolved=t["until_resolved"])
+    runner.scenario_raw, runner.scenario_inputs = t["raw"], dict(inputs)
+    with camp.archive.recording(runner) as rec:
+        rec.run()
+    o = runner.outcome()
+    replayed = runner.sim.event_log_sha256()
+    return {"run": index, "seed": seed, "inputs": inputs, "stored": digest, "replayed": replayed,
+            "same": digest == replayed, "class": o["ending_class"]["id"], "ending": o["ending"],
+            "run_id": rec.run_id}
 
 
 FLUSH_S = 30.0  # a chunk at least this often while runs finish

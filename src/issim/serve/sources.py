@@ -237,11 +237,10 @@ class ReplaySource(Source):
 
     @staticmethod
     def _layout(record) -> Layout:
-        from ..scenario import build_simulation, parse_scenario
+        from ..scenario import build_simulation
 
-        raw = record.path / "scenario.toml"
         try:
-            spec = parse_scenario(raw.read_bytes(), record.scenario_source or str(raw))
+            spec = record.scenario_spec()[0]
             return Layout.of(build_simulation(spec, seed=record.seed))
         except (OSError, InputError, ValueError, KeyError):
             world = json.loads((record.path / "world.json").read_text())

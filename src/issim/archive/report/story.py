@@ -74,12 +74,10 @@ def scenario_events(record) -> list[tuple[int, str]]:
     """The run's timed scenario events as ``(t_ms, what)``, from its own ``scenario.toml``
     (empty when the file is missing or no longer reads)."""
     from ...errors import InputError
-    from ...scenario import parse_scenario
     from ...times import parse_iso
 
-    raw_path = record.path / "scenario.toml"
     try:
-        spec = parse_scenario(raw_path.read_bytes(), record.scenario_source or str(raw_path))
+        spec = record.scenario_spec()[0]
         start = parse_iso(record.sim_start, "sim_start")
         out = []
         for e in spec.events:
