@@ -1178,7 +1178,7 @@ def campaign_report(name: str = typer.Argument(..., help="The campaign's name.")
 
 
 @_campaign_command("replay", "issim campaign replay iss 17",
-                   "issim campaign replay iss 17 --store  # then: issim branch last --at +31h --set d3_eva=refuse")
+                   "issim campaign replay iss 17 --store  # a run: issim branch last ...")
 def campaign_replay(name: str = typer.Argument(..., help="The campaign's name."),
                     run_index: int = typer.Argument(..., metavar="RUN", help="The run's number (from 0)."),
                     archive: Optional[str] = ArchiveOpt,
