@@ -988,7 +988,7 @@ def evaluate(
     from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from .rl.evaluate import evaluate as run_evaluation, plan, render
+    from .rl.evaluate import plan, render, run as run_checked
 
     checked = plan(policy, role, scenario=scenario, populations=population, episodes=episodes, seed=seed,
                    start=start, hours=hours, jobs=jobs)  # bad input stops here, before anything runs
@@ -1000,9 +1000,7 @@ def evaluate(
                    disable=not err().is_terminal)
     with bar:
         task = bar.add_task(f"[bold]{escape(checked['name'])}[/] {escape(policy)} as {escape(role)}", total=total)
-        result = run_evaluation(policy, role, scenario=scenario, populations=checked["populations"],
-                                episodes=episodes, seed=seed, start=start, hours=hours, jobs=jobs,
-                                progress=lambda _rec: bar.update(task, advance=1))
+        result = run_checked(checked, progress=lambda _rec: bar.update(task, advance=1))
     if json_output:
         _print_json(result)
     else:

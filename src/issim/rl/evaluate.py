@@ -351,15 +351,20 @@ def evaluate(policy: str, role: str, *, scenario: str = "iss", populations: Opti
     "policy", "role", "faction", "start", "hours", "episodes", "seeds", "populations": {name:
     {"about", ...:func:`summary`, "runs": [records by seed]}}}``. ``progress(record)`` after
     each episode. The same arguments give the same result."""
+    return run(plan(policy, role, scenario=scenario, populations=populations, episodes=episodes, seed=seed,
+                    start=start, hours=hours, jobs=jobs), progress)
+
+
+def run(p: dict, progress: Optional[Callable[[dict], None]] = None) -> dict:
+    """:func:`evaluate` of arguments :func:`plan` has checked."""
     from ..campaign.endings import pool_map
 
-    p = plan(policy, role, scenario=scenario, populations=populations, episodes=episodes, seed=seed, start=start,
-             hours=hours, jobs=jobs)
+    policy, role, seed, episodes, hours = p["policy"], p["role"], p["seed"], p["episodes"], p["hours"]
     seeds = range(seed, seed + episodes)
-    tasks = [(scenario, role, policy, seed, p["start"], p["length_ms"], name, s) for name in p["populations"]
+    tasks = [(p["scenario"], role, policy, seed, p["start"], p["length_ms"], name, s) for name in p["populations"]
              for s in seeds]
     got: dict = {name: [] for name in p["populations"]}
-    runs = pool_map(episode, tasks, jobs)
+    runs = pool_map(episode, tasks, p["jobs"])
     try:
         for rec in runs:
             if "error" in rec:
