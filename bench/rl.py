@@ -44,7 +44,7 @@ def measure(decision_s: float, acting: str, steps: int, burn: int, seed: int) ->
         if acting == "wait":
             return {a: 0 for a in env.agents}
         out = {}
-        for a in env.agents:  # like examples/baselines.py RandomLegal: a tenth of the decisions act
+        for a in env.agents:  # like issim.rl.baselines.RandomLegal: a tenth of the decisions act
             allowed = np.flatnonzero(infos[a]["action_mask"])
             out[a] = int(rng.choice(allowed)) if rng.random() < 0.1 else 0
         return out

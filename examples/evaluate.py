@@ -9,6 +9,8 @@ people of ``--as`` (default: the whole crew) follow the policy, one decision a s
 minute, the rest keep their crew minds, until the story is over or the scenario ends.
 Prints the distribution of ``outcome()["ending_class"]``, the deaths, and what it cost.
 ``--policy mind`` runs the same episodes with everyone on the crew mind, for reference.
+The two policies are in :mod:`issim.rl.baselines`; ``issim evaluate`` scores one person's
+policy against held-out crews (``docs/rl.md``).
 """
 
 from __future__ import annotations
@@ -17,14 +19,10 @@ import argparse
 import collections
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from baselines import Cooperative, RandomLegal  # noqa: E402
-
-from issim.rl import CrewEnv  # noqa: E402
-from issim.runner import Runner  # noqa: E402
+from issim.rl import CrewEnv
+from issim.rl.baselines import Cooperative, RandomLegal
+from issim.runner import Runner
 
 
 def episode(args, seed: int, policy) -> dict:

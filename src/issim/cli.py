@@ -955,6 +955,58 @@ def endings(
         raise typer.Exit(130)
 
 
+@app.command(epilog=_examples(
+    'issim evaluate cooperative --role "Kira Foster" --episodes 20',
+    'issim evaluate mind --role "Gordon Barrett"  # the crew mind: the reference',
+    'issim evaluate random --role "Nicholai Pulov" --population paranoid --json',
+    'issim evaluate my_policy.py:act --role "Kira Foster" --jobs 2'))
+def evaluate(
+    policy: str = typer.Argument(
+        ..., metavar="POLICY",
+        help="random or cooperative (the baselines), mind (the crew's own mind: the reference), or FILE.py:NAME "
+             "or MODULE:NAME: a callable (agent, obs, env) -> action, or a class of them (reset() before each "
+             "episode)."),
+    role: str = typer.Option(..., "--role", metavar="PERSON", help="The crew member the policy plays."),
+    scenario: str = typer.Option("iss", "--scenario", help="A bundled scenario name or a TOML file."),
+    episodes: int = typer.Option(20, "--episodes", "-n", help="Episodes per population (seeds S, S+1, ...)."),
+    seed: int = typer.Option(1, "--seed", metavar="S", help="The first episode's seed (the same in every population)."),
+    start: str = typer.Option("+30h", "--start", metavar="OFFSET",
+                              help="Where the policy takes over, after the scenario's start; before it the crew "
+                                   "mind decides for the role."),
+    hours: Optional[float] = typer.Option(
+        None, "--hours", help="Simulated hours of each episode after --start (default: to the scenario's end); "
+                              "an episode ends sooner once its story is over."),
+    population: Optional[List[str]] = typer.Option(
+        None, "--population", metavar="NAME",
+        help="A population of co-players: cooperative, paranoid, loyalist, mixed (repeat; default all four)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the result and every episode as JSON."),
+    jobs: int = typer.Option(1, "--jobs", help="Worker processes."),
+) -> None:
+    """Score a policy for one person against held-out crews: endings, survival, control, with 95 % CIs."""
+    import time
+
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from .rl.evaluate import plan, render, run as run_checked
+
+    checked = plan(policy, role, scenario=scenario, populations=population, episodes=episodes, seed=seed,
+                   start=start, hours=hours, jobs=jobs)  # bad input stops here, before anything runs
+    total = checked["episodes"] * len(checked["populations"])
+    started = time.monotonic()
+    # The bar only on a terminal: elsewhere it would leave an empty line before an error's one line.
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+                   TimeRemainingColumn(), TimeElapsedColumn(), console=err(), transient=True,
+                   disable=not err().is_terminal)
+    with bar:
+        task = bar.add_task(f"[bold]{escape(checked['name'])}[/] {escape(policy)} as {escape(role)}", total=total)
+        result = run_checked(checked, progress=lambda _rec: bar.update(task, advance=1))
+    if json_output:
+        _print_json(result)
+    else:
+        render(result, out(), time.monotonic() - started)
+
+
 # --------------------------------------------------------------------------- run archive
 
 ArchiveOpt = typer.Option(

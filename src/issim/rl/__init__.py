@@ -3,7 +3,10 @@
 - :class:`CrewEnv`: a PettingZoo Parallel environment, every learning person an agent;
 - :class:`PersonEnv`: a Gymnasium environment, one person learns, the others are agents;
 - :class:`ActionTable`: the actions of a scenario and their masks;
-- :class:`Encoder`: the observation space and the encoding of one person's observation.
+- :class:`Encoder`: the observation space and the encoding of one person's observation;
+- :class:`RandomLegal`, :class:`Cooperative`: two baseline policies (:mod:`issim.rl.baselines`);
+- :mod:`issim.rl.populations` and :mod:`issim.rl.evaluate`: a policy scored against held-out
+  crews (``issim evaluate``).
 
 Importing it registers ``issim/Person-v0`` with Gymnasium (``gymnasium.make("issim/Person-v0",
 scenario="iss", person="Gordon Barrett", start="+30h")``). The environments need the ``rl``
@@ -14,7 +17,8 @@ imported when first named.
 
 from .actions import ActionTable
 
-_LAZY = {"CrewEnv": "env", "REWARDS": "env", "faction_share": "env", "PersonEnv": "single", "Encoder": "spaces"}
+_LAZY = {"CrewEnv": "env", "REWARDS": "env", "faction_share": "env", "PersonEnv": "single", "Encoder": "spaces",
+         "RandomLegal": "baselines", "Cooperative": "baselines"}
 
 try:
     import gymnasium as _gym
@@ -35,4 +39,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ActionTable", "CrewEnv", "Encoder", "PersonEnv", "REWARDS", "faction_share"]
+__all__ = ["ActionTable", "Cooperative", "CrewEnv", "Encoder", "PersonEnv", "REWARDS", "RandomLegal", "faction_share"]

@@ -1,7 +1,10 @@
 """Two baseline policies for issim.rl's environments (issue 15).
 
 Each is ``policy(agent, obs, env) -> action index``: it sees one person's encoded
-observation (``docs/rl.md``) and the environment's action table, nothing else.
+observation (``docs/rl.md``) and the environment's action table, nothing else; before each
+episode ``reset()`` forgets what the last one taught it (``reset(seed=s)`` also reseeds
+:class:`RandomLegal`). ``issim evaluate random|cooperative`` plays them
+(:mod:`issim.rl.evaluate`); ``examples/evaluate.py`` too.
 
 - :class:`RandomLegal`: now and then (with probability ``p_act`` a step, 0.1 by default:
   about every ten minutes at 60 s steps, like ``issim.agents.policies.RandomLegal``'s
@@ -14,6 +17,8 @@ observation (``docs/rl.md``) and the environment's action table, nothing else.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 
@@ -22,6 +27,11 @@ class RandomLegal:
         self.rng = np.random.default_rng(seed)
         self.p_act = p_act
         self.exclude = frozenset(exclude)
+
+    def reset(self, seed: Optional[int] = None) -> None:
+        """A new episode: draw afresh from ``seed`` when given (else go on with the same stream)."""
+        if seed is not None:
+            self.rng = np.random.default_rng(seed)
 
     def __call__(self, agent: str, obs: dict, env) -> int:
         if self.rng.random() >= self.p_act:
@@ -32,8 +42,8 @@ class RandomLegal:
 
 class Cooperative:
     """Refuse the order once, treat one's own wounds, otherwise stay and wait. The memory
-    of who has refused is this object's (an example's shortcut: a policy for issim's own
-    runs keeps its memory in the state, as the crew mind does)."""
+    of who has refused is this object's (a shortcut of a baseline: a policy for issim's own
+    runs keeps its memory in the state, as the crew mind does); ``reset()`` clears it."""
 
     def __init__(self):
         self.refused: set[str] = set()
