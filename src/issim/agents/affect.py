@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..station.people import SLEEP
 from ..station.routes import seen_from
 
 WAR, ORDERED, FALL = range(3)
@@ -197,8 +198,6 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
     a["agents.mind_ms"][0] = t
     n = len(a["agents.fear"])
     loc = a["crew.location"]
-    from ..station.people import SLEEP
-
     awake = [able(p) and int(a["crew.activity"][p]) != SLEEP and not a["crew.on_eva"][p] for p in range(n)]
     b = a["agents.belief"]
     if war_at_ms and t >= war_at_ms:

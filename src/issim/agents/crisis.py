@@ -76,6 +76,7 @@ import numpy as np
 from ..control.commands import Command, link_hardware, power_hardware
 from ..control import confront as fight
 from ..station import routes
+from ..station.people import SLEEP
 from . import turns
 
 INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
@@ -178,16 +179,37 @@ class Story:
     def _hostile(self, a, p: int) -> bool:
         return int(a["agents.intent"][p]) in VIOLENT
 
-    def threats(self, a, p: int) -> list[int]:
-        """People up and about, on another side, openly bent on violence (a covert plan does
-        not show; a betrayal shows once it has been seen)."""
-        if not np.count_nonzero(a["agents.intent"]):
+    def _ups(self, a) -> list[bool]:
+        """:meth:`_up` of everyone, read in one pass (plain lists: indexing numpy arrays element
+        by element costs more than the whole list)."""
+        alive, conscious = a["crew.alive"].tolist(), a["crew.conscious"].tolist()
+        departed, loc = a["control.departed"].tolist(), a["crew.location"].tolist()
+        return [alive[q] and conscious[q] and not departed[loc[q]] for q in range(self.n)]
+
+    def menacing(self, a, up: Optional[list] = None) -> list[int]:
+        """People up and about and openly bent on violence, on whatever side (see :meth:`threats`);
+        ``up``: :meth:`_ups`, if already read."""
+        intent = a["agents.intent"].tolist()
+        if not any(intent):
             return []  # no one intends anything (most frames): no one can be a threat
-        s = self._side_of(a, p)
         betrayer = int(a["agents.plot"][BETRAYER])
-        return [q for q in range(self.n) if self._up(a, q) and int(a["agents.side"][q]) != s
-                and (int(a["agents.intent"][q]) in SEEN or (q == betrayer and int(a["agents.intent"][q]) == BETRAY
-                                                           and int(a["agents.clock"][1]) > 0))]
+        seen_betrayal = int(a["agents.clock"][1]) > 0
+        if up is None:
+            up = self._ups(a)
+        return [q for q in range(self.n) if up[q] and (intent[q] in SEEN or (q == betrayer and intent[q] == BETRAY
+                                                                              and seen_betrayal))]
+
+    def threats(self, a, p: int, menacing: Optional[list[int]] = None) -> list[int]:
+        """People up and about, on another side, openly bent on violence (a covert plan does
+        not show; a betrayal shows once it has been seen). ``menacing``: :meth:`menacing`, if
+        already worked out for this state."""
+        if menacing is None:
+            menacing = self.menacing(a)
+        if not menacing:
+            return []
+        side = a["agents.side"]
+        s = int(side[p])
+        return [q for q in menacing if int(side[q]) != s]
 
     def _set(self, state, p: int, intent: int, target: int = -1, why: str = "", force: bool = False) -> None:
         """Give ``p`` an intention. A rescue under way is not dropped for anything else: the
@@ -221,8 +243,21 @@ class Story:
         f = self.d.factions
         return f[s] if 0 <= s < len(f) else f"own ({self.names[s - len(f)]})" if s - len(f) < self.n else str(s)
 
+    _made_of: tuple = ()  # the agents.decisions tuple _made was read from
+    _made: frozenset = frozenset()  # its keys, and its (key, person name) pairs
+
+    def _decisions_made(self, state) -> frozenset:
+        """The keys and the ``(key, person)`` pairs of the decisions made so far, read again
+        whenever ``agents.decisions`` is another tuple (a decision appends by making a new
+        one; a tuple never changes, so the same object means the same decisions)."""
+        made = state.facts["agents.decisions"]
+        if made is not self._made_of:
+            self._made = frozenset(d[1] for d in made) | frozenset((d[1], d[2]) for d in made)
+            self._made_of = made
+        return self._made
+
     def _decided(self, state, key: str) -> bool:
-        return any(k == key for _, k, *_ in state.facts["agents.decisions"])
+        return key in self._decisions_made(state)
 
     def _decide(self, state, p: int, key: str, odds: dict) -> str:
         return self.agents.decide(state, p, key, odds)
@@ -248,7 +283,7 @@ class Story:
         a = state.arrays
         plot = a["agents.plot"]
         turns.check(self, state)
-        if not deaths and not hostile_acts and not np.count_nonzero(plot >= 0) \
+        if not deaths and not hostile_acts and max(plot.tolist()) < 0 \
                 and not np.count_nonzero(a["agents.intent"]) and not np.count_nonzero(a["control.adrift"]):
             return  # no story under way: nothing here can change (most frames of most runs)
         for p, killer in deaths:
@@ -258,18 +293,20 @@ class Story:
         lurer, asked = int(plot[LURER]), int(plot[ASKED])
         if asked >= 0 and not self._decided(state, "d3_eva") and self._up(a, asked) and self._awake(a, asked):
             self._d3(state, asked)
-        going = [q for q in range(self.n) if int(a["agents.intent"][q]) == EVA and int(a["agents.target"][q]) != 2
-                 and a["crew.alive"][q]]
+        intent, target, alive = a["agents.intent"].tolist(), a["agents.target"].tolist(), a["crew.alive"].tolist()
+        going = [q for q in range(self.n) if intent[q] == EVA and target[q] != 2 and alive[q]]
         for e in going:  # the lurer hears the spacewalk is on: he decides while the suit is made ready
             if lurer >= 0 and not self._decided(state, "d5_arm_strike") and self._up(a, lurer):
                 self._d5(state, lurer, e)
-        out = [q for q in range(self.n) if a["crew.on_eva"][q] and int(a["agents.intent"][q]) == EVA]
+        intent, on_eva = a["agents.intent"].tolist(), a["crew.on_eva"].tolist()
+        out = [q for q in range(self.n) if on_eva[q] and intent[q] == EVA]
         for e in out:
             ally = self._ally_of(a, lurer)
             if ally >= 0 and not self._decided(state, "d4_cut_radio"):
                 self._d4(state, ally, e)
+        adrift, alive = a["control.adrift"].tolist(), a["crew.alive"].tolist()  # (_lost changes neither)
         for q in range(self.n):
-            if a["control.adrift"][q] and a["crew.alive"][q] and plot[LOST] < 0:
+            if adrift[q] and alive[q] and plot[LOST] < 0:
                 if not a["comms.suit_radio_ok"][q] and state.t_ms - int(a["agents.clock"][0]) < LOST_AFTER_MS:
                     continue
                 self._lost(state, q)
@@ -306,14 +343,12 @@ class Story:
         reach behind locked hatches, never a sure chance) is given up: the person stands guard
         and bides their time, and the story can move on."""
         a = state.arrays
-        for p in range(self.n):
-            if int(a["agents.intent"][p]) in (KILL, SUBDUE, HUNT, SABOTAGE, BETRAY) and self._up(a, p) \
-                    and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
+        # (_set changes only the person's own intention, so the intentions can be read first)
+        for p in [p for p, i in enumerate(a["agents.intent"].tolist()) if i in (KILL, SUBDUE, HUNT, SABOTAGE, BETRAY)]:
+            if self._up(a, p) and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
                 self._set(state, p, GUARD, -1, "no chance came; bides their time")
 
     def _awake(self, a, p: int) -> bool:
-        from ..station.people import SLEEP
-
         return int(a["crew.activity"][p]) != SLEEP
 
     def _ally_of(self, a, p: int) -> int:
@@ -599,20 +634,23 @@ class Story:
                     self._set(state, q, LEAVE, q, "get into the vehicle first")
 
     def _decided_by(self, state, key: str, p: int) -> bool:
-        name = self.names[p]
-        return any(k == key and n == name for _, k, n, *_ in state.facts["agents.decisions"])
+        return (key, self.names[p]) in self._decisions_made(state)
 
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
         soon = state.t_ms + self.agents.crisis_ms
+        up, eva, loc = self._ups(a), a["crew.on_eva"].tolist(), a["crew.location"].tolist()
+        bleeding = a["crew.bleeding"].tolist()
+        bleeding_at = {loc[q] for q in range(self.n) if bleeding[q]}
+        menacing = self.menacing(a, up)
+        side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"]
         for p in range(self.n):
-            if not self._up(a, p) or a["crew.on_eva"][p]:
+            if not up[p] or eva[p]:
                 continue
-            bleeding_here = any(a["crew.bleeding"][q] and a["crew.location"][q] == a["crew.location"][p]
-                                for q in range(self.n))
-            if (self.threats(a, p) and not a["control.armed"][p]) or bleeding_here:
-                a["agents.next_ms"][p] = min(int(a["agents.next_ms"][p]), soon)
+            threatened = not armed[p] and any(side[q] != side[p] for q in menacing)
+            if threatened or loc[p] in bleeding_at:
+                next_ms[p] = min(int(next_ms[p]), soon)
 
     def on_command(self, state, actor: int, command: str, target: str) -> None:
         """What a command that was done means for the story (called for every one done)."""
@@ -861,8 +899,6 @@ class Story:
 
     def _unaware(self, a, q: int, p: int) -> bool:
         """Whether ``q`` does not see ``p`` coming: asleep, or trusting, and not bent on violence."""
-        from ..station.people import SLEEP
-
         if int(a["crew.activity"][q]) == SLEEP:
             return True
         return float(a["agents.suspicion"][q]) < 0.3 and int(a["agents.intent"][q]) not in VIOLENT \
