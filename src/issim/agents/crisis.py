@@ -78,6 +78,7 @@ from ..control import confront as fight
 from ..station import routes
 from ..station.people import SLEEP
 from . import turns
+from .goals import HOME
 
 INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
            "betray", "restore", "leave", "guard", "return", "sabotage")
@@ -107,12 +108,14 @@ class Story:
         self.prize = -1
         self.vehicle = -1
         self.d = None  # the run's directory (issim.control.directory.Directory), from bind
+        self._homes: dict = {}  # faction index -> its home module (see _home)
 
     # ------------------------------------------------------------------ set-up
 
     def bind(self, sim) -> None:
         subs = {s.name: s for s in sim.subsystems}
         self.d = c = subs["control"].directory
+        self._homes = {}
         self.ls = subs.get("lifesupport")
         self.world = w = sim.world
         self.names = self.agents.names
@@ -190,14 +193,14 @@ class Story:
         """People up and about and openly bent on violence, on whatever side (see :meth:`threats`);
         ``up``: :meth:`_ups`, if already read."""
         intent = a["agents.intent"].tolist()
-        if not any(intent):
-            return []  # no one intends anything (most frames): no one can be a threat
+        bent = [q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY]
+        if not bent:
+            return []  # no one openly bent on violence (most frames): no one can be a threat
         betrayer = int(a["agents.plot"][BETRAYER])
         seen_betrayal = int(a["agents.clock"][1]) > 0
         if up is None:
             up = self._ups(a)
-        return [q for q in range(self.n) if up[q] and (intent[q] in SEEN or (q == betrayer and intent[q] == BETRAY
-                                                                              and seen_betrayal))]
+        return [q for q in bent if up[q] and (intent[q] in SEEN or (q == betrayer and seen_betrayal))]
 
     def threats(self, a, p: int, menacing: Optional[list[int]] = None) -> list[int]:
         """People up and about, on another side, openly bent on violence (a covert plan does
@@ -639,11 +642,14 @@ class Story:
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
-        soon = state.t_ms + self.agents.crisis_ms
-        up, eva, loc = self._ups(a), a["crew.on_eva"].tolist(), a["crew.location"].tolist()
         bleeding = a["crew.bleeding"].tolist()
+        menacing = self.menacing(a)
+        if not menacing and not any(bleeding):
+            return  # no one threatened, no one bleeding: no one to hurry
+        up = self._ups(a)
+        soon = state.t_ms + self.agents.crisis_ms
+        eva, loc = a["crew.on_eva"].tolist(), a["crew.location"].tolist()
         bleeding_at = {loc[q] for q in range(self.n) if bleeding[q]}
-        menacing = self.menacing(a, up)
         side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"]
         for p in range(self.n):
             if not up[p] or eva[p]:
@@ -705,14 +711,16 @@ class Story:
         loc = int(a["crew.location"][p])
         intent, target = int(a["agents.intent"][p]), int(a["agents.target"][p])
         # First aid comes first, then a weapon if an armed enemy is about.
-        for q in [p] + [q for q in range(self.n) if q != p]:
-            if a["crew.bleeding"][q] and a["crew.alive"][q] and int(a["crew.location"][q]) == loc \
-                    and not a["crew.on_eva"][q] and (q == p or int(a["agents.side"][q]) == int(a["agents.side"][p])) \
-                    and not (intent in (KILL, SUBDUE) and q == target):
-                cmd("treat", self.names[q])
-        threats = self.threats(a, p)
+        bleeding = a["crew.bleeding"].tolist()
+        if any(bleeding):
+            alive, where, eva, side = (a["crew.alive"].tolist(), a["crew.location"].tolist(), a["crew.on_eva"].tolist(),
+                                       a["agents.side"].tolist())
+            for q in [p] + [q for q in range(self.n) if q != p]:
+                if bleeding[q] and alive[q] and where[q] == loc and not eva[q] and (q == p or side[q] == side[p]) \
+                        and not (intent in (KILL, SUBDUE) and q == target):
+                    cmd("treat", self.names[q])
         if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)
-                                          or (threats and intent not in (EVA, RESCUE, TELL))):
+                                          or (intent not in (EVA, RESCUE, TELL) and self.threats(a, p))):
             cmd("take_weapon")
         if intent == EVA:
             self._eva_steps(a, p, target, cmd)
@@ -920,10 +928,11 @@ class Story:
         return [(i, m.id, w[m.module]) for i, m in enumerate(self.ls.machines) if a["ls.broken"][i] and m.module in w]
 
     def _home(self, a, p: int) -> int:
-        from .goals import HOME
-
-        seg = HOME.get(self.d.factions[int(a["control.faction"][p])], "ROS")
-        return self._segment_module(seg)
+        faction = int(a["control.faction"][p])
+        home = self._homes.get(faction)
+        if home is None:  # (a faction's home module is fixed by the station: worked out once)
+            home = self._homes[faction] = self._segment_module(HOME.get(self.d.factions[faction], "ROS"))
+        return home
 
     def _segment_module(self, seg: str) -> int:
         idx = self.world.index

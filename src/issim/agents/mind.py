@@ -231,7 +231,8 @@ class Agents(Subsystem):
             if deaths:
                 deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
         if t - int(a["agents.mind_ms"][0]) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
-            affect.tick(state, self.topology, self.windows, self.war_at_ms, lambda p: self._able(state, p),
+            # (who is able is read once: the tick changes only the minds, not bodies or places)
+            affect.tick(state, self.topology, self.windows, self.war_at_ms, self._ables(a).__getitem__,
                         a["agents.wounded_by"], self._log_mind)
         self.story.observe(state, deaths, acts)
         susp = a["agents.suspicion"]
@@ -263,6 +264,13 @@ class Agents(Subsystem):
         a = state.arrays
         departed = a["control.departed"][a["crew.location"][p]] if "control.departed" in a else False
         return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not departed)
+
+    def _ables(self, a) -> list[bool]:
+        """:meth:`_able` of everyone, read in one pass."""
+        alive, conscious, loc = a["crew.alive"].tolist(), a["crew.conscious"].tolist(), a["crew.location"].tolist()
+        departed = a["control.departed"].tolist() if "control.departed" in a else None
+        return [bool(alive[p] and conscious[p] and not (departed is not None and departed[loc[p]]))
+                for p in range(len(self.minds))]
 
     def _faction(self, state: State, p: int) -> str:
         return self.map.factions[int(state["control.faction"][p])]
