@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..station.people import SLEEP
 from ..station.routes import seen_from
 
 WAR, ORDERED, FALL = range(3)
@@ -197,9 +198,8 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
     a["agents.mind_ms"][0] = t
     n = len(a["agents.fear"])
     loc = a["crew.location"]
-    from ..station.people import SLEEP
-
-    awake = [able(p) and int(a["crew.activity"][p]) != SLEEP and not a["crew.on_eva"][p] for p in range(n)]
+    activity, on_eva = a["crew.activity"].tolist(), a["crew.on_eva"].tolist()
+    awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
     b = a["agents.belief"]
     if war_at_ms and t >= war_at_ms:
         for p in range(n):
@@ -242,7 +242,10 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
                 if b[p, FALL] < 0.05:
                     b[p, FALL] = 0.0
                     log("doubts", person=p, what_seen="the station has not fallen: the laptops show the orbit holding")
-    dl = a["agents.deadline_ms"]
-    urg = a["agents.urgency"]
-    for p in range(n):
-        urg[p] = float(b[p, FALL]) * min(max(1.0 - (int(dl[p]) - t) / DAY_MS, 0.0), 1.0) if dl[p] else 0.0
+    dl = a["agents.deadline_ms"].tolist()
+    if not any(dl):
+        a["agents.urgency"].fill(0.0)  # no one was told of a fall (most runs)
+        return
+    fall = b[:, FALL].tolist()
+    a["agents.urgency"][:] = [fall[p] * min(max(1.0 - (dl[p] - t) / DAY_MS, 0.0), 1.0) if dl[p] else 0.0
+                              for p in range(n)]

@@ -76,7 +76,9 @@ import numpy as np
 from ..control.commands import Command, link_hardware, power_hardware
 from ..control import confront as fight
 from ..station import routes
+from ..station.people import SLEEP
 from . import turns
+from .goals import HOME
 
 INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek", "kill", "subdue", "hunt",
            "betray", "restore", "leave", "guard", "return", "sabotage")
@@ -106,12 +108,14 @@ class Story:
         self.prize = -1
         self.vehicle = -1
         self.d = None  # the run's directory (issim.control.directory.Directory), from bind
+        self._homes: dict = {}  # faction index -> its home module (see _home)
 
     # ------------------------------------------------------------------ set-up
 
     def bind(self, sim) -> None:
         subs = {s.name: s for s in sim.subsystems}
         self.d = c = subs["control"].directory
+        self._homes = {}
         self.ls = subs.get("lifesupport")
         self.world = w = sim.world
         self.names = self.agents.names
@@ -178,16 +182,37 @@ class Story:
     def _hostile(self, a, p: int) -> bool:
         return int(a["agents.intent"][p]) in VIOLENT
 
-    def threats(self, a, p: int) -> list[int]:
-        """People up and about, on another side, openly bent on violence (a covert plan does
-        not show; a betrayal shows once it has been seen)."""
-        if not np.count_nonzero(a["agents.intent"]):
-            return []  # no one intends anything (most frames): no one can be a threat
-        s = self._side_of(a, p)
+    def _ups(self, a) -> list[bool]:
+        """:meth:`_up` of everyone, read in one pass (plain lists: indexing numpy arrays element
+        by element costs more than the whole list)."""
+        alive, conscious = a["crew.alive"].tolist(), a["crew.conscious"].tolist()
+        departed, loc = a["control.departed"].tolist(), a["crew.location"].tolist()
+        return [alive[q] and conscious[q] and not departed[loc[q]] for q in range(self.n)]
+
+    def menacing(self, a, up: Optional[list] = None) -> list[int]:
+        """People up and about and openly bent on violence, on whatever side (see :meth:`threats`);
+        ``up``: :meth:`_ups`, if already read."""
+        intent = a["agents.intent"].tolist()
+        bent = [q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY]
+        if not bent:
+            return []  # no one openly bent on violence (most frames): no one can be a threat
         betrayer = int(a["agents.plot"][BETRAYER])
-        return [q for q in range(self.n) if self._up(a, q) and int(a["agents.side"][q]) != s
-                and (int(a["agents.intent"][q]) in SEEN or (q == betrayer and int(a["agents.intent"][q]) == BETRAY
-                                                           and int(a["agents.clock"][1]) > 0))]
+        seen_betrayal = int(a["agents.clock"][1]) > 0
+        if up is None:
+            up = self._ups(a)
+        return [q for q in bent if up[q] and (intent[q] in SEEN or (q == betrayer and seen_betrayal))]
+
+    def threats(self, a, p: int, menacing: Optional[list[int]] = None) -> list[int]:
+        """People up and about, on another side, openly bent on violence (a covert plan does
+        not show; a betrayal shows once it has been seen). ``menacing``: :meth:`menacing`, if
+        already worked out for this state."""
+        if menacing is None:
+            menacing = self.menacing(a)
+        if not menacing:
+            return []
+        side = a["agents.side"]
+        s = int(side[p])
+        return [q for q in menacing if int(side[q]) != s]
 
     def _set(self, state, p: int, intent: int, target: int = -1, why: str = "", force: bool = False) -> None:
         """Give ``p`` an intention. A rescue under way is not dropped for anything else: the
@@ -221,8 +246,21 @@ class Story:
         f = self.d.factions
         return f[s] if 0 <= s < len(f) else f"own ({self.names[s - len(f)]})" if s - len(f) < self.n else str(s)
 
+    _made_of: tuple = ()  # the agents.decisions tuple _made was read from
+    _made: frozenset = frozenset()  # its keys, and its (key, person name) pairs
+
+    def _decisions_made(self, state) -> frozenset:
+        """The keys and the ``(key, person)`` pairs of the decisions made so far, read again
+        whenever ``agents.decisions`` is another tuple (a decision appends by making a new
+        one; a tuple never changes, so the same object means the same decisions)."""
+        made = state.facts["agents.decisions"]
+        if made is not self._made_of:
+            self._made = frozenset(d[1] for d in made) | frozenset((d[1], d[2]) for d in made)
+            self._made_of = made
+        return self._made
+
     def _decided(self, state, key: str) -> bool:
-        return any(k == key for _, k, *_ in state.facts["agents.decisions"])
+        return key in self._decisions_made(state)
 
     def _decide(self, state, p: int, key: str, odds: dict) -> str:
         return self.agents.decide(state, p, key, odds)
@@ -248,7 +286,7 @@ class Story:
         a = state.arrays
         plot = a["agents.plot"]
         turns.check(self, state)
-        if not deaths and not hostile_acts and not np.count_nonzero(plot >= 0) \
+        if not deaths and not hostile_acts and max(plot.tolist()) < 0 \
                 and not np.count_nonzero(a["agents.intent"]) and not np.count_nonzero(a["control.adrift"]):
             return  # no story under way: nothing here can change (most frames of most runs)
         for p, killer in deaths:
@@ -258,18 +296,20 @@ class Story:
         lurer, asked = int(plot[LURER]), int(plot[ASKED])
         if asked >= 0 and not self._decided(state, "d3_eva") and self._up(a, asked) and self._awake(a, asked):
             self._d3(state, asked)
-        going = [q for q in range(self.n) if int(a["agents.intent"][q]) == EVA and int(a["agents.target"][q]) != 2
-                 and a["crew.alive"][q]]
+        intent, target, alive = a["agents.intent"].tolist(), a["agents.target"].tolist(), a["crew.alive"].tolist()
+        going = [q for q in range(self.n) if intent[q] == EVA and target[q] != 2 and alive[q]]
         for e in going:  # the lurer hears the spacewalk is on: he decides while the suit is made ready
             if lurer >= 0 and not self._decided(state, "d5_arm_strike") and self._up(a, lurer):
                 self._d5(state, lurer, e)
-        out = [q for q in range(self.n) if a["crew.on_eva"][q] and int(a["agents.intent"][q]) == EVA]
+        intent, on_eva = a["agents.intent"].tolist(), a["crew.on_eva"].tolist()
+        out = [q for q in range(self.n) if on_eva[q] and intent[q] == EVA]
         for e in out:
             ally = self._ally_of(a, lurer)
             if ally >= 0 and not self._decided(state, "d4_cut_radio"):
                 self._d4(state, ally, e)
+        adrift, alive = a["control.adrift"].tolist(), a["crew.alive"].tolist()  # (_lost changes neither)
         for q in range(self.n):
-            if a["control.adrift"][q] and a["crew.alive"][q] and plot[LOST] < 0:
+            if adrift[q] and alive[q] and plot[LOST] < 0:
                 if not a["comms.suit_radio_ok"][q] and state.t_ms - int(a["agents.clock"][0]) < LOST_AFTER_MS:
                     continue
                 self._lost(state, q)
@@ -306,14 +346,12 @@ class Story:
         reach behind locked hatches, never a sure chance) is given up: the person stands guard
         and bides their time, and the story can move on."""
         a = state.arrays
-        for p in range(self.n):
-            if int(a["agents.intent"][p]) in (KILL, SUBDUE, HUNT, SABOTAGE, BETRAY) and self._up(a, p) \
-                    and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
+        # (_set changes only the person's own intention, so the intentions can be read first)
+        for p in [p for p, i in enumerate(a["agents.intent"].tolist()) if i in (KILL, SUBDUE, HUNT, SABOTAGE, BETRAY)]:
+            if self._up(a, p) and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
                 self._set(state, p, GUARD, -1, "no chance came; bides their time")
 
     def _awake(self, a, p: int) -> bool:
-        from ..station.people import SLEEP
-
         return int(a["crew.activity"][p]) != SLEEP
 
     def _ally_of(self, a, p: int) -> int:
@@ -599,20 +637,26 @@ class Story:
                     self._set(state, q, LEAVE, q, "get into the vehicle first")
 
     def _decided_by(self, state, key: str, p: int) -> bool:
-        name = self.names[p]
-        return any(k == key and n == name for _, k, n, *_ in state.facts["agents.decisions"])
+        return (key, self.names[p]) in self._decisions_made(state)
 
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
+        bleeding = a["crew.bleeding"].tolist()
+        menacing = self.menacing(a)
+        if not menacing and not any(bleeding):
+            return  # no one threatened, no one bleeding: no one to hurry
+        up = self._ups(a)
         soon = state.t_ms + self.agents.crisis_ms
+        eva, loc = a["crew.on_eva"].tolist(), a["crew.location"].tolist()
+        bleeding_at = {loc[q] for q in range(self.n) if bleeding[q]}
+        side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"]
         for p in range(self.n):
-            if not self._up(a, p) or a["crew.on_eva"][p]:
+            if not up[p] or eva[p]:
                 continue
-            bleeding_here = any(a["crew.bleeding"][q] and a["crew.location"][q] == a["crew.location"][p]
-                                for q in range(self.n))
-            if (self.threats(a, p) and not a["control.armed"][p]) or bleeding_here:
-                a["agents.next_ms"][p] = min(int(a["agents.next_ms"][p]), soon)
+            threatened = not armed[p] and any(side[q] != side[p] for q in menacing)
+            if threatened or loc[p] in bleeding_at:
+                next_ms[p] = min(int(next_ms[p]), soon)
 
     def on_command(self, state, actor: int, command: str, target: str) -> None:
         """What a command that was done means for the story (called for every one done)."""
@@ -667,14 +711,16 @@ class Story:
         loc = int(a["crew.location"][p])
         intent, target = int(a["agents.intent"][p]), int(a["agents.target"][p])
         # First aid comes first, then a weapon if an armed enemy is about.
-        for q in [p] + [q for q in range(self.n) if q != p]:
-            if a["crew.bleeding"][q] and a["crew.alive"][q] and int(a["crew.location"][q]) == loc \
-                    and not a["crew.on_eva"][q] and (q == p or int(a["agents.side"][q]) == int(a["agents.side"][p])) \
-                    and not (intent in (KILL, SUBDUE) and q == target):
-                cmd("treat", self.names[q])
-        threats = self.threats(a, p)
+        bleeding = a["crew.bleeding"].tolist()
+        if any(bleeding):
+            alive, where, eva, side = (a["crew.alive"].tolist(), a["crew.location"].tolist(), a["crew.on_eva"].tolist(),
+                                       a["agents.side"].tolist())
+            for q in [p] + [q for q in range(self.n) if q != p]:
+                if bleeding[q] and alive[q] and where[q] == loc and not eva[q] and (q == p or side[q] == side[p]) \
+                        and not (intent in (KILL, SUBDUE) and q == target):
+                    cmd("treat", self.names[q])
         if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)
-                                          or (threats and intent not in (EVA, RESCUE, TELL))):
+                                          or (intent not in (EVA, RESCUE, TELL) and self.threats(a, p))):
             cmd("take_weapon")
         if intent == EVA:
             self._eva_steps(a, p, target, cmd)
@@ -861,8 +907,6 @@ class Story:
 
     def _unaware(self, a, q: int, p: int) -> bool:
         """Whether ``q`` does not see ``p`` coming: asleep, or trusting, and not bent on violence."""
-        from ..station.people import SLEEP
-
         if int(a["crew.activity"][q]) == SLEEP:
             return True
         return float(a["agents.suspicion"][q]) < 0.3 and int(a["agents.intent"][q]) not in VIOLENT \
@@ -884,10 +928,11 @@ class Story:
         return [(i, m.id, w[m.module]) for i, m in enumerate(self.ls.machines) if a["ls.broken"][i] and m.module in w]
 
     def _home(self, a, p: int) -> int:
-        from .goals import HOME
-
-        seg = HOME.get(self.d.factions[int(a["control.faction"][p])], "ROS")
-        return self._segment_module(seg)
+        faction = int(a["control.faction"][p])
+        home = self._homes.get(faction)
+        if home is None:  # (a faction's home module is fixed by the station: worked out once)
+            home = self._homes[faction] = self._segment_module(HOME.get(self.d.factions[faction], "ROS"))
+        return home
 
     def _segment_module(self, seg: str) -> int:
         idx = self.world.index

@@ -56,6 +56,7 @@ from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
+from ..station.people import SLEEP
 from ..station.routes import Topology, seen_from
 from . import affect
 from . import goals as policy
@@ -204,15 +205,21 @@ class Agents(Subsystem):
             affect.reset(state, self.minds, state["agents.side"])
 
     def update(self, state: State, env, dt_s: float) -> None:
+        # Most frames nothing the minds watch has changed: each test below reads a few small
+        # arrays as plain lists (numpy's reductions cost about 1 µs each on arrays this small)
+        # and works everything out afresh, so nothing here can go stale (a restore, a branch).
         if not self.minds or self.sim is None:
             return
         a = state.arrays
-        pos = int(a["agents.log_pos"][0])
+        t = state.t_ms
+        log = state.log
         deaths: list = []
         acts: list = []
-        if pos < len(state.log):
-            new = state.log[pos:]
-            a["agents.log_pos"][0] = len(state.log)
+        log_pos = a["agents.log_pos"]
+        pos = int(log_pos[0])
+        if pos < len(log):
+            new = log[pos:]
+            log_pos[0] = len(log)
             for t_ms, kind, details in new:
                 if kind == "comms" or kind == "command":
                     self._read(state, kind, dict(details), acts)
@@ -220,31 +227,34 @@ class Agents(Subsystem):
                     d = dict(details)
                     if d.get("what") == "died" and d.get("person") in self.names:
                         deaths.append((self.names.index(d["person"]), d.get("cause") == "injury"))
-        # A fight's command record follows the death it caused: name the killers once all is read.
-        deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
-        affect.tick(state, self.topology, self.windows, self.war_at_ms, lambda p: self._able(state, p),
-                    a["agents.wounded_by"], self._log_mind)
+            # A fight's command record follows the death it caused: name the killers once all is read.
+            if deaths:
+                deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
+        if t - int(a["agents.mind_ms"][0]) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
+            # (who is able is read once: the tick changes only the minds, not bodies or places)
+            affect.tick(state, self.topology, self.windows, self.war_at_ms, self._ables(a).__getitem__,
+                        a["agents.wounded_by"], self._log_mind)
         self.story.observe(state, deaths, acts)
-        goal, susp = a["agents.goal"], a["agents.suspicion"]
-        if np.count_nonzero(susp >= HOLD_AT):  # (count_nonzero: a fraction of .any()'s cost on these small arrays)
-            for p in np.flatnonzero((goal == policy.NO_GOAL) & (susp >= HOLD_AT) & a["crew.alive"]):
-                self._set_goal(state, int(p), policy.HOLD, "saw the other side act")
+        susp = a["agents.suspicion"]
+        suspicion = susp.tolist()
+        if max(suspicion) >= HOLD_AT:  # (suspicion is always a finite number in [0, 1])
+            goal, alive = a["agents.goal"].tolist(), a["crew.alive"].tolist()  # (_set_goal changes only p's goal)
+            for p in [p for p, s in enumerate(suspicion) if s >= HOLD_AT and goal[p] == policy.NO_GOAL and alive[p]]:
+                self._set_goal(state, p, policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
-        due_now[:] = False  # who is due is decided afresh each frame
-        due = a["agents.next_ms"] <= state.t_ms
-        if not np.count_nonzero(due):
+        due_now.fill(False)  # who is due is decided afresh each frame
+        next_ms = a["agents.next_ms"]
+        due = [p for p, at in enumerate(next_ms.tolist()) if at <= t]
+        if not due:
             return
-        from ..station.people import SLEEP
-
-        intent = a["agents.intent"]
-        for p in np.flatnonzero(due):
+        goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]
+        for p in due:
             busy = intent[p] != NO_INTENT
-            a["agents.next_ms"][p] = max(int(a["agents.next_ms"][p]), state.t_ms) + (
-                self.crisis_ms if busy else self.interval_ms)
-            if not self._able(state, int(p)):
+            next_ms[p] = max(int(next_ms[p]), t) + (self.crisis_ms if busy else self.interval_ms)
+            if not self._able(state, p):
                 continue
-            if not busy and (goal[p] == policy.NO_GOAL or a["crew.activity"][p] == SLEEP):
-                if not self.story.threats(a, int(p)):
+            if not busy and (goal[p] == policy.NO_GOAL or activity[p] == SLEEP):
+                if not self.story.threats(a, p):
                     continue
             due_now[p] = True
 
@@ -254,6 +264,13 @@ class Agents(Subsystem):
         a = state.arrays
         departed = a["control.departed"][a["crew.location"][p]] if "control.departed" in a else False
         return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not departed)
+
+    def _ables(self, a) -> list[bool]:
+        """:meth:`_able` of everyone, read in one pass."""
+        alive, conscious, loc = a["crew.alive"].tolist(), a["crew.conscious"].tolist(), a["crew.location"].tolist()
+        departed = a["control.departed"].tolist() if "control.departed" in a else None
+        return [bool(alive[p] and conscious[p] and not (departed is not None and departed[loc[p]]))
+                for p in range(len(self.minds))]
 
     def _faction(self, state: State, p: int) -> str:
         return self.map.factions[int(state["control.faction"][p])]
@@ -484,7 +501,7 @@ class CrewMind:
         if not obs.due:
             return []
         agents, p = self.agents, obs.index
-        view = obs.station
+        view = obs.station_now()  # (each array copied once for the decision, not at each read)
         for cmd in agents.story.steps(view, p):
             if obs.check(cmd).ok:
                 return [cmd]

@@ -39,8 +39,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.world import SEGMENTS
+from ..station.people import SLEEP
 from . import affect
-from .goals import NO_GOAL, TAKE_CONTROL
+from . import crisis as _crisis  # (crisis imports this module: its names are read when called)
+from .goals import HOME, NO_GOAL, TAKE_CONTROL
 
 KEYS = ("answer_disclosure", "offer_truce", "answer_truce", "escalate", "flee")
 
@@ -50,7 +53,7 @@ def _clip(x: float, lo: float = 0.05, hi: float = 0.95) -> float:
 
 
 def bloodless(a) -> bool:
-    return bool(a["crew.alive"].all() and a["agents.grievance"].max(initial=0.0) <= 0.5)
+    return bool(all(a["crew.alive"].tolist()) and max(a["agents.grievance"].ravel().tolist(), default=0.0) <= 0.5)
 
 
 def check(story, state) -> None:
@@ -60,8 +63,7 @@ def check(story, state) -> None:
         return
     if not np.count_nonzero(a["agents.goal"] == TAKE_CONTROL) and not np.count_nonzero(a["agents.disclosed"]):
         return  # no one has been ordered against anyone
-    from .crisis import CONFIDANT, LURER
-
+    CONFIDANT, LURER = _crisis.CONFIDANT, _crisis.LURER
     if bloodless(a):
         _answer_disclosure(story, state)
         if int(a["agents.peace"][0]) > 0:
@@ -79,24 +81,21 @@ def trap_side(story, state) -> int:
     """The side of a lurer whose trap is still under way (the one asked has not yet answered,
     is preparing or outside on the spacewalk, or the lurer is about to strike), else -1.
     Its people wait for their plan: they neither force, sabotage nor flee meanwhile."""
-    from .crisis import ASKED, EVA, LOST, LURER, STRAND, STRIKE
-
+    c = _crisis
+    ASKED, LOST, LURER = c.ASKED, c.LOST, c.LURER
     a = state.arrays
     lurer, asked = int(a["agents.plot"][LURER]), int(a["agents.plot"][ASKED])
     if lurer < 0 or int(a["agents.plot"][LOST]) >= 0 or not story._up(a, lurer):
         return -1
     pending = (asked >= 0 and story._up(a, asked) and not story._decided(state, "d3_eva")) \
-        or int(a["agents.intent"][lurer]) in (STRIKE, STRAND) \
-        or bool(np.count_nonzero(a["agents.intent"] == EVA))
+        or int(a["agents.intent"][lurer]) in (c.STRIKE, c.STRAND) \
+        or c.EVA in a["agents.intent"].tolist()
     return int(a["agents.side"][lurer]) if pending else -1
 
 
 def _free(story, a, p: int) -> bool:
-    from ..station.people import SLEEP
-    from .crisis import GUARD, NONE
-
     return story._up(a, p) and int(a["crew.activity"][p]) != SLEEP and not a["crew.on_eva"][p] \
-        and int(a["agents.intent"][p]) in (NONE, GUARD)
+        and int(a["agents.intent"][p]) in (_crisis.NONE, _crisis.GUARD)
 
 
 def leader_of(story, state, side: int, exclude: int = -1) -> int:
@@ -186,10 +185,7 @@ def _truce(story, state, p: int, q: int, why: str) -> None:
 
 
 def _escalate(story, state, lurer: int, waiting: int = -1) -> None:
-    from ..sim.world import SEGMENTS
-    from .crisis import HUNT, HUNTER, SABOTAGE
-    from .goals import HOME
-
+    HUNT, HUNTER, SABOTAGE = _crisis.HUNT, _crisis.HUNTER, _crisis.SABOTAGE
     a = state.arrays
     if not story.agents.violence:
         return
@@ -213,22 +209,22 @@ def _escalate(story, state, lurer: int, waiting: int = -1) -> None:
 
 
 def _flee(story, state, waiting: int = -1) -> None:
-    from .crisis import LEAVE, LEAVER
-
+    LEAVE, LEAVER = _crisis.LEAVE, _crisis.LEAVER
     a = state.arrays
     v = story.vehicle
     if v < 0 or a["control.departed"][v]:
         return
     done: set = set()
+    urgency, fears = a["agents.urgency"].tolist(), a["agents.fear"].tolist()  # (nothing below changes them)
     for p in range(story.n):
+        if urgency[p] < 0.6 and fears[p] < 0.6:
+            continue  # (the cheapest of the tests first: each only skips)
         side = int(a["agents.side"][p])
         if side in done or side == waiting or not _free(story, a, p) or story._decided_by(state, "flee", p):
             continue
         if any(a["crew.on_eva"][q] and a["crew.alive"][q] for q in story._mates(a, p, up=False)):
             continue  # no one leaves while one of their own is outside
-        urg, fear = float(a["agents.urgency"][p]), float(a["agents.fear"][p])
-        if urg < 0.6 and fear < 0.6:
-            continue
+        urg, fear = urgency[p], fears[p]
         done.add(side)
         (_, ca, so), loyalty = a["agents.traits"][p], float(a["agents.loyalty"][p])
         ordered = int(a["agents.goal"][p]) == TAKE_CONTROL

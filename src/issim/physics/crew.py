@@ -715,11 +715,16 @@ class Crew(Subsystem):
         rate[:, HYPOXIA] = np.interp(air[:, O2], HYPOXIA_PP_PA, HYPOXIA_RATE_PER_S, right=0.0)
         rate[:, HYPERCAPNIA] = np.interp(air[:, CO2], HYPERCAPNIA_PP_PA, HYPERCAPNIA_RATE_PER_S, left=0.0)
         rate[:, LOW_PRESSURE] = (pressure < ARMSTRONG_LIMIT_PA) / LOW_PRESSURE_INCAPACITATION_S
-        rate[on_eva] = 0.0  # the suit's own air, while it lasts
+        # (each masked write only when its mask has someone in it: an empty one writes nothing)
+        if np.count_nonzero(on_eva):
+            rate[on_eva] = 0.0  # the suit's own air, while it lasts
         if "control.departed" in state:
-            rate[state["control.departed"][state["crew.location"]]] = 0.0  # the vehicle carries them
-        spent = on_eva & (state["crew.suit_s"] <= 0.0)
-        rate[spent, HYPOXIA] = SUIT_SPENT_HYPOXIA_PER_S
+            aboard_vehicle = state["control.departed"][state["crew.location"]]
+            if np.count_nonzero(aboard_vehicle):
+                rate[aboard_vehicle] = 0.0  # the vehicle carries them
+        if np.count_nonzero(on_eva):
+            spent = on_eva & (state["crew.suit_s"] <= 0.0)
+            rate[spent, HYPOXIA] = SUIT_SPENT_HYPOXIA_PER_S
         d1 = np.where(rate > 0.0, d0 + rate * dt_s, d0 * decay)
         d1[d1 < DEFICIT_ZERO] = 0.0
         d1 = np.where(alive[:, None], d1, d0)
@@ -727,12 +732,14 @@ class Crew(Subsystem):
         bleeding = state["crew.bleeding"] & alive
         healed = injury * injury_decay
         healed[healed < INJURY_ZERO] = 0.0
-        if bleeding.any():
+        anyone_bleeding = np.count_nonzero(bleeding)
+        if anyone_bleeding:
             healed = np.where(bleeding, np.minimum(injury + BLEED_PER_S * dt_s, 1.0), healed)
         injury[:] = np.where(alive, healed, injury)
         state["crew.deficit"][:] = d1
-        for i in np.flatnonzero(bleeding & (injury >= 1.0)):
-            self._die(state, int(i), "injury")
+        if anyone_bleeding:
+            for i in np.flatnonzero(bleeding & (injury >= 1.0)):
+                self._die(state, int(i), "injury")
 
         if max(d0.max(initial=0.0), d1.max(initial=0.0)) > 1.0:  # no hazard before incapacitation
             hazard = 0.5 * (death_hazard_per_s(d0) + death_hazard_per_s(d1))
@@ -749,8 +756,12 @@ class Crew(Subsystem):
         d = state["crew.deficit"]
         injury = state["crew.injury"]
         was = state["crew.conscious"]
-        limit = np.where(was, 1.0, WAKE_BELOW)
-        now = alive & (d < limit[:, None]).all(axis=1) & (injury < INJURY_INCAPACITATES)
+        deficit = np.count_nonzero(d)
+        if deficit:
+            limit = np.where(was, 1.0, WAKE_BELOW)
+            now = alive & (d < limit[:, None]).all(axis=1) & (injury < INJURY_INCAPACITATES)
+        else:  # no deficit at all: below every limit (1, or WAKE_BELOW > 0), only the injury counts
+            now = alive & (injury < INJURY_INCAPACITATES)
         for i in np.flatnonzero(now != was):
             i = int(i)
             if now[i]:
@@ -762,7 +773,8 @@ class Crew(Subsystem):
                 cause = causes[0] if causes else "unknown"
                 state.record("crew", person=self.names[i], what="incapacitated", cause=cause, module=self._where(state, i))
         was[:] = now
-        state["crew.health"][:] = health(d, injury, alive)
+        # With no deficit, health() is exactly (1 - injury) x 1.0 for the living (its impairment is +0.0).
+        state["crew.health"][:] = health(d, injury, alive) if deficit else np.where(alive, 1.0 - injury, 0.0)
 
     def _die(self, state: State, i: int, cause: str) -> None:
         state["crew.bleeding"][i] = False

@@ -31,7 +31,7 @@ from typing import Optional
 import numpy as np
 
 from ..station.routes import Topology, seen_from
-from .state import StateView
+from .state import StateSnapshot, StateView
 
 SEGMENT_NAMES = ("USOS", "ROS")
 _BODY = (("alive", "crew.alive"), ("conscious", "crew.conscious"), ("health", "crew.health"),
@@ -182,6 +182,12 @@ class Observation:
     def station(self) -> StateView:
         """A read-only view of the whole state: the crew mind's planning only (see the module)."""
         return StateView(self._sim.state)
+
+    def station_now(self) -> "StateSnapshot":
+        """Like :attr:`station`, but each array is copied once and then kept: for a policy's
+        one decision, during which the state does not change (dry runs work on a scratch
+        state). Not to be kept past the decision."""
+        return StateSnapshot(self._sim.state)
 
     def __repr__(self) -> str:
         return f"Observation({self.person!r} in {self.location} at t_ms={self.t_ms})"

@@ -157,3 +157,21 @@ class StateView:
     @property
     def log(self) -> tuple:
         return tuple(self.__state.log)
+
+
+class StateSnapshot(StateView):
+    """A :class:`StateView` that copies each array once, at its first read, and hands out that
+    same unwritable copy after: for one decision of a policy, during which the state does not
+    change (a fresh snapshot per decision; kept longer it goes stale)."""
+
+    __slots__ = ("_copies",)
+
+    def __init__(self, state):
+        super().__init__(state)
+        self._copies: dict = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        out = self._copies.get(key)
+        if out is None:
+            out = self._copies[key] = StateView.__getitem__(self, key)
+        return out
