@@ -7,7 +7,8 @@ entry point the run calls each frame, and checks which decision was or was not m
 - a betrayal (D11) waits for blood, or for the station to be mended, and the confidant's
   own decision (D13) waits for it;
 - someone who has boarded a vehicle stays in it when their day's schedule changes;
-- a betrayer sabotages only what he can reach, and the suspicious go to watch a turncoat.
+- a betrayer sabotages only what he can reach, and the suspicious go to watch a turncoat;
+- a spacewalk for the other side is called off once one's own side has gone overt.
 """
 
 import numpy as np
@@ -144,3 +145,21 @@ def test_the_suspicious_go_to_watch_a_turncoat(sim):
     story.observe(sim.state, [], [])
     assert int(a["agents.intent"][CHRISTIAN]) == crisis.GUARD and int(a["agents.target"][CHRISTIAN]) == NIKA
     assert not _decided(sim, "d8_deal_with_nika")  # not yet: he is not in her module
+
+
+def test_a_spacewalk_is_called_off_when_ones_own_side_goes_overt(sim):
+    """Gordon, suiting up for the Russians' repair, stays in once Houston's side moves openly;
+    the lurer's strike is off too, and his side no longer waits for the trap."""
+    story, a = _story(sim), sim.state.arrays
+    a["agents.plot"][crisis.LURER], a["agents.plot"][crisis.ASKED] = NICHOLAI, GORDON
+    a["agents.intent"][GORDON], a["agents.target"][GORDON] = crisis.EVA, 1
+    a["agents.intent"][NICHOLAI], a["agents.target"][NICHOLAI] = crisis.STRIKE, GORDON
+    made = sim.state.facts["agents.decisions"]
+    sim.state.facts["agents.decisions"] = made + ((sim.state.t_ms, "d3_eva", "Gordon Barrett", "go", False),)
+    story.observe(sim.state, [], [])
+    assert int(a["agents.intent"][GORDON]) == crisis.EVA  # nothing open yet: the spacewalk goes on
+    sim.state.facts["agents.decisions"] += ((sim.state.t_ms, "d1_means", "Gordon Barrett", "overt", False),)
+    story.observe(sim.state, [], [])
+    assert int(a["agents.intent"][GORDON]) == crisis.NONE and a["agents.suspicion"][GORDON] >= crisis.UNEASY
+    assert int(a["agents.intent"][NICHOLAI]) == crisis.GUARD
+    assert turns.trap_side(story, sim.state) == -1

@@ -298,6 +298,13 @@ class Story:
             self._d3(state, asked)
         intent, target, alive = a["agents.intent"].tolist(), a["agents.target"].tolist(), a["crew.alive"].tolist()
         going = [q for q in range(self.n) if intent[q] == EVA and target[q] != 2 and alive[q]]
+        for e in [q for q in going if not a["crew.on_eva"][q] and self._gone_overt(state, a, q)]:
+            # Still in the suit when their own side moves openly: the spacewalk is called off.
+            self._set(state, e, NONE, -1, "called off: their own side has moved openly against the other")
+            a["agents.suspicion"][e] = max(float(a["agents.suspicion"][e]), UNEASY)
+            if lurer >= 0 and int(a["agents.intent"][lurer]) in (STRIKE, STRAND):
+                self._set(state, lurer, GUARD, -1, "the spacewalk is off")
+            going.remove(e)
         for e in going:  # the lurer hears the spacewalk is on: he decides while the suit is made ready
             if lurer >= 0 and not self._decided(state, "d5_arm_strike") and self._up(a, lurer):
                 self._d5(state, lurer, e)
@@ -363,11 +370,22 @@ class Story:
                 return q
         return -1
 
+    def _gone_overt(self, state, a, p: int) -> bool:
+        """Whether ``p``'s own side has chosen to take the station openly (its commander's
+        ``d1_means`` / ``d2_means`` = overt): the other side is then an enemy in the open."""
+        f = int(a["control.faction"][p])
+        return any(k in ("d1_means", "d2_means") and c == "overt" and n in self.names
+                   and int(a["control.faction"][self.names.index(n)]) == f
+                   for _, k, n, c, *_ in state.facts["agents.decisions"])
+
     def _d3(self, state, e: int) -> None:
         a = state.arrays
         tr, s = a["agents.traits"][e], float(a["agents.suspicion"][e])
+        # A side that has moved openly against the other does not send its people out on the
+        # other's say-so: the request comes from those it is fighting.
+        overt = 1.0 if self._gone_overt(state, a, e) else 0.0
         choice = self._decide(state, e, "d3_eva", {"go": (1 - s) * (1 - tr[1]), "tethered": (1 - s) * tr[1],
-                                                   "refuse": s, "send-other": 0.1})
+                                                   "refuse": s + overt, "send-other": 0.1})
         goer = e
         if choice == "send-other":
             mates = self._mates(a, e)
