@@ -574,9 +574,7 @@ class Story:
             # Those of her side who are up, and the wounded she can reach (they are carried).
             here = int(a["crew.location"][c])
             group = [c] + [q for q in self._mates(a, c, up=False)
-                           if self._up(a, q) or int(a["crew.location"][q]) == here
-                           or routes.path(self.topology, None, here, int(a["crew.location"][q]),
-                                          lock_side=a["control.lock_side"], avoid=a["control.departed"])]
+                           if self._up(a, q) or self._reachable(a, here, int(a["crew.location"][q]))]
             if self._repairs(a):
                 watching = int(plot[DEFECTOR]) if not self._decided(state, "d8_deal_with_nika") else -1
                 for q in group:
@@ -974,20 +972,21 @@ class Story:
             return k, b
         return -1, -1
 
+    def _path(self, a, loc: int, dest: int) -> list:
+        """The way :meth:`_go` takes from ``loc`` to ``dest``: through closed hatches too, never
+        through one locked from the far side, never into a vehicle that has left (empty: none)."""
+        return routes.path(self.topology, None, loc, dest, lock_side=a["control.lock_side"],
+                           avoid=a["control.departed"])
+
     def _reachable(self, a, loc: int, dest: int) -> bool:
-        """Whether ``dest`` can be reached from ``loc`` as :meth:`_go` goes (through closed
-        hatches, never through one locked from the far side nor into a vehicle that has left)."""
-        return loc == dest or bool(routes.path(self.topology, None, loc, dest, lock_side=a["control.lock_side"],
-                                               avoid=a["control.departed"]))
+        """Whether ``dest`` can be reached from ``loc`` (see :meth:`_path`)."""
+        return loc == dest or bool(self._path(a, loc, dest))
 
     def _go(self, a, p: int, dest: int, board: bool = False, carrying: int = -1) -> list[Command]:
         """The next command on the way to ``dest``: a move, or opening the hatch in the way."""
         name = self.names[p]
         loc = int(a["crew.location"][p])
-        # Through closed hatches too (the first closed one is opened on the way), never
-        # through one locked from the far side, never into a vehicle that has left.
-        path = routes.path(self.topology, None, loc, dest, lock_side=a["control.lock_side"],
-                           avoid=a["control.departed"])
+        path = self._path(a, loc, dest)  # the first closed hatch on it is opened on the way
         if not path:
             return []
         here = loc

@@ -261,9 +261,12 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def _share(k: int, n: int) -> dict:
+def share(k: int, n: int, digits: Optional[int] = None) -> dict:
+    """``{runs, share, ci95}``: ``k`` of ``n`` with its 95 % Wilson interval (rounded to 4
+    places; the share too when ``digits`` is given)."""
     lo, hi = wilson(k, n)
-    return {"runs": k, "share": k / n if n else 0.0, "ci95": [round(lo, 4), round(hi, 4)]}
+    p = k / n if n else 0.0
+    return {"runs": k, "share": p if digits is None else round(p, digits), "ci95": [round(lo, 4), round(hi, 4)]}
 
 
 def _choices(r: dict) -> set:
@@ -332,17 +335,17 @@ def table(records: list[dict], top: int = 10) -> dict:
     n = len(records)
     classes = []
     for cid, k in Counter(r["class"] for r in records).most_common():
-        classes.append({"class": cid, "label": CLASSES.get(cid, cid), **_share(k, n),
+        classes.append({"class": cid, "label": CLASSES.get(cid, cid), **share(k, n),
                         "seeds": [r["seed"] for r in records if r["class"] == cid]})
     paths = []
     for p, k in Counter(r["path"] for r in records).most_common(top):
-        paths.append({"path": p, **_share(k, n), "classes": dict(Counter(r["class"] for r in records if r["path"] == p)),
+        paths.append({"path": p, **share(k, n), "classes": dict(Counter(r["class"] for r in records if r["path"] == p)),
                       "seeds": [r["seed"] for r in records if r["path"] == p]})
     endings = []
     for ending, k in Counter(r["ending"] for r in records).most_common():
         runs = [r for r in records if r["ending"] == ending]
         choices = Counter(f"{key}={c}" for r in runs for key, _, c, _ in r["decisions"])
-        endings.append({"ending": ending, **_share(k, n), "seeds": [r["seed"] for r in runs],
+        endings.append({"ending": ending, **share(k, n), "seeds": [r["seed"] for r in runs],
                         "choices": dict(choices.most_common())})
     return {"total": n, "classes": classes, "paths": paths,
             "drivers": {c["class"]: drivers(records, c["class"]) for c in classes}, "endings": endings}

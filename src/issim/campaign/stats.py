@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from .endings import _share, table
+from .endings import share, table
 
 MIN_RUNS = 10  # fewer runs than this in or out of a class: no model is fitted for it
 
@@ -45,7 +45,7 @@ def survival(people, n: int) -> list[dict]:
     rows = []
     for person, g in people.groupby("person", sort=False):
         alive = int((g["fate"] != "dead").sum())
-        rows.append({"person": person, **_share(alive, len(g)),
+        rows.append({"person": person, **share(alive, len(g)),
                      "fates": {k: int(v) for k, v in g["fate"].value_counts().items()}})
     return rows
 
@@ -59,7 +59,7 @@ def beat_times(beats, n: int) -> list[dict]:
     rows = []
     for kind, g in first.groupby("kind"):
         h = g["hours"].to_numpy()
-        rows.append({"beat": kind, **_share(len(g), n), "median_h": round(float(np.median(h)), 2),
+        rows.append({"beat": kind, **share(len(g), n), "median_h": round(float(np.median(h)), 2),
                      "p10_h": round(float(np.percentile(h, 10)), 2), "p90_h": round(float(np.percentile(h, 90)), 2)})
     rows.sort(key=lambda r: (-r["runs"], r["median_h"]))
     return rows

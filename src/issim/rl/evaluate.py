@@ -271,11 +271,10 @@ def record(runner, role: str, population: str, seed: int, crew, steps: int, star
 
 
 def share(k: int, n: int) -> dict:
-    """``{runs, share, ci95}``: ``k`` of ``n`` with its 95 % Wilson interval."""
-    from ..campaign.endings import wilson
+    """``{runs, share, ci95}``: ``k`` of ``n`` with its 95 % Wilson interval, the share to 4 places."""
+    from ..campaign.endings import share as wilson_share
 
-    lo, hi = wilson(k, n)
-    return {"runs": k, "share": round(k / n, 4) if n else 0.0, "ci95": [round(lo, 4), round(hi, 4)]}
+    return wilson_share(k, n, digits=4)
 
 
 def summary(records: list[dict]) -> dict:
