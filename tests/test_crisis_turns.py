@@ -8,7 +8,10 @@ entry point the run calls each frame, and checks which decision was or was not m
   own decision (D13) waits for it;
 - someone who has boarded a vehicle stays in it when their day's schedule changes;
 - a betrayer sabotages only what he can reach, and the suspicious go to watch a turncoat;
-- a spacewalk for the other side is called off once one's own side has gone overt.
+- a spacewalk for the other side is called off once one's own side has gone overt;
+- a departure takes as many as the vehicle seats and waits for no one who cannot come;
+- D12 weighs a fight against the betrayer by the chance of winning it, and two of a side
+  bent on the same fight wait for each other.
 """
 
 import numpy as np
@@ -163,3 +166,65 @@ def test_a_spacewalk_is_called_off_when_ones_own_side_goes_overt(sim):
     assert int(a["agents.intent"][GORDON]) == crisis.NONE and a["agents.suspicion"][GORDON] >= crisis.UNEASY
     assert int(a["agents.intent"][NICHOLAI]) == crisis.GUARD
     assert turns.trap_side(story, sim.state) == -1
+
+
+def test_a_departure_takes_as_many_as_the_vehicle_seats(sim):
+    """Four who would leave in a three-seat Soyuz: the leader and the two she trusts most go,
+    and no one waits for a fourth who has no seat, or for one who cannot get there."""
+    story, a = _after_the_trap(sim)
+    assert story.seats == 3
+    a["agents.trust"][KIRA, [CHRISTIAN, GORDON, ALEXEY]] = (0.5, 0.9, 0.7)
+    assert story._seated(a, KIRA, [CHRISTIAN, KIRA, GORDON, ALEXEY]) == [KIRA, GORDON, ALEXEY]
+    soyuz = story.vehicle
+    a["hatch.open"][:] = True
+    a["crew.location"][[KIRA, GORDON]] = soyuz
+    a["crew.location"][ALEXEY] = sim.world.index["zvezda"]
+    assert story._coming(a, soyuz, [GORDON, ALEXEY])  # a seat is left and he can get there
+    a["crew.location"][CHRISTIAN] = soyuz  # the third seat is taken
+    assert not story._coming(a, soyuz, [GORDON, ALEXEY])
+    a["crew.location"][CHRISTIAN] = sim.world.index["destiny"]
+    k = story.link_ids.index("zarya-pma-1")
+    a["crew.location"][ALEXEY] = sim.world.index["destiny"]
+    a["hatch.open"][k] = False
+    a["control.lock_side"][k] = sim.world.index["zarya"]  # locked against him, on the far side
+    assert not story._coming(a, soyuz, [ALEXEY])
+
+
+def test_one_alone_against_an_armed_betrayer_gets_away_and_two_stand_and_fight(sim):
+    """D12 weighs the fight by the chance of coming through it: alone against an armed man she
+    would have to win by 0.6 or bleed with no one to treat her (getting away first weighs most);
+    with a second beside her prevailing is enough, and it is sure."""
+    story, a = _after_the_trap(sim)
+    a["agents.intent"][CHRISTIAN] = crisis.BETRAY  # not armed yet: he will be
+    a["agents.side"][CHRISTIAN] = 99  # he has turned on everyone
+    a["agents.side"][ALEXEY] = a["agents.side"][NICHOLAI]  # Alexey is not with her
+    a["crew.alive"][[GORDON, NIKA]] = False
+    alone = story._d12_odds(a, KIRA, CHRISTIAN)
+    assert story._odds_against(a, KIRA, CHRISTIAN) == 0.0  # an even fight: no clear win is possible
+    assert alone["lock-out"] > alone["kill"] and alone["lock-out"] > alone["disarm"]
+    a["agents.side"][ALEXEY] = a["agents.side"][KIRA]  # Alexey stands with her (the film's B13)
+    together = story._d12_odds(a, KIRA, CHRISTIAN)
+    assert story._odds_against(a, KIRA, CHRISTIAN) == 1.0
+    assert together["kill"] > 5 * together["lock-out"] and together["kill"] > together["disarm"]
+
+
+def test_two_against_one_wait_for_each_other(sim):
+    """Kira, bent on stopping Christian and beside him, waits while Alexey is on his way to the
+    same fight, and strikes once he is there."""
+    story, a = _after_the_trap(sim)
+    a["crew.activity"][:] = 0
+    a["hatch.open"][:] = True
+    a["control.armed"][[KIRA, CHRISTIAN, ALEXEY]] = True
+    a["agents.side"][CHRISTIAN] = 99
+    a["agents.side"][ALEXEY] = a["agents.side"][KIRA]
+    a["agents.suspicion"][CHRISTIAN] = 1.0
+    a["agents.intent"][CHRISTIAN] = crisis.BETRAY
+    destiny, zvezda = sim.world.index["destiny"], sim.world.index["zvezda"]
+    a["crew.location"][[KIRA, CHRISTIAN]] = destiny
+    a["crew.location"][ALEXEY] = zvezda
+    for p in (KIRA, ALEXEY):
+        a["agents.intent"][p], a["agents.target"][p] = crisis.KILL, CHRISTIAN
+    view = sim.view()
+    assert not [c for c in story.steps(view, KIRA) if c.name == "confront"]  # he is on his way
+    a["crew.location"][ALEXEY] = destiny
+    assert [c.target for c in story.steps(sim.view(), KIRA) if c.name == "confront"] == ["Christian Campbell"]

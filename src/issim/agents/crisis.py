@@ -127,6 +127,7 @@ class Story:
         self.airlocks, self.workstations = c.airlocks, c.workstations
         seats = [(v, s) for v, s in sorted(c.seats.items()) if s > 0]
         self.vehicle = seats[0][0] if seats else -1
+        self.seats = seats[0][1] if seats else 0
         self.vehicle_hatch = c.vehicle_link.get(self.vehicle, -1)
         if self.prize_id is not None:
             self.prize = c.item_index[self.prize_id]
@@ -560,8 +561,11 @@ class Story:
         if x >= 0 and (not a["crew.alive"].all() or int(plot[LEAVER]) >= 0 or not self._repairs(a)):
             ag, s = a["agents.traits"][x][0], a["agents.traits"][x][2]
             fear = float(a["agents.fear"][x])  # the only way home is for one: fear pushes
-            choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s) + 0.3 * fear, "cooperate": s,
-                                                               "leave-together": 0.2})
+            # and so does grief: one who believes the war below is real fears for the family
+            # down there (the film's recaps give Christian's grief over Earth as his motive, B12).
+            grief = float(a["agents.belief"][x, 0])
+            choice = self._decide(state, x, "d11_keep_faith", {"betray": ag * (1 - s) + 0.3 * fear + 0.3 * grief,
+                                                               "cooperate": s, "leave-together": 0.2})
             if choice == "betray":
                 a["agents.side"][x] = len(self.d.factions) + x
                 state.record("agents", what="sides", person=self.names[x], side="own", why="betrays")
@@ -601,7 +605,7 @@ class Story:
                                                           "wait": 0.2, "stay": 0.2})
             if choice == "leave":
                 plot[LEAVER] = c
-                for q in group:
+                for q in self._seated(a, c, group):
                     self._set(state, q, LEAVE, c, "home, wherever that is")
             elif choice.startswith("report"):
                 ground = "houston" if choice == "report-usa" else "moscow"
@@ -636,21 +640,50 @@ class Story:
             return
         if not a["agents.clock"][1]:
             a["agents.clock"][1] = state.t_ms
+        side = int(a["agents.side"][int(a["agents.plot"][CONFIDANT])])
         for q in range(self.n):
-            if q != b and self._up(a, q) and int(a["agents.side"][q]) == int(a["agents.side"][int(a["agents.plot"][CONFIDANT])]) \
+            if q != b and self._up(a, q) and int(a["agents.side"][q]) == side \
                     and int(a["agents.intent"][q]) in (NONE, GUARD, RESTORE, SEEK) \
                     and not self._decided_by(state, "d12_stop_christian", q):
-                ag, ca = float(a["agents.traits"][q][0]), float(a["agents.traits"][q][1])
-                fear, grudge = float(a["agents.fear"][q]), float(a["agents.grievance"][q, b])
-                choice = self._decide(state, q, "d12_stop_christian", {"kill": ag + 0.2 + 0.3 * fear + 0.3 * grudge,
-                                                                       "disarm": ca * (1 - ag),
-                                                                       "lock-out": 0.1})
+                choice = self._decide(state, q, "d12_stop_christian", self._d12_odds(a, q, b))
                 if choice == "kill":
                     self._set(state, q, KILL, b, f"{self.names[b]} {command.replace('_', ' ')}")
                 elif choice == "disarm":
                     self._set(state, q, SUBDUE, b, f"{self.names[b]} {command.replace('_', ' ')}")
                 else:
-                    self._set(state, q, LEAVE, q, "get into the vehicle first")
+                    going = [q] + [r for r in range(self.n) if r not in (q, b) and self._up(a, r)
+                                   and int(a["agents.side"][r]) == side
+                                   and int(a["agents.intent"][r]) in (NONE, GUARD, RESTORE, SEEK)]
+                    for r in self._seated(a, q, going):
+                        self._set(state, r, LEAVE, q, "get into the vehicle first")
+
+    def _d12_odds(self, a, q: int, b: int) -> dict:
+        """D12's weights for ``q`` once ``b``'s betrayal is seen."""
+        ag, ca = float(a["agents.traits"][q][0]), float(a["agents.traits"][q][1])
+        fear, grudge = float(a["agents.fear"][q]), float(a["agents.grievance"][q, b])
+        # Their chance of coming through a fight with him (:meth:`_odds_against`): one they are
+        # sure of draws them to it (x 2); one that would leave them bleeding alone is one they
+        # would not survive, and fear then turns them toward getting away first.
+        win = self._odds_against(a, q, b)
+        return {"kill": (ag + 0.2 + 0.3 * grudge) * 2 * win, "disarm": ca * (1 - ag) * 2 * win,
+                "lock-out": 0.1 + (1 - win) * (1 + fear)}
+
+    def _odds_against(self, a, q: int, b: int) -> float:
+        """``q``'s chance of coming through a fight with ``b``: armed, with the people of ``q``'s
+        side who are up aboard (not outside) to stand with them (what ``q`` can count on, not where
+        they stand; ``b`` counts as armed once bent on killing, hunting or betraying: he takes a
+        weapon then). With someone beside them, prevailing is enough: a wound is treated (the
+        film's B13, two against one). Alone against an armed man, only a clear win is: the
+        confrontation leaves the winner of an armed fight to the death wounded by 0.9 less the
+        margin, bleeding from 0.3, so alone they must win by 0.6 or bleed with no one to treat them."""
+        side = a["agents.side"].tolist()
+        with_q = sum(1 for r in range(self.n) if r not in (q, b) and side[r] == side[q] and self._up(a, r)
+                     and not a["crew.on_eva"][r] and not a["control.adrift"][r])
+        armed = a["control.armed"].copy()
+        armed[q] = True
+        armed[b] = armed[b] or int(a["agents.intent"][b]) in (KILL, HUNT, BETRAY)
+        clear = fight.WOUND_BASE - fight.BLEEDS_FROM if armed[b] and not with_q else 0.0
+        return fight.prevail_probability(fight.margin(a["crew.health"], armed, q, b, (with_q, 0)) - clear)
 
     def _decided_by(self, state, key: str, p: int) -> bool:
         return (key, self.names[p]) in self._decisions_made(state)
@@ -779,7 +812,13 @@ class Story:
                 out.extend(self._go(a, p, where))
                 cmd("take_item", self.d.item_ids[target])
         elif intent in (KILL, SUBDUE):
-            self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=False)
+            # Someone else of their side is on the way to the same fight: wait for them unless
+            # the chance is already sure (two against one, the film's B13).
+            side, tgt, ints = a["agents.side"].tolist(), a["agents.target"].tolist(), a["agents.intent"].tolist()
+            there = int(a["crew.location"][target]) if 0 <= target < self.n else -1
+            help_coming = any(r != p and side[r] == side[p] and tgt[r] == target and ints[r] in (KILL, SUBDUE)
+                              and int(a["crew.location"][r]) != there and self._up(a, r) for r in range(self.n))
+            self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=help_coming)
         elif intent == HUNT:
             prey = [q for q in self._prey(a, p, target) if self._margin(a, p, q) >= SURE_MARGIN]
             if prey and int(a["crew.location"][prey[0]]) == loc:
@@ -880,7 +919,10 @@ class Story:
                  and int(a["agents.target"][q]) == leader]  # those who leave with this leader, no one else
         if k >= 0 and p == leader and int(a["agents.plot"][CONFIDANT]) >= 0:  # not in a flight: in the film's arc
             holder = int(a["control.item_holder"][k])
-            if holder < 0 or not (a["crew.alive"][holder] and holder in group):
+            # (one awake who is not leaving with them keeps it: it is taken only from where it
+            # lies, or from someone dead or senseless)
+            kept = holder >= 0 and holder not in group and self._up(a, holder)
+            if not kept and (holder < 0 or not (a["crew.alive"][holder] and holder in group)):
                 where = int(a["crew.location"][holder]) if holder >= 0 else int(a["control.item_volume"][k])
                 out.extend(self._go(a, p, where))
                 cmd("take_item", self.d.item_ids[k])
@@ -901,7 +943,7 @@ class Story:
         if loc != v:
             out.extend(self._go(a, p, v, board=True))
             return
-        if any(int(a["crew.location"][q]) != v for q in companions if a["crew.alive"][q]):
+        if self._coming(a, v, companions):
             return  # wait for the others
         if int(a["agents.intent"][p]) == LEAVE and int(a["agents.target"][p]) not in (p, -1):
             return  # the one who leads the departure undocks
@@ -913,6 +955,23 @@ class Story:
         cmd("undock", self.vol_ids[v])
 
     # ------------------------------------------------------------------ helpers
+
+    def _seated(self, a, c: int, group: list[int]) -> list[int]:
+        """Who of ``group`` (``c`` first) goes in the vehicle: as many as it has seats, ``c``
+        and then those ``c`` trusts most (the film's Soyuz takes three; six cannot all go)."""
+        seats = self.seats if self.seats > 0 else len(group)
+        trust = a["agents.trust"][c]
+        rest = sorted((q for q in group if q != c), key=lambda q: (-float(trust[q]), q))
+        return ([c] if c in group else []) + rest[:max(0, seats - (c in group))]
+
+    def _coming(self, a, v: int, companions: list[int]) -> bool:
+        """Whether anyone of ``companions`` is still to come aboard vehicle ``v`` and can: alive,
+        not in it yet, with a way to it, and a seat left for them."""
+        loc, alive = a["crew.location"].tolist(), a["crew.alive"].tolist()
+        inside = sum(1 for q in range(self.n) if alive[q] and loc[q] == v)
+        if self.seats > 0 and inside >= self.seats:
+            return False
+        return any(alive[q] and loc[q] != v and self._reachable(a, loc[q], v) for q in companions)
 
     def _prey(self, a, p: int, first: int) -> list[int]:
         mine = int(a["control.faction"][p])
