@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -203,7 +204,7 @@ class Atmosphere(Subsystem):
             state["atm.moles"], state["atm.temperature_k"], state["atm.leak_area_m2"], state["hatch.open"],
             state["hatch.valve_open"], state["power.bus"], state["atm.pressure_pa"], float(dt_s), self.volume_m3,
             *self._packed, state["atm.leak_kg_per_day"], state["atm.pp_pa"], state["atm.pressure_pa"])
-        if np.count_nonzero(leaked):
+        if count_nonzero(leaked):
             for i, s in enumerate(SPECIES):
                 state.add_total(gas_totals_key("out", s, "leak"), leaked[i])
 

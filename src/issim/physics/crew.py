@@ -83,6 +83,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..sim.events import Event
+from ..sim.fastnp import count_nonzero
 from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_1, EXERCISE_2, NOMINAL, RECOVERY_1,
                               RECOVERY_2, RECOVERY_3, RECOVERY_4, SLEEP, SUIT_ENDURANCE_S, UNCONSCIOUS)
 from ..sim.state import State
@@ -450,7 +451,7 @@ class Crew(Subsystem):
         t = state.totals
         for key, amount in zip(_TOTAL_KEYS if has_water else _TOTAL_KEYS[:6], totals.tolist()):
             t[key] = t.get(key, 0.0) + amount  # as State.add_total, without a call apiece
-        state.add_total("crew.days", np.count_nonzero(alive) * dt_s / 86_400.0)
+        state.add_total("crew.days", count_nonzero(alive) * dt_s / 86_400.0)
         if harmed:
             self._harm(state, state["atm.pp_pa"][state["crew.location"]], state["atm.pressure_pa"][state["crew.location"]],
                        dt_s)
@@ -491,7 +492,7 @@ class Crew(Subsystem):
         self._exchange_air(state, loc, cabin, kg)
         if "water.store_kg" in state:
             self._water(state, loc, alive & ~away, dt_s)
-        state.add_total("crew.days", np.count_nonzero(alive) * dt_s / 86_400.0)
+        state.add_total("crew.days", count_nonzero(alive) * dt_s / 86_400.0)
 
         # Harm, from the air each person breathes (as it was at the end of the last frame).
         air = state["atm.pp_pa"][loc]
@@ -716,13 +717,13 @@ class Crew(Subsystem):
         rate[:, HYPERCAPNIA] = np.interp(air[:, CO2], HYPERCAPNIA_PP_PA, HYPERCAPNIA_RATE_PER_S, left=0.0)
         rate[:, LOW_PRESSURE] = (pressure < ARMSTRONG_LIMIT_PA) / LOW_PRESSURE_INCAPACITATION_S
         # (each masked write only when its mask has someone in it: an empty one writes nothing)
-        if np.count_nonzero(on_eva):
+        if count_nonzero(on_eva):
             rate[on_eva] = 0.0  # the suit's own air, while it lasts
         if "control.departed" in state:
             aboard_vehicle = state["control.departed"][state["crew.location"]]
-            if np.count_nonzero(aboard_vehicle):
+            if count_nonzero(aboard_vehicle):
                 rate[aboard_vehicle] = 0.0  # the vehicle carries them
-        if np.count_nonzero(on_eva):
+        if count_nonzero(on_eva):
             spent = on_eva & (state["crew.suit_s"] <= 0.0)
             rate[spent, HYPOXIA] = SUIT_SPENT_HYPOXIA_PER_S
         d1 = np.where(rate > 0.0, d0 + rate * dt_s, d0 * decay)
@@ -732,7 +733,7 @@ class Crew(Subsystem):
         bleeding = state["crew.bleeding"] & alive
         healed = injury * injury_decay
         healed[healed < INJURY_ZERO] = 0.0
-        anyone_bleeding = np.count_nonzero(bleeding)
+        anyone_bleeding = count_nonzero(bleeding)
         if anyone_bleeding:
             healed = np.where(bleeding, np.minimum(injury + BLEED_PER_S * dt_s, 1.0), healed)
         injury[:] = np.where(alive, healed, injury)
@@ -756,7 +757,7 @@ class Crew(Subsystem):
         d = state["crew.deficit"]
         injury = state["crew.injury"]
         was = state["crew.conscious"]
-        deficit = np.count_nonzero(d)
+        deficit = count_nonzero(d)
         if deficit:
             limit = np.where(was, 1.0, WAKE_BELOW)
             now = alive & (d < limit[:, None]).all(axis=1) & (injury < INJURY_INCAPACITATES)
