@@ -83,6 +83,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..sim.events import Event
+from ..sim.bound import Bound
 from ..sim.fastnp import count_nonzero
 from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_1, EXERCISE_2, NOMINAL, RECOVERY_1,
                               RECOVERY_2, RECOVERY_3, RECOVERY_4, SLEEP, SUIT_ENDURANCE_S, UNCONSCIOUS)
@@ -427,31 +428,32 @@ class Crew(Subsystem):
         self._packed = pack(RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
                             PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA, CO2_SYMPTOM_PA,
                             UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O)
-        self._kernel = crew_frame
         self._totals = np.zeros(9)  # the kernel's eight totals and the count of the living
+        self._kernel = Bound(crew_frame, self._kernel_arrays)  # the state's arrays kept while the same
+
+    def _kernel_arrays(self, a) -> tuple:
+        """The kernel's arguments but the frame's own, from ``state.arrays`` (see :class:`Bound`)."""
+        has_water = "water.store_kg" in a
+        water = (a["water.store_kg"], a["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
+        departed = a.get("control.departed")
+        return (a["atm.moles"], a["atm.pp_pa"], a["atm.pressure_pa"], water[0], water[1], has_water,
+                a["crew.location"], a["crew.activity"], a["crew.alive"], a["crew.conscious"], a["crew.on_eva"],
+                self._none_departed if departed is None else departed, a["crew.suit_s"], a["crew.deficit"],
+                a["crew.injury"], a["crew.co2_symptom"], self._cum, self._rate_min, self.schedule,
+                self.segment_of_volume, *self._packed, self._totals)
 
     def update(self, state: State, env, dt_s: float) -> None:
         if self._kernel is None:
             self._bind_kernel()
-        crew_frame = self._kernel
-        a = state.arrays
-        t0 = state.t_ms
+        t0 = int(state.t_ms)
         t1 = t0 + int(round(dt_s * 1000))
         m0, m1 = (t0 // 60_000) % 1440, (t1 // 60_000) % 1440  # (_minute of each)
-        has_water = "water.store_kg" in a
-        water = (a["water.store_kg"], a["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
-        departed = a.get("control.departed")
+        harmed = self._kernel(state.arrays, m0, m1, (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0,
+                              t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s))
         totals = self._totals
-        harmed = crew_frame(
-            a["atm.moles"], a["atm.pp_pa"], a["atm.pressure_pa"], water[0], water[1], has_water,
-            a["crew.location"], a["crew.activity"], a["crew.alive"], a["crew.conscious"], a["crew.on_eva"],
-            self._none_departed if departed is None else departed, a["crew.suit_s"], a["crew.deficit"],
-            a["crew.injury"], a["crew.co2_symptom"], self._cum, self._rate_min, self.schedule, m0, m1,
-            (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0, t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s),
-            self.segment_of_volume, *self._packed, totals)
         t = state.totals
         values = totals.tolist()
-        for key, amount in zip(_TOTAL_KEYS if has_water else _TOTAL_KEYS[:6], values):
+        for key, amount in zip(_TOTAL_KEYS if "water.store_kg" in state.arrays else _TOTAL_KEYS[:6], values):
             t[key] = t.get(key, 0.0) + amount  # as State.add_total, without a call apiece
         # (the count of the living, exact in a float64: as count_nonzero(alive) * dt_s / 86_400.0)
         t["crew.days"] = t.get("crew.days", 0.0) + values[8] * dt_s / 86_400.0

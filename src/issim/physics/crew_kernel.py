@@ -18,7 +18,7 @@ from numba import njit
 def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa,
          armstrong_pa, co2_symptom_pa, unconscious, dead, eva, o2, co2, h2o) -> tuple:
     """The model's constants as the kernel takes them: ``(floats, ints)``, built once, so that
-    a call passes 29 arguments instead of 40 (numba checks each argument's type at each call)."""
+    a call passes 29 arguments instead of 40."""
     floats = np.concatenate([np.asarray(resting_rate, dtype=np.float64), np.asarray(molar_mass, dtype=np.float64),
                              [drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa],
                              np.asarray(co2_symptom_pa, dtype=np.float64)])
@@ -29,7 +29,7 @@ def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_flo
 @njit(cache=True)
 def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location, activity, alive, conscious,
                on_eva, departed, suit_s, deficit, injury, co2_symptom, cum, rate_min, schedule,
-               m0, m1, f0, f1, days, dt_s, segment_of_volume, kf, ki, totals):
+               segment_of_volume, kf, ki, totals, m0, m1, f0, f1, days, dt_s):
     """One frame of the bodies, in place (``kf``, ``ki``: the constants from :func:`pack`).
     Writes into ``totals`` (9 numbers) the eight totals (O2, CO2, vapour in mol; the same in
     kg; water drunk and urine in kg; NaN for the two water ones without a water store) and

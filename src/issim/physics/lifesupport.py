@@ -76,6 +76,7 @@ from typing import Optional
 import numpy as np
 
 from ..inputs import bundled_toml
+from ..sim.bound import Bound
 from ..sim.fastnp import count_nonzero
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
@@ -381,7 +382,18 @@ class LifeSupport(Subsystem):
             pca_tank_o2=self.pca_tanks[0] if pca else 0, pca_tank_n2=self.pca_tanks[1] if pca else 0,
             pca_flow_kg_per_s=self.pca_flow_kg_per_s if pca else 0.0, m_o2=M_O2, m_n2=M_N2, s_per_day=S_PER_DAY)
         self._out = np.zeros(out_size(len(self.machines)))
-        self._kernel = machines_frame
+        self._kernel = Bound(machines_frame, self._kernel_arrays)  # the state's arrays kept while the same
+
+    def _kernel_arrays(self, a) -> tuple:
+        """The kernel's arguments but the frame's length, from ``state.arrays`` (see :class:`Bound`)."""
+        n = a["atm.moles"]
+        if not n.flags.c_contiguous:  # (the kernel reads it flat: (volume, species) -> volume * 4 + species)
+            n = a["atm.moles"] = np.ascontiguousarray(n)
+        return (n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
+                a["ls.fixed"], a["ls.setpoint_kg_per_day"], a["ls.dry"], a["ls.running"], a["water.store_kg"],
+                a["water.urine_kg"], a["water.wastewater_kg"], a["ls.rate_kg_per_day"], a["ls.power_w"],
+                a["ls.segment_power_w"], a["ls.tank_kg"], a["ls.pca_adding"], a["ls.pca_kg_per_day"], *self._packed,
+                self._out)
 
     # ------------------------------------------------------------------ contract
 
@@ -444,21 +456,12 @@ class LifeSupport(Subsystem):
     def update(self, state, env, dt_s: float) -> None:
         if self._kernel is None:
             self._bind_kernel()
-        machines_frame = self._kernel
         a = state.arrays
-        n = a["atm.moles"]
-        if not n.flags.c_contiguous:
-            n = a["atm.moles"] = np.ascontiguousarray(n)
-        dry, tank, out = a["ls.dry"], a["ls.tank_kg"], self._out
-        code = machines_frame(
-            n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
-            a["ls.fixed"], a["ls.setpoint_kg_per_day"], dry, a["ls.running"], a["water.store_kg"],
-            a["water.urine_kg"], a["water.wastewater_kg"], a["ls.rate_kg_per_day"], a["ls.power_w"],
-            a["ls.segment_power_w"], tank, a["ls.pca_adding"], a["ls.pca_kg_per_day"], float(dt_s), *self._packed,
-            out)
+        code = self._kernel(a, float(dt_s))
+        out = self._out
         nm = len(self.machines)
         if code & 1:  # (ls_kernel.DRY_CHANGED: out's last part holds the flags before)
-            self._log_dry(state, out[2 * nm + 2:] != 0.0, dry)
+            self._log_dry(state, out[2 * nm + 2:] != 0.0, a["ls.dry"])
         totals = state.totals
         values = out.tolist()  # gas mol, water kg per machine; the pressure control's O2 and N2 mol
         for i, key in self._gas_keys:
@@ -473,7 +476,7 @@ class LifeSupport(Subsystem):
                 if mol:
                     state.add_total(key, mol)
             tanks_drawn = True
-        self._tanks_and_candles(state, n, tank, tanks_drawn, dt_s)
+        self._tanks_and_candles(state, a["atm.moles"], a["ls.tank_kg"], tanks_drawn, dt_s)
 
     def _gas_stores(self, state, n, rate, powered_pca, dt_s: float) -> None:
         """The tanks (the PCA's and released ones) and candles: rare, and they write the log."""
