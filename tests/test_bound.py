@@ -63,10 +63,14 @@ def test_the_bound_kernel_follows_rebinding_restores_and_types():
     st["x"] = np.zeros(1, dtype=np.int64)  # another type: the dispatcher again (another overload)
     assert k(st.arrays, 1.0) == 10 and st["x"].dtype == np.int64
     assert k(st.arrays, 1.0) == 20
+    st["y"] = np.full(3, 2.0)[::2]  # another layout (strided): looked up again, not taken for the last
+    assert k(st.arrays, 1.0) == 22 and k._arrays is st.arrays
+    st["y"] = np.full(1, 10.0)  # back to the first layout
+    assert k(st.arrays, 1.0) == 32
     other = st.copy()  # another mapping (a restore): gathered from it, the old one untouched
-    assert k(other.arrays, 1.0) == 30 and st["x"][0] == 20
+    assert k(other.arrays, 1.0) == 42 and st["x"][0] == 32
     scratch = st.scratch()  # copy-on-read arrays: never kept, always gathered
-    assert k(scratch.arrays, 1.0) == 30 and k._arrays is None and st["x"][0] == 20
+    assert k(scratch.arrays, 1.0) == 42 and k._arrays is None and st["x"][0] == 32
     plain = {"x": np.zeros(1), "y": np.ones(1)}  # a plain dict: never kept
     assert k(plain, 1.0) == 1.0 and k._arrays is None
 

@@ -392,8 +392,8 @@ class LifeSupport(Subsystem):
         return (n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
                 a["ls.fixed"], a["ls.setpoint_kg_per_day"], a["ls.dry"], a["ls.running"], a["water.store_kg"],
                 a["water.urine_kg"], a["water.wastewater_kg"], a["ls.rate_kg_per_day"], a["ls.power_w"],
-                a["ls.segment_power_w"], a["ls.tank_kg"], a["ls.pca_adding"], a["ls.pca_kg_per_day"], *self._packed,
-                self._out)
+                a["ls.segment_power_w"], a["ls.tank_kg"], a["ls.pca_adding"], a["ls.pca_kg_per_day"],
+                a["ls.tank_pending_kg"], a["ls.candle_o2_mol"], *self._packed, self._out)
 
     # ------------------------------------------------------------------ contract
 
@@ -470,13 +470,12 @@ class LifeSupport(Subsystem):
         for i, key in self._water_keys:
             if values[nm + i]:
                 totals[key] = totals.get(key, 0.0) + values[nm + i]
-        tanks_drawn = False
         if code & 2:  # (ls_kernel.PCA_DREW) as _pressure_control's end
             for key, mol in zip(self._pca_keys, values[2 * nm:2 * nm + 2]):
                 if mol:
                     state.add_total(key, mol)
-            tanks_drawn = True
-        self._tanks_and_candles(state, a["atm.moles"], a["ls.tank_kg"], tanks_drawn, dt_s)
+        if code & 14:  # (PCA_DREW, RELEASING or CANDLES: else _tanks_and_candles has nothing to do)
+            self._tanks_and_candles(state, a["atm.moles"], a["ls.tank_kg"], bool(code & 2), dt_s)
 
     def _gas_stores(self, state, n, rate, powered_pca, dt_s: float) -> None:
         """The tanks (the PCA's and released ones) and candles: rare, and they write the log."""
@@ -499,7 +498,7 @@ class LifeSupport(Subsystem):
             empty_now = tank <= _EMPTY_KG
             for i in np.flatnonzero(empty_now & ~empty):
                 state.record("tank_empty", tank=self.tanks[int(i)].id)
-            a["ls.tank_empty"] = empty_now
+            empty[...] = empty_now  # (in place: the state's arrays stay bound, issim.sim.bound)
         left = a["ls.candle_o2_mol"]
         if count_nonzero(left):
             self._burn_candles(state, n, left, a["ls.candle_rate_mol_per_s"], dt_s)

@@ -27,8 +27,9 @@ SCALARS = ("empty_kg", "water_kg_per_kg_o2", "o2_mol_per_kg_water", "inv_band", 
            "pca", "pca_vol", "pca_r_over_v", "pca_o2_start", "pca_o2_stop", "pca_n2_start", "pca_n2_stop",
            "pca_tank_o2", "pca_tank_n2", "pca_flow_kg_per_s", "m_o2", "m_n2", "s_per_day")
 # What the kernel returns: a code, bit 0 set when a store ran dry or got water again (then
-# ``out`` holds the flags before), bit 1 when the pressure control drew on its tanks.
-DRY_CHANGED, PCA_DREW = 1, 2
+# ``out`` holds the flags before), bit 1 when the pressure control drew on its tanks, bit 2
+# when gas waits to be released from a tank, bit 3 when candles burn (Python's to do).
+DRY_CHANGED, PCA_DREW, RELEASING, CANDLES = 1, 2, 4, 8
 
 
 def out_size(n_machines: int) -> int:
@@ -58,12 +59,14 @@ def pack(**params) -> tuple:
 
 @njit(cache=True)
 def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry, running, store, urine, waste,
-                   rate, power, segment_power, tank, pca_adding, pca_kg_per_day, fp, ip, sc, out, dt_s):
+                   rate, power, segment_power, tank, pca_adding, pca_kg_per_day, pending, candle_o2, fp, ip, sc, out,
+                   dt_s):
     """One frame of the machines, then the pressure control, in place (``fp``, ``ip``, ``sc``:
     the parameters from :func:`pack`). Writes into ``out`` (:func:`out_size`) what each
     machine added to (or took from) the air in mol and moved in the water in kg, then the
-    O2 and N2 mol the pressure control added; returns the code of :data:`DRY_CHANGED` and
-    :data:`PCA_DREW`."""
+    O2 and N2 mol the pressure control added; returns the code of :data:`DRY_CHANGED`,
+    :data:`PCA_DREW`, and :data:`RELEASING` and :data:`CANDLES` (any of ``pending``, the
+    tanks' gas still to release, or ``candle_o2``, the candles' O2 still to come, not zero)."""
     (r_over_v, p_max, p_recovery, o2_target, o2_stop, g_min, g_span, g_step, g_inv_step, floor_pa, k_per_s,
      neg_cap, condensate_per_mol, molar_mass, standby_w, span_w, inv_full_rate) = (
         fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7], fp[8], fp[9], fp[10], fp[11], fp[12], fp[13],
@@ -240,4 +243,12 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
             pca_kg_per_day[1] = mol_n2 * m_n2 * per_day
             rate[pca] = pca_kg_per_day[0] + pca_kg_per_day[1]
             code |= PCA_DREW
+    for j in range(pending.size):
+        if pending[j] != 0.0:
+            code |= RELEASING
+            break
+    for v in range(candle_o2.size):
+        if candle_o2[v] != 0.0:
+            code |= CANDLES
+            break
     return code
