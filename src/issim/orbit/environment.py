@@ -45,6 +45,9 @@ class Env(NamedTuple):
     elements: object
 
 
+_make_env = tuple.__new__
+
+
 class Environment:
     """The orbit's surroundings computed ahead, in vectorised chunks of frames.
 
@@ -95,8 +98,9 @@ class Environment:
             self._key = key
         scalars, sites, relays = self._rows
         sunlit, beta, alt, lat, lon = scalars[i].tolist()  # one call for the frame's five numbers
-        return Env(self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i], relays[i],
-                   elements)
+        # (Env's fields in order, made as its own __new__ makes them, without that Python-level call)
+        return _make_env(Env, (self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i],
+                               relays[i], elements))
 
     def _fill(self, chunk: int, elements) -> None:
         self._fill_table(chunk, elements)

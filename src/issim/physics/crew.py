@@ -87,7 +87,7 @@ from ..sim.bound import Bound
 from ..sim.fastnp import count_nonzero
 from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_1, EXERCISE_2, NOMINAL, RECOVERY_1,
                               RECOVERY_2, RECOVERY_3, RECOVERY_4, SLEEP, SUIT_ENDURANCE_S, UNCONSCIOUS)
-from ..sim.state import State
+from ..sim.state import State, add_totals
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -453,8 +453,7 @@ class Crew(Subsystem):
         totals = self._totals
         t = state.totals
         values = totals.tolist()
-        for key, amount in zip(_TOTAL_KEYS if "water.store_kg" in state.arrays else _TOTAL_KEYS[:6], values):
-            t[key] = t.get(key, 0.0) + amount  # as State.add_total, without a call apiece
+        add_totals(t, _TOTAL_KEYS if "water.store_kg" in state.arrays else _TOTAL_KEYS[:6], values)
         # (the count of the living, exact in a float64: as count_nonzero(alive) * dt_s / 86_400.0)
         t["crew.days"] = t.get("crew.days", 0.0) + values[8] * dt_s / 86_400.0
         if harmed:

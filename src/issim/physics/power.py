@@ -76,6 +76,7 @@ import numpy as np
 from ..inputs import bundled_toml
 from ..sim.bound import Bound
 from ..sim.schema import Key, Schema
+from ..sim.state import add_totals
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS
@@ -596,8 +597,7 @@ class Power(Subsystem):
         g = t.get
         values = out.tolist()
         always, if_nonzero = self._totals
-        for key, v in zip(always, values):
-            t[key] = g(key, 0.0) + v
+        add_totals(t, always, values)
         for key, v in zip(if_nonzero, values[6:10]):
             if v:
                 t[key] = g(key, 0.0) + v
