@@ -28,12 +28,16 @@ def _setup(case: str):
         sim.schedule(Event(t, "set_rate", "elektron", (("kg_per_day", 3.3),)))
         sim.schedule(Event(t, "set_rate", "oga", (("kg_per_day", 4.1),)))
         sim.schedule(Event(t, "break", "cdra-1"))
+    if case == "pressure-control":  # the PCA's module short of O2 and of N2: it draws on both tanks
+        q = sim.world.index["quest"]
+        sim.state["atm.moles"][q, 0] *= 0.9
+        sim.state["atm.moles"][q, 1] *= 0.95
     if case == "no-power":
         sim.schedule(Event(t, "power_off", "USOS"))
     return sim, ls
 
 
-@pytest.mark.parametrize("case", ["nominal", "short-of-water", "fixed-and-broken", "no-power"])
+@pytest.mark.parametrize("case", ["nominal", "short-of-water", "fixed-and-broken", "no-power", "pressure-control"])
 def test_kernel_frame_equals_the_reference_frame(case):
     sim, ls = _setup(case)
     compared = 0
@@ -45,3 +49,5 @@ def test_kernel_frame_equals_the_reference_frame(case):
     if case == "short-of-water":  # the branch was taken: a generator stopped for want of water
         assert sim.state["ls.dry"].any()
         assert "machine_stopped" in str(sim.event_log())
+    if case == "pressure-control":  # the branch was taken: both gases came from the tanks
+        assert sim.state.totals["gas.in_mol.o2.pca"] > 0 and sim.state.totals["gas.in_mol.n2.pca"] > 0

@@ -216,7 +216,7 @@ class Agents(Subsystem):
         deaths: list = []
         acts: list = []
         log_pos = a["agents.log_pos"]
-        pos = int(log_pos[0])
+        pos = log_pos.item(0)  # (a Python int, as int(log_pos[0]), without a numpy scalar between)
         if pos < len(log):
             new = log[pos:]
             log_pos[0] = len(log)
@@ -230,7 +230,7 @@ class Agents(Subsystem):
             # A fight's command record follows the death it caused: name the killers once all is read.
             if deaths:
                 deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
-        if t - int(a["agents.mind_ms"][0]) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
+        if t - a["agents.mind_ms"].item(0) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
             # (who is able is read once: the tick changes only the minds, not bodies or places)
             affect.tick(state, self.topology, self.windows, self.war_at_ms, self._ables(a).__getitem__,
                         a["agents.wounded_by"], self._log_mind)
@@ -244,9 +244,10 @@ class Agents(Subsystem):
         due_now = a["agents.due"]
         due_now.fill(False)  # who is due is decided afresh each frame
         next_ms = a["agents.next_ms"]
-        due = [p for p, at in enumerate(next_ms.tolist()) if at <= t]
-        if not due:
+        at_ms = next_ms.tolist()
+        if min(at_ms) > t:  # no one due (most frames): spared the list below
             return
+        due = [p for p, at in enumerate(at_ms) if at <= t]
         goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]
         for p in due:
             busy = intent[p] != NO_INTENT

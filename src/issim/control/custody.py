@@ -51,6 +51,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from ..sim.events import Event
+from ..sim.fastnp import count_nonzero
 from ..times import format_iso
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
@@ -189,22 +190,23 @@ class Custody(Subsystem):
 
     def update(self, state: State, env, dt_s: float) -> None:
         a = state.arrays
-        nonzero = np.count_nonzero  # (a C call: ndarray.any() goes through Python, four times slower on these sizes)
+        nonzero = count_nonzero  # (numpy's C count: ndarray.any() goes through Python, several times slower here)
         if nonzero(a["control.adrift"]):
             a["control.drift_m"] += a["control.drift_m_s"] * dt_s
-        busy = a["control.task"] >= 0
-        if nonzero(busy):
+        task = a["control.task"]
+        if task.size and max(task.tolist()) >= 0:  # someone at work (read as a list: cheaper than a mask)
+            busy = task >= 0
             out = busy & ~(a["crew.alive"] & a["crew.conscious"])
             for p in np.flatnonzero(out):
                 self.drop_work(state, int(p), "knocked out" if a["crew.alive"][p] else "died")
         if self.directory.items:
             holder = a["control.item_holder"]
-            held = holder >= 0
-            if nonzero(held):
+            if holder.size and max(holder.tolist()) >= 0:  # an item held (as above)
+                held = holder >= 0
                 a["control.item_volume"][held] = a["crew.location"][holder[held]]
         minute = state.t_ms // 60_000
         stamp = a["control.map_minute"]
-        if minute != stamp[0]:
+        if minute != stamp.item(0):
             stamp[0] = minute
             a["control.map"][:] = self.map.compute(state)
 

@@ -45,6 +45,9 @@ class Env(NamedTuple):
     elements: object
 
 
+_make_env = tuple.__new__
+
+
 class Environment:
     """The orbit's surroundings computed ahead, in vectorised chunks of frames.
 
@@ -84,15 +87,20 @@ class Environment:
     def at(self, state) -> Env:
         frame = state.frame
         chunk, i = divmod(frame, ENV_CHUNK_FRAMES)
-        elements = self.elements(state)
+        if (self._elements is not None and state.facts.get("orbit.omm") is self._omm
+                and state.arrays["orbit.version"].item(0) == self._version):
+            elements = self._elements[1]  # (elements()'s first test, spared its call)
+        else:
+            elements = self.elements(state)
         key = (chunk, self._elements[0])
         if key != self._key:
             self._fill(chunk, elements)
             self._key = key
         scalars, sites, relays = self._rows
         sunlit, beta, alt, lat, lon = scalars[i].tolist()  # one call for the frame's five numbers
-        return Env(self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i], relays[i],
-                   elements)
+        # (Env's fields in order, made as its own __new__ makes them, without that Python-level call)
+        return _make_env(Env, (self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i],
+                               relays[i], elements))
 
     def _fill(self, chunk: int, elements) -> None:
         self._fill_table(chunk, elements)

@@ -92,8 +92,7 @@ def tree_solve(order, parent, parent_link, inv_d, w, rhs):
 def pack(a, b, fan_bus, has_fan, imv, passive, inv_v_sum, order, parent, parent_link,
          choke, equalise_s, valve_cd_area, max_substeps) -> tuple:
     """The hatch graph's parameters as the kernel takes them, built once: ``(link_ints,
-    link_floats, tree, scalars)``, so that a call passes 16 arguments instead of 27
-    (numba checks each argument's type at each call)."""
+    link_floats, tree, scalars)``, so that a call passes 16 arguments instead of 27."""
     link_ints = np.ascontiguousarray([np.asarray(x, dtype=np.int64) for x in (a, b, fan_bus, has_fan)])
     link_floats = np.ascontiguousarray([np.asarray(x, dtype=np.float64) for x in (imv, passive, inv_v_sum)])
     tree = np.ascontiguousarray([order, parent, parent_link], dtype=np.int64)
@@ -102,8 +101,8 @@ def pack(a, b, fan_bus, has_fan, imv, passive, inv_v_sum, order, parent, parent_
 
 
 @njit(cache=True)
-def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, dt_s, volume,
-                     link_ints, link_floats, tree, scalars, leak_kg_per_day, pp, pressure):
+def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, volume,
+                     link_ints, link_floats, tree, scalars, leak_kg_per_day, pp, pressure, dt_s):
     """One frame of the cabin air, in place: ``n`` (volumes x 4 moles), and the derived
     ``leak_kg_per_day``, ``pp`` and ``pressure``. Returns the moles leaked per species."""
     a, b, fan_bus, has_fan = link_ints[0], link_ints[1], link_ints[2], link_ints[3]

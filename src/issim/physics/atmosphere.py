@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.bound import Bound
+from ..sim.fastnp import count_nonzero
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -195,17 +197,22 @@ class Atmosphere(Subsystem):
         if self._packed is None:
             from .atm_kernel import atmosphere_frame, pack
 
-            self._kernel = atmosphere_frame  # the hatch graph's parameters packed once
             self._packed = pack(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
                                 self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
                                 ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
-        leaked = self._kernel(
-            state["atm.moles"], state["atm.temperature_k"], state["atm.leak_area_m2"], state["hatch.open"],
-            state["hatch.valve_open"], state["power.bus"], state["atm.pressure_pa"], float(dt_s), self.volume_m3,
-            *self._packed, state["atm.leak_kg_per_day"], state["atm.pp_pa"], state["atm.pressure_pa"])
-        if np.count_nonzero(leaked):
+            # the hatch graph's parameters packed once; the state's arrays kept while they are the same
+            self._kernel = Bound(atmosphere_frame, self._kernel_arrays)
+        leaked = self._kernel(state.arrays, float(dt_s))
+        if count_nonzero(leaked):
             for i, s in enumerate(SPECIES):
                 state.add_total(gas_totals_key("out", s, "leak"), leaked[i])
+
+    def _kernel_arrays(self, a) -> tuple:
+        """The kernel's arguments but the frame's length, from ``state.arrays`` (see :class:`Bound`)."""
+        pressure = a["atm.pressure_pa"]  # (before the frame, and written after it)
+        return (a["atm.moles"], a["atm.temperature_k"], a["atm.leak_area_m2"], a["hatch.open"], a["hatch.valve_open"],
+                a["power.bus"], pressure, self.volume_m3, *self._packed, a["atm.leak_kg_per_day"], a["atm.pp_pa"],
+                pressure)
 
     def update_reference(self, state, env, dt_s: float) -> None:
         """The frame in numpy, as the model reads (and for a hatch graph with a cycle):

@@ -158,10 +158,9 @@ class Attitude(Subsystem):
     def update(self, state, env, dt_s: float) -> None:
         a = state.arrays
         hs_arr = a["att.h_secular_nms"]
-        h_sec = float(hs_arr[0])
-        lost_arr = a["att.lost"]
-        lost = bool(lost_arr[0])
-        working = int(a["att.cmgs_working"][0])
+        h_sec = float(hs_arr.item(0))  # (item(0): a Python number without a numpy scalar between)
+        lost = bool(a["att.lost"].item(0))
+        working = int(a["att.cmgs_working"].item(0))
         t_end = state.t_ms + dt_s * 1000.0
         hold = a["att.thruster_hold"]
 
@@ -184,14 +183,14 @@ class Attitude(Subsystem):
             self._publish(a, h, working)
             self._count_lost(state, dt_s)
             return
-        if hold[0]:
+        if hold.item(0):
             hold[0] = False
             state.record("attitude", what="cmg_control", reason=f"{working} CMGs working")
 
         capacity = working * self.h_cmg
         cyclic = self.amp * math.sin(self.omega * t_end / 1000.0)
         saturated = a["att.saturated"]
-        if saturated[0]:
+        if saturated.item(0):
             # The CMGs hold all they can; the rest of the disturbance turns the station.
             h = capacity if h_sec + cyclic >= 0.0 else -capacity
             h_sec = h - cyclic
@@ -237,10 +236,10 @@ class Attitude(Subsystem):
             mag = capacity  # saturated: the CMGs hold no more
         a["att.momentum_nms"][0] = mag
         a["att.momentum_fraction"][0] = mag / capacity if capacity > 0 else 1.0
-        a["att.held"][0] = not a["att.lost"][0]
+        a["att.held"][0] = not a["att.lost"].item(0)
 
     def _count_lost(self, state, dt_s: float) -> None:
-        if state.arrays["att.lost"][0]:
+        if state.arrays["att.lost"].item(0):
             state.add_total("att.lost_s", dt_s)
 
     def _thrusters_unavailable(self, state, a, kg: float) -> Optional[str]:

@@ -299,9 +299,13 @@ class Comms(Subsystem):
                                 self.power_full_w)
         a = state.arrays
         allowed = self._every_relay
-        for k, (per_orbit, minutes, relays) in enumerate(self.session_plans):
-            if not self._in_session(state, env, per_orbit, minutes):
-                allowed = allowed & self._outside_session[k]
+        elements = env.elements
+        if self.session_plans and elements is not None:  # (_in_session of each plan, its numbers worked out once)
+            period_ms = elements.period_min * 60_000.0
+            since = (state.t_ms - state.facts["comms.start_ms"]) % period_ms
+            for k, (per_orbit, minutes, relays) in enumerate(self.session_plans):
+                if not since % (period_ms / per_orbit) < minutes * 60_000.0:
+                    allowed = allowed & self._outside_session[k]
         contact = a["comms.contact"]
         changed = self._kernel(a["comms.link_ok"], a["power.bus"], env.relay_clearance_km, a["comms.relay_scheduled"],
                                allowed, env.site_elevation_deg, a["comms.link_up"], contact, a["comms.power_w"],

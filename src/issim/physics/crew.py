@@ -83,9 +83,11 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..sim.events import Event
+from ..sim.bound import Bound
+from ..sim.fastnp import count_nonzero
 from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_1, EXERCISE_2, NOMINAL, RECOVERY_1,
                               RECOVERY_2, RECOVERY_3, RECOVERY_4, SLEEP, SUIT_ENDURANCE_S, UNCONSCIOUS)
-from ..sim.state import State
+from ..sim.state import State, add_totals
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -426,31 +428,34 @@ class Crew(Subsystem):
         self._packed = pack(RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
                             PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA, CO2_SYMPTOM_PA,
                             UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O)
-        self._kernel = crew_frame
+        self._totals = np.zeros(9)  # the kernel's eight totals and the count of the living
+        self._kernel = Bound(crew_frame, self._kernel_arrays)  # the state's arrays kept while the same
+
+    def _kernel_arrays(self, a) -> tuple:
+        """The kernel's arguments but the frame's own, from ``state.arrays`` (see :class:`Bound`)."""
+        has_water = "water.store_kg" in a
+        water = (a["water.store_kg"], a["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
+        departed = a.get("control.departed")
+        return (a["atm.moles"], a["atm.pp_pa"], a["atm.pressure_pa"], water[0], water[1], has_water,
+                a["crew.location"], a["crew.activity"], a["crew.alive"], a["crew.conscious"], a["crew.on_eva"],
+                self._none_departed if departed is None else departed, a["crew.suit_s"], a["crew.deficit"],
+                a["crew.injury"], a["crew.co2_symptom"], self._cum, self._rate_min, self.schedule,
+                self.segment_of_volume, *self._packed, self._totals)
 
     def update(self, state: State, env, dt_s: float) -> None:
         if self._kernel is None:
             self._bind_kernel()
-        crew_frame = self._kernel
-        a = state.arrays
-        t0 = state.t_ms
+        t0 = int(state.t_ms)
         t1 = t0 + int(round(dt_s * 1000))
-        m0, m1 = _minute(t0), _minute(t1)
-        has_water = "water.store_kg" in a
-        water = (a["water.store_kg"], a["water.urine_kg"]) if has_water else (self._no_water, self._no_water)
-        departed = a.get("control.departed")
-        alive = a["crew.alive"]
-        totals, harmed = crew_frame(
-            a["atm.moles"], a["atm.pp_pa"], a["atm.pressure_pa"], water[0], water[1], has_water,
-            a["crew.location"], a["crew.activity"], alive, a["crew.conscious"], a["crew.on_eva"],
-            self._none_departed if departed is None else departed, a["crew.suit_s"], a["crew.deficit"],
-            a["crew.injury"], a["crew.co2_symptom"], self._cum, self._rate_min, self.schedule, m0, m1,
-            (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0, t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s),
-            self.segment_of_volume, *self._packed)
+        m0, m1 = (t0 // 60_000) % 1440, (t1 // 60_000) % 1440  # (_minute of each)
+        harmed = self._kernel(state.arrays, m0, m1, (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0,
+                              t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s))
+        totals = self._totals
         t = state.totals
-        for key, amount in zip(_TOTAL_KEYS if has_water else _TOTAL_KEYS[:6], totals.tolist()):
-            t[key] = t.get(key, 0.0) + amount  # as State.add_total, without a call apiece
-        state.add_total("crew.days", np.count_nonzero(alive) * dt_s / 86_400.0)
+        values = totals.tolist()
+        add_totals(t, _TOTAL_KEYS if "water.store_kg" in state.arrays else _TOTAL_KEYS[:6], values)
+        # (the count of the living, exact in a float64: as count_nonzero(alive) * dt_s / 86_400.0)
+        t["crew.days"] = t.get("crew.days", 0.0) + values[8] * dt_s / 86_400.0
         if harmed:
             self._harm(state, state["atm.pp_pa"][state["crew.location"]], state["atm.pressure_pa"][state["crew.location"]],
                        dt_s)
@@ -491,7 +496,7 @@ class Crew(Subsystem):
         self._exchange_air(state, loc, cabin, kg)
         if "water.store_kg" in state:
             self._water(state, loc, alive & ~away, dt_s)
-        state.add_total("crew.days", np.count_nonzero(alive) * dt_s / 86_400.0)
+        state.add_total("crew.days", count_nonzero(alive) * dt_s / 86_400.0)
 
         # Harm, from the air each person breathes (as it was at the end of the last frame).
         air = state["atm.pp_pa"][loc]
@@ -716,13 +721,13 @@ class Crew(Subsystem):
         rate[:, HYPERCAPNIA] = np.interp(air[:, CO2], HYPERCAPNIA_PP_PA, HYPERCAPNIA_RATE_PER_S, left=0.0)
         rate[:, LOW_PRESSURE] = (pressure < ARMSTRONG_LIMIT_PA) / LOW_PRESSURE_INCAPACITATION_S
         # (each masked write only when its mask has someone in it: an empty one writes nothing)
-        if np.count_nonzero(on_eva):
+        if count_nonzero(on_eva):
             rate[on_eva] = 0.0  # the suit's own air, while it lasts
         if "control.departed" in state:
             aboard_vehicle = state["control.departed"][state["crew.location"]]
-            if np.count_nonzero(aboard_vehicle):
+            if count_nonzero(aboard_vehicle):
                 rate[aboard_vehicle] = 0.0  # the vehicle carries them
-        if np.count_nonzero(on_eva):
+        if count_nonzero(on_eva):
             spent = on_eva & (state["crew.suit_s"] <= 0.0)
             rate[spent, HYPOXIA] = SUIT_SPENT_HYPOXIA_PER_S
         d1 = np.where(rate > 0.0, d0 + rate * dt_s, d0 * decay)
@@ -732,7 +737,7 @@ class Crew(Subsystem):
         bleeding = state["crew.bleeding"] & alive
         healed = injury * injury_decay
         healed[healed < INJURY_ZERO] = 0.0
-        anyone_bleeding = np.count_nonzero(bleeding)
+        anyone_bleeding = count_nonzero(bleeding)
         if anyone_bleeding:
             healed = np.where(bleeding, np.minimum(injury + BLEED_PER_S * dt_s, 1.0), healed)
         injury[:] = np.where(alive, healed, injury)
@@ -756,7 +761,7 @@ class Crew(Subsystem):
         d = state["crew.deficit"]
         injury = state["crew.injury"]
         was = state["crew.conscious"]
-        deficit = np.count_nonzero(d)
+        deficit = count_nonzero(d)
         if deficit:
             limit = np.where(was, 1.0, WAKE_BELOW)
             now = alive & (d < limit[:, None]).all(axis=1) & (injury < INJURY_INCAPACITATES)

@@ -18,7 +18,7 @@ from numba import njit
 def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa,
          armstrong_pa, co2_symptom_pa, unconscious, dead, eva, o2, co2, h2o) -> tuple:
     """The model's constants as the kernel takes them: ``(floats, ints)``, built once, so that
-    a call passes 29 arguments instead of 40 (numba checks each argument's type at each call)."""
+    a call passes 29 arguments instead of 40."""
     floats = np.concatenate([np.asarray(resting_rate, dtype=np.float64), np.asarray(molar_mass, dtype=np.float64),
                              [drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa],
                              np.asarray(co2_symptom_pa, dtype=np.float64)])
@@ -29,11 +29,11 @@ def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_flo
 @njit(cache=True)
 def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location, activity, alive, conscious,
                on_eva, departed, suit_s, deficit, injury, co2_symptom, cum, rate_min, schedule,
-               m0, m1, f0, f1, days, dt_s, segment_of_volume, kf, ki):
+               segment_of_volume, kf, ki, totals, m0, m1, f0, f1, days, dt_s):
     """One frame of the bodies, in place (``kf``, ``ki``: the constants from :func:`pack`).
-    Returns the eight totals (O2, CO2, vapour in mol; the same in kg; water drunk and urine
-    in kg; NaN for the two water ones without a water store) and whether anyone is being
-    harmed (then ``Crew._harm`` runs)."""
+    Writes into ``totals`` (9 numbers) the eight totals (O2, CO2, vapour in mol; the same in
+    kg; water drunk and urine in kg; NaN for the two water ones without a water store) and
+    how many are alive; returns whether anyone is being harmed (then ``Crew._harm`` runs)."""
     resting_rate, molar_mass = kf[0:3], kf[3:6]
     drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa = kf[6], kf[7], kf[8], kf[9], kf[10]
     co2_symptom_pa = kf[11:]
@@ -78,7 +78,7 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
         for i in range(n):
             body[i, 0] *= share[location[i]]
             body[i, 1] *= share[location[i]]
-    totals = np.zeros(8)
+    totals[:] = 0.0
     for v in range(nv):
         moles[v, o2] -= per_volume[v, 0]
         moles[v, co2] += per_volume[v, 1]
@@ -108,6 +108,8 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
     # harm: is anyone breathing bad air, out of suit time, hurt or short of breath?
     harmed = False
     for i in range(n):
+        if alive[i]:
+            totals[8] += 1.0
         loc = location[i]
         level = 0
         for limit in co2_symptom_pa:
@@ -124,4 +126,4 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
             harmed = harmed or injury[i] != 0.0
             for c in range(deficit.shape[1]):
                 harmed = harmed or deficit[i, c] != 0.0
-    return totals, harmed
+    return harmed

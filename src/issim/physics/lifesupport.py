@@ -76,6 +76,8 @@ from typing import Optional
 import numpy as np
 
 from ..inputs import bundled_toml
+from ..sim.bound import Bound
+from ..sim.fastnp import count_nonzero
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -361,8 +363,9 @@ class LifeSupport(Subsystem):
 
     def _bind_kernel(self) -> None:
         """The compiled frame and its parameters packed once (:func:`~issim.physics.ls_kernel.pack`)."""
-        from .ls_kernel import machines_frame, pack
+        from .ls_kernel import machines_frame, out_size, pack
 
+        pca = self.pca >= 0
         self._packed = pack(
             r_over_v=self.r_over_v, p_max=self.p_max_kg_per_day, p_recovery=self.p_recovery,
             o2_target=self.o2_target_pa, o2_stop=self.o2_stop_pa, g_min=self.g_min, g_span=self.g_span,
@@ -372,8 +375,25 @@ class LifeSupport(Subsystem):
             inv_full_rate=self.inv_full_rate, seg=self.seg, mod=self.mod, flat=self.flat, p_in=self.p_in,
             p_out=self.p_out, r_group=self.r_group, g_stepped=self.g_stepped, is_gen=self.is_gen,
             empty_kg=_EMPTY_KG, water_kg_per_kg_o2=WATER_KG_PER_KG_O2, o2_mol_per_kg_water=0.5 / M_H2O,
-            inv_band=self.inv_band_per_pa, r_n_groups=self.r_n_groups, r_shared=self.r_shared)
-        self._kernel = machines_frame
+            inv_band=self.inv_band_per_pa, r_n_groups=self.r_n_groups, r_shared=self.r_shared,
+            pca=self.pca, pca_vol=self.pca_vol if pca else 0, pca_r_over_v=self.pca_r_over_v if pca else 0.0,
+            pca_o2_start=self.pca_o2[0] if pca else 0.0, pca_o2_stop=self.pca_o2[1] if pca else 0.0,
+            pca_n2_start=self.pca_n2[0] if pca else 0.0, pca_n2_stop=self.pca_n2[1] if pca else 0.0,
+            pca_tank_o2=self.pca_tanks[0] if pca else 0, pca_tank_n2=self.pca_tanks[1] if pca else 0,
+            pca_flow_kg_per_s=self.pca_flow_kg_per_s if pca else 0.0, m_o2=M_O2, m_n2=M_N2, s_per_day=S_PER_DAY)
+        self._out = np.zeros(out_size(len(self.machines)))
+        self._kernel = Bound(machines_frame, self._kernel_arrays)  # the state's arrays kept while the same
+
+    def _kernel_arrays(self, a) -> tuple:
+        """The kernel's arguments but the frame's length, from ``state.arrays`` (see :class:`Bound`)."""
+        n = a["atm.moles"]
+        if not n.flags.c_contiguous:  # (the kernel reads it flat: (volume, species) -> volume * 4 + species)
+            n = a["atm.moles"] = np.ascontiguousarray(n)
+        return (n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
+                a["ls.fixed"], a["ls.setpoint_kg_per_day"], a["ls.dry"], a["ls.running"], a["water.store_kg"],
+                a["water.urine_kg"], a["water.wastewater_kg"], a["ls.rate_kg_per_day"], a["ls.power_w"],
+                a["ls.segment_power_w"], a["ls.tank_kg"], a["ls.pca_adding"], a["ls.pca_kg_per_day"],
+                a["ls.tank_pending_kg"], a["ls.candle_o2_mol"], *self._packed, self._out)
 
     # ------------------------------------------------------------------ contract
 
@@ -436,43 +456,41 @@ class LifeSupport(Subsystem):
     def update(self, state, env, dt_s: float) -> None:
         if self._kernel is None:
             self._bind_kernel()
-        machines_frame = self._kernel
         a = state.arrays
-        n = a["atm.moles"]
-        if not n.flags.c_contiguous:
-            n = a["atm.moles"] = np.ascontiguousarray(n)
-        dry = a["ls.dry"]
-        dry_before = dry.copy()
-        rate, powered_pca = a["ls.rate_kg_per_day"], None
-        gas, water, dry_changed = machines_frame(
-            n.reshape(-1), a["atm.temperature_k"], a["ls.on"], a["ls.broken"], a["power.bus"], a["ls.producing"],
-            a["ls.fixed"], a["ls.setpoint_kg_per_day"], dry, a["ls.running"], a["water.store_kg"],
-            a["water.urine_kg"], a["water.wastewater_kg"], rate, a["ls.power_w"], a["ls.segment_power_w"],
-            float(dt_s), *self._packed)
-        if dry_changed:
-            self._log_dry(state, dry_before, dry)
+        code = self._kernel(a, float(dt_s))
+        out = self._out
+        nm = len(self.machines)
+        if code & 1:  # (ls_kernel.DRY_CHANGED: out's last part holds the flags before)
+            self._log_dry(state, out[2 * nm + 2:] != 0.0, a["ls.dry"])
         totals = state.totals
-        gas_l, water_l = gas.tolist(), water.tolist()
+        values = out.tolist()  # gas mol, water kg per machine; the pressure control's O2 and N2 mol
         for i, key in self._gas_keys:
-            if gas_l[i]:
-                totals[key] = totals.get(key, 0.0) + gas_l[i]
+            if values[i]:
+                totals[key] = totals.get(key, 0.0) + values[i]
         for i, key in self._water_keys:
-            if water_l[i]:
-                totals[key] = totals.get(key, 0.0) + water_l[i]
-        if self.pca >= 0:
-            powered_pca = bool(a["ls.on"][self.pca] and not a["ls.broken"][self.pca] and a["power.bus"][self.seg[self.pca]])
-        self._gas_stores(state, n, rate, powered_pca, dt_s)
+            if values[nm + i]:
+                totals[key] = totals.get(key, 0.0) + values[nm + i]
+        if code & 2:  # (ls_kernel.PCA_DREW) as _pressure_control's end
+            for key, mol in zip(self._pca_keys, values[2 * nm:2 * nm + 2]):
+                if mol:
+                    state.add_total(key, mol)
+        if code & 14:  # (PCA_DREW, RELEASING or CANDLES: else _tanks_and_candles has nothing to do)
+            self._tanks_and_candles(state, a["atm.moles"], a["ls.tank_kg"], bool(code & 2), dt_s)
 
     def _gas_stores(self, state, n, rate, powered_pca, dt_s: float) -> None:
         """The tanks (the PCA's and released ones) and candles: rare, and they write the log."""
-        a = state.arrays
-        moles = n.reshape(-1)
-        tank = a["ls.tank_kg"]
+        tank = state.arrays["ls.tank_kg"]
         tanks_drawn = False
         if self.pca >= 0:
             tanks_drawn = self._pressure_control(state, n, tank, powered_pca, rate, dt_s)
+        self._tanks_and_candles(state, n, tank, tanks_drawn, dt_s)
+
+    def _tanks_and_candles(self, state, n, tank, tanks_drawn: bool, dt_s: float) -> None:
+        """After the pressure control: released gas flowing, tanks running empty, candles."""
+        a = state.arrays
+        moles = n.reshape(-1)
         pending = a["ls.tank_pending_kg"]
-        if np.count_nonzero(pending):
+        if count_nonzero(pending):
             self._release_flow(state, moles, tank, pending, dt_s)
             tanks_drawn = True
         if tanks_drawn:
@@ -480,9 +498,9 @@ class LifeSupport(Subsystem):
             empty_now = tank <= _EMPTY_KG
             for i in np.flatnonzero(empty_now & ~empty):
                 state.record("tank_empty", tank=self.tanks[int(i)].id)
-            a["ls.tank_empty"] = empty_now
+            empty[...] = empty_now  # (in place: the state's arrays stay bound, issim.sim.bound)
         left = a["ls.candle_o2_mol"]
-        if np.count_nonzero(left):
+        if count_nonzero(left):
             self._burn_candles(state, n, left, a["ls.candle_rate_mol_per_s"], dt_s)
 
     def update_reference(self, state, env, dt_s: float) -> None:
@@ -527,9 +545,9 @@ class LifeSupport(Subsystem):
         o2 = used * (0.5 / M_H2O)  # 2 H2O -> 2 H2 + O2
         dry = a["ls.dry"]
         s0, s1 = store.tolist()
-        if s0 <= _EMPTY_KG or s1 <= _EMPTY_KG or np.count_nonzero(dry):
+        if s0 <= _EMPTY_KG or s1 <= _EMPTY_KG or count_nonzero(dry):
             dry_now = powered & self.is_gen & (store[self.seg] <= _EMPTY_KG)
-            if np.count_nonzero(dry_now ^ dry):
+            if count_nonzero(dry_now ^ dry):
                 self._log_dry(state, dry, dry_now)
             a["ls.dry"] = dry_now
             a["ls.running"] = powered & ~dry_now

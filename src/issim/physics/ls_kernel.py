@@ -4,8 +4,9 @@
 frame (water processors, O2 generators, CO2 removers and condensers, their rates and
 loads) in one call, with the arithmetic of the numpy reference
 (``LifeSupport.update_reference``) done in the same order, so the two agree to rounding
-(``tests/test_ls_kernel.py``, and the golden telemetry). What is rare or writes the log
-(a store running dry, the pressure control, releases, candles) stays in Python.
+(``tests/test_ls_kernel.py``, and the golden telemetry). The pressure control's float
+arithmetic (``LifeSupport._pressure_control``) runs at the end of the same call, as written
+there. What is rare or writes the log (a store running dry, releases, candles) stays in Python.
 No ``fastmath``: IEEE results as written.
 """
 
@@ -16,13 +17,35 @@ from numba import njit
 
 
 # The per-machine parameters, packed once (:func:`pack`) into two row-major tables and a
-# few scalars, so that a call passes 20 arguments instead of 48: numba checks the type of
-# every argument at each call, about 0.05 µs apiece.
+# few scalars, so that a call passes 25 arguments instead of 53.
 FLOAT_ROWS = ("r_over_v", "p_max", "p_recovery", "o2_target", "o2_stop", "g_min", "g_span", "g_step",
               "g_inv_step", "floor_pa", "k_per_s", "neg_cap", "condensate_per_mol", "molar_mass", "standby_w",
               "span_w", "inv_full_rate")
 INT_ROWS = ("seg", "mod", "flat", "p_in", "p_out", "r_group", "g_stepped", "is_gen")
-SCALARS = ("empty_kg", "water_kg_per_kg_o2", "o2_mol_per_kg_water", "inv_band", "r_n_groups", "r_shared")
+SCALARS = ("empty_kg", "water_kg_per_kg_o2", "o2_mol_per_kg_water", "inv_band", "r_n_groups", "r_shared",
+           # the pressure control: its machine (-1: none), module, tanks, thresholds, flow, molar masses
+           "pca", "pca_vol", "pca_r_over_v", "pca_o2_start", "pca_o2_stop", "pca_n2_start", "pca_n2_stop",
+           "pca_tank_o2", "pca_tank_n2", "pca_flow_kg_per_s", "m_o2", "m_n2", "s_per_day")
+# What the kernel returns: a code, bit 0 set when a store ran dry or got water again (then
+# ``out`` holds the flags before), bit 1 when the pressure control drew on its tanks, bit 2
+# when gas waits to be released from a tank, bit 3 when candles burn (Python's to do).
+DRY_CHANGED, PCA_DREW, RELEASING, CANDLES = 1, 2, 4, 8
+
+
+def out_size(n_machines: int) -> int:
+    """The length of the ``out`` buffer: gas mol and water kg per machine, the pressure
+    control's O2 and N2 mol, the dry flags before the frame."""
+    return 3 * n_machines + 2
+
+
+@njit(cache=True, inline="always")
+def _max(a, b):
+    return b if b > a else a  # Python's max(a, b): the first of equals
+
+
+@njit(cache=True, inline="always")
+def _min(a, b):
+    return b if b < a else a  # Python's min(a, b)
 
 
 def pack(**params) -> tuple:
@@ -36,10 +59,14 @@ def pack(**params) -> tuple:
 
 @njit(cache=True)
 def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry, running, store, urine, waste,
-                   rate, power, segment_power, dt_s, fp, ip, sc):
-    """One frame of the machines, in place (``fp``, ``ip``, ``sc``: the parameters from
-    :func:`pack`). Returns ``(gas mol, water kg, dry changed)`` per machine: what each
-    added to (or took from) the air, and moved in the water."""
+                   rate, power, segment_power, tank, pca_adding, pca_kg_per_day, pending, candle_o2, fp, ip, sc, out,
+                   dt_s):
+    """One frame of the machines, then the pressure control, in place (``fp``, ``ip``, ``sc``:
+    the parameters from :func:`pack`). Writes into ``out`` (:func:`out_size`) what each
+    machine added to (or took from) the air in mol and moved in the water in kg, then the
+    O2 and N2 mol the pressure control added; returns the code of :data:`DRY_CHANGED`,
+    :data:`PCA_DREW`, and :data:`RELEASING` and :data:`CANDLES` (any of ``pending``, the
+    tanks' gas still to release, or ``candle_o2``, the candles' O2 still to come, not zero)."""
     (r_over_v, p_max, p_recovery, o2_target, o2_stop, g_min, g_span, g_step, g_inv_step, floor_pa, k_per_s,
      neg_cap, condensate_per_mol, molar_mass, standby_w, span_w, inv_full_rate) = (
         fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7], fp[8], fp[9], fp[10], fp[11], fp[12], fp[13],
@@ -119,6 +146,8 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
         any_dry = any_dry or dry[i]
     if store[0] <= empty_kg or store[1] <= empty_kg or any_dry:
         for i in range(nm):
+            out[2 * nm + 2 + i] = 1.0 if dry[i] else 0.0
+        for i in range(nm):
             now = powered[i] and is_gen[i] != 0 and store[seg[i]] <= empty_kg
             changed = changed or now != dry[i]
             dry[i] = now
@@ -140,8 +169,8 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
         for i in range(nm):
             k_air[i] = group[r_group[i]]
     delta = np.zeros(moles.size)
-    gas = np.empty(nm)
-    water_moved = np.empty(nm)
+    gas = out[0:nm]
+    water_moved = out[nm:2 * nm]
     segment_power[0] = 0.0
     segment_power[1] = 0.0
     cond_in = np.zeros(2)
@@ -164,4 +193,62 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
         moles[j] += delta[j]
     waste[0] += cond_in[0]
     waste[1] += cond_in[1]
-    return gas, water_moved, changed
+    code = DRY_CHANGED if changed else 0
+
+    # the pressure control: O2 and N2 from the tanks in its module, with hysteresis
+    # (LifeSupport._pressure_control, the same float arithmetic in the same order)
+    out[2 * nm] = 0.0
+    out[2 * nm + 1] = 0.0
+    pca = int(sc[6])
+    if pca >= 0:
+        q = int(sc[7])
+        ns = moles.size // temp.size
+        o2_start, o2_stop, n2_start, n2_stop = sc[9], sc[10], sc[11], sc[12]
+        n_o2, n_n2, n_co2, n_h2o = moles[q * ns], moles[q * ns + 1], moles[q * ns + 2], moles[q * ns + 3]
+        pa_per_mol = temp[q] * sc[8]
+        pp_o2 = n_o2 * pa_per_mol
+        p_total = (n_o2 + n_n2 + n_co2 + n_h2o) * pa_per_mol
+        was_o2, was_n2 = pca_adding[0], pca_adding[1]
+        add_o2 = powered[pca] and (pp_o2 < (o2_stop if was_o2 else o2_start))
+        add_n2 = powered[pca] and (p_total < (n2_stop if was_n2 else n2_start))
+        if add_o2 != was_o2 or add_n2 != was_n2:
+            pca_adding[0] = add_o2
+            pca_adding[1] = add_n2
+        if not (add_o2 or add_n2):
+            if rate[pca] != 0.0 or pca_kg_per_day[0] != 0.0 or pca_kg_per_day[1] != 0.0:
+                rate[pca] = 0.0
+                pca_kg_per_day[0] = 0.0
+                pca_kg_per_day[1] = 0.0
+        else:
+            flow_kg = sc[15] * dt_s
+            m_o2, m_n2 = sc[16], sc[17]
+            mol_o2 = 0.0
+            if add_o2:
+                t = int(sc[13])
+                need = _max(o2_stop - pp_o2, 0.0) / pa_per_mol
+                mol_o2 = _min(need, _min(flow_kg, _max(tank[t], 0.0)) / m_o2)
+                moles[q * ns] += mol_o2  # (O2 is species 0, N2 species 1)
+                tank[t] -= mol_o2 * m_o2
+            mol_n2 = 0.0
+            if add_n2:
+                t = int(sc[14])
+                need = _max(n2_stop - p_total, 0.0) / pa_per_mol
+                mol_n2 = _min(need, _min(flow_kg, _max(tank[t], 0.0)) / m_n2)
+                moles[q * ns + 1] += mol_n2
+                tank[t] -= mol_n2 * m_n2
+            out[2 * nm] = mol_o2
+            out[2 * nm + 1] = mol_n2
+            per_day = sc[18] / dt_s
+            pca_kg_per_day[0] = mol_o2 * m_o2 * per_day
+            pca_kg_per_day[1] = mol_n2 * m_n2 * per_day
+            rate[pca] = pca_kg_per_day[0] + pca_kg_per_day[1]
+            code |= PCA_DREW
+    for j in range(pending.size):
+        if pending[j] != 0.0:
+            code |= RELEASING
+            break
+    for v in range(candle_o2.size):
+        if candle_o2[v] != 0.0:
+            code |= CANDLES
+            break
+    return code

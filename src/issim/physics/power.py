@@ -74,7 +74,9 @@ from typing import Optional
 import numpy as np
 
 from ..inputs import bundled_toml
+from ..sim.bound import Bound
 from ..sim.schema import Key, Schema
+from ..sim.state import add_totals
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS
@@ -553,30 +555,33 @@ class Power(Subsystem):
     def _bind_kernel(self) -> None:
         from . import power_kernel as k
 
-        self._kernel = k.power_frame
         self._packed = k.pack(self.config, self.ros_sun_w)
         self._out, self._events = np.zeros(k.N_OUT), np.zeros(k.N_EVENTS, dtype=np.int64)
         self._totals = (k.OUT_TOTALS, k.OUT_IF_NONZERO)
         self._zeros = np.zeros(2)
         self._closed = np.zeros(0, dtype=bool)
+        self._held = np.zeros(1, dtype=bool)  # attitude never lost, without an attitude subsystem
+        self._kernel = Bound(k.power_frame, self._kernel_arrays)  # the state's arrays kept while the same
+
+    def _kernel_arrays(self, a) -> tuple:
+        """The kernel's arguments but the frame's own, from ``state.arrays`` (see :class:`Bound`)."""
+        lost, ls, comms, open_ = a.get("att.lost"), a.get("ls.segment_power_w"), a.get("comms.segment_power_w"), \
+            a.get("hatch.open")
+        return (a["power.wing_ok"], self._zeros if ls is None else ls, self._zeros if comms is None else comms,
+                ls is not None, comms is not None, self._closed if open_ is None else open_, a["power.machines_w"],
+                a["power.bus_seen"], a["power.cut"], a["power.tripped"], a["power.battery_j"],
+                a["power.converters_on"], a["power.shedding"], a["power.bus"], a["power.available_w"],
+                a["power.generated_w"], a["power.load_w"], a["power.shed_w"], a["power.soc"], a["power.soc_min"],
+                a["power.soc_max"], a["power.transfer_w"], self.wing_w, self.fan_w, *self._packed, self._out,
+                self._events, self._held if lost is None else lost)
 
     def update(self, state, env, dt_s: float) -> None:
         """The frame of :meth:`update_reference`, compiled (:mod:`issim.physics.power_kernel`);
         the log and the running totals are written here."""
         if self._kernel is None:
             self._bind_kernel()
-        a = state.arrays
-        lost, ls, comms, open_ = a.get("att.lost"), a.get("ls.segment_power_w"), a.get("comms.segment_power_w"), \
-            a.get("hatch.open")
         out, events = self._out, self._events
-        logged = self._kernel(
-            env.sunlit, env.beta_deg, lost is not None and bool(lost[0]), float(dt_s), a["power.wing_ok"],
-            self._zeros if ls is None else ls, self._zeros if comms is None else comms, ls is not None,
-            comms is not None, self._closed if open_ is None else open_, a["power.machines_w"], a["power.bus_seen"],
-            a["power.cut"], a["power.tripped"], a["power.battery_j"], a["power.converters_on"], a["power.shedding"],
-            a["power.bus"], a["power.available_w"], a["power.generated_w"], a["power.load_w"], a["power.shed_w"],
-            a["power.soc"], a["power.soc_min"], a["power.soc_max"], a["power.transfer_w"], self.wing_w, self.fan_w,
-            *self._packed, out, events)
+        logged = self._kernel(state.arrays, bool(env.sunlit), float(env.beta_deg), float(dt_s))
         if logged:
             ev = events.tolist()
             for s in (USOS, ROS):
@@ -592,8 +597,7 @@ class Power(Subsystem):
         g = t.get
         values = out.tolist()
         always, if_nonzero = self._totals
-        for key, v in zip(always, values):
-            t[key] = g(key, 0.0) + v
+        add_totals(t, always, values)
         for key, v in zip(if_nonzero, values[6:10]):
             if v:
                 t[key] = g(key, 0.0) + v

@@ -101,12 +101,14 @@ def balance(supply_w, tiers, energy_j, bat, dt_s, shedding, served):
 
 
 @njit(cache=True)
-def power_frame(sunlit, beta_deg, lost, dt_s, wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
+def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
                 held, seen, cut, tripped, energy, conv_on_arr, shedding, bus,
                 available, generated, load, shed, soc, soc_min, soc_max, transfer,
-                wing_w, fan_w, p, bat, out, events):
+                wing_w, fan_w, p, bat, out, events, lost_arr, sunlit, beta_deg, dt_s):
     """One frame of power, in place. ``p``, ``bat``: from :func:`pack`; ``out``, ``events``:
-    written (see :data:`OUT_TOTALS`). Returns whether anything is to be logged."""
+    written (see :data:`OUT_TOTALS`); ``lost_arr[0]``: attitude lost. Returns whether
+    anything is to be logged."""
+    lost = lost_arr[0]
     held_pointing, lost_pointing, ros_sun_w, eta, eta_conv, conv_cap = p[0], p[1], p[2], p[3], p[4], p[5]
     lu_ess, lu_hk, lu_pl, lr_ess, lr_hk, lr_pl = p[6], p[7], p[8], p[9], p[10], p[11]
     ub, rb = bat[0], bat[1]

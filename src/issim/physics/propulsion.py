@@ -109,7 +109,7 @@ class Propulsion(Subsystem):
 
     def update(self, state, env, dt_s: float) -> None:
         alt = env.alt_km
-        state["orbit.alt_km"][0] = alt
+        state.arrays["orbit.alt_km"][0] = alt
         if env.elements is None:
             return
         if not math.isfinite(alt) or alt < self.reentry_km:

@@ -177,11 +177,12 @@ class Simulation:
         st = self.state
         t0 = st.t_ms
         results = []
-        for event in self.queue.pop_due(t0):  # 1. commands: the due events, then the submitted
-            if event.kind == "command":
-                results.append(self.port.scheduled(self, event))
-            else:
-                self._dispatch(event)
+        if self.queue.due(t0):  # 1. commands: the due events, then the submitted
+            for event in self.queue.pop_due(t0):
+                if event.kind == "command":
+                    results.append(self.port.scheduled(self, event))
+                else:
+                    self._dispatch(event)
         if actions:
             for actor, cmd in commands_of(actions):
                 results.append(self.port.submit(self, cmd, actor))

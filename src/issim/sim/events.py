@@ -44,6 +44,11 @@ class EventQueue:
         heapq.heappush(self._heap, (event.t_ms, self._seq, event))
         self._seq += 1
 
+    def due(self, t_ms: int) -> bool:
+        """Whether an event is due at or before ``t_ms`` (what :meth:`pop_due` would return)."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= t_ms
+
     def pop_due(self, t_ms: int) -> list[Event]:
         """Remove and return every event due at or before ``t_ms``, in order."""
         due = []

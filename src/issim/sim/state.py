@@ -11,10 +11,64 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import add
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+
+
+def add_totals(totals: dict, keys, amounts) -> None:
+    """``totals[key] = totals.get(key, 0.0) + amount`` for each key and amount in turn (as
+    :meth:`State.add_total` with float amounts), in one pass of C calls."""
+    totals.update(zip(keys, map(add, map(totals.get, keys, repeat(0.0)), amounts)))
+
+
+class Arrays(dict):
+    """The state's arrays: a plain dict that counts the times a key is bound, rebound or
+    removed (:attr:`generation`).
+
+    A compiled kernel called every frame with the same arrays keeps them, with the
+    dict and its generation (:class:`issim.sim.bound.Bound`): while both are the same,
+    every key still names the same array object, so nothing needs looking up again.
+    Every way to change the mapping goes through the methods below. (Writing into an
+    array, ``a[key][i] = x``, is not a rebinding and changes nothing here.)
+    """
+
+    generation = 0  # (a class default: an unpickled copy counts from its own items)
+
+    def __setitem__(self, key, value) -> None:
+        self.generation += 1
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key) -> None:
+        self.generation += 1
+        dict.__delitem__(self, key)
+
+    def __ior__(self, other):
+        self.generation += 1
+        return dict.__ior__(self, other)
+
+    def update(self, *args, **kwargs) -> None:
+        self.generation += 1
+        dict.update(self, *args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        self.generation += 1
+        return dict.setdefault(self, key, default)
+
+    def pop(self, *args):
+        self.generation += 1
+        return dict.pop(self, *args)
+
+    def popitem(self):
+        self.generation += 1
+        return dict.popitem(self)
+
+    def clear(self) -> None:
+        self.generation += 1
+        dict.clear(self)
 
 
 @dataclass
@@ -23,11 +77,15 @@ class State:
 
     t_ms: int = 0
     frame: int = 0
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=Arrays)
     totals: dict[str, float] = field(default_factory=dict)
     log: list[tuple] = field(default_factory=list)
     # Small immutable facts that change by events (e.g. who is in which vehicle).
     facts: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if type(self.arrays) is dict:  # (a scratch state's copy-on-read arrays are left as they are)
+            self.arrays = Arrays(self.arrays)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.arrays[key]

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .state import State
+from .state import Arrays, State
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Recorder:
     """
 
     CHUNK_ROWS = 4096
+    STAGE_ROWS = 64  # samples written row by row into a small row-major block, then moved into the chunk at once
 
     def __init__(self, channels: list[Channel], every_frames: int):
         if every_frames < 1:
@@ -104,9 +105,17 @@ class Recorder:
         self.spill: Optional[Callable[[np.ndarray, np.ndarray], object]] = None
         self._reading = np.empty((0, 0))  # where spilled chunks are read back, column by column
         self.most_chunks_in_memory = 0  # the high-water mark of :attr:`chunks_in_memory`
+        # the compiled sample (issim.sim.record_kernel): (the state's arrays, their generation, the
+        # arrays held, the kernel, their addresses, sizes, kinds), or None: gathered again
+        self._bound: Optional[tuple] = None
+        # The latest samples, row-major (a row of the chunk spans its every column, a page apiece:
+        # written a row at a time it costs more than the numbers), moved into the chunk by _flush.
+        self._stage = np.empty((0, 0))
+        self._staged = 0  # how many of the chunk's last rows are still in the stage
 
     def _start(self, state: State) -> None:
         """Lay the arrays out in a row, from their shapes in the first sample."""
+        self._bound = None
         offset = 0
         for a in self.arrays:
             arr = state.arrays[a]
@@ -116,6 +125,9 @@ class Recorder:
         self._new_chunk()
 
     def _new_chunk(self) -> None:
+        if self._stage.shape != (self.STAGE_ROWS, self._width):
+            self._stage = np.empty((self.STAGE_ROWS, self._width))
+        self._staged = 0
         self._t = np.empty(self.CHUNK_ROWS, dtype=np.int64)
         self._rows = column_buffer(self._width, self.CHUNK_ROWS).T
         self._n = 0
@@ -126,10 +138,18 @@ class Recorder:
             return
         if not self._layout:
             self._start(state)
-        # every recorded array, flattened in C order, into the row: one C call to gather them, one to copy
-        np.concatenate(self._gather(state.arrays), axis=None, out=self._rows[self._n], casting="unsafe")
+        a = state.arrays
+        b = self._bound
+        if b is not None and a is b[0] and a.generation == b[1]:  # the same array objects: copied by one compiled call
+            b[3](b[4], b[5], b[6], self._stage, self._staged)
+        elif not self._bind(state):
+            # every recorded array, flattened in C order, into the row: one C call to gather them, one to copy
+            np.concatenate(self._gather(a), axis=None, out=self._stage[self._staged], casting="unsafe")
         self._t[self._n] = state.t_ms
         self._n += 1
+        self._staged += 1
+        if self._staged == self.STAGE_ROWS or self._n == self.CHUNK_ROWS:
+            self._flush()
         if self._n == self.CHUNK_ROWS:
             if self.spill is None:
                 self._full.append((self._t, self._rows))
@@ -137,6 +157,44 @@ class Recorder:
             else:  # the chunk is in the spill's keeping now: its buffers are filled again
                 self._full.append(self.spill(self._t, self._rows))
                 self._n = 0
+
+    def _bind(self, state: State) -> bool:
+        """Gather the recorded arrays for the compiled sample and record this one with it; False
+        (nothing recorded) when it cannot serve: at the first sample (a build does not import
+        numba), for arrays that are not the state's counted ones, not C-contiguous, of another
+        dtype or size than their place in the row."""
+        self._bound = None
+        a = state.arrays
+        if not state.frame or type(a) is not Arrays or not self.arrays:
+            return False
+        generation = a.generation
+        held = self._gather(a)
+        from .record_kernel import KINDS, record_row
+
+        sizes, kinds, addresses = [], [], []
+        for name, arr in zip(self.arrays, held):
+            kind = KINDS.get(arr.dtype) if type(arr) is np.ndarray else None
+            if kind is None or not arr.flags.c_contiguous or arr.size != int(np.prod(self._layout[name][1])):
+                return False
+            sizes.append(arr.size)
+            kinds.append(kind)
+            addresses.append(arr.ctypes.data)
+        if sum(sizes) != self._width or self._stage.shape != (self.STAGE_ROWS, self._width) \
+                or not 0 <= self._staged < self.STAGE_ROWS:
+            return False
+        b = (a, generation, held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
+             np.array(kinds, dtype=np.int64))
+        b[3](b[4], b[5], b[6], self._stage, self._staged)
+        if a.generation == generation:
+            self._bound = b
+        return True
+
+    def _flush(self) -> None:
+        """Move the staged samples into their rows of the chunk (before anything reads the chunk)."""
+        k = self._staged
+        if k:
+            self._rows[self._n - k:self._n] = self._stage[:k]
+            self._staged = 0
 
     # ------------------------------------------------------------------ spilling
 
@@ -161,6 +219,7 @@ class Recorder:
 
     def freeze(self) -> tuple:
         """The recorded data as a snapshot keeps it (full chunks shared, the open one copied)."""
+        self._flush()
         return (tuple(self._full), self._t[: self._n].copy(), self._rows[: self._n].copy(),
                 dict(self._layout), self._width)
 
@@ -168,9 +227,10 @@ class Recorder:
         """Back to what :meth:`freeze` kept."""
         full, t, rows, layout, width = frozen
         self._full, self._layout, self._width = list(full), dict(layout), width
+        self._bound = None
         self._spill_full()
         if not layout:
-            self._n = 0
+            self._n = self._staged = 0
             return
         self._new_chunk()
         self._n = len(t)
@@ -214,6 +274,7 @@ class Recorder:
             yield self._load(chunk, columns)
         self._reading = np.empty((0, 0))  # read through: the buffer goes
         if self._n:
+            self._flush()
             yield self._t[: self._n], self._rows[: self._n]
 
     def _flat(self, key: str) -> int:

@@ -1,0 +1,94 @@
+"""A compiled kernel bound to the state arrays it is called with, frame after frame.
+
+A frame's kernels take 15 to 30 arrays each, nearly all of them the same objects frame after
+frame; looking each up in ``state.arrays`` and having numba check each one's type at each
+call costs more than some kernels' arithmetic. :class:`Bound` keeps the arguments that come
+from the state (and the subsystem's own constant arrays) as a tuple, with the
+:class:`~issim.sim.state.Arrays` they were gathered from and its generation, and reuses them
+while both are the same: then every key still names the same array object (any binding,
+rebinding or removal of a key bumps the generation; a restore, a copy or a scratch state
+is another dict). The tuple is gathered again otherwise.
+
+The first call with a newly gathered tuple goes through numba's dispatcher, which checks
+every argument's type (and compiles if need be); the compiled overload it ran is looked up
+by those same types, and later calls with the same tuple go to that overload's entry point,
+the function the dispatcher itself calls once the types match. The arguments that change
+every frame come last and must keep their types; callers pass them as ``float(...)``,
+``int(...)`` or ``bool(...)``. The arrays' types cannot change under a kept tuple: nothing
+in issim assigns an array's ``dtype``, ``shape``, ``strides`` or ``flags`` in place.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from .state import Arrays
+
+
+class Bound:
+    """``kernel`` called as ``kernel(*gather(arrays), *per_frame)``; see the module."""
+
+    __slots__ = ("kernel", "gather", "_arrays", "_generation", "_args", "_entry", "_checked")
+
+    def __init__(self, kernel, gather: Callable[[dict], tuple]):
+        self.kernel = kernel
+        self.gather = gather
+        self._arrays = None  # the Arrays the kept tuple came from (held: its id cannot be reused)
+        self._generation = -1
+        self._args: tuple = ()
+        self._entry = None
+        self._checked: tuple = ()  # the last tuple whose overload was looked up by its types, and its entry
+
+    def __call__(self, arrays, *per_frame):
+        if arrays is self._arrays and arrays.generation == self._generation:
+            return self._entry(*self._args, *per_frame)
+        generation = getattr(arrays, "generation", None)
+        args = self.gather(arrays)
+        out = self.kernel(*args, *per_frame)  # numba's dispatcher: every type checked
+        self._arrays = None
+        if type(arrays) is Arrays and arrays.generation == generation:  # (gather rebound nothing meanwhile)
+            entry = self._entry_for(args, per_frame)
+            if entry is not None:
+                self._arrays, self._generation, self._args, self._entry = arrays, generation, args, entry
+        return out
+
+    def _entry_for(self, args: tuple, per_frame: tuple):
+        """The entry point of the overload the dispatcher runs for ``args``: that of the last
+        tuple looked up when each argument has the type it had there (most often the same
+        object: one array was rebound), else looked up by numba's types (slow: once)."""
+        if self._checked and _same_types(args, self._checked[0]):
+            return self._checked[1]
+        from numba import typeof
+
+        compiled = self.kernel.overloads.get(tuple(typeof(x) for x in (*args, *per_frame)))
+        if compiled is None:
+            return None
+        self._checked = (args, compiled.entry_point)
+        return compiled.entry_point
+
+    def forget(self) -> None:
+        """Drop the kept tuple (the next call gathers again)."""
+        self._arrays = None
+
+
+def _same_types(new: tuple, old: tuple) -> bool:
+    """Whether each argument of ``new`` has numba's type of the one in ``old``: the same object,
+    the same Python scalar type, or arrays alike in dtype, dimensions, layout, writability and
+    alignment (what numba's type of an array is made of)."""
+    if len(new) != len(old):
+        return False
+    for x, y in zip(new, old):
+        if x is y:
+            continue
+        if type(x) is not type(y):
+            return False
+        if type(x) is np.ndarray:
+            fx, fy = x.flags, y.flags
+            if (x.dtype != y.dtype or x.ndim != y.ndim or fx.c_contiguous != fy.c_contiguous
+                    or fx.f_contiguous != fy.f_contiguous or fx.writeable != fy.writeable or fx.aligned != fy.aligned):
+                return False
+        elif type(x) not in (bool, float):  # (an int's type depends on its size: looked up instead)
+            return False
+    return True

@@ -1,0 +1,95 @@
+"""A kernel bound to the state's arrays (``issim.sim.bound.Bound``) reuses them only while they
+are provably the same objects: every way of changing the arrays' mapping counts, a restored
+or scratch state is another mapping, and an array rebound with another type goes back
+through numba's dispatcher. A run whose arrays are rebound mid-way ends bit for bit where
+one left alone does."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from numba import njit
+
+from issim.runner import Runner
+from issim.sim.bound import Bound
+from issim.sim.state import Arrays, State
+
+
+@njit
+def _add(x, y, k):
+    x[0] += y[0] * k
+    return x[0]
+
+
+def _bound():
+    return Bound(_add, lambda a: (a["x"], a["y"]))
+
+
+def test_every_change_of_the_mapping_counts():
+    a = Arrays(x=np.zeros(1))
+    changes = [
+        lambda: a.__setitem__("y", np.zeros(1)), lambda: a.__delitem__("y"), lambda: a.update(y=np.ones(1)),
+        lambda: a.setdefault("z", np.ones(1)), lambda: a.pop("z"), lambda: a.__ior__({"z": np.ones(1)}),
+        lambda: a.popitem(), lambda: a.clear(),
+    ]
+    for change in changes:
+        before = a.generation
+        change()
+        assert a.generation > before
+    a["x"] = np.zeros(1)
+    before = a.generation
+    a["x"][0] = 5.0  # writing into an array is not a rebinding
+    assert a.generation == before
+
+
+def test_a_state_keeps_its_arrays_counted():
+    assert type(State().arrays) is Arrays
+    st = State(arrays={"x": np.zeros(1)})
+    assert type(st.arrays) is Arrays and type(st.copy().arrays) is Arrays
+    back = pickle.loads(pickle.dumps(st))
+    assert type(back.arrays) is Arrays and back.arrays.keys() == {"x"}
+
+
+def test_the_bound_kernel_follows_rebinding_restores_and_types():
+    st = State(arrays={"x": np.zeros(1), "y": np.ones(1)})
+    k = _bound()
+    assert k(st.arrays, 2.0) == 2.0  # the dispatcher, then kept
+    assert k._arrays is st.arrays
+    assert k(st.arrays, 2.0) == 4.0  # the kept tuple
+    st["y"] = np.full(1, 10.0)  # rebound: gathered again
+    assert k(st.arrays, 1.0) == 14.0
+    st["x"] = np.zeros(1, dtype=np.int64)  # another type: the dispatcher again (another overload)
+    assert k(st.arrays, 1.0) == 10 and st["x"].dtype == np.int64
+    assert k(st.arrays, 1.0) == 20
+    st["y"] = np.full(3, 2.0)[::2]  # another layout (strided): looked up again, not taken for the last
+    assert k(st.arrays, 1.0) == 22 and k._arrays is st.arrays
+    st["y"] = np.full(1, 10.0)  # back to the first layout
+    assert k(st.arrays, 1.0) == 32
+    other = st.copy()  # another mapping (a restore): gathered from it, the old one untouched
+    assert k(other.arrays, 1.0) == 42 and st["x"][0] == 32
+    scratch = st.scratch()  # copy-on-read arrays: never kept, always gathered
+    assert k(scratch.arrays, 1.0) == 42 and k._arrays is None and st["x"][0] == 32
+    plain = {"x": np.zeros(1), "y": np.ones(1)}  # a plain dict: never kept
+    assert k(plain, 1.0) == 1.0 and k._arrays is None
+
+
+def _digest(sim) -> tuple:
+    st = sim.state
+    return sim.event_log_sha256(), {k: v.tobytes() for k, v in st.arrays.items()}, dict(st.totals)
+
+
+@pytest.mark.parametrize("scenario", ["nominal", "leak"])
+def test_a_run_with_its_arrays_rebound_ends_where_one_left_alone_does(scenario):
+    plain = Runner(scenario, hours=2)
+    plain.run()
+    rebound = Runner(scenario, hours=2)
+    sim = rebound.sim
+    for hour in (0.5, 1.0, 1.5):
+        rebound.run(until=sim.start_ms + int(hour * 3_600_000))
+        for key in ("atm.moles", "power.bus", "crew.alive", "ls.tank_kg", "water.store_kg"):
+            sim.state[key] = sim.state[key].copy()  # the same numbers, other objects
+        sim.restore(sim.snapshot())  # and another mapping
+    rebound.run()
+    assert _digest(rebound.sim) == _digest(plain.sim)
