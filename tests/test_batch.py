@@ -135,6 +135,21 @@ def test_a_batch_snapshot_carries_every_station():
         other.restore(snap)
 
 
+@pytest.mark.parametrize("block", [1, 7])
+def test_run_in_any_block_makes_the_same_stations(block):
+    a = Batch("nominal", seeds=[1, 2], hours=1, policies=RANDOM)
+    seen = []
+    a.run(progress=seen.append, block=block)
+    assert seen[0] == block and seen[-1] == 360 and len(seen) == -(-360 // block)
+    for i, seed in enumerate([1, 2]):
+        _same_station(a[i].sim, _alone("nominal", seed, hours=1, policies=RANDOM).sim)
+    b = Batch("nominal", seeds=[1], hours=1)
+    b.run(b[0].sim.start_ms + 2 * 3_600_000)  # never past a station's end
+    assert b[0].sim.state.frame == 360
+    with pytest.raises(InputError, match="whole number of frames"):
+        b.run(block=0)
+
+
 def test_unshared_orbit_tables_make_the_same_stations():
     a = Batch("nominal", seeds=[1, 2], hours=1, policies=RANDOM)
     b = Batch("nominal", seeds=[1, 2], hours=1, policies=RANDOM, share_environment=False)
