@@ -184,11 +184,13 @@ def test_reading_the_stations():
     assert res[0]["digest"] == batch[0].sim.event_log_sha256() and res[0]["frames"] == 36
     assert [o["ending"] for o in batch.outcomes()] == [r["ending"] for r in res]
     assert issim.Batch is Batch
+    assert Batch("nominal", seeds=np.arange(3, 5), hours=0.1).seeds == (3, 4)  # any sequence of whole numbers
 
 
 @pytest.mark.parametrize("kwargs, source, text", [
     (dict(seeds=[]), "seeds", "at least one seed"),
     (dict(seeds=3), "seeds", "a list of seeds"),
+    (dict(seeds={1: 2}), "seeds", "a list of seeds"),
     (dict(seeds="123"), "seeds", "a list of seeds"),
     (dict(seeds=[1, "2"]), "seeds[1]", "whole number"),
     (dict(seeds=[1, 2.5]), "seeds[1]", "whole number"),

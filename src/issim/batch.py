@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Mapping, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
 from .agents.policies import POLICY_NAMES
 from .errors import InputError
@@ -140,11 +140,12 @@ class Batch:
     ``share_environment=False`` gives each station its own orbit tables (to measure them).
     """
 
-    def __init__(self, scenario, *, seeds: Sequence[int], inputs: Optional[Sequence[Mapping]] = None,
+    def __init__(self, scenario, *, seeds: Iterable[int], inputs: Optional[Sequence[Mapping]] = None,
                  days: Optional[float] = None, hours: Optional[float] = None, end_ms: Optional[int] = None,
                  policies=None, until_resolved: bool = False, share_environment: bool = True):
-        if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence):
+        if isinstance(seeds, (str, bytes, Mapping)) or not hasattr(seeds, "__iter__"):
             raise InputError("seeds", f"give a list of seeds, one a station, e.g. [1, 2, 3]; got {type(seeds).__name__}")
+        seeds = list(seeds)  # (a range or an array of seeds too)
         if not seeds:
             raise InputError("seeds", "give at least one seed: a batch of no stations runs nothing")
         if len(seeds) > MAX_STATIONS:
@@ -209,6 +210,10 @@ class Batch:
                 sim = run.sim
                 sim.environment = _SharedEnvironment(sim.start_ms, sim.dt_ms, self.pool)
             self.runners.append(run)
+        first = self.runners[0].sim
+        for i, run in enumerate(self.runners):  # (dispersions cannot move the start, the frame or the end)
+            if (run.sim.start_ms, run.sim.dt_ms, run.end_ms) != (first.start_ms, first.dt_ms, self.runners[0].end_ms):
+                raise InputError(f"inputs[{i}]", "the stations of a batch share the start, the frame and the end")
         self.end_ms = self.runners[0].end_ms
         self.until_resolved = bool(until_resolved)
 
