@@ -3,7 +3,8 @@
 The everyday names live in the subpackages: :mod:`issim.orbit` for where the station
 is and when it passes, :mod:`issim.station` for the station described as data,
 :mod:`issim.sim` for running it and :mod:`issim.archive` for the runs stored.
-:func:`open_run` reads a stored run back, :func:`open_campaign` a campaign (``docs/campaigns.md``).
+:func:`open_run` reads a stored run back, :func:`open_campaign` a campaign (``docs/campaigns.md``);
+:class:`Batch` steps many stations of one scenario at once (:mod:`issim.batch`).
 """
 
 __version__ = "0.1.0"
@@ -26,3 +27,13 @@ def open_campaign(name: str, archive=None):
     from .campaign.store import open_campaign as _open_campaign
 
     return _open_campaign(name, archive)
+
+
+def __getattr__(name: str):
+    """``issim.Batch`` (:class:`issim.batch.Batch`), imported when first asked for: ``import
+    issim`` stays light."""
+    if name == "Batch":
+        from .batch import Batch
+
+        return Batch
+    raise AttributeError(f"module 'issim' has no attribute {name!r}")
