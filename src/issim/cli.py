@@ -565,10 +565,15 @@ def run(
         from .archive import Archive
 
         archive = Archive.open(out_dir, create=True)
+    from .sim.compiled import CompileClock
+
     recording = archive.recording(runner) if archive is not None else nullcontext()
+    compiling = CompileClock()  # a checkout's first run compiles the physics kernels: say how long it took
     if json_output:
-        with recording as rec:
+        with recording as rec, compiling:
             (rec.run if rec is not None else runner.run)(end_ms)
+        if compiling.note():
+            err().print(compiling.note(), markup=False, highlight=False)
         _print_json(rec.summary if rec is not None else runner.summary())
         if rec is not None:
             _stored(archive, rec.run_id, report, err())
@@ -582,7 +587,7 @@ def run(
     from rich.markup import escape
 
     out().print(f"[bold]{escape(spec.scenario.title)}[/] — seed {sim.seed}")
-    with recording as rec:
+    with recording as rec, compiling:
         with Progress(
             TextColumn(f"[bold]{spec.name}[/]"), BarColumn(), TextColumn("{task.fields[day]}"), TimeElapsedColumn(),
             console=out(), transient=True,
@@ -596,6 +601,8 @@ def run(
 
             (rec.run if rec is not None else runner.run)(end_ms, progress=show)
             show(sim.state.frame)
+    if compiling.note():
+        err().print(compiling.note(), markup=False, highlight=False)
     for line in timeline.hidden_summary():
         out().print(line, markup=False, highlight=False)
     from .scenario.report import render_summary

@@ -1,0 +1,65 @@
+"""How long a run spent compiling its kernels, as opposed to loading them from their cache.
+
+The physics kernels are compiled by numba (``@njit(cache=True)``) the first time a checkout
+runs them, which takes seconds, and loaded from the cache beside the source afterwards, which
+takes a fraction of a second. :class:`CompileClock` listens to numba's ``numba:compile``
+events (its documented event API: broadcast when a dispatcher compiles, never when it loads a
+cached overload) and adds up the time of the outermost ones, so that a kernel compiling the
+functions it calls is counted once.
+"""
+
+from __future__ import annotations
+
+import time
+
+
+class CompileClock:
+    """``with CompileClock() as clock: ...``, then ``clock.seconds`` compiling and
+    ``clock.kernels`` the names of the kernels compiled (empty: all came from the cache)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.kernels: list[str] = []
+        self._listener = None
+
+    def __enter__(self) -> "CompileClock":
+        try:
+            from numba.core import event
+        except ImportError:  # no numba: nothing is compiled
+            return self
+        clock = self
+
+        class _Outermost(event.Listener):
+            depth = 0
+            started = 0.0
+
+            def on_start(self, ev) -> None:
+                if self.depth == 0:
+                    self.started = time.perf_counter()
+                self.depth += 1
+
+            def on_end(self, ev) -> None:
+                self.depth -= 1
+                if self.depth == 0:
+                    clock.seconds += time.perf_counter() - self.started
+                    dispatcher = (ev.data or {}).get("dispatcher")
+                    clock.kernels.append(getattr(dispatcher, "__name__", None) or str(dispatcher))
+
+        self._listener = _Outermost()
+        event.register("numba:compile", self._listener)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._listener is not None:
+            from numba.core import event
+
+            event.unregister("numba:compile", self._listener)
+            self._listener = None
+
+    def note(self) -> str:
+        """One line for people, or "" when nothing was compiled."""
+        if not self.kernels:
+            return ""
+        n = len(self.kernels)
+        return (f"compiled {n} kernel{'s' * (n != 1)} in {self.seconds:.1f} s (once per checkout: "
+                f"later runs load them from their cache)")
