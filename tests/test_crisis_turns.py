@@ -11,7 +11,8 @@ entry point the run calls each frame, and checks which decision was or was not m
 - a spacewalk for the other side is called off once one's own side has gone overt;
 - a departure takes as many as the vehicle seats and waits for no one who cannot come;
 - D12 weighs a fight against the betrayer by the chance of winning it, and two of a side
-  bent on the same fight wait for each other.
+  bent on the same fight wait for each other;
+- a confidant who did not trust the defector reconsiders on finding her killed, once.
 """
 
 import numpy as np
@@ -228,3 +229,19 @@ def test_two_against_one_wait_for_each_other(sim):
     assert not [c for c in story.steps(view, KIRA) if c.name == "confront"]  # he is on his way
     a["crew.location"][ALEXEY] = destiny
     assert [c.target for c in story.steps(sim.view(), KIRA) if c.name == "confront"] == ["Christian Campbell"]
+
+
+def test_a_confidant_who_did_not_trust_the_defector_reconsiders_on_finding_her_killed(sim):
+    story, a = _after_the_trap(sim)
+    a["control.item_holder"][story.prize] = -1
+    a["crew.activity"][:] = 0
+    made = sim.state.facts["agents.decisions"]
+    sim.state.facts["agents.decisions"] = made + ((sim.state.t_ms, "d7_trust", "Kira Foster", "neutral", True),)
+    a["crew.alive"][NIKA] = a["crew.conscious"][NIKA] = False
+    story.observe(sim.state, [], [])
+    assert not _decided(sim, "d7_reconsider")  # she has not found the body: she does not know
+    a["agents.seen_dead"][KIRA, NIKA] = True
+    story.observe(sim.state, [], [])
+    assert _decided(sim, "d7_reconsider") == ["Kira Foster"]
+    story.observe(sim.state, [], [])
+    assert _decided(sim, "d7_reconsider") == ["Kira Foster"]  # once

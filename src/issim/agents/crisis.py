@@ -343,6 +343,10 @@ class Story:
                             and a["crew.location"][x] == a["crew.location"][d] and a["agents.suspicion"][x] >= 0.3:
                         self._d8(state, x, d)
                         break
+        if d >= 0 and c >= 0 and not a["crew.alive"][d] and self._up(a, c) and a["agents.seen_dead"][c, d] \
+                and self._decided(state, "d7_trust") and not self._decided(state, "d7_reconsider") \
+                and self._choice(state, "d7_trust") != "trust" and int(a["agents.intent"][c]) in (NONE, GUARD, RESTORE):
+            self._d7_reconsider(state, c, d)
         self._d10_check(state)
         self._give_up(state)
         self._after(state)
@@ -480,6 +484,22 @@ class Story:
         choice = self._decide(state, c, "d7_trust", {"trust": s + 0.3 * tr, "refuse": ca * (1 - s), "neutral": 0.2})
         if choice == "trust" and self.prize >= 0:
             self._set(state, c, SEEK, self.prize, "the research, to take it away")
+
+    def _d7_reconsider(self, state, c: int, d: int) -> None:
+        """The confidant who did not take the defector at her word finds her killed: she died
+        for what she told, which weighs 0.5 toward believing it now (one event that moves a
+        mind noticeably; the film's Kira goes on searching after Nika's death, B8-B9)."""
+        a = state.arrays
+        s, ca = float(a["agents.traits"][c][2]), float(a["agents.traits"][c][1])
+        tr = float(a["agents.trust"][c, d])
+        choice = self._decide(state, c, "d7_reconsider", {"trust": s + 0.3 * tr + 0.5, "refuse": ca * (1 - s),
+                                                          "neutral": 0.2})
+        if choice == "trust" and self.prize >= 0:
+            self._set(state, c, SEEK, self.prize, "the research, to take it away: she died for telling")
+
+    def _choice(self, state, key: str) -> str:
+        """The choice made at decision ``key`` (the first time it was met), or ""."""
+        return next((ch for _, k, _n, ch, *_ in state.facts["agents.decisions"] if k == key), "")
 
     def _d8(self, state, x: int, d: int) -> None:
         a = state.arrays
