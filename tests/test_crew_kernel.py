@@ -61,3 +61,26 @@ def test_without_life_support_the_water_is_left_alone():
     assert np.allclose(kernel_state["atm.moles"], reference_state["atm.moles"], rtol=1e-12)
     assert kernel_state.totals == pytest.approx(reference_state.totals, rel=1e-12)
     assert "crew.water_drunk_kg" not in kernel_state.totals
+
+
+@pytest.mark.parametrize("bleeding", [False, True])
+def test_wounds_alone_are_the_whole_harm_when_the_air_is_good(bleeding):
+    """The crew kernel answers 1 (someone hurt, nothing else) and the frame then brings on
+    only the wounds (Crew._wounds): the same state, bit for bit, as the whole of Crew._harm,
+    with a dead person's old deficit (above the hazard onset) left as it was."""
+    sim, crew = _setup("nominal")
+    a = sim.state.arrays
+    a["crew.injury"][[0, 2]] = (0.62, 0.3)  # one incapacitated, one hurt
+    a["crew.bleeding"][0] = bleeding
+    a["crew.alive"][1] = a["crew.conscious"][1] = False
+    a["crew.deficit"][1] = (1.4, 0.2, 0.0)  # died of hypoxia earlier
+    sim.step()
+    loc = a["crew.location"]
+    assert crew._kernel(a, 0, 0, 0.0, 0.0, 0, 10.0) == 1
+    full, fast = sim.state.copy(), sim.state.copy()
+    crew._harm(full, full["atm.pp_pa"][loc], full["atm.pressure_pa"][loc], 10.0)
+    crew._wounds(fast, fast["crew.alive"], 10.0)
+    crew._update_consciousness(fast)
+    assert fast.identical(full)
+    a["crew.deficit"][0, 0] = 0.1  # a living person short of breath: the whole harm is needed
+    assert crew._kernel(a, 0, 0, 0.0, 0.0, 0, 10.0) == 2

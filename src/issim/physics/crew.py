@@ -456,7 +456,10 @@ class Crew(Subsystem):
         add_totals(t, _TOTAL_KEYS if "water.store_kg" in state.arrays else _TOTAL_KEYS[:6], values)
         # (the count of the living, exact in a float64: as count_nonzero(alive) * dt_s / 86_400.0)
         t["crew.days"] = t.get("crew.days", 0.0) + values[8] * dt_s / 86_400.0
-        if harmed:
+        if harmed == 1:  # someone hurt, and nothing else: only their wounds to bring on
+            self._wounds(state, state["crew.alive"], dt_s)
+            self._update_consciousness(state)
+        elif harmed:
             self._harm(state, state["atm.pp_pa"][state["crew.location"]], state["atm.pressure_pa"][state["crew.location"]],
                        dt_s)
         if self.follow_schedule and m1 != m0 and self._crosses_edge(t0, t1):
@@ -715,7 +718,7 @@ class Crew(Subsystem):
         alive = state["crew.alive"]
         on_eva = state["crew.on_eva"]
         d0 = state["crew.deficit"]
-        decay, injury_decay = self._decay_factors(dt_s)
+        decay = self._decay_factors(dt_s)[0]
         rate = np.empty_like(d0)
         rate[:, HYPOXIA] = np.interp(air[:, O2], HYPOXIA_PP_PA, HYPOXIA_RATE_PER_S, right=0.0)
         rate[:, HYPERCAPNIA] = np.interp(air[:, CO2], HYPERCAPNIA_PP_PA, HYPERCAPNIA_RATE_PER_S, left=0.0)
@@ -733,18 +736,7 @@ class Crew(Subsystem):
         d1 = np.where(rate > 0.0, d0 + rate * dt_s, d0 * decay)
         d1[d1 < DEFICIT_ZERO] = 0.0
         d1 = np.where(alive[:, None], d1, d0)
-        injury = state["crew.injury"]
-        bleeding = state["crew.bleeding"] & alive
-        healed = injury * injury_decay
-        healed[healed < INJURY_ZERO] = 0.0
-        anyone_bleeding = count_nonzero(bleeding)
-        if anyone_bleeding:
-            healed = np.where(bleeding, np.minimum(injury + BLEED_PER_S * dt_s, 1.0), healed)
-        injury[:] = np.where(alive, healed, injury)
-        state["crew.deficit"][:] = d1
-        if anyone_bleeding:
-            for i in np.flatnonzero(bleeding & (injury >= 1.0)):
-                self._die(state, int(i), "injury")
+        self._wounds(state, alive, dt_s, d1)
 
         if max(d0.max(initial=0.0), d1.max(initial=0.0)) > 1.0:  # no hazard before incapacitation
             hazard = 0.5 * (death_hazard_per_s(d0) + death_hazard_per_s(d1))
@@ -755,6 +747,29 @@ class Crew(Subsystem):
                 if u < -math.expm1(-total[i] * dt_s):
                     self._die(state, int(i), MECHANISMS[int(np.argmax(hazard[i]))])
         self._update_consciousness(state)
+
+    def _wounds(self, state: State, alive, dt_s: float, deficit=None) -> None:
+        """Wounds heal (or bleed) over one frame, and the bled-out die; ``deficit``, when given,
+        is written as the frame's deficits between the two, as :meth:`_harm` has it.
+
+        On its own (``deficit`` None) this is the whole of :meth:`_harm` when no one breathes bad
+        air, no suit is spent and no living person has a deficit (the crew kernel's answer 1):
+        every deficit rate is then 0, so each living person's deficit stays 0 (0 x the recovery
+        factor), no hazard is drawn, and nothing but the wounds changes."""
+        injury_decay = self._decay_factors(dt_s)[1]
+        injury = state["crew.injury"]
+        bleeding = state["crew.bleeding"] & alive
+        healed = injury * injury_decay
+        healed[healed < INJURY_ZERO] = 0.0
+        anyone_bleeding = count_nonzero(bleeding)
+        if anyone_bleeding:
+            healed = np.where(bleeding, np.minimum(injury + BLEED_PER_S * dt_s, 1.0), healed)
+        injury[:] = np.where(alive, healed, injury)
+        if deficit is not None:
+            state["crew.deficit"][:] = deficit
+        if anyone_bleeding:
+            for i in np.flatnonzero(bleeding & (injury >= 1.0)):
+                self._die(state, int(i), "injury")
 
     def _update_consciousness(self, state: State) -> None:
         alive = state["crew.alive"]

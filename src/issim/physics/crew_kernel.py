@@ -33,7 +33,9 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
     """One frame of the bodies, in place (``kf``, ``ki``: the constants from :func:`pack`).
     Writes into ``totals`` (9 numbers) the eight totals (O2, CO2, vapour in mol; the same in
     kg; water drunk and urine in kg; NaN for the two water ones without a water store) and
-    how many are alive; returns whether anyone is being harmed (then ``Crew._harm`` runs)."""
+    how many are alive; returns whether anyone is being harmed (then ``Crew._harm`` runs): 0 no
+    one, 1 someone living is hurt and nothing else (no bad air, no spent suit, no living
+    person's deficit), 2 anything more."""
     resting_rate, molar_mass = kf[0:3], kf[3:6]
     drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa = kf[6], kf[7], kf[8], kf[9], kf[10]
     co2_symptom_pa = kf[11:]
@@ -105,8 +107,8 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
         totals[6] = np.nan
         totals[7] = np.nan
 
-    # harm: is anyone breathing bad air, out of suit time, hurt or short of breath?
-    harmed = False
+    # harm: is anyone breathing bad air, out of suit time or short of breath (2), or only hurt (1)?
+    harmed = 0
     for i in range(n):
         if alive[i]:
             totals[8] += 1.0
@@ -121,9 +123,12 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
             if alive[i]:
                 suit_s[i] = max(suit_s[i] - dt_s, 0.0)
             bad = bad or suit_s[i] <= 0.0
-        harmed = harmed or bad
+        if bad:
+            harmed = 2
         if alive[i]:
-            harmed = harmed or injury[i] != 0.0
+            if injury[i] != 0.0 and harmed == 0:
+                harmed = 1
             for c in range(deficit.shape[1]):
-                harmed = harmed or deficit[i, c] != 0.0
+                if deficit[i, c] != 0.0:
+                    harmed = 2
     return harmed
