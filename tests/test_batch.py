@@ -225,3 +225,12 @@ def test_bad_station_indices_are_refused_before_any_station_steps():
         Batch(batch.scenario, seeds=[1], inputs=[{"x": 1}])
     with pytest.raises(InputError, match="whole number of runs"):
         Batch.campaign("iss-dispersed", runs=0)
+
+
+def test_a_snapshot_of_a_batch_with_other_inputs_is_refused():
+    drawn = Batch.campaign("iss-dispersed", runs=2, hours=1)
+    plain = Batch("iss-dispersed", seeds=drawn.seeds, hours=1)  # the same seeds, the file's own values
+    assert drawn.inputs != plain.inputs
+    with pytest.raises(InputError, match="dispersed inputs"):
+        plain.restore(drawn.snapshot())
+    drawn.restore(drawn.snapshot())

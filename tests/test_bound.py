@@ -93,3 +93,14 @@ def test_a_run_with_its_arrays_rebound_ends_where_one_left_alone_does(scenario):
         sim.restore(sim.snapshot())  # and another mapping
     rebound.run()
     assert _digest(rebound.sim) == _digest(plain.sim)
+
+
+def test_the_per_frame_values_choose_the_overload_too():
+    """A kept entry point is reused only for per-frame values of the types it was looked up
+    with: a float after an int goes to the float overload (not the int one, truncated)."""
+    st = State(arrays={"x": np.zeros(1), "y": np.ones(1)})
+    b = _bound()
+    assert b(st.arrays, 1) == 1.0
+    st["y"] = np.ones(1)  # rebound, alike: the entry looked up last would do for the arrays
+    assert b(st.arrays, 2.5) == 3.5
+    assert b(st.arrays, 2.5) == 6.0

@@ -245,3 +245,45 @@ def test_a_confidant_who_did_not_trust_the_defector_reconsiders_on_finding_her_k
     assert _decided(sim, "d7_reconsider") == ["Kira Foster"]
     story.observe(sim.state, [], [])
     assert _decided(sim, "d7_reconsider") == ["Kira Foster"]  # once
+
+
+def test_one_departure_for_the_vehicle_when_everyone_gets_away(sim):
+    """Five of one side all choosing to get away from the betrayer: one leads, two more are
+    seated, and those left out do not start a second departure for the same three seats."""
+    story, a = _after_the_trap(sim)
+    a["crew.activity"][:] = 0
+    a["agents.plot"][crisis.BETRAYER] = CHRISTIAN
+    a["agents.side"][CHRISTIAN] = 99
+    for p in (GORDON, NICHOLAI, ALEXEY, NIKA):
+        a["agents.side"][p] = a["agents.side"][KIRA]
+    a["agents.intent"][:] = crisis.NONE
+    a["agents.intent"][CHRISTIAN] = crisis.BETRAY
+    story.agents.decisions["d12_stop_christian"] = "lock-out"
+    story._betrayal_seen(sim.state, CHRISTIAN, "disable")
+    intent, target = a["agents.intent"].tolist(), a["agents.target"].tolist()
+    leaving = [p for p in range(6) if intent[p] == crisis.LEAVE]
+    leaders = {target[p] for p in leaving}
+    assert len(leaders) == 1 and len(leaving) == story.seats
+    assert all(intent[p] == crisis.GUARD for p in range(6) if p not in leaving and p != CHRISTIAN)
+
+
+def test_no_one_waits_for_help_that_cannot_come(sim):
+    """Alexey, bent on the same fight, is behind a hatch locked against him: Kira does not wait."""
+    story, a = _after_the_trap(sim)
+    a["crew.activity"][:] = 0
+    a["hatch.open"][:] = True
+    a["control.armed"][[KIRA, CHRISTIAN, ALEXEY]] = True
+    a["agents.side"][CHRISTIAN] = 99
+    a["agents.side"][ALEXEY] = a["agents.side"][KIRA]
+    a["agents.suspicion"][CHRISTIAN] = 1.0
+    a["agents.intent"][CHRISTIAN] = crisis.BETRAY
+    destiny = sim.world.index["destiny"]
+    a["crew.location"][[KIRA, CHRISTIAN]] = destiny
+    a["crew.location"][ALEXEY] = sim.world.index["zvezda"]
+    for p in (KIRA, ALEXEY):
+        a["agents.intent"][p], a["agents.target"][p] = crisis.KILL, CHRISTIAN
+    k = story.link_ids.index("zarya-pma-1")
+    a["hatch.open"][k] = False
+    a["control.lock_side"][k] = sim.world.index["node-1"] if "node-1" in sim.world.index else sim.world.index["unity"]
+    assert not story._reachable(a, int(a["crew.location"][ALEXEY]), destiny)
+    assert [c.target for c in story.steps(sim.view(), KIRA) if c.name == "confront"] == ["Christian Campbell"]

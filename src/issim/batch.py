@@ -59,7 +59,8 @@ class _EnvironmentPool:
     A chunk's table (:meth:`Environment._fill`) is a function of the start, the frame, the
     chunk's number and the element set alone; the element set is built from the state's
     OMM fields (:func:`issim.orbit.upkeep.orbit_of`), so the fields, compared exactly (type
-    and ``repr`` of each value), identify it. Only the latest two chunks' tables are kept."""
+    and ``repr`` of each value), identify it. Only the tables of the chunk the stations are
+    in and the chunks beside it are kept (a chunk's table is 1.7 MB), going on or restored back."""
 
     def __init__(self) -> None:
         self.tables: dict = {}
@@ -68,8 +69,8 @@ class _EnvironmentPool:
         self.shared = 0  # tables handed out without computing
 
     def rows(self, env: "_SharedEnvironment", chunk: int, elements, omm) -> tuple:
-        if chunk > self.chunk:  # the stations have moved on: keep this chunk's tables and the last's
-            self.tables = {k: v for k, v in self.tables.items() if k[2] >= chunk - 1}
+        if chunk != self.chunk:  # the stations have moved on (or back, restored): keep the chunks beside it
+            self.tables = {k: v for k, v in self.tables.items() if chunk - 1 <= k[2] <= chunk + 1}
             self.chunk = chunk
         fields = None if not omm else tuple(sorted((k, type(v).__name__, repr(v)) for k, v in omm.items()))
         key = (env.start_ms, env.dt_ms, chunk, fields)
@@ -77,8 +78,6 @@ class _EnvironmentPool:
         if rows is None:
             Environment._fill(env, chunk, elements)
             rows = env._rows
-            if len(self.tables) >= 4 * MAX_STATIONS:  # (a batch restored back and forth: keep it bounded)
-                self.tables.clear()
             self.tables[key] = rows
             self.computed += 1
         else:
@@ -117,6 +116,7 @@ class BatchSnapshot:
     stations: tuple  # Snapshot per station
     resolved_ms: tuple  # Runner.resolved_ms per station
     seeds: tuple
+    inputs: tuple = ()  # each station's dispersed inputs (a fingerprint does not cover them)
 
 
 def _is_index(value) -> bool:
@@ -417,7 +417,7 @@ class Batch:
     def snapshot(self) -> BatchSnapshot:
         """Every station, at this frame boundary (each a :meth:`Simulation.snapshot`)."""
         return BatchSnapshot(tuple(r.sim.snapshot() for r in self.runners),
-                             tuple(r.resolved_ms for r in self.runners), self.seeds)
+                             tuple(r.resolved_ms for r in self.runners), self.seeds, _inputs_key(self.inputs))
 
     def restore(self, snap: BatchSnapshot) -> None:
         """Every station back (or forward) to ``snap``; one of another batch is refused."""
@@ -425,6 +425,9 @@ class Batch:
             raise InputError("snapshot", f"give a BatchSnapshot (Batch.snapshot()), got {type(snap).__name__}")
         if snap.seeds != self.seeds or len(snap.stations) != len(self.runners):
             raise InputError("snapshot", "this snapshot was taken of another batch (its stations' seeds differ)")
+        if snap.inputs != _inputs_key(self.inputs):
+            raise InputError("snapshot", "this snapshot was taken of another batch (its stations' dispersed inputs "
+                                         "differ)")
         for run, one in zip(self.runners, snap.stations):
             if not isinstance(one, Snapshot) or one.fingerprint != run.sim.fingerprint:
                 raise InputError("snapshot", "this snapshot was taken of another batch (a station, crew, start, "
@@ -432,6 +435,11 @@ class Batch:
         for run, one, resolved in zip(self.runners, snap.stations, snap.resolved_ms):
             run.sim.restore(one)
             run.resolved_ms = resolved
+
+
+def _inputs_key(inputs) -> tuple:
+    """The stations' dispersed inputs as comparable plain data."""
+    return tuple(tuple(sorted((k, repr(v)) for k, v in x.items())) for x in inputs)
 
 
 def _merged(policies: dict, given) -> dict:

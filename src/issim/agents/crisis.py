@@ -671,11 +671,27 @@ class Story:
                 elif choice == "disarm":
                     self._set(state, q, SUBDUE, b, f"{self.names[b]} {command.replace('_', ' ')}")
                 else:
-                    going = [q] + [r for r in range(self.n) if r not in (q, b) and self._up(a, r)
-                                   and int(a["agents.side"][r]) == side
-                                   and int(a["agents.intent"][r]) in (NONE, GUARD, RESTORE, SEEK)]
-                    for r in self._seated(a, q, going):
-                        self._set(state, r, LEAVE, q, "get into the vehicle first")
+                    self._get_away(state, q, b, side)
+
+    def _get_away(self, state, q: int, b: int, side: int) -> None:
+        """D12's ``lock-out``: ``q`` leads those of ``side`` who are free into the vehicle, as
+        many as it seats; or, when one of them already leads a departure, joins it while a
+        seat is left (one departure, never two for one vehicle), else stands guard."""
+        a = state.arrays
+        intent, target = a["agents.intent"].tolist(), a["agents.target"].tolist()
+        leader = next((r for r in range(self.n) if intent[r] == LEAVE and target[r] == r and self._aboard(a, r)
+                       and int(a["agents.side"][r]) == side), -1)
+        if leader >= 0:
+            riders = [r for r in range(self.n) if intent[r] == LEAVE and target[r] == leader and self._aboard(a, r)]
+            if self.seats <= 0 or len(riders) < self.seats:
+                self._set(state, q, LEAVE, leader, "get into the vehicle first")
+            else:
+                self._set(state, q, GUARD, -1, "no seat left in the vehicle")
+            return
+        going = [q] + [r for r in range(self.n) if r not in (q, b) and self._up(a, r)
+                       and int(a["agents.side"][r]) == side and intent[r] in (NONE, GUARD, RESTORE, SEEK)]
+        for r in self._seated(a, q, going):
+            self._set(state, r, LEAVE, q, "get into the vehicle first")
 
     def _d12_odds(self, a, q: int, b: int) -> dict:
         """D12's weights for ``q`` once ``b``'s betrayal is seen."""
@@ -837,7 +853,9 @@ class Story:
             side, tgt, ints = a["agents.side"].tolist(), a["agents.target"].tolist(), a["agents.intent"].tolist()
             there = int(a["crew.location"][target]) if 0 <= target < self.n else -1
             help_coming = any(r != p and side[r] == side[p] and tgt[r] == target and ints[r] in (KILL, SUBDUE)
-                              and int(a["crew.location"][r]) != there and self._up(a, r) for r in range(self.n))
+                              and int(a["crew.location"][r]) != there and self._up(a, r)
+                              and not a["crew.on_eva"][r] and not a["control.adrift"][r]
+                              and self._reachable(a, int(a["crew.location"][r]), there) for r in range(self.n))
             self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=help_coming)
         elif intent == HUNT:
             prey = [q for q in self._prey(a, p, target) if self._margin(a, p, q) >= SURE_MARGIN]

@@ -58,14 +58,14 @@ class Bound:
         """The entry point of the overload the dispatcher runs for ``args``: that of the last
         tuple looked up when each argument has the type it had there (most often the same
         object: one array was rebound), else looked up by numba's types (slow: once)."""
-        if self._checked and _same_types(args, self._checked[0]):
+        if self._checked and _same_types(args, self._checked[0]) and _same_types(per_frame, self._checked[2]):
             return self._checked[1]
         from numba import typeof
 
         compiled = self.kernel.overloads.get(tuple(typeof(x) for x in (*args, *per_frame)))
         if compiled is None:
             return None
-        self._checked = (args, compiled.entry_point)
+        self._checked = (args, compiled.entry_point, per_frame)  # (the per-frame values choose the overload too)
         return compiled.entry_point
 
     def forget(self) -> None:
