@@ -197,11 +197,15 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
         return
     a["agents.mind_ms"][0] = t
     n = len(a["agents.fear"])
-    loc = a["crew.location"]
-    activity, on_eva = a["crew.activity"].tolist(), a["crew.on_eva"].tolist()
-    awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
+    alive = a["crew.alive"].tolist()
+    dead = [q for q in range(n) if not alive[q]]
+    war = bool(war_at_ms and t >= war_at_ms)
+    if war or dead:  # (who is awake matters only to the sights below)
+        loc = a["crew.location"]
+        activity, on_eva = a["crew.activity"].tolist(), a["crew.on_eva"].tolist()
+        awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
     b = a["agents.belief"]
-    if war_at_ms and t >= war_at_ms:
+    if war:
         for p in range(n):
             if awake[p] and int(loc[p]) in windows and b[p, WAR] < 1.0:
                 b[p, WAR] = 1.0
@@ -212,7 +216,6 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
                 if any(awake[q] and b[q, WAR] >= 1.0 and loc[q] == loc[p] for q in range(n) if q != p):
                     b[p, WAR] = 0.8
                     log("learned", person=p, what_seen="the war below, from a crewmate")
-    dead = [q for q in range(n) if not a["crew.alive"][q]]
     if dead:
         seen_dead = a["agents.seen_dead"]
         for p in range(n):

@@ -76,6 +76,7 @@ import numpy as np
 from ..control.commands import Command, link_hardware, power_hardware
 from ..control import confront as fight
 from ..station import routes
+from ..sim.fastnp import count_nonzero
 from ..station.people import SLEEP
 from . import turns
 from .goals import HOME
@@ -288,7 +289,7 @@ class Story:
         plot = a["agents.plot"]
         turns.check(self, state)
         if not deaths and not hostile_acts and max(plot.tolist()) < 0 \
-                and not np.count_nonzero(a["agents.intent"]) and not np.count_nonzero(a["control.adrift"]):
+                and not count_nonzero(a["agents.intent"]) and not count_nonzero(a["control.adrift"]):
             return  # no story under way: nothing here can change (most frames of most runs)
         for p, killer in deaths:
             self._death(state, p, killer)

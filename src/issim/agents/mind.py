@@ -52,6 +52,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
@@ -205,14 +206,67 @@ class Agents(Subsystem):
             affect.reset(state, self.minds, state["agents.side"])
 
     def update(self, state: State, env, dt_s: float) -> None:
-        # Most frames nothing the minds watch has changed: each test below reads a few small
-        # arrays as plain lists (numpy's reductions cost about 1 µs each on arrays this small)
-        # and works everything out afresh, so nothing here can go stale (a restore, a branch).
+        # Most frames nothing the minds watch has changed and no one is due: each part below
+        # runs only when what it acts on is there, tested afresh each frame on a few small
+        # arrays (read as plain lists or counted in C, about 0.05-0.15 µs a test), so nothing
+        # here can go stale (a restore, a branch, a state written between frames). Only the
+        # arrays' objects are kept between frames, and only while the state's dict and its
+        # generation are the same (see _views).
         if not self.minds or self.sim is None:
             return
         a = state.arrays
         t = state.t_ms
         log = state.log
+        views = self._views(a)
+        if views is None:  # (no custody: no story; every part runs, as always)
+            return self._update(state, a, t, log)
+        log_pos, mind_ms, next_ms, due_now, plot, intent, adrift, susp = views
+        if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS or count_nonzero(due_now) \
+                or count_nonzero(intent) or count_nonzero(adrift):
+            return self._update(state, a, t, log)
+        # The earliest decision, whether any part of the plot is taken and whether anyone's
+        # suspicion is at the threshold are kept with the bytes they were worked out from
+        # (comparing 60 bytes costs a fifth of reading the array as a list): a pure function
+        # of the array's contents, so always what reading it would give.
+        b = next_ms.tobytes()
+        if b != self._next_bytes:
+            self._next_bytes, self._next_min = b, min(next_ms.tolist())
+        b = plot.tobytes()
+        if b != self._plot_bytes:
+            self._plot_bytes, self._plot_free = b, max(plot.tolist()) < 0
+        b = susp.tobytes()
+        if b != self._susp_bytes:
+            self._susp_bytes, self._susp_low = b, max(susp.tolist()) < HOLD_AT
+        if self._next_min > t and self._plot_free and self._susp_low:
+            # Nothing to read in the log (no order, command, death or hostile act), no minute's
+            # tick (nor its frame, on which the story's turns are met), no story under way, no
+            # suspicion at the threshold, no one due nor left due: the full update below would
+            # change nothing (most frames of most runs).
+            return
+        self._update(state, a, t, log)
+
+    _next_bytes = _plot_bytes = _susp_bytes = b""  # (see update: each with what was worked out from it)
+    _next_min = 0
+    _plot_free = _susp_low = False
+    _views_of: object = None  # the arrays dict _views read, and its generation
+    _views_gen: int = -1
+    _views_kept: Optional[tuple] = None
+
+    def _views(self, a) -> Optional[tuple]:
+        """The arrays the quiet test reads, looked up again whenever the state's dict is
+        another or its generation moved (a key rebound); ``None`` without ``control.adrift``."""
+        gen = getattr(a, "generation", None)
+        if a is self._views_of and gen == self._views_gen and gen is not None:
+            return self._views_kept
+        if "control.adrift" not in a:
+            return None
+        kept = (a["agents.log_pos"], a["agents.mind_ms"], a["agents.next_ms"], a["agents.due"],
+                a["agents.plot"], a["agents.intent"], a["control.adrift"], a["agents.suspicion"])
+        if gen is not None:  # (a plain dict counts nothing: looked up every frame)
+            self._views_of, self._views_gen, self._views_kept = a, gen, kept
+        return kept
+
+    def _update(self, state: State, a, t: int, log) -> None:
         deaths: list = []
         acts: list = []
         log_pos = a["agents.log_pos"]
@@ -230,11 +284,22 @@ class Agents(Subsystem):
             # A fight's command record follows the death it caused: name the killers once all is read.
             if deaths:
                 deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
-        if t - a["agents.mind_ms"].item(0) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
-            # (who is able is read once: the tick changes only the minds, not bodies or places)
-            affect.tick(state, self.topology, self.windows, self.war_at_ms, self._ables(a).__getitem__,
-                        a["agents.wounded_by"], self._log_mind)
-        self.story.observe(state, deaths, acts)
+        mind_ms = a["agents.mind_ms"]
+        if t - mind_ms.item(0) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
+            ables: list = []  # (who is able is read once, and only if the tick asks: it changes only the minds)
+
+            def able(p: int) -> bool:
+                if not ables:
+                    ables.extend(self._ables(a))
+                return ables[p]
+
+            affect.tick(state, self.topology, self.windows, self.war_at_ms, able, a["agents.wounded_by"], self._log_mind)
+        # The story acts on the frame of a minute's tick (its turns), on deaths and betrayals
+        # read above, and while it is under way; else Story.observe returns at once (its
+        # turns.check at its first test, then its own early test): spared its call.
+        if deaths or acts or mind_ms.item(0) == t or "control.adrift" not in a or max(a["agents.plot"].tolist()) >= 0 \
+                or count_nonzero(a["agents.intent"]) or count_nonzero(a["control.adrift"]):
+            self.story.observe(state, deaths, acts)
         susp = a["agents.suspicion"]
         suspicion = susp.tolist()
         if max(suspicion) >= HOLD_AT:  # (suspicion is always a finite number in [0, 1])
@@ -242,20 +307,27 @@ class Agents(Subsystem):
             for p in [p for p, s in enumerate(suspicion) if s >= HOLD_AT and goal[p] == policy.NO_GOAL and alive[p]]:
                 self._set_goal(state, p, policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
-        due_now.fill(False)  # who is due is decided afresh each frame
+        if count_nonzero(due_now):
+            due_now.fill(False)  # who is due is decided afresh each frame
         next_ms = a["agents.next_ms"]
         at_ms = next_ms.tolist()
         if min(at_ms) > t:  # no one due (most frames): spared the list below
             return
-        due = [p for p, at in enumerate(at_ms) if at <= t]
-        goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]
-        for p in due:
+        # (read once as lists: the loop below writes only next_ms and due, which none of these read)
+        goal, intent, activity = a["agents.goal"].tolist(), a["agents.intent"].tolist(), a["crew.activity"].tolist()
+        able = self._ables(a)
+        menacing = None
+        for p, at in enumerate(at_ms):
+            if at > t:
+                continue
             busy = intent[p] != NO_INTENT
-            next_ms[p] = max(int(next_ms[p]), t) + (self.crisis_ms if busy else self.interval_ms)
-            if not self._able(state, p):
+            next_ms[p] = max(at, t) + (self.crisis_ms if busy else self.interval_ms)
+            if not able[p]:
                 continue
             if not busy and (goal[p] == policy.NO_GOAL or activity[p] == SLEEP):
-                if not self.story.threats(a, p):
+                if menacing is None:
+                    menacing = self.story.menacing(a)
+                if not self.story.threats(a, p, menacing):
                     continue
             due_now[p] = True
 

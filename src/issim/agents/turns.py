@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..sim.world import SEGMENTS
 from ..station.people import SLEEP
 from . import affect
@@ -59,9 +60,9 @@ def bloodless(a) -> bool:
 def check(story, state) -> None:
     """Meet whichever of these situations the minds have come to (once a simulated minute)."""
     a = state.arrays
-    if int(a["agents.mind_ms"][0]) != state.t_ms or int(a["agents.peace"][0]) > 0:
+    if a["agents.mind_ms"].item(0) != state.t_ms or a["agents.peace"].item(0) > 0:
         return
-    if not np.count_nonzero(a["agents.goal"] == TAKE_CONTROL) and not np.count_nonzero(a["agents.disclosed"]):
+    if TAKE_CONTROL not in a["agents.goal"].tolist() and not count_nonzero(a["agents.disclosed"]):
         return  # no one has been ordered against anyone
     CONFIDANT, LURER = _crisis.CONFIDANT, _crisis.LURER
     if bloodless(a):
