@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..station.people import SLEEP
 from ..station.routes import seen_from
 
@@ -192,13 +193,18 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
     fall not coming). ``able(p)``: alive, conscious, aboard; ``log(what, **details)`` records."""
     a = state.arrays
     t = state.t_ms
-    last_min, last_hour = int(a["agents.mind_ms"][0]), int(a["agents.mind_ms"][1])
+    mind_ms = a["agents.mind_ms"]
+    last_min, last_hour = mind_ms.item(0), mind_ms.item(1)
     if t - last_min < MINUTE_MS:
         return
-    a["agents.mind_ms"][0] = t
+    mind_ms[0] = t
     n = len(a["agents.fear"])
-    alive = a["crew.alive"].tolist()
-    dead = [q for q in range(n) if not alive[q]]
+    alive = a["crew.alive"]
+    if count_nonzero(alive) == n:  # (all alive, most minutes: counted in C)
+        dead = []
+    else:
+        alive = alive.tolist()
+        dead = [q for q in range(n) if not alive[q]]
     war = bool(war_at_ms and t >= war_at_ms)
     if war or dead:  # (who is awake matters only to the sights below)
         loc = a["crew.location"]
@@ -245,10 +251,13 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
                 if b[p, FALL] < 0.05:
                     b[p, FALL] = 0.0
                     log("doubts", person=p, what_seen="the station has not fallen: the laptops show the orbit holding")
-    dl = a["agents.deadline_ms"].tolist()
-    if not any(dl):
-        a["agents.urgency"].fill(0.0)  # no one was told of a fall (most runs)
+    deadline = a["agents.deadline_ms"]
+    if not count_nonzero(deadline):  # no one was told of a fall (most runs)
+        urgency = a["agents.urgency"]
+        if urgency.tobytes() != bytes(urgency.nbytes):  # (already all +0.0 after the first minute: left so)
+            urgency.fill(0.0)
         return
+    dl = deadline.tolist()
     fall = b[:, FALL].tolist()
     a["agents.urgency"][:] = [fall[p] * min(max(1.0 - (dl[p] - t) / DAY_MS, 0.0), 1.0) if dl[p] else 0.0
                               for p in range(n)]

@@ -191,13 +191,21 @@ class Story:
         departed, loc = a["control.departed"].tolist(), a["crew.location"].tolist()
         return [alive[q] and conscious[q] and not departed[loc[q]] for q in range(self.n)]
 
+    _bent_bytes: bytes = b""  # the intentions (their bytes) _bent was read from: a pure function of them
+    _bent: tuple = ()
+
     def menacing(self, a, up: Optional[list] = None) -> list[int]:
         """People up and about and openly bent on violence, on whatever side (see :meth:`threats`);
         ``up``: :meth:`_ups`, if already read."""
-        intent = a["agents.intent"].tolist()
-        bent = [q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY]
+        intents = a["agents.intent"]
+        b = intents.tobytes()  # (who is bent is kept with the bytes of the intentions it was read from)
+        if b != self._bent_bytes:
+            intent = intents.tolist()
+            self._bent_bytes, self._bent = b, tuple(q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY)
+        bent = self._bent
         if not bent:
             return []  # no one openly bent on violence (most frames): no one can be a threat
+        intent = intents.tolist()
         betrayer = int(a["agents.plot"][BETRAYER])
         seen_betrayal = int(a["agents.clock"][1]) > 0
         if up is None:

@@ -206,12 +206,13 @@ class Agents(Subsystem):
             affect.reset(state, self.minds, state["agents.side"])
 
     def update(self, state: State, env, dt_s: float) -> None:
-        # Most frames nothing the minds watch has changed and no one is due: each part below
-        # runs only when what it acts on is there, tested afresh each frame on a few small
-        # arrays (read as plain lists or counted in C, about 0.05-0.15 µs a test), so nothing
+        # Most frames nothing the minds watch has changed and no one is due: the test below
+        # reads a few small arrays afresh each frame (counted in C, or compared by their
+        # bytes with those a fact about them was worked out from: see _earliest), so nothing
         # here can go stale (a restore, a branch, a state written between frames). Only the
         # arrays' objects are kept between frames, and only while the state's dict and its
-        # generation are the same (see _views).
+        # generation are the same (see _views). In the full update each part runs only when
+        # what it acts on is there.
         if not self.minds or self.sim is None:
             return
         a = state.arrays
@@ -224,20 +225,7 @@ class Agents(Subsystem):
         if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS or count_nonzero(due_now) \
                 or count_nonzero(intent) or count_nonzero(adrift):
             return self._update(state, a, t, log)
-        # The earliest decision, whether any part of the plot is taken and whether anyone's
-        # suspicion is at the threshold are kept with the bytes they were worked out from
-        # (comparing 60 bytes costs a fifth of reading the array as a list): a pure function
-        # of the array's contents, so always what reading it would give.
-        b = next_ms.tobytes()
-        if b != self._next_bytes:
-            self._next_bytes, self._next_min = b, min(next_ms.tolist())
-        b = plot.tobytes()
-        if b != self._plot_bytes:
-            self._plot_bytes, self._plot_free = b, max(plot.tolist()) < 0
-        b = susp.tobytes()
-        if b != self._susp_bytes:
-            self._susp_bytes, self._susp_low = b, max(susp.tolist()) < HOLD_AT
-        if self._next_min > t and self._plot_free and self._susp_low:
+        if self._earliest(next_ms) > t and self._plot_open(plot) and self._all_calm(susp):
             # Nothing to read in the log (no order, command, death or hostile act), no minute's
             # tick (nor its frame, on which the story's turns are met), no story under way, no
             # suspicion at the threshold, no one due nor left due: the full update below would
@@ -245,9 +233,6 @@ class Agents(Subsystem):
             return
         self._update(state, a, t, log)
 
-    _next_bytes = _plot_bytes = _susp_bytes = b""  # (see update: each with what was worked out from it)
-    _next_min = 0
-    _plot_free = _susp_low = False
     _views_of: object = None  # the arrays dict _views read, and its generation
     _views_gen: int = -1
     _views_kept: Optional[tuple] = None
@@ -297,12 +282,12 @@ class Agents(Subsystem):
         # The story acts on the frame of a minute's tick (its turns), on deaths and betrayals
         # read above, and while it is under way; else Story.observe returns at once (its
         # turns.check at its first test, then its own early test): spared its call.
-        if deaths or acts or mind_ms.item(0) == t or "control.adrift" not in a or max(a["agents.plot"].tolist()) >= 0 \
+        if deaths or acts or mind_ms.item(0) == t or "control.adrift" not in a or not self._plot_open(a["agents.plot"]) \
                 or count_nonzero(a["agents.intent"]) or count_nonzero(a["control.adrift"]):
             self.story.observe(state, deaths, acts)
         susp = a["agents.suspicion"]
-        suspicion = susp.tolist()
-        if max(suspicion) >= HOLD_AT:  # (suspicion is always a finite number in [0, 1])
+        if not self._all_calm(susp):  # (suspicion is always a finite number in [0, 1])
+            suspicion = susp.tolist()
             goal, alive = a["agents.goal"].tolist(), a["crew.alive"].tolist()  # (_set_goal changes only p's goal)
             for p in [p for p, s in enumerate(suspicion) if s >= HOLD_AT and goal[p] == policy.NO_GOAL and alive[p]]:
                 self._set_goal(state, p, policy.HOLD, "saw the other side act")
@@ -310,26 +295,56 @@ class Agents(Subsystem):
         if count_nonzero(due_now):
             due_now.fill(False)  # who is due is decided afresh each frame
         next_ms = a["agents.next_ms"]
-        at_ms = next_ms.tolist()
-        if min(at_ms) > t:  # no one due (most frames): spared the list below
+        if self._earliest(next_ms) > t:  # no one due (most frames): spared the loop below
             return
-        # (read once as lists: the loop below writes only next_ms and due, which none of these read)
-        goal, intent, activity = a["agents.goal"].tolist(), a["agents.intent"].tolist(), a["crew.activity"].tolist()
-        able = self._ables(a)
+        # Each one due is read element by element (usually one person a frame): the loop
+        # writes only next_ms and due, which nothing it reads depends on.
+        goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]
+        alive, conscious, loc = a["crew.alive"], a["crew.conscious"], a["crew.location"]
+        departed = a["control.departed"] if "control.departed" in a else None
         menacing = None
-        for p, at in enumerate(at_ms):
+        for p, at in enumerate(next_ms.tolist()):
             if at > t:
                 continue
-            busy = intent[p] != NO_INTENT
+            busy = intent.item(p) != NO_INTENT
             next_ms[p] = max(at, t) + (self.crisis_ms if busy else self.interval_ms)
-            if not able[p]:
-                continue
-            if not busy and (goal[p] == policy.NO_GOAL or activity[p] == SLEEP):
+            if not (alive.item(p) and conscious.item(p) and not (departed is not None and departed.item(loc.item(p)))):
+                continue  # (not able: as _able)
+            if not busy and (goal.item(p) == policy.NO_GOAL or activity.item(p) == SLEEP):
                 if menacing is None:
                     menacing = self.story.menacing(a)
                 if not self.story.threats(a, p, menacing):
                     continue
             due_now[p] = True
+
+    # Facts about three small arrays, each kept with the bytes it was worked out from and
+    # worked out again whenever they differ (comparing some 60 bytes costs about a fifth of
+    # reading the array as a list): a pure function of the array's contents, so always what
+    # reading the array afresh would give, whatever state it comes from.
+    _next_bytes = _plot_bytes = _susp_bytes = b""
+    _next_min = 0
+    _plot_free = _susp_low = False
+
+    def _earliest(self, next_ms) -> int:
+        """``min(agents.next_ms)``: when the first mind is due."""
+        b = next_ms.tobytes()
+        if b != self._next_bytes:
+            self._next_bytes, self._next_min = b, min(next_ms.tolist())
+        return self._next_min
+
+    def _plot_open(self, plot) -> bool:
+        """No part of the plot taken (every ``agents.plot`` below 0)."""
+        b = plot.tobytes()
+        if b != self._plot_bytes:
+            self._plot_bytes, self._plot_free = b, max(plot.tolist()) < 0
+        return self._plot_free
+
+    def _all_calm(self, suspicion) -> bool:
+        """No one's suspicion at the threshold of holding their segment."""
+        b = suspicion.tobytes()
+        if b != self._susp_bytes:
+            self._susp_bytes, self._susp_low = b, not max(suspicion.tolist()) >= HOLD_AT
+        return self._susp_low
 
     # ------------------------------------------------------------------ beliefs
 
