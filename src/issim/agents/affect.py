@@ -212,15 +212,17 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
         awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
     b = a["agents.belief"]
     if war:
+        # (read as lists, each write made to the list too: nothing else below writes them)
+        where, war_b = loc.tolist(), b[:, WAR].tolist()
         for p in range(n):
-            if awake[p] and int(loc[p]) in windows and b[p, WAR] < 1.0:
-                b[p, WAR] = 1.0
+            if awake[p] and where[p] in windows and war_b[p] < 1.0:
+                b[p, WAR] = war_b[p] = 1.0
                 _raise(a, "agents.fear", p, 0.2)
                 log("saw", person=p, what_seen="the war below, from a window")
         for p in range(n):
-            if awake[p] and b[p, WAR] < 0.8:
-                if any(awake[q] and b[q, WAR] >= 1.0 and loc[q] == loc[p] for q in range(n) if q != p):
-                    b[p, WAR] = 0.8
+            if awake[p] and war_b[p] < 0.8:
+                if any(awake[q] and war_b[q] >= 1.0 and where[q] == where[p] for q in range(n) if q != p):
+                    b[p, WAR] = war_b[p] = 0.8
                     log("learned", person=p, what_seen="the war below, from a crewmate")
     if dead:
         seen_dead = a["agents.seen_dead"]

@@ -190,8 +190,9 @@ def _escalate(story, state, lurer: int, waiting: int = -1) -> None:
     a = state.arrays
     if not story.agents.violence:
         return
+    goal = a["agents.goal"].tolist()  # (nothing below changes a goal)
     for p in range(story.n):
-        if int(a["agents.goal"][p]) != TAKE_CONTROL or p == lurer or int(a["agents.side"][p]) == waiting \
+        if goal[p] != TAKE_CONTROL or p == lurer or int(a["agents.side"][p]) == waiting \
                 or not _free(story, a, p) \
                 or float(a["agents.urgency"][p]) < 0.6 or story._decided_by(state, "escalate", p):
             continue
