@@ -223,15 +223,14 @@ class Agents(Subsystem):
             return self._update(state, a, t, log)
         log_pos, mind_ms, next_ms, due_now, plot, intent, adrift, susp = views
         if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS or count_nonzero(due_now) \
-                or count_nonzero(intent) or count_nonzero(adrift):
+                or count_nonzero(intent) or count_nonzero(adrift) or not self._plot_open(plot) or not self._all_calm(susp):
             return self._update(state, a, t, log)
-        if self._earliest(next_ms) > t and self._plot_open(plot) and self._all_calm(susp):
-            # Nothing to read in the log (no order, command, death or hostile act), no minute's
-            # tick (nor its frame, on which the story's turns are met), no story under way, no
-            # suspicion at the threshold, no one due nor left due: the full update below would
-            # change nothing (most frames of most runs).
-            return
-        self._update(state, a, t, log)
+        # Nothing to read in the log (no order, command, death or hostile act), no minute's
+        # tick (nor its frame, on which the story's turns are met), no story under way, no
+        # suspicion at the threshold, no one left due: of the full update only its last part
+        # can act, on those due now (none, most frames of most runs: nothing to do).
+        if self._earliest(next_ms) <= t:
+            self._due(state, a, t, next_ms, due_now)
 
     _views_of: object = None  # the arrays dict _views read, and its generation
     _views_gen: int = -1
@@ -295,8 +294,12 @@ class Agents(Subsystem):
         if count_nonzero(due_now):
             due_now.fill(False)  # who is due is decided afresh each frame
         next_ms = a["agents.next_ms"]
-        if self._earliest(next_ms) > t:  # no one due (most frames): spared the loop below
-            return
+        if self._earliest(next_ms) <= t:  # (no one due, most frames: spared the call)
+            self._due(state, a, t, next_ms, due_now)
+
+    def _due(self, state: State, a, t: int, next_ms, due_now) -> None:
+        """Those whose time has come think again later, and are due now if they are able and
+        have something to decide (an intention, a goal while awake, or a threat to meet)."""
         # Each one due is read element by element (usually one person a frame): the loop
         # writes only next_ms and due, which nothing it reads depends on.
         goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]
