@@ -355,7 +355,7 @@ class Story:
         self._d10_check(state)
         self._give_up(state)
         self._after(state)
-        if np.count_nonzero(a["agents.intent"]) or np.count_nonzero(a["crew.bleeding"]):
+        if count_nonzero(a["agents.intent"]) or count_nonzero(a["crew.bleeding"]):
             self._keep_safe(state)
 
     def _give_up(self, state) -> None:
@@ -700,10 +700,11 @@ class Story:
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
-        bleeding = a["crew.bleeding"].tolist()
+        bleeds = a["crew.bleeding"]
         menacing = self.menacing(a)
-        if not menacing and not any(bleeding):
+        if not menacing and not count_nonzero(bleeds):
             return  # no one threatened, no one bleeding: no one to hurry
+        bleeding = bleeds.tolist()
         up = self._ups(a)
         soon = state.t_ms + self.agents.crisis_ms
         eva, loc = a["crew.on_eva"].tolist(), a["crew.location"].tolist()

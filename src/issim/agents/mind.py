@@ -59,7 +59,7 @@ from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
 from ..station.people import SLEEP
 from ..station.routes import Topology, seen_from
-from . import affect
+from . import affect, turns
 from . import goals as policy
 from .crisis import INTENTS, NONE as NO_INTENT, VIOLENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
@@ -278,11 +278,12 @@ class Agents(Subsystem):
                 return ables[p]
 
             affect.tick(state, self.topology, self.windows, self.war_at_ms, able, a["agents.wounded_by"], self._log_mind)
-        # The story acts on the frame of a minute's tick (its turns), on deaths and betrayals
-        # read above, and while it is under way; else Story.observe returns at once (its
-        # turns.check at its first test, then its own early test): spared its call.
-        if deaths or acts or mind_ms.item(0) == t or "control.adrift" not in a or not self._plot_open(a["agents.plot"]) \
-                or count_nonzero(a["agents.intent"]) or count_nonzero(a["control.adrift"]):
+        # The story acts on deaths and betrayals read above, while it is under way, and on the
+        # frame of a minute's tick when its turns have something to look at; else
+        # Story.observe returns at once (turns.check at its first tests, then its own early
+        # test): spared its call.
+        if deaths or acts or "control.adrift" not in a or not self._plot_open(a["agents.plot"]) \
+                or count_nonzero(a["agents.intent"]) or count_nonzero(a["control.adrift"]) or turns.pending(a, t):
             self.story.observe(state, deaths, acts)
         susp = a["agents.suspicion"]
         if not self._all_calm(susp):  # (suspicion is always a finite number in [0, 1])
