@@ -207,13 +207,13 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
         dead = [q for q in range(n) if not alive[q]]
     war = bool(war_at_ms and t >= war_at_ms)
     if war or dead:  # (who is awake matters only to the sights below)
-        loc = a["crew.location"]
+        where = a["crew.location"].tolist()  # (nothing below moves anyone, opens a hatch or goes outside)
         activity, on_eva = a["crew.activity"].tolist(), a["crew.on_eva"].tolist()
         awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
     b = a["agents.belief"]
     if war:
-        # (read as lists, each write made to the list too: nothing else below writes them)
-        where, war_b = loc.tolist(), b[:, WAR].tolist()
+        # (read as a list, each write made to the list too: nothing else below writes it)
+        war_b = b[:, WAR].tolist()
         for p in range(n):
             if awake[p] and where[p] in windows and war_b[p] < 1.0:
                 b[p, WAR] = war_b[p] = 1.0
@@ -226,16 +226,17 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
                     log("learned", person=p, what_seen="the war below, from a crewmate")
     if dead:
         seen_dead = a["agents.seen_dead"]
+        seen = seen_dead.tolist()  # (as above: each write made to the list too)
         for p in range(n):
             if not awake[p]:
                 continue
             sight = None
             for q in dead:
-                if seen_dead[p, q] or a["crew.on_eva"][q]:
+                if seen[p][q] or on_eva[q]:
                     continue
-                sight = seen_from(topology, a["hatch.open"], int(loc[p])) if sight is None else sight
-                if int(loc[q]) in sight:
-                    seen_dead[p, q] = True
+                sight = seen_from(topology, a["hatch.open"], where[p]) if sight is None else sight
+                if where[q] in sight:
+                    seen_dead[p, q] = seen[p][q] = True
                     _raise(a, "agents.fear", p, 0.3)
                     k = int(wounded_by[q])
                     if 0 <= k < n and k != p and a["agents.trust"][p, k] <= 0.1:  # they saw who did it
