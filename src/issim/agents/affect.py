@@ -57,6 +57,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..station.people import SLEEP
 from ..station.routes import seen_from
 
@@ -192,39 +193,50 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
     fall not coming). ``able(p)``: alive, conscious, aboard; ``log(what, **details)`` records."""
     a = state.arrays
     t = state.t_ms
-    last_min, last_hour = int(a["agents.mind_ms"][0]), int(a["agents.mind_ms"][1])
+    mind_ms = a["agents.mind_ms"]
+    last_min, last_hour = mind_ms.item(0), mind_ms.item(1)
     if t - last_min < MINUTE_MS:
         return
-    a["agents.mind_ms"][0] = t
+    mind_ms[0] = t
     n = len(a["agents.fear"])
-    loc = a["crew.location"]
-    activity, on_eva = a["crew.activity"].tolist(), a["crew.on_eva"].tolist()
-    awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
+    alive = a["crew.alive"]
+    if count_nonzero(alive) == n:  # (all alive, most minutes: counted in C)
+        dead = []
+    else:
+        alive = alive.tolist()
+        dead = [q for q in range(n) if not alive[q]]
+    war = bool(war_at_ms and t >= war_at_ms)
+    if war or dead:  # (who is awake matters only to the sights below)
+        where = a["crew.location"].tolist()  # (nothing below moves anyone, opens a hatch or goes outside)
+        activity, on_eva = a["crew.activity"].tolist(), a["crew.on_eva"].tolist()
+        awake = [able(p) and activity[p] != SLEEP and not on_eva[p] for p in range(n)]
     b = a["agents.belief"]
-    if war_at_ms and t >= war_at_ms:
+    if war:
+        # (read as a list, each write made to the list too: nothing else below writes it)
+        war_b = b[:, WAR].tolist()
         for p in range(n):
-            if awake[p] and int(loc[p]) in windows and b[p, WAR] < 1.0:
-                b[p, WAR] = 1.0
+            if awake[p] and where[p] in windows and war_b[p] < 1.0:
+                b[p, WAR] = war_b[p] = 1.0
                 _raise(a, "agents.fear", p, 0.2)
                 log("saw", person=p, what_seen="the war below, from a window")
         for p in range(n):
-            if awake[p] and b[p, WAR] < 0.8:
-                if any(awake[q] and b[q, WAR] >= 1.0 and loc[q] == loc[p] for q in range(n) if q != p):
-                    b[p, WAR] = 0.8
+            if awake[p] and war_b[p] < 0.8:
+                if any(awake[q] and war_b[q] >= 1.0 and where[q] == where[p] for q in range(n) if q != p):
+                    b[p, WAR] = war_b[p] = 0.8
                     log("learned", person=p, what_seen="the war below, from a crewmate")
-    dead = [q for q in range(n) if not a["crew.alive"][q]]
     if dead:
         seen_dead = a["agents.seen_dead"]
+        seen = seen_dead.tolist()  # (as above: each write made to the list too)
         for p in range(n):
             if not awake[p]:
                 continue
             sight = None
             for q in dead:
-                if seen_dead[p, q] or a["crew.on_eva"][q]:
+                if seen[p][q] or on_eva[q]:
                     continue
-                sight = seen_from(topology, a["hatch.open"], int(loc[p])) if sight is None else sight
-                if int(loc[q]) in sight:
-                    seen_dead[p, q] = True
+                sight = seen_from(topology, a["hatch.open"], where[p]) if sight is None else sight
+                if where[q] in sight:
+                    seen_dead[p, q] = seen[p][q] = True
                     _raise(a, "agents.fear", p, 0.3)
                     k = int(wounded_by[q])
                     if 0 <= k < n and k != p and a["agents.trust"][p, k] <= 0.1:  # they saw who did it
@@ -242,10 +254,13 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
                 if b[p, FALL] < 0.05:
                     b[p, FALL] = 0.0
                     log("doubts", person=p, what_seen="the station has not fallen: the laptops show the orbit holding")
-    dl = a["agents.deadline_ms"].tolist()
-    if not any(dl):
-        a["agents.urgency"].fill(0.0)  # no one was told of a fall (most runs)
+    deadline = a["agents.deadline_ms"]
+    if not count_nonzero(deadline):  # no one was told of a fall (most runs)
+        urgency = a["agents.urgency"]
+        if urgency.tobytes() != bytes(urgency.nbytes):  # (already all +0.0 after the first minute: left so)
+            urgency.fill(0.0)
         return
+    dl = deadline.tolist()
     fall = b[:, FALL].tolist()
     a["agents.urgency"][:] = [fall[p] * min(max(1.0 - (dl[p] - t) / DAY_MS, 0.0), 1.0) if dl[p] else 0.0
                               for p in range(n)]

@@ -76,6 +76,7 @@ import numpy as np
 from ..control.commands import Command, link_hardware, power_hardware
 from ..control import confront as fight
 from ..station import routes
+from ..sim.fastnp import count_nonzero
 from ..station.people import SLEEP
 from . import turns
 from .goals import HOME
@@ -190,13 +191,21 @@ class Story:
         departed, loc = a["control.departed"].tolist(), a["crew.location"].tolist()
         return [alive[q] and conscious[q] and not departed[loc[q]] for q in range(self.n)]
 
+    _bent_bytes: bytes = b""  # the intentions (their bytes) _bent was read from: a pure function of them
+    _bent: tuple = ()
+
     def menacing(self, a, up: Optional[list] = None) -> list[int]:
         """People up and about and openly bent on violence, on whatever side (see :meth:`threats`);
         ``up``: :meth:`_ups`, if already read."""
-        intent = a["agents.intent"].tolist()
-        bent = [q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY]
+        intents = a["agents.intent"]
+        b = intents.tobytes()  # (who is bent is kept with the bytes of the intentions it was read from)
+        if b != self._bent_bytes:
+            intent = intents.tolist()
+            self._bent_bytes, self._bent = b, tuple(q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY)
+        bent = self._bent
         if not bent:
             return []  # no one openly bent on violence (most frames): no one can be a threat
+        intent = intents.tolist()
         betrayer = int(a["agents.plot"][BETRAYER])
         seen_betrayal = int(a["agents.clock"][1]) > 0
         if up is None:
@@ -288,7 +297,7 @@ class Story:
         plot = a["agents.plot"]
         turns.check(self, state)
         if not deaths and not hostile_acts and max(plot.tolist()) < 0 \
-                and not np.count_nonzero(a["agents.intent"]) and not np.count_nonzero(a["control.adrift"]):
+                and not count_nonzero(a["agents.intent"]) and not count_nonzero(a["control.adrift"]):
             return  # no story under way: nothing here can change (most frames of most runs)
         for p, killer in deaths:
             self._death(state, p, killer)
@@ -350,7 +359,7 @@ class Story:
         self._d10_check(state)
         self._give_up(state)
         self._after(state)
-        if np.count_nonzero(a["agents.intent"]) or np.count_nonzero(a["crew.bleeding"]):
+        if count_nonzero(a["agents.intent"]) or count_nonzero(a["crew.bleeding"]):
             self._keep_safe(state)
 
     def _give_up(self, state) -> None:
@@ -727,10 +736,11 @@ class Story:
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
-        bleeding = a["crew.bleeding"].tolist()
+        bleeds = a["crew.bleeding"]
         menacing = self.menacing(a)
-        if not menacing and not any(bleeding):
+        if not menacing and not count_nonzero(bleeds):
             return  # no one threatened, no one bleeding: no one to hurry
+        bleeding = bleeds.tolist()
         up = self._ups(a)
         soon = state.t_ms + self.agents.crisis_ms
         eva, loc = a["crew.on_eva"].tolist(), a["crew.location"].tolist()

@@ -52,13 +52,14 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
 from ..station.people import SLEEP
 from ..station.routes import Topology, seen_from
-from . import affect
+from . import affect, turns
 from . import goals as policy
 from .crisis import INTENTS, NONE as NO_INTENT, VIOLENT, Story
 from .decisions import CHANCE, DECISIONS, key_for
@@ -205,14 +206,51 @@ class Agents(Subsystem):
             affect.reset(state, self.minds, state["agents.side"])
 
     def update(self, state: State, env, dt_s: float) -> None:
-        # Most frames nothing the minds watch has changed: each test below reads a few small
-        # arrays as plain lists (numpy's reductions cost about 1 µs each on arrays this small)
-        # and works everything out afresh, so nothing here can go stale (a restore, a branch).
+        # Most frames nothing the minds watch has changed and no one is due: the test below
+        # reads a few small arrays afresh each frame (counted in C, or compared by their
+        # bytes with those a fact about them was worked out from: see _earliest), so nothing
+        # here can go stale (a restore, a branch, a state written between frames). Only the
+        # arrays' objects are kept between frames, and only while the state's dict and its
+        # generation are the same (see _views). In the full update each part runs only when
+        # what it acts on is there.
         if not self.minds or self.sim is None:
             return
         a = state.arrays
         t = state.t_ms
         log = state.log
+        views = self._views(a)
+        if views is None:  # (no custody: no story; every part runs, as always)
+            return self._update(state, a, t, log)
+        log_pos, mind_ms, next_ms, due_now, plot, intent, adrift, susp = views
+        if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS or count_nonzero(due_now) \
+                or count_nonzero(intent) or count_nonzero(adrift) or not self._plot_open(plot) or not self._all_calm(susp):
+            return self._update(state, a, t, log)
+        # Nothing to read in the log (no order, command, death or hostile act), no minute's
+        # tick (nor its frame, on which the story's turns are met), no story under way, no
+        # suspicion at the threshold, no one left due: of the full update only its last part
+        # can act, on those due now (none, most frames of most runs: nothing to do).
+        if self._earliest(next_ms) <= t:
+            self._due(state, a, t, next_ms, due_now)
+
+    _views_of: object = None  # the arrays dict _views read, and its generation
+    _views_gen: int = -1
+    _views_kept: Optional[tuple] = None
+
+    def _views(self, a) -> Optional[tuple]:
+        """The arrays the quiet test reads, looked up again whenever the state's dict is
+        another or its generation moved (a key rebound); ``None`` without ``control.adrift``."""
+        gen = getattr(a, "generation", None)
+        if a is self._views_of and gen == self._views_gen and gen is not None:
+            return self._views_kept
+        if "control.adrift" not in a:
+            return None
+        kept = (a["agents.log_pos"], a["agents.mind_ms"], a["agents.next_ms"], a["agents.due"],
+                a["agents.plot"], a["agents.intent"], a["control.adrift"], a["agents.suspicion"])
+        if gen is not None:  # (a plain dict counts nothing: looked up every frame)
+            self._views_of, self._views_gen, self._views_kept = a, gen, kept
+        return kept
+
+    def _update(self, state: State, a, t: int, log) -> None:
         deaths: list = []
         acts: list = []
         log_pos = a["agents.log_pos"]
@@ -230,34 +268,87 @@ class Agents(Subsystem):
             # A fight's command record follows the death it caused: name the killers once all is read.
             if deaths:
                 deaths = [(p, int(a["agents.wounded_by"][p]) if wounded else -1) for p, wounded in deaths]
-        if t - a["agents.mind_ms"].item(0) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
-            # (who is able is read once: the tick changes only the minds, not bodies or places)
-            affect.tick(state, self.topology, self.windows, self.war_at_ms, self._ables(a).__getitem__,
-                        a["agents.wounded_by"], self._log_mind)
-        self.story.observe(state, deaths, acts)
+        mind_ms = a["agents.mind_ms"]
+        if t - mind_ms.item(0) >= affect.MINUTE_MS:  # (affect.tick's own test, spared its call)
+            ables: list = []  # (who is able is read once, and only if the tick asks: it changes only the minds)
+
+            def able(p: int) -> bool:
+                if not ables:
+                    ables.extend(self._ables(a))
+                return ables[p]
+
+            affect.tick(state, self.topology, self.windows, self.war_at_ms, able, a["agents.wounded_by"], self._log_mind)
+        # The story acts on deaths and betrayals read above, while it is under way, and on the
+        # frame of a minute's tick when its turns have something to look at; else
+        # Story.observe returns at once (turns.check at its first tests, then its own early
+        # test): spared its call.
+        if deaths or acts or "control.adrift" not in a or not self._plot_open(a["agents.plot"]) \
+                or count_nonzero(a["agents.intent"]) or count_nonzero(a["control.adrift"]) or turns.pending(a, t):
+            self.story.observe(state, deaths, acts)
         susp = a["agents.suspicion"]
-        suspicion = susp.tolist()
-        if max(suspicion) >= HOLD_AT:  # (suspicion is always a finite number in [0, 1])
+        if not self._all_calm(susp):  # (suspicion is always a finite number in [0, 1])
+            suspicion = susp.tolist()
             goal, alive = a["agents.goal"].tolist(), a["crew.alive"].tolist()  # (_set_goal changes only p's goal)
             for p in [p for p, s in enumerate(suspicion) if s >= HOLD_AT and goal[p] == policy.NO_GOAL and alive[p]]:
                 self._set_goal(state, p, policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
-        due_now.fill(False)  # who is due is decided afresh each frame
+        if count_nonzero(due_now):
+            due_now.fill(False)  # who is due is decided afresh each frame
         next_ms = a["agents.next_ms"]
-        at_ms = next_ms.tolist()
-        if min(at_ms) > t:  # no one due (most frames): spared the list below
-            return
-        due = [p for p, at in enumerate(at_ms) if at <= t]
+        if self._earliest(next_ms) <= t:  # (no one due, most frames: spared the call)
+            self._due(state, a, t, next_ms, due_now)
+
+    def _due(self, state: State, a, t: int, next_ms, due_now) -> None:
+        """Those whose time has come think again later, and are due now if they are able and
+        have something to decide (an intention, a goal while awake, or a threat to meet)."""
+        # Each one due is read element by element (usually one person a frame): the loop
+        # writes only next_ms and due, which nothing it reads depends on.
         goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]
-        for p in due:
-            busy = intent[p] != NO_INTENT
-            next_ms[p] = max(int(next_ms[p]), t) + (self.crisis_ms if busy else self.interval_ms)
-            if not self._able(state, p):
+        alive, conscious, loc = a["crew.alive"], a["crew.conscious"], a["crew.location"]
+        departed = a["control.departed"] if "control.departed" in a else None
+        menacing = None
+        for p, at in enumerate(next_ms.tolist()):
+            if at > t:
                 continue
-            if not busy and (goal[p] == policy.NO_GOAL or activity[p] == SLEEP):
-                if not self.story.threats(a, p):
+            busy = intent.item(p) != NO_INTENT
+            next_ms[p] = max(at, t) + (self.crisis_ms if busy else self.interval_ms)
+            if not (alive.item(p) and conscious.item(p) and not (departed is not None and departed.item(loc.item(p)))):
+                continue  # (not able: as _able)
+            if not busy and (goal.item(p) == policy.NO_GOAL or activity.item(p) == SLEEP):
+                if menacing is None:
+                    menacing = self.story.menacing(a)
+                if not self.story.threats(a, p, menacing):
                     continue
             due_now[p] = True
+
+    # Facts about three small arrays, each kept with the bytes it was worked out from and
+    # worked out again whenever they differ (comparing some 60 bytes costs about a fifth of
+    # reading the array as a list): a pure function of the array's contents, so always what
+    # reading the array afresh would give, whatever state it comes from.
+    _next_bytes = _plot_bytes = _susp_bytes = b""
+    _next_min = 0
+    _plot_free = _susp_low = False
+
+    def _earliest(self, next_ms) -> int:
+        """``min(agents.next_ms)``: when the first mind is due."""
+        b = next_ms.tobytes()
+        if b != self._next_bytes:
+            self._next_bytes, self._next_min = b, min(next_ms.tolist())
+        return self._next_min
+
+    def _plot_open(self, plot) -> bool:
+        """No part of the plot taken (every ``agents.plot`` below 0)."""
+        b = plot.tobytes()
+        if b != self._plot_bytes:
+            self._plot_bytes, self._plot_free = b, max(plot.tolist()) < 0
+        return self._plot_free
+
+    def _all_calm(self, suspicion) -> bool:
+        """No one's suspicion at the threshold of holding their segment."""
+        b = suspicion.tobytes()
+        if b != self._susp_bytes:
+            self._susp_bytes, self._susp_low = b, not max(suspicion.tolist()) >= HOLD_AT
+        return self._susp_low
 
     # ------------------------------------------------------------------ beliefs
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..sim.fastnp import count_nonzero
 from ..sim.world import SEGMENTS
 from ..station.people import SLEEP
 from . import affect
@@ -56,13 +57,19 @@ def bloodless(a) -> bool:
     return bool(all(a["crew.alive"].tolist()) and max(a["agents.grievance"].ravel().tolist(), default=0.0) <= 0.5)
 
 
+def pending(a, t_ms: int) -> bool:
+    """Whether :func:`check` has anything to look at now: the frame of a minute's tick, no
+    truce, and someone ordered against someone (else it returns at once)."""
+    if a["agents.mind_ms"].item(0) != t_ms or a["agents.peace"].item(0) > 0:
+        return False
+    return TAKE_CONTROL in a["agents.goal"].tolist() or bool(count_nonzero(a["agents.disclosed"]))
+
+
 def check(story, state) -> None:
     """Meet whichever of these situations the minds have come to (once a simulated minute)."""
     a = state.arrays
-    if int(a["agents.mind_ms"][0]) != state.t_ms or int(a["agents.peace"][0]) > 0:
-        return
-    if not np.count_nonzero(a["agents.goal"] == TAKE_CONTROL) and not np.count_nonzero(a["agents.disclosed"]):
-        return  # no one has been ordered against anyone
+    if not pending(a, state.t_ms):
+        return  # not a minute's frame, a truce made, or no one ordered against anyone
     CONFIDANT, LURER = _crisis.CONFIDANT, _crisis.LURER
     if bloodless(a):
         _answer_disclosure(story, state)
@@ -189,10 +196,11 @@ def _escalate(story, state, lurer: int, waiting: int = -1) -> None:
     a = state.arrays
     if not story.agents.violence:
         return
+    goal, urgency = a["agents.goal"].tolist(), a["agents.urgency"].tolist()  # (nothing below changes them)
     for p in range(story.n):
-        if int(a["agents.goal"][p]) != TAKE_CONTROL or p == lurer or int(a["agents.side"][p]) == waiting \
-                or not _free(story, a, p) \
-                or float(a["agents.urgency"][p]) < 0.6 or story._decided_by(state, "escalate", p):
+        # (each test only skips, and reads without writing: the cheapest first)
+        if goal[p] != TAKE_CONTROL or p == lurer or urgency[p] < 0.6 or int(a["agents.side"][p]) == waiting \
+                or not _free(story, a, p) or story._decided_by(state, "escalate", p):
             continue
         (ag, ca, _), loyalty, urg = a["agents.traits"][p], float(a["agents.loyalty"][p]), float(a["agents.urgency"][p])
         resolve = loyalty * urg
