@@ -13,6 +13,7 @@ def test_readme_python_example_runs(capsys):
         exec(compile(code, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert re.search(r"20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", printed)  # a pass time
+    assert "'close_hatch', 'zarya-pma-1', 'done'" in printed  # the policy example's Gordon does shut the hatch
 
 
 def test_readme_leads_with_the_two_commands():

@@ -67,6 +67,8 @@ CASES = {
         GOOD + '\n[[events]]\nat = "+1h"\naction = "hole"\ntarget = "poisk"\nargs = { area = 1 }\n', "events[1]"
     ),
     "empty": ("", "empty"),
+    "numeric-at": (_bad(('at = "+10m"', 'at = 30')), "events[0].at: give an offset"),
+    "field-of-another-table": (_bad(("days = 0.05", "days = 0.05\ncrew = 5")), "scenario.crew: not a field of this"),
 }
 
 
@@ -102,7 +104,7 @@ def test_unknown_scenario_name_lists_the_bundled(capsys):
 def test_bad_run_options(capsys):
     for args, option in (
         (["run", "nominal", "--days", "0"], "--days"),
-        (["run", "nominal", "--hours", "-2"], "--hours"),
+        (["run", "nominal", "--hours", "-2"], "--hours: -2 hours"),
         (["run", "nominal", "--days", "1", "--hours", "2"], "--days"),
         (["run", "nominal", "--seed", "-1"], "--seed"),
     ):

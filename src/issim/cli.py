@@ -544,7 +544,9 @@ def run(
         raise InputError("--days", "give --days or --hours, not both")
     length_days = days if days is not None else (hours / 24.0 if hours is not None else None)
     if length_days is not None and not 0.0 < length_days <= 3660.0:
-        raise InputError("--hours" if hours is not None else "--days", f"{length_days:g} days is outside (0, 3660]")
+        if hours is not None:
+            raise InputError("--hours", f"{hours:g} hours is outside (0, {3660 * 24}]")
+        raise InputError("--days", f"{length_days:g} days is outside (0, 3660]")
     if seed is not None:
         check_seed(seed, "--seed")
     if no_store and (out_dir is not None or report):

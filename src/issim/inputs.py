@@ -170,6 +170,8 @@ def _message(error: dict[str, Any], loc: list, field_names: list[str], docs: str
         return "required field is missing"
     if kind == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), field_names, n=1)
+        if close and close[0] == str(loc[-1]):  # a field of another table, put in this one
+            return f"not a field of this table ({close[0]!r} belongs elsewhere); see {docs} for where each goes"
         return f"unknown field; did you mean {close[0]!r}?" if close else f"unknown field; see {docs} for the fields"
     if kind == "too_long":
         ctx = error.get("ctx") or {}

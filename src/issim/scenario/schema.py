@@ -118,6 +118,14 @@ class ScheduledEvent(Strict):
     actor: Optional[str] = Field(default=None, min_length=1)
     note: str = ""
 
+    @field_validator("at", mode="before")
+    @classmethod
+    def _not_a_number(cls, value):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):  # (pydantic would read seconds since 1970)
+            raise ValueError(f"give an offset from the start such as \"+30m\" or an ISO 8601 time ending in Z, "
+                             f"not the number {value!r}")
+        return value
+
     def at_ms(self, start_ms: int) -> int:
         if isinstance(self.at, datetime):
             from ..times import datetime_to_ms
