@@ -209,9 +209,9 @@ def test_one_alone_against_an_armed_betrayer_gets_away_and_two_stand_and_fight(s
     assert together["kill"] > 5 * together["lock-out"] and together["kill"] > together["disarm"]
 
 
-def test_two_against_one_wait_for_each_other(sim):
-    """Kira, bent on stopping Christian and beside him, waits while Alexey is on his way to the
-    same fight, and strikes once he is there."""
+def _two_against_the_betrayer(sim):
+    """Kira and Christian, both armed, in Destiny; Alexey, armed and of her side, in Zvezda;
+    Kira and Alexey both bent on killing Christian, who has betrayed everyone."""
     story, a = _after_the_trap(sim)
     a["crew.activity"][:] = 0
     a["hatch.open"][:] = True
@@ -220,14 +220,19 @@ def test_two_against_one_wait_for_each_other(sim):
     a["agents.side"][ALEXEY] = a["agents.side"][KIRA]
     a["agents.suspicion"][CHRISTIAN] = 1.0
     a["agents.intent"][CHRISTIAN] = crisis.BETRAY
-    destiny, zvezda = sim.world.index["destiny"], sim.world.index["zvezda"]
-    a["crew.location"][[KIRA, CHRISTIAN]] = destiny
-    a["crew.location"][ALEXEY] = zvezda
+    a["crew.location"][[KIRA, CHRISTIAN]] = sim.world.index["destiny"]
+    a["crew.location"][ALEXEY] = sim.world.index["zvezda"]
     for p in (KIRA, ALEXEY):
         a["agents.intent"][p], a["agents.target"][p] = crisis.KILL, CHRISTIAN
-    view = sim.view()
-    assert not [c for c in story.steps(view, KIRA) if c.name == "confront"]  # he is on his way
-    a["crew.location"][ALEXEY] = destiny
+    return story, a
+
+
+def test_two_against_one_wait_for_each_other(sim):
+    """Kira, bent on stopping Christian and beside him, waits while Alexey is on his way to the
+    same fight, and strikes once he is there."""
+    story, a = _two_against_the_betrayer(sim)
+    assert not [c for c in story.steps(sim.view(), KIRA) if c.name == "confront"]  # he is on his way
+    a["crew.location"][ALEXEY] = sim.world.index["destiny"]
     assert [c.target for c in story.steps(sim.view(), KIRA) if c.name == "confront"] == ["Christian Campbell"]
 
 
@@ -269,19 +274,8 @@ def test_one_departure_for_the_vehicle_when_everyone_gets_away(sim):
 
 def test_no_one_waits_for_help_that_cannot_come(sim):
     """Alexey, bent on the same fight, is behind a hatch locked against him: Kira does not wait."""
-    story, a = _after_the_trap(sim)
-    a["crew.activity"][:] = 0
-    a["hatch.open"][:] = True
-    a["control.armed"][[KIRA, CHRISTIAN, ALEXEY]] = True
-    a["agents.side"][CHRISTIAN] = 99
-    a["agents.side"][ALEXEY] = a["agents.side"][KIRA]
-    a["agents.suspicion"][CHRISTIAN] = 1.0
-    a["agents.intent"][CHRISTIAN] = crisis.BETRAY
+    story, a = _two_against_the_betrayer(sim)
     destiny = sim.world.index["destiny"]
-    a["crew.location"][[KIRA, CHRISTIAN]] = destiny
-    a["crew.location"][ALEXEY] = sim.world.index["zvezda"]
-    for p in (KIRA, ALEXEY):
-        a["agents.intent"][p], a["agents.target"][p] = crisis.KILL, CHRISTIAN
     k = story.link_ids.index("zarya-pma-1")
     a["hatch.open"][k] = False
     a["control.lock_side"][k] = sim.world.index["node-1"] if "node-1" in sim.world.index else sim.world.index["unity"]
