@@ -22,7 +22,6 @@ import json
 from dataclasses import replace
 from typing import Callable, Mapping, Optional
 
-
 from .agents.policies import POLICY_NAMES, Idle, Policy, by_name
 from .errors import InputError
 from .scenario import build_simulation, load_scenario

@@ -76,7 +76,7 @@ import numpy as np
 from ..control.commands import Command, link_hardware, power_hardware
 from ..control import confront as fight
 from ..station import routes
-from ..sim.fastnp import count_nonzero
+from ..sim.fastnp import ByBytes, count_nonzero
 from ..station.people import SLEEP
 from . import turns
 from .goals import HOME
@@ -110,6 +110,8 @@ class Story:
         self.vehicle = -1
         self.d = None  # the run's directory (issim.control.directory.Directory), from bind
         self._homes: dict = {}  # faction index -> its home module (see _home)
+        # who is openly bent on violence (menacing): a pure function of the intentions
+        self._bent = ByBytes(lambda intent: tuple(q for q, i in enumerate(intent.tolist()) if i in SEEN or i == BETRAY))
 
     # ------------------------------------------------------------------ set-up
 
@@ -170,6 +172,11 @@ class Story:
         """Alive, conscious, aboard (not in a departed vehicle)."""
         return bool(a["crew.alive"][p] and a["crew.conscious"][p] and not a["control.departed"][a["crew.location"][p]])
 
+    def _inside(self, a, p: int) -> bool:
+        """Up (:meth:`_up`) and inside the station, not out on a spacewalk nor adrift: someone
+        who could stand beside another in a fight."""
+        return self._up(a, p) and not a["crew.on_eva"][p] and not a["control.adrift"][p]
+
     def _aboard(self, a, p: int) -> bool:
         return bool(a["crew.alive"][p] and not a["control.departed"][a["crew.location"][p]])
 
@@ -191,18 +198,11 @@ class Story:
         departed, loc = a["control.departed"].tolist(), a["crew.location"].tolist()
         return [alive[q] and conscious[q] and not departed[loc[q]] for q in range(self.n)]
 
-    _bent_bytes: bytes = b""  # the intentions (their bytes) _bent was read from: a pure function of them
-    _bent: tuple = ()
-
     def menacing(self, a, up: Optional[list] = None) -> list[int]:
         """People up and about and openly bent on violence, on whatever side (see :meth:`threats`);
         ``up``: :meth:`_ups`, if already read."""
         intents = a["agents.intent"]
-        b = intents.tobytes()  # (who is bent is kept with the bytes of the intentions it was read from)
-        if b != self._bent_bytes:
-            intent = intents.tolist()
-            self._bent_bytes, self._bent = b, tuple(q for q in range(self.n) if intent[q] in SEEN or intent[q] == BETRAY)
-        bent = self._bent
+        bent = self._bent(intents)  # (kept with the bytes of the intentions it was read from)
         if not bent:
             return []  # no one openly bent on violence (most frames): no one can be a threat
         intent = intents.tolist()
@@ -355,7 +355,7 @@ class Story:
         if d >= 0 and c >= 0 and not a["crew.alive"][d] and self._up(a, c) and a["agents.seen_dead"][c, d] \
                 and self._decided(state, "d7_trust") and not self._decided(state, "d7_reconsider") \
                 and self._choice(state, "d7_trust") != "trust" and int(a["agents.intent"][c]) in (NONE, GUARD, RESTORE):
-            self._d7_reconsider(state, c, d)
+            self._d7(state, c, reconsider=True)
         self._d10_check(state)
         self._give_up(state)
         self._after(state)
@@ -486,25 +486,20 @@ class Story:
                 if c >= 0:
                     self._set(state, lover, TELL, c, "the only one she trusts")
 
-    def _d7(self, state, c: int) -> None:
+    def _d7(self, state, c: int, reconsider: bool = False) -> None:
+        """D7: does the confidant take the defector at her word? Met again once (``reconsider``,
+        ``d7_reconsider``) by one who did not, on finding her killed: she died for what she told,
+        which weighs 0.5 toward believing it now (one event that moves a mind noticeably; the
+        film's Kira goes on searching after Nika's death, B8-B9)."""
         a = state.arrays
         s, ca = float(a["agents.traits"][c][2]), float(a["agents.traits"][c][1])
         tr = float(a["agents.trust"][c, int(a["agents.plot"][DEFECTOR])])
-        choice = self._decide(state, c, "d7_trust", {"trust": s + 0.3 * tr, "refuse": ca * (1 - s), "neutral": 0.2})
+        died_for_it = 0.5 if reconsider else 0.0
+        choice = self._decide(state, c, "d7_reconsider" if reconsider else "d7_trust",
+                              {"trust": s + 0.3 * tr + died_for_it, "refuse": ca * (1 - s), "neutral": 0.2})
         if choice == "trust" and self.prize >= 0:
-            self._set(state, c, SEEK, self.prize, "the research, to take it away")
-
-    def _d7_reconsider(self, state, c: int, d: int) -> None:
-        """The confidant who did not take the defector at her word finds her killed: she died
-        for what she told, which weighs 0.5 toward believing it now (one event that moves a
-        mind noticeably; the film's Kira goes on searching after Nika's death, B8-B9)."""
-        a = state.arrays
-        s, ca = float(a["agents.traits"][c][2]), float(a["agents.traits"][c][1])
-        tr = float(a["agents.trust"][c, d])
-        choice = self._decide(state, c, "d7_reconsider", {"trust": s + 0.3 * tr + 0.5, "refuse": ca * (1 - s),
-                                                          "neutral": 0.2})
-        if choice == "trust" and self.prize >= 0:
-            self._set(state, c, SEEK, self.prize, "the research, to take it away: she died for telling")
+            self._set(state, c, SEEK, self.prize, "the research, to take it away"
+                      + (": she died for telling" if reconsider else ""))
 
     def _choice(self, state, key: str) -> str:
         """The choice made at decision ``key`` (the first time it was met), or ""."""
@@ -581,8 +576,8 @@ class Story:
         held = self.prize >= 0 and int(a["control.item_holder"][self.prize]) >= 0
         x = -1  # who of her own faction, up beside her, could betray her (D11)
         if not anyone_hostile and held and not self._decided(state, "d11_keep_faith") and self.vehicle >= 0:
-            x = next((x for x in range(self.n) if x != c and self._up(a, x) and not a["crew.on_eva"][x]
-                      and not a["control.adrift"][x] and int(a["agents.side"][x]) == int(a["agents.side"][c])
+            x = next((x for x in range(self.n) if x != c and self._inside(a, x)
+                      and int(a["agents.side"][x]) == int(a["agents.side"][c])
                       and int(a["control.faction"][x]) == int(a["control.faction"][c])), -1)
         # The thought of going home alone comes once blood has been shed, once the station is
         # mended and going home is at hand, or once she means to leave (the film's B12 follows
@@ -722,8 +717,7 @@ class Story:
         confrontation leaves the winner of an armed fight to the death wounded by 0.9 less the
         margin, bleeding from 0.3, so alone they must win by 0.6 or bleed with no one to treat them."""
         side = a["agents.side"].tolist()
-        with_q = sum(1 for r in range(self.n) if r not in (q, b) and side[r] == side[q] and self._up(a, r)
-                     and not a["crew.on_eva"][r] and not a["control.adrift"][r])
+        with_q = sum(1 for r in range(self.n) if r not in (q, b) and side[r] == side[q] and self._inside(a, r))
         armed = a["control.armed"].copy()
         armed[q] = True
         armed[b] = armed[b] or int(a["agents.intent"][b]) in (KILL, HUNT, BETRAY)
@@ -863,8 +857,7 @@ class Story:
             side, tgt, ints = a["agents.side"].tolist(), a["agents.target"].tolist(), a["agents.intent"].tolist()
             there = int(a["crew.location"][target]) if 0 <= target < self.n else -1
             help_coming = any(r != p and side[r] == side[p] and tgt[r] == target and ints[r] in (KILL, SUBDUE)
-                              and int(a["crew.location"][r]) != there and self._up(a, r)
-                              and not a["crew.on_eva"][r] and not a["control.adrift"][r]
+                              and int(a["crew.location"][r]) != there and self._inside(a, r)
                               and self._reachable(a, int(a["crew.location"][r]), there) for r in range(self.n))
             self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=help_coming)
         elif intent == HUNT:

@@ -52,7 +52,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..sim.fastnp import count_nonzero
+from ..sim.fastnp import ByBytes, count_nonzero
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
@@ -130,6 +130,11 @@ class Agents(Subsystem):
         self.interval_ms = int(round(interval_s * 1000))
         self.crisis_ms = int(round(crisis_interval_s * 1000))
         self.war_at_ms = int(war_at_ms)
+        # Facts about three small arrays, kept with the bytes they were worked out from (ByBytes):
+        self._earliest = ByBytes(lambda next_ms: min(next_ms.tolist()))  # when the first mind is due
+        self._plot_open = ByBytes(lambda plot: max(plot.tolist()) < 0)  # no part of the plot taken
+        # no one's suspicion at the threshold of holding their segment
+        self._all_calm = ByBytes(lambda suspicion: not max(suspicion.tolist()) >= HOLD_AT)
         self.windows = frozenset(world.index[v] for v in affect.WINDOWS if v in world.index)
         self.sim = None
         self.map: Optional[policy.StationMap] = None
@@ -208,7 +213,7 @@ class Agents(Subsystem):
     def update(self, state: State, env, dt_s: float) -> None:
         # Most frames nothing the minds watch has changed and no one is due: the test below
         # reads a few small arrays afresh each frame (counted in C, or compared by their
-        # bytes with those a fact about them was worked out from: see _earliest), so nothing
+        # bytes with those a fact about them was worked out from: ByBytes), so nothing
         # here can go stale (a restore, a branch, a state written between frames). Only the
         # arrays' objects are kept between frames, and only while the state's dict and its
         # generation are the same (see _views). In the full update each part runs only when
@@ -320,35 +325,6 @@ class Agents(Subsystem):
                 if not self.story.threats(a, p, menacing):
                     continue
             due_now[p] = True
-
-    # Facts about three small arrays, each kept with the bytes it was worked out from and
-    # worked out again whenever they differ (comparing some 60 bytes costs about a fifth of
-    # reading the array as a list): a pure function of the array's contents, so always what
-    # reading the array afresh would give, whatever state it comes from.
-    _next_bytes = _plot_bytes = _susp_bytes = b""
-    _next_min = 0
-    _plot_free = _susp_low = False
-
-    def _earliest(self, next_ms) -> int:
-        """``min(agents.next_ms)``: when the first mind is due."""
-        b = next_ms.tobytes()
-        if b != self._next_bytes:
-            self._next_bytes, self._next_min = b, min(next_ms.tolist())
-        return self._next_min
-
-    def _plot_open(self, plot) -> bool:
-        """No part of the plot taken (every ``agents.plot`` below 0)."""
-        b = plot.tobytes()
-        if b != self._plot_bytes:
-            self._plot_bytes, self._plot_free = b, max(plot.tolist()) < 0
-        return self._plot_free
-
-    def _all_calm(self, suspicion) -> bool:
-        """No one's suspicion at the threshold of holding their segment."""
-        b = suspicion.tobytes()
-        if b != self._susp_bytes:
-            self._susp_bytes, self._susp_low = b, not max(suspicion.tolist()) >= HOLD_AT
-        return self._susp_low
 
     # ------------------------------------------------------------------ beliefs
 

@@ -79,6 +79,7 @@ from ..inputs import bundled_toml
 from ..sim.bound import Bound
 from ..sim.fastnp import count_nonzero
 from ..sim.schema import Key, Schema
+from ..sim.state import add_nonzero_totals
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS, World
@@ -322,6 +323,7 @@ class LifeSupport(Subsystem):
         if len(pcas) > 1:
             raise ValueError("eclss.toml: more than one pressure_control machine")
         self.pca = int(pcas[0]) if len(pcas) else -1
+        self._pca_keys: tuple = ()
         if self.pca >= 0:
             pm = ms[self.pca]
             tanks_here = {t.species: i for i, t in enumerate(self.tanks) if t.volume == pm.module}
@@ -382,6 +384,9 @@ class LifeSupport(Subsystem):
             pca_tank_o2=self.pca_tanks[0] if pca else 0, pca_tank_n2=self.pca_tanks[1] if pca else 0,
             pca_flow_kg_per_s=self.pca_flow_kg_per_s if pca else 0.0, m_o2=M_O2, m_n2=M_N2, s_per_day=S_PER_DAY)
         self._out = np.zeros(out_size(len(self.machines)))
+        nm = len(self.machines)  # out: gas mol, water kg per machine, then the pressure control's O2 and N2 mol
+        self._out_keys = (self._gas_keys + [(nm + i, key) for i, key in self._water_keys]
+                          + [(2 * nm + j, key) for j, key in enumerate(self._pca_keys)])
         self._kernel = Bound(machines_frame, self._kernel_arrays)  # the state's arrays kept while the same
 
     def _kernel_arrays(self, a) -> tuple:
@@ -462,18 +467,8 @@ class LifeSupport(Subsystem):
         nm = len(self.machines)
         if code & 1:  # (ls_kernel.DRY_CHANGED: out's last part holds the flags before)
             self._log_dry(state, out[2 * nm + 2:] != 0.0, a["ls.dry"])
-        totals = state.totals
-        values = out.tolist()  # gas mol, water kg per machine; the pressure control's O2 and N2 mol
-        for i, key in self._gas_keys:
-            if values[i]:
-                totals[key] = totals.get(key, 0.0) + values[i]
-        for i, key in self._water_keys:
-            if values[nm + i]:
-                totals[key] = totals.get(key, 0.0) + values[nm + i]
-        if code & 2:  # (ls_kernel.PCA_DREW) as _pressure_control's end
-            for key, mol in zip(self._pca_keys, values[2 * nm:2 * nm + 2]):
-                if mol:
-                    state.add_total(key, mol)
+        # the machines' totals, and the pressure control's when it drew (ls_kernel.PCA_DREW; else its two are 0)
+        add_nonzero_totals(state.totals, self._out_keys, out.tolist())
         if code & 14:  # (PCA_DREW, RELEASING or CANDLES: else _tanks_and_candles has nothing to do)
             self._tanks_and_candles(state, a["atm.moles"], a["ls.tank_kg"], bool(code & 2), dt_s)
 
@@ -574,15 +569,8 @@ class LifeSupport(Subsystem):
         a["ls.rate_kg_per_day"] = rate
         a["ls.power_w"] = power
         a["ls.segment_power_w"] = np.bincount(self.seg, power, minlength=2)
-        totals = state.totals
-        gas_l = gas.tolist()
-        for i, key in self._gas_keys:
-            if gas_l[i]:
-                totals[key] = totals.get(key, 0.0) + gas_l[i]
-        water_l = (used + condensate + (done - kept)).tolist()
-        for i, key in self._water_keys:
-            if water_l[i]:
-                totals[key] = totals.get(key, 0.0) + water_l[i]
+        add_nonzero_totals(state.totals, self._gas_keys, gas.tolist())
+        add_nonzero_totals(state.totals, self._water_keys, (used + condensate + (done - kept)).tolist())
 
         self._gas_stores(state, n, rate, bool(powered[self.pca]) if self.pca >= 0 else None, dt_s)
 
@@ -621,9 +609,7 @@ class LifeSupport(Subsystem):
                 n[q, species] += mol
                 tank[tank_i] -= mol * molar_mass
             added.append(mol)
-        for key, mol in zip(self._pca_keys, added):
-            if mol:
-                state.add_total(key, mol)
+        add_nonzero_totals(state.totals, enumerate(self._pca_keys), added)
         per_day = S_PER_DAY / dt_s
         kg_per_day[0], kg_per_day[1] = added[0] * M_O2 * per_day, added[1] * M_N2 * per_day
         rate[self.pca] = kg_per_day[0] + kg_per_day[1]

@@ -76,7 +76,7 @@ import numpy as np
 from ..inputs import bundled_toml
 from ..sim.bound import Bound
 from ..sim.schema import Key, Schema
-from ..sim.state import add_totals
+from ..sim.state import add_nonzero_totals, add_totals
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
 from ..sim.world import SEGMENTS
@@ -557,7 +557,8 @@ class Power(Subsystem):
 
         self._packed = k.pack(self.config, self.ros_sun_w)
         self._out, self._events = np.zeros(k.N_OUT), np.zeros(k.N_EVENTS, dtype=np.int64)
-        self._totals = (k.OUT_TOTALS, k.OUT_IF_NONZERO)
+        n = len(k.OUT_TOTALS)  # out: the totals always added, then those added when not zero
+        self._totals = (k.OUT_TOTALS, tuple((n + j, key) for j, key in enumerate(k.OUT_IF_NONZERO)))
         self._zeros = np.zeros(2)
         self._closed = np.zeros(0, dtype=bool)
         self._held = np.zeros(1, dtype=bool)  # attitude never lost, without an attitude subsystem
@@ -593,14 +594,10 @@ class Power(Subsystem):
                 if ev[4 + s]:
                     what, reason = self._SHED_LOG[ev[4 + s]]
                     state.record("power", segment=SEGMENTS[s], what=what, reason=reason)
-        t = state.totals
-        g = t.get
         values = out.tolist()
         always, if_nonzero = self._totals
-        add_totals(t, always, values)
-        for key, v in zip(if_nonzero, values[6:10]):
-            if v:
-                t[key] = g(key, 0.0) + v
+        add_totals(state.totals, always, values)
+        add_nonzero_totals(state.totals, if_nonzero, values)
 
     # ------------------------------------------------------------------ events
 

@@ -16,4 +16,27 @@ except ImportError:  # numpy 1.x
     except ImportError:  # any other layout: the public function (the same answers)
         from numpy import count_nonzero  # type: ignore[no-redef]
 
-__all__ = ["count_nonzero"]
+
+
+class ByBytes:
+    """``fn(array)`` for a small array, worked out again only when the array's bytes differ from
+    those it was last worked out from (comparing some 60 bytes costs a fraction of reading
+    the array as a list). ``fn`` must be a pure function of the array's contents: the answer
+    is then always what working it out afresh would give, whatever state the array comes from
+    (a restore, a branch, a write between frames)."""
+
+    __slots__ = ("fn", "_bytes", "_value")
+
+    def __init__(self, fn):
+        self.fn = fn
+        self._bytes = None
+        self._value = None
+
+    def __call__(self, array):
+        b = array.tobytes()
+        if b != self._bytes:
+            self._bytes, self._value = b, self.fn(array)
+        return self._value
+
+
+__all__ = ["ByBytes", "count_nonzero"]

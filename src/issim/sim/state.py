@@ -25,6 +25,15 @@ def add_totals(totals: dict, keys, amounts) -> None:
     totals.update(zip(keys, map(add, map(totals.get, keys, repeat(0.0)), amounts)))
 
 
+def add_nonzero_totals(totals: dict, pairs, values) -> None:
+    """``totals[key] = totals.get(key, 0.0) + values[i]`` for each ``(i, key)`` of ``pairs``
+    whose value is not zero: a total is made only once something is added to it."""
+    for i, key in pairs:
+        v = values[i]
+        if v:
+            totals[key] = totals.get(key, 0.0) + v
+
+
 class Arrays(dict):
     """The state's arrays: a plain dict that counts the times a key is bound, rebound or
     removed (:attr:`generation`).
