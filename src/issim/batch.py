@@ -36,11 +36,10 @@ import numbers
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
-from .agents.policies import POLICY_NAMES
 from .errors import InputError
 from .inputs import check_seed
 from .orbit.environment import Environment
-from .runner import Runner
+from .runner import Runner, check_policies
 from .scenario.schema import Scenario
 from .sim.engine import Snapshot, StepResult
 from .sim.observe import Observation
@@ -176,14 +175,9 @@ class Batch:
 
                 raw, source = scenario_bytes(str(scenario))
         self.scenario: Scenario = spec
-        crew = [c.name for c in spec.crew]
         for i, one in enumerate(per_station):
-            where = "policies" if isinstance(policies, Mapping) else f"policies[{i}]"
-            for person, policy in (one or {}).items():
-                if person not in crew:
-                    raise InputError(where, f"no crew member {person!r}; the crew are {', '.join(crew)}")
-                if isinstance(policy, str) and policy not in POLICY_NAMES:
-                    raise InputError(where, f"no policy {policy!r}; policies: {', '.join(POLICY_NAMES)}")
+            check_policies(spec, one or {}, "policies" if isinstance(policies, Mapping) else f"policies[{i}]",
+                           objects=True)
         self.inputs: tuple[dict, ...] = tuple(dict(x) for x in inputs) if inputs is not None else tuple({} for _ in range(n))
         if days is not None and hours is not None:
             raise InputError("hours", "give days or hours, not both")
@@ -223,8 +217,7 @@ class Batch:
         to ``first + runs - 1``, run ``i`` with seed ``seed + i`` (default the scenario's seed)
         and the dispersed inputs drawn for it (:func:`issim.scenario.dispersions.draw`), so
         station ``k`` is the campaign's run ``first + k``. ``options`` as for :class:`Batch`."""
-        from .campaign.runs import scenario_bytes
-        from .scenario.dispersions import cholesky, draw, run_seed
+        from .campaign.runs import drawn, scenario_bytes
         from .scenario.load import parse_scenario
 
         if isinstance(scenario, Scenario):
@@ -237,11 +230,9 @@ class Batch:
         raw, source = scenario_bytes(str(scenario))
         spec = parse_scenario(raw, source)
         base = check_seed(spec.scenario.seed if seed is None else seed, "seed")
-        factor = cholesky(spec) if spec.correlations else None
-        indices = range(first, first + runs)
-        seeds = [check_seed(run_seed(base, i), f"run {i}'s seed") for i in indices]
-        inputs = [draw(spec, base, i, factor) for i in indices]
-        return cls(scenario, seeds=seeds, inputs=inputs, **options)
+        runs_drawn = list(drawn(spec, base, range(first, first + runs)))
+        seeds = [check_seed(s, f"run {i}'s seed") for i, s, _ in runs_drawn]
+        return cls(scenario, seeds=seeds, inputs=[inputs for _, _, inputs in runs_drawn], **options)
 
     @staticmethod
     def _policies(policies, n: int) -> list:

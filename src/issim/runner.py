@@ -317,16 +317,18 @@ class Played:
         return self.by_time.get(observation.t_ms, [])
 
 
-def check_policies(spec: Scenario, policies: Mapping[str, str], source: str = "--as") -> None:
-    """Refuse (:class:`InputError`) a person not in the scenario's crew or a policy's name
-    not among :data:`~issim.agents.policies.POLICY_NAMES`."""
+def check_policies(spec: Scenario, policies: Mapping[str, object], source: str = "--as", *,
+                   objects: bool = False) -> None:
+    """Refuse (:class:`InputError`) a person not in the scenario's crew or a policy's name not
+    among :data:`~issim.agents.policies.POLICY_NAMES`; with ``objects``, a policy given as an
+    object or a class (not a name) passes as it is."""
     from .agents.policies import POLICY_NAMES
 
     crew = [c.name for c in spec.crew]
     for person, policy in policies.items():
         if person not in crew:
             raise InputError(source, f"no crew member {person!r}; the crew are {', '.join(crew)}")
-        if policy not in POLICY_NAMES:
+        if (isinstance(policy, str) or not objects) and policy not in POLICY_NAMES:
             raise InputError(source, f"no policy {policy!r}; policies: {', '.join(POLICY_NAMES)}")
 
 

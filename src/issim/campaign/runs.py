@@ -154,20 +154,26 @@ def scenario_bytes(name: str) -> tuple[bytes, str]:
     return read_bytes(Path(name), "a scenario TOML file"), name
 
 
+def drawn(spec, seed: int, indices):
+    """``(i, its seed, its drawn inputs)`` for each run ``i`` of ``indices`` of a campaign with
+    base ``seed`` (:func:`issim.scenario.dispersions.run_seed` and ``draw``)."""
+    from ..scenario.dispersions import cholesky, draw, run_seed
+
+    factor = cholesky(spec) if spec.correlations else None
+    for i in indices:
+        yield i, run_seed(seed, i), draw(spec, seed, i, factor)
+
+
 def plan(spec, raw: bytes, source: str, indices, seed: int, length_ms: Optional[int], until_resolved: bool) -> list[dict]:
     """The tasks of runs ``indices``: each run's inputs drawn (:func:`issim.scenario.dispersions.draw`)
     and checked by building its scenario, so that a bad draw is refused before anything runs."""
     from ..inputs import SEED_LIMIT
-    from ..scenario.dispersions import cholesky, draw, run_seed
     from ..scenario.load import parse_scenario
 
-    factor = cholesky(spec) if spec.correlations else None
     out = []
-    for i in indices:
-        s = run_seed(seed, i)
+    for i, s, inputs in drawn(spec, seed, indices):
         if not 0 <= s < SEED_LIMIT:
             raise InputError("--runs", f"run {i} would have seed {s}, outside [0, {SEED_LIMIT})")
-        inputs = draw(spec, seed, i, factor)
         if inputs:
             parse_scenario(raw, source, inputs)
         out.append(task(raw, source, i, s, inputs, length_ms, until_resolved))
