@@ -12,7 +12,12 @@ entry point the run calls each frame, and checks which decision was or was not m
 - a departure takes as many as the vehicle seats and waits for no one who cannot come;
 - D12 weighs a fight against the betrayer by the chance of winning it, and two of a side
   bent on the same fight wait for each other;
-- a confidant who did not trust the defector reconsiders on finding her killed, once.
+- a confidant who did not trust the defector reconsiders on finding her killed, once;
+- someone locked out on a spacewalk is found by their side once one of them is in the
+  airlock, the one who loves them meets D6, and those shut in force the hatch;
+- a striker whose man stays clipped on meets D5 again, once;
+- someone leaving forces a hatch held against them on the way to the vehicle;
+- a turncoat is not killed in front of her old side.
 """
 
 import numpy as np
@@ -281,3 +286,109 @@ def test_no_one_waits_for_help_that_cannot_come(sim):
     a["control.lock_side"][k] = sim.world.index["node-1"] if "node-1" in sim.world.index else sim.world.index["unity"]
     assert not story._reachable(a, int(a["crew.location"][ALEXEY]), destiny)
     assert [c.target for c in story.steps(sim.view(), KIRA) if c.name == "confront"] == ["Christian Campbell"]
+
+
+def _stranding(sim):
+    """Nicholai lured Gordon out and locked Quest's hatch into Unity behind him."""
+    story, a = _story(sim), sim.state.arrays
+    a["agents.plot"][crisis.LURER], a["agents.plot"][crisis.ASKED] = NICHOLAI, GORDON
+    k = story.link_ids.index("unity-quest")
+    a["hatch.open"][k] = False
+    a["control.lock_side"][k] = sim.world.index["unity"]
+    a["agents.intent"][NICHOLAI] = crisis.GUARD
+    return story, a, k
+
+
+def test_one_locked_out_is_found_by_their_side_and_the_one_who_loves_them_decides(sim):
+    """Found shut in the airlock, Gordon's side learns who did it, and Nika meets D6 as she does
+    when he is pushed off: the attack on him, whatever its form, is what turns her (B8)."""
+    story, a, k = _stranding(sim)
+    quest = sim.world.index["quest"]
+    a["crew.on_eva"][GORDON] = True  # still outside: no one of his side is in the airlock yet
+    story.observe(sim.state, [], [])
+    assert int(a["agents.plot"][crisis.LOST]) == -1 and not _decided(sim, "d6_defect")
+    a["crew.on_eva"][GORDON] = False
+    a["crew.location"][GORDON] = quest  # back in, and the hatch will not open
+    story.observe(sim.state, [], [])
+    assert int(a["agents.plot"][crisis.LOST]) == GORDON
+    assert [dict(d)["by"] for _, kind, d in sim.state.log if kind == "agents" and dict(d).get("what") == "stranded"] \
+        == ["Nicholai Pulov"]
+    assert a["agents.suspicion"][KIRA] == a["agents.suspicion"][CHRISTIAN] == 1.0  # they know, and who
+    assert _decided(sim, "d6_defect") == ["Weronika Vetrov"]
+    story.observe(sim.state, [], [])
+    assert len([1 for _, kind, d in sim.state.log if dict(d).get("what") == "stranded"]) == 1  # found once
+
+
+def test_the_one_who_helped_them_into_the_suit_finds_the_lock(sim):
+    story, a, k = _stranding(sim)
+    a["crew.on_eva"][GORDON] = True
+    a["crew.location"][KIRA] = sim.world.index["quest"]
+    a["crew.activity"][KIRA] = 0
+    story.observe(sim.state, [], [])
+    assert int(a["agents.plot"][crisis.LOST]) == GORDON
+
+
+def test_those_shut_in_the_airlock_force_its_hatch(sim):
+    story, a, k = _stranding(sim)
+    a["crew.location"][GORDON] = sim.world.index["quest"]
+    a["agents.intent"][GORDON] = crisis.NONE
+    assert [(c.name, c.target) for c in story.steps(sim.view(), GORDON)] == [("force_hatch", "unity-quest")]
+    a["control.lock_side"][k] = -1  # not locked: nothing to force
+    assert "force_hatch" not in [c.name for c in story.steps(sim.view(), GORDON)]
+
+
+def test_a_striker_whose_man_stays_clipped_on_meets_d5_again(sim):
+    """The push needs him unclipped; once he is at the antenna still clipped on, the lurer
+    chooses between locking him out and holding back (d5_reconsider), once."""
+    from issim.station.people import SUIT_ENDURANCE_S
+
+    story, a = _story(sim), sim.state.arrays
+    a["agents.plot"][crisis.LURER], a["agents.plot"][crisis.ASKED] = NICHOLAI, GORDON
+    a["agents.intent"][GORDON], a["agents.target"][GORDON] = crisis.EVA, 0  # the antenna, clipped on
+    a["agents.intent"][NICHOLAI], a["agents.target"][NICHOLAI] = crisis.STRIKE, GORDON
+    a["crew.on_eva"][GORDON] = a["crew.tethered"][GORDON] = True
+    a["crew.suit_s"][GORDON] = SUIT_ENDURANCE_S - 10 * 60  # ten minutes out: not at the antenna yet
+    story.observe(sim.state, [], [])
+    assert not _decided(sim, "d5_reconsider")
+    a["crew.suit_s"][GORDON] = SUIT_ENDURANCE_S - crisis.REACH_ANTENNA_MS / 1000.0
+    story.observe(sim.state, [], [])
+    assert _decided(sim, "d5_reconsider") == ["Nicholai Pulov"]
+    assert int(a["agents.intent"][NICHOLAI]) in (crisis.STRAND, crisis.GUARD)
+    story.observe(sim.state, [], [])
+    assert _decided(sim, "d5_reconsider") == ["Nicholai Pulov"]  # once
+
+
+def test_one_leaving_forces_a_hatch_held_against_them(sim):
+    """The Russian segment, and the Soyuz beyond it, locked from Zarya: Kira, leaving, goes to
+    the hatch and forces it; with no lock in the way she goes round by no hatch at all."""
+    story, a = _after_the_trap(sim)
+    k = story.link_ids.index("zarya-pma-1")
+    a["hatch.open"][:] = True
+    a["hatch.open"][k] = False
+    a["control.lock_side"][k] = sim.world.index["zarya"]
+    a["agents.intent"][KIRA], a["agents.target"][KIRA] = crisis.LEAVE, KIRA
+    a["agents.plot"][crisis.CONFIDANT] = -1  # (a flight: no research to fetch first)
+    a["crew.location"][KIRA] = sim.world.index["destiny"]
+    first = story.steps(sim.view(), KIRA)
+    assert [c.name for c in first] == ["move"]  # on her way to the held hatch
+    a["crew.location"][KIRA] = sim.world.index["pma-1"]
+    assert [(c.name, c.target) for c in story.steps(sim.view(), KIRA)] == [("force_hatch", "zarya-pma-1")]
+    a["control.lock_side"][k] = -1
+    assert "force_hatch" not in [c.name for c in story.steps(sim.view(), KIRA)]
+
+
+def test_a_turncoat_is_not_killed_in_front_of_her_old_side(sim):
+    """Christian, bent on killing Nika (D8), waits while Nicholai is in the module with her."""
+    story, a = _after_the_trap(sim)
+    zvezda = sim.world.index["zvezda"]
+    a["crew.location"][[CHRISTIAN, NIKA, NICHOLAI]] = zvezda
+    a["crew.activity"][:] = 0
+    a["agents.intent"][CHRISTIAN], a["agents.target"][CHRISTIAN] = crisis.KILL, NIKA
+    a["agents.intent"][NIKA], a["agents.target"][NIKA] = crisis.GUARD, KIRA
+    a["control.armed"][CHRISTIAN] = True
+    assert "confront" not in [c.name for c in story.steps(sim.view(), CHRISTIAN)]
+    a["crew.location"][NICHOLAI] = sim.world.index["zarya"]
+    assert "confront" in [c.name for c in story.steps(sim.view(), CHRISTIAN)]
+    a["crew.location"][NICHOLAI] = zvezda
+    a["agents.intent"][NIKA] = crisis.KILL  # she is bent on violence herself: no waiting
+    assert "confront" in [c.name for c in story.steps(sim.view(), CHRISTIAN)]

@@ -324,12 +324,21 @@ class Story:
             ally = self._ally_of(a, lurer)
             if ally >= 0 and not self._decided(state, "d4_cut_radio"):
                 self._d4(state, ally, e)
+            if self._clipped_at_the_antenna(a, e) and lurer >= 0 and int(a["agents.intent"][lurer]) == STRIKE \
+                    and int(a["agents.target"][lurer]) == e and self._up(a, lurer) \
+                    and not self._decided(state, "d5_reconsider"):
+                self._d5(state, lurer, e, reconsider=True)
         adrift, alive = a["control.adrift"].tolist(), a["crew.alive"].tolist()  # (_lost changes neither)
         for q in range(self.n):
             if adrift[q] and alive[q] and plot[LOST] < 0:
                 if not a["comms.suit_radio_ok"][q] and state.t_ms - int(a["agents.clock"][0]) < LOST_AFTER_MS:
                     continue
                 self._lost(state, q)
+        asked = int(plot[ASKED])
+        if plot[LOST] < 0 and asked >= 0 and lurer >= 0 and a["crew.alive"][asked]:
+            side = int(a["agents.side"][asked])
+            if any(self._shut_in(a, q) for q in range(self.n) if int(a["agents.side"][q]) == side):
+                self._stranded(state, asked, lurer)
         d = int(plot[DEFECTOR])
         c = int(plot[CONFIDANT])
         if d >= 0 and c >= 0 and self._up(a, d) and self._up(a, c):
@@ -440,15 +449,35 @@ class Story:
             a["agents.suspicion"][e] = 1.0
             self._set(state, e, EVA, 2, "warned: clip on and come back in")
 
-    def _d5(self, state, lurer: int, e: int) -> None:
+    def _d5(self, state, lurer: int, e: int, reconsider: bool = False) -> None:
+        """D5: strike ``e`` with the arm once they unclip, lock them out (strand), or hold back.
+        Met again once (``reconsider``, ``d5_reconsider``) by a lurer who chose to strike and
+        sees ``e`` at the antenna still clipped on (the push needs them unclipped: the chance
+        will not come): the will that chose the strike now weighs toward the one violent way
+        left, the strand, as much as it did toward the strike."""
         a = state.arrays
         loyalty, (ag, ca, _) = float(a["agents.loyalty"][lurer]), a["agents.traits"][lurer]
-        choice = self._decide(state, lurer, "d5_arm_strike", {"strike": ag * loyalty, "strand": ca * loyalty * 0.5,
-                                                             "hold-back": 0.3 * float(a["agents.trust"][lurer, e])})
+        hold_back = 0.3 * float(a["agents.trust"][lurer, e])
+        if reconsider:
+            odds = {"strand": (ag + ca * 0.5) * loyalty, "hold-back": hold_back}
+        else:
+            odds = {"strike": ag * loyalty, "strand": ca * loyalty * 0.5, "hold-back": hold_back}
+        choice = self._decide(state, lurer, "d5_reconsider" if reconsider else "d5_arm_strike", odds)
         if choice == "strike":
             self._set(state, lurer, STRIKE, e, "the arm, while they are unclipped")
         elif choice == "strand":
-            self._set(state, lurer, STRAND, e, "lock them into the airlock")
+            self._set(state, lurer, STRAND, e, "lock them into the airlock"
+                      + (": they stay clipped on" if reconsider else ""))
+        elif reconsider:
+            self._set(state, lurer, GUARD, -1, "they stay clipped on: no chance")
+
+    def _clipped_at_the_antenna(self, a, e: int) -> bool:
+        """Whether ``e``, outside on the antenna job, has reached it and stays clipped on."""
+        from ..station.people import SUIT_ENDURANCE_S
+
+        outside_ms = (SUIT_ENDURANCE_S - float(a["crew.suit_s"][e])) * 1000.0
+        return bool(a["crew.on_eva"][e] and a["crew.tethered"][e] and int(a["agents.target"][e]) == 0
+                    and int(a["agents.intent"][e]) == EVA and outside_ms >= REACH_ANTENNA_MS)
 
     def _lost(self, state, e: int) -> None:
         a = state.arrays
@@ -467,6 +496,31 @@ class Story:
                 if self._up(a, q):
                     self._set(state, q, RESCUE, e, "heard the call for help")
                     break
+        self._rally(state, e, mates, side, "was lost")
+
+    def _stranded(self, state, e: int, lurer: int) -> None:
+        """The other end of D5's ``strand``: someone of ``e``'s side in the airlock (``e`` back
+        from outside, or whoever helped them into the suit) finds its hatch into the station
+        locked from the far side. Shut in, they call the others on the airlock's audio
+        terminal (the station's intercom reaches every pressurised module; no suit radio is
+        needed): ``e``'s side learns what was done and by whom, as when a pushed man's call is
+        heard, and so does the one who loves ``e`` (D6: the film's Nika turns "furious about
+        the attack on Gordon", B8, whatever form the attack took). Those shut in force the
+        hatch (:meth:`_way_out`)."""
+        a = state.arrays
+        a["agents.plot"][LOST] = e
+        a["agents.clock"][2] = 1  # they know who did it
+        state.record("agents", what="stranded", person=self.names[e], by=self.names[lurer])
+        side = int(a["control.faction"][e])
+        mates = [q for q in range(self.n) if q != e and int(a["agents.side"][q]) == side and self._aboard(a, q)]
+        for q in mates:
+            a["agents.suspicion"][q] = 1.0
+        self._rally(state, e, mates, side, "was shut in the airlock")
+
+    def _rally(self, state, e: int, mates: list[int], side: int, what: str) -> None:
+        """After the trap has caught ``e`` (:meth:`_lost`, :meth:`_stranded`): their side keeps
+        together, and the one who loves them, of the other side, decides whether to defect (D6)."""
+        a = state.arrays
         rally = next((q for q in mates if self._up(a, q)), -1)
         for q in mates:
             if q != rally and self._up(a, q) and int(a["agents.intent"][q]) == NONE:
@@ -478,7 +532,7 @@ class Story:
             choice = self._decide(state, lover, "d6_defect", {"defect": min(1.0, s * (1 - loyalty) + 0.5),
                                                               "loyal": loyalty})
             if choice == "defect":
-                self._join(state, lover, e, f"{self.names[e]} was lost")
+                self._join(state, lover, e, f"{self.names[e]} {what}")
                 c = self.confidants.get(lover, rally)
                 if c < 0 or not self._up(a, c):
                     c = rally
@@ -811,6 +865,8 @@ class Story:
         if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)
                                           or (intent not in (EVA, RESCUE, TELL) and self.threats(a, p))):
             cmd("take_weapon")
+        if intent in (NONE, GUARD) and loc in self.airlocks:
+            out.extend(self._way_out(a, p, loc))
         if intent == EVA:
             self._eva_steps(a, p, target, cmd)
         elif intent == STRIKE:
@@ -859,6 +915,8 @@ class Story:
             help_coming = any(r != p and side[r] == side[p] and tgt[r] == target and ints[r] in (KILL, SUBDUE)
                               and int(a["crew.location"][r]) != there and self._inside(a, r)
                               and self._reachable(a, int(a["crew.location"][r]), there) for r in range(self.n))
+            if self._unseen_only(a, p, target) and self._witnessed(a, p, target):
+                return out  # not in front of the other side: wait until she is out of their sight
             self._attack_steps(a, p, target, "kill" if intent == KILL else "subdue", cmd, out, sure=help_coming)
         elif intent == HUNT:
             prey = [q for q in self._prey(a, p, target) if self._margin(a, p, q) >= SURE_MARGIN]
@@ -977,12 +1035,12 @@ class Story:
         for q in companions:  # carry whoever cannot go by themselves
             if a["crew.alive"][q] and not a["crew.conscious"][q] and int(a["crew.location"][q]) != v:
                 if int(a["crew.location"][q]) == loc:
-                    out.extend(self._go(a, p, v, carrying=q))
+                    out.extend(self._go(a, p, v, carrying=q, force=True))
                 else:
                     out.extend(self._go(a, p, int(a["crew.location"][q])))
                 return
         if loc != v:
-            out.extend(self._go(a, p, v, board=True))
+            out.extend(self._go(a, p, v, board=True, force=True))
             return
         if self._coming(a, v, companions):
             return  # wait for the others
@@ -1020,6 +1078,18 @@ class Story:
                 and int(a["control.faction"][q]) != mine and int(a["agents.side"][q]) != int(a["agents.side"][p])]
         prey.sort(key=lambda q: (q != first, q))
         return prey
+
+    def _unseen_only(self, a, p: int, q: int) -> bool:
+        """Whether ``p``'s violence toward ``q`` is to be done out of sight: dealing with a
+        turncoat among them (D8), who is not bent on violence herself. The film's Christian
+        kills Nika where no one sees it; her own people learn of it after (B9-B11)."""
+        return q == int(a["agents.plot"][DEFECTOR]) and not self._hostile(a, q)
+
+    def _witnessed(self, a, p: int, q: int) -> bool:
+        """Whether someone of neither ``p``'s side nor ``q``'s, up and inside, is where ``q`` is."""
+        loc, side = a["crew.location"].tolist(), a["agents.side"].tolist()
+        return any(r not in (p, q) and loc[r] == loc[q] and side[r] not in (side[p], side[q]) and self._inside(a, r)
+                   for r in range(self.n))
 
     def _unaware(self, a, q: int, p: int) -> bool:
         """Whether ``q`` does not see ``p`` coming: asleep, or trusting, and not bent on violence."""
@@ -1066,6 +1136,25 @@ class Story:
         loc = int(a["crew.location"][p])
         return loc if loc in self.airlocks else (self.airlocks[0] if self.airlocks else -1)
 
+    def _shut_in(self, a, p: int) -> bool:
+        """Whether ``p``, up and not outside, is in an airlock whose hatch into the station is
+        locked from the far side (D5's ``strand``)."""
+        loc = int(a["crew.location"][p])
+        if loc not in self.airlocks or a["crew.on_eva"][p] or not self._up(a, p):
+            return False
+        k, beyond = self._hatch_out_of(loc)
+        return k >= 0 and int(a["control.lock_side"][k]) == beyond
+
+    def _way_out(self, a, p: int, loc: int) -> list:
+        """Someone shut in an airlock (:meth:`_shut_in`) with nothing else to do forces its hatch:
+        an airlock is a dead end, and the lock can be undone from this side with tools."""
+        if loc not in self.airlocks or a["crew.on_eva"][p]:
+            return []
+        k, beyond = self._hatch_out_of(loc)
+        if k < 0 or int(a["control.lock_side"][k]) != beyond:
+            return []
+        return [Command.of("force_hatch", self.names[p], self.link_ids[k], source="agent")]
+
     def _hatch_out_of(self, v: int) -> tuple[int, int]:
         """The hatch that leads from airlock ``v`` into the station, and the volume beyond."""
         for b, k in self.topology.adj[v] if v >= 0 else ():
@@ -1082,11 +1171,18 @@ class Story:
         """Whether ``dest`` can be reached from ``loc`` (see :meth:`_path`)."""
         return loc == dest or bool(self._path(a, loc, dest))
 
-    def _go(self, a, p: int, dest: int, board: bool = False, carrying: int = -1) -> list[Command]:
-        """The next command on the way to ``dest``: a move, or opening the hatch in the way."""
+    def _go(self, a, p: int, dest: int, board: bool = False, carrying: int = -1, force: bool = False) -> list[Command]:
+        """The next command on the way to ``dest``: a move, or opening the hatch in the way.
+
+        With ``force``, when every way there is barred by a hatch locked from the far side,
+        the way through the fewest volumes is taken all the same and the first such hatch on
+        it forced (``force_hatch``, 30 minutes with tools): what someone set on reaching the
+        vehicle to leave does about a segment held against them."""
         name = self.names[p]
         loc = int(a["crew.location"][p])
         path = self._path(a, loc, dest)  # the first closed hatch on it is opened on the way
+        if not path and force and loc != dest:
+            path = routes.path(self.topology, None, loc, dest, avoid=a["control.departed"])
         if not path:
             return []
         here = loc
@@ -1095,8 +1191,11 @@ class Story:
                 if here != loc:
                     return [Command.of("move", name, self.vol_ids[here], source="agent")]
                 out = []
-                if int(a["control.lock_side"][k]) == here:
+                side = int(a["control.lock_side"][k])
+                if side == here:
                     out.append(Command.of("unlock_hatch", name, self.link_ids[k], source="agent"))
+                elif side >= 0:  # (only on a forced way: _path passes no hatch locked from the far side)
+                    return [Command.of("force_hatch", name, self.link_ids[k], source="agent")]
                 out += [Command.of("open_hatch", name, self.link_ids[k], source="agent"),
                         Command.of("equalize", name, self.link_ids[k], source="agent")]
                 return out

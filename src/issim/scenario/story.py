@@ -25,9 +25,9 @@ from ..times import format_iso, parse_iso
 
 # The beat kinds, in the rough order a story meets them (docs/endings.md says what each is).
 KINDS = ("order", "refused-order", "disclosed", "lure", "spacewalk", "unclipped", "warned", "radio-cut",
-         "hatch-locked", "pushed", "lost", "recovered", "defected", "told", "took-item", "sabotage", "fought",
-         "wounded", "subdued", "killed", "died", "betrayed", "repaired", "link-restored", "reported", "truce",
-         "boarded", "undocked", "landed")
+         "hatch-locked", "pushed", "lost", "stranded", "recovered", "defected", "told", "took-item", "sabotage",
+         "fought", "wounded", "subdued", "killed", "died", "betrayed", "repaired", "link-restored", "reported",
+         "truce", "boarded", "undocked", "landed")
 VIOLENT = frozenset({"pushed", "fought", "wounded", "subdued", "killed"})
 # Commands against the station or the other side (issim.agents.mind.HOSTILE and the sabotage
 # commands; a hatch closed or locked is "hatch-locked" only when locked).
@@ -116,6 +116,8 @@ def beats(log: Iterable, names: Iterable[str], start: Optional[dict] = None, *,
                      "" if d.get("side") == "own" else d.get("side", ""), why=because)
             elif what == "lost":
                 beat(t, "lost", person, "", at="outside", why="heard" if d.get("heard") else "no one heard")
+            elif what == "stranded":
+                beat(t, "stranded", person, "", why=f"locked in by {d.get('by', '')}")
             elif what == "told":
                 beat(t, "told", person, d.get("to", ""), why=d.get("said", ""))
             elif what == "warned":
