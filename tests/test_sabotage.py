@@ -188,6 +188,22 @@ def test_forcing_ends_with_nothing_to_force_when_the_holder_unlocks_meanwhile(si
     assert ends[-1][7:9] == ("failed", Reason.TARGET_UNAVAILABLE.value)
 
 
+def test_two_forcing_one_hatch_at_once_force_it_once(sim):
+    """Two on the same side start forcing in the same frame: the first to finish forces it, the
+    other's work ends with nothing left to force, and the log says the hatch was forced once."""
+    done(sim, C("close_hatch", DMITRI, "zarya-pma-1"), C("lock_hatch", DMITRI, "zarya-pma-1"))
+    done(sim, C("move", DANIEL, "unity"), C("move", DANIEL, "pma-1"), C("move", MAYA, "unity"),
+         C("move", MAYA, "pma-1"))
+    results = sim.step({DANIEL: [C("force_hatch", DANIEL, "zarya-pma-1")],
+                        MAYA: [C("force_hatch", MAYA, "zarya-pma-1")]}).commands
+    assert [r.result for r in results] == ["started", "started"]
+    _run_minutes(sim, 31)
+    assert sim.state["control.lock_side"][_hatch(sim, "zarya-pma-1")] == -1
+    assert len([e for e in _log(sim) if e["kind"] == "control" and e.get("what") == "hatch forced"]) == 1
+    ends = sorted(e[7:9] for e in sim.state.facts["control.history"] if e[3] == "force_hatch" and e[7] != "started")
+    assert ends == [("done", ""), ("failed", Reason.TARGET_UNAVAILABLE.value)]
+
+
 def _log(sim):
     return sim.event_log()
 
