@@ -1136,24 +1136,23 @@ class Story:
         loc = int(a["crew.location"][p])
         return loc if loc in self.airlocks else (self.airlocks[0] if self.airlocks else -1)
 
+    def _locked_airlock(self, a, v: int) -> int:
+        """The hatch from airlock ``v`` into the station when it is locked from the far side
+        (D5's ``strand``), else -1 (also when ``v`` is no airlock)."""
+        if v not in self.airlocks:
+            return -1
+        k, beyond = self._hatch_out_of(v)
+        return k if k >= 0 and int(a["control.lock_side"][k]) == beyond else -1
+
     def _shut_in(self, a, p: int) -> bool:
-        """Whether ``p``, up and not outside, is in an airlock whose hatch into the station is
-        locked from the far side (D5's ``strand``)."""
-        loc = int(a["crew.location"][p])
-        if loc not in self.airlocks or a["crew.on_eva"][p] or not self._up(a, p):
-            return False
-        k, beyond = self._hatch_out_of(loc)
-        return k >= 0 and int(a["control.lock_side"][k]) == beyond
+        """Whether ``p``, up and not outside, is in an airlock locked from the far side."""
+        return not a["crew.on_eva"][p] and self._up(a, p) and self._locked_airlock(a, int(a["crew.location"][p])) >= 0
 
     def _way_out(self, a, p: int, loc: int) -> list:
         """Someone shut in an airlock (:meth:`_shut_in`) with nothing else to do forces its hatch:
         an airlock is a dead end, and the lock can be undone from this side with tools."""
-        if loc not in self.airlocks or a["crew.on_eva"][p]:
-            return []
-        k, beyond = self._hatch_out_of(loc)
-        if k < 0 or int(a["control.lock_side"][k]) != beyond:
-            return []
-        return [Command.of("force_hatch", self.names[p], self.link_ids[k], source="agent")]
+        k = -1 if a["crew.on_eva"][p] else self._locked_airlock(a, loc)
+        return [Command.of("force_hatch", self.names[p], self.link_ids[k], source="agent")] if k >= 0 else []
 
     def _hatch_out_of(self, v: int) -> tuple[int, int]:
         """The hatch that leads from airlock ``v`` into the station, and the volume beyond."""

@@ -117,7 +117,7 @@ def beats(log: Iterable, names: Iterable[str], start: Optional[dict] = None, *,
             elif what == "lost":
                 beat(t, "lost", person, "", at="outside", why="heard" if d.get("heard") else "no one heard")
             elif what == "stranded":
-                beat(t, "stranded", person, "", why=f"locked in by {d.get('by', '')}")
+                beat(t, "stranded", person, "", why=f"the airlock locked by {d.get('by', '')}")
             elif what == "told":
                 beat(t, "told", person, d.get("to", ""), why=d.get("said", ""))
             elif what == "warned":
