@@ -392,3 +392,45 @@ def test_a_turncoat_is_not_killed_in_front_of_her_old_side(sim):
     a["crew.location"][NICHOLAI] = zvezda
     a["agents.intent"][NIKA] = crisis.KILL  # she is bent on violence herself: no waiting
     assert "confront" in [c.name for c in story.steps(sim.view(), CHRISTIAN)]
+
+
+def test_a_refused_truce_is_not_made_by_a_second_offer(sim):
+    """The other side's leader answers a truce once: an offer from someone else later finds
+    the same answer (before, a leader who had answered was passed over, and the truce made)."""
+    from issim.agents import affect
+    from issim.agents import goals as policy
+
+    story, a = _story(sim), sim.state.arrays
+    story.agents.decisions = {**story.agents.decisions, "offer_truce": "offer", "answer_truce": "refuse"}
+    a["crew.activity"][:] = 0
+    a["agents.goal"][:] = policy.HOLD
+    a["agents.deadline_ms"][:] = sim.state.t_ms - 1  # the day is past and the station has not fallen
+    a["agents.belief"][:, affect.FALL] = 0.1
+    truces = lambda: [1 for _, kind, d in sim.state.log if kind == "agents" and dict(d).get("what") == "truce"]  # noqa: E731
+    for _ in range(2):  # one of each side offers, and the other side's leader refuses
+        turns._offer_truce(story, sim.state)
+    answered = _decided(sim, "answer_truce")
+    assert len(_decided(sim, "offer_truce")) == 2 and len(answered) == 2 and not truces()
+    turns._offer_truce(story, sim.state)  # a third offers: the refusal of the leader asked stands
+    assert len(_decided(sim, "offer_truce")) == 3 and _decided(sim, "answer_truce") == answered and not truces()
+
+
+def test_the_stranded_answer_the_one_who_locked_them_out(sim):
+    story, a, k = _stranding(sim)
+    story.agents.decisions = {**story.agents.decisions, "d10_retaliate": "attack"}
+    a["crew.location"][GORDON] = sim.world.index["quest"]
+    story.observe(sim.state, [], [])
+    story._d10_check(sim.state)
+    whys = [dict(d)["why"] for _, kind, d in sim.state.log
+            if kind == "agents" and dict(d).get("what") == "intent" and dict(d).get("person") == "Gordon Barrett"]
+    assert whys[-1] == "Nicholai Pulov locked them out"  # not "knocked them off": he was never pushed
+
+
+def test_a_report_to_the_ground_says_who_is_dead_and_who_left(sim):
+    story, a = _story(sim), sim.state.arrays
+    assert story._report(a, KIRA) == "Kira Foster: we hold the station."  # all six alive and aboard
+    a["crew.alive"][NIKA] = False
+    a["crew.location"][ALEXEY] = story.vehicle
+    a["control.departed"][story.vehicle] = True
+    assert story._report(a, KIRA) == ("Kira Foster: we hold the station. Dead: Weronika Vetrov. "
+                                      "Left in the vehicle: Alexey Pulov.")

@@ -205,6 +205,16 @@ def test_a_bad_results_file_is_one_line(tmp_path, capsys, content, problem):
     assert out.read_text() == content  # left as it was
 
 
+def test_a_scenario_whose_runs_cannot_be_built_is_one_line_and_writes_no_file(tmp_path, capsys):
+    """A decision key only a built run checks: refused before the results file is made."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "iss"\n[scenario]\nname = "bad"\n[decisions]\nd5_arm_strik = "strike"\n')
+    out = tmp_path / "e.jsonl"
+    status, stdout, err = _cli(capsys, "endings", str(bad), "--seeds", "2", "--jobs", "1", "--out", str(out))
+    assert status == 2 and stdout == "" and not out.exists()
+    assert err.count("\n") == 1 and err.startswith("issim: error: ") and "decisions.d5_arm_strik" in err
+
+
 def test_an_unwritable_out_is_one_line(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -233,7 +243,7 @@ def test_ctrl_c_keeps_what_finished_and_exits_130(tmp_path, capsys, monkeypatch)
                                "--out", str(out))
     assert status == 130
     assert "interrupted: 1 of 3 runs are in" in err and "Traceback" not in err
-    assert "Endings of iss-canon over 1 seeds (of 3 asked for)" in stdout
+    assert "Endings of iss-canon over 1 seed (of 3 asked for)" in stdout
     assert [r["seed"] for r in _lines(out)] == [1]
 
 
@@ -250,4 +260,5 @@ def test_every_class_and_beat_kind_is_documented():
 
     text = (Path(__file__).resolve().parents[1] / "docs" / "endings.md").read_text()
     assert [c for c in CLASSES if f"| `{c}` |" not in text] == []
+    assert [c for c, label in CLASSES.items() if f"| `{c}` | {label} |" not in text] == []  # the label printed
     assert [k for k in KINDS if f"| `{k}` |" not in text] == []

@@ -918,6 +918,9 @@ def endings(
     if length_ms is not None and length_ms < spec.scenario.frame_s * 1000:
         raise InputError("--hours", f"{hours:g} hours is shorter than one frame ({spec.scenario.frame_s:g} s): "
                                     f"nothing would run")
+    from .scenario import build_simulation
+
+    build_simulation(spec, seed=first)  # what only a built run checks (its decisions) fails here, before any file
     path = out_file if out_file is not None else default_out(spec.name, hours, until_resolved)
     results = Results.open(path, spec.name, hours, until_resolved)
     wanted = list(range(first, first + seeds))
@@ -926,7 +929,8 @@ def endings(
     if results.dropped:
         _say(f"issim: note: the last line of {results.path} was cut short; its run is done again")
     if len(todo) < len(wanted):
-        _say(f"issim: note: {len(wanted) - len(todo)} of the {len(wanted)} seeds are already in {results.path}; "
+        _say(f"issim: note: {len(wanted) - len(todo)} of the {len(wanted)} seed{'s' if len(wanted) != 1 else ''} "
+             f"{'is' if len(wanted) - len(todo) == 1 else 'are'} already in {results.path}; "
              f"running the other {len(todo)} (give another --out to start afresh)")
     import time
 

@@ -555,9 +555,11 @@ class Story:
             self._set(state, c, SEEK, self.prize, "the research, to take it away"
                       + (": she died for telling" if reconsider else ""))
 
-    def _choice(self, state, key: str) -> str:
-        """The choice made at decision ``key`` (the first time it was met), or ""."""
-        return next((ch for _, k, _n, ch, *_ in state.facts["agents.decisions"] if k == key), "")
+    def _choice(self, state, key: str, p: int = -1) -> str:
+        """The choice made at decision ``key`` (the first time it was met; by ``p`` when given), or ""."""
+        name = self.names[p] if p >= 0 else None
+        return next((ch for _, k, n, ch, *_ in state.facts["agents.decisions"]
+                     if k == key and (name is None or n == name)), "")
 
     def _d8(self, state, x: int, d: int) -> None:
         a = state.arrays
@@ -601,7 +603,8 @@ class Story:
         grief = bond >= 0 and not a["crew.alive"][bond]
         if not (grief or a["agents.clock"][2]) or lurer < 0 or not a["crew.alive"][lurer]:
             return  # they do not know who struck them, and have lost no one
-        why = f"{self.names[bond]} is dead" if grief else f"{self.names[lurer]} knocked them off"
+        how = "locked them out" if self._told_of(state, "stranded", lost) else "knocked them off"
+        why = f"{self.names[bond]} is dead" if grief else f"{self.names[lurer]} {how}"
         ag, ca = float(a["agents.traits"][lost][0]), float(a["agents.traits"][lost][1])
         choice = self._decide(state, lost, "d10_retaliate", {"attack": min(1.0, ag + 0.5 * grief), "detain": ca,
                                                               "stand-down": 0.3})
@@ -691,8 +694,13 @@ class Story:
 
     def _told(self, state, d: int, c: int) -> bool:
         """Whether ``d`` told ``c`` to take the research and leave (the ``told`` record)."""
-        return any(kind == "agents" and dict(x).get("what") == "told" and dict(x).get("person") == self.names[d]
-                   and dict(x).get("to") == self.names[c] for _t, kind, x in state.log)
+        return self._told_of(state, "told", d, to=self.names[c])
+
+    def _told_of(self, state, what: str, p: int, **also) -> bool:
+        """Whether the log has an ``agents`` record ``what`` of person ``p`` (with ``also``'s details)."""
+        name = self.names[p]
+        return any(kind == "agents" and dict(x).get("what") == what and dict(x).get("person") == name
+                   and all(dict(x).get(k) == v for k, v in also.items()) for _t, kind, x in state.log)
 
     def _repairs(self, a) -> bool:
         return bool(self._jobs(a))
@@ -946,9 +954,21 @@ class Story:
         elif intent == LEAVE:
             self._leave_steps(a, p, loc, target, cmd, out)
         elif intent == RETURN and target in (0, 1):
-            cmd("send_message", ("houston", "moscow")[target],
-                text=f"{name}: we hold the station. The others are dead.", id=f"report-{self.d.slugs[p]}")
+            cmd("send_message", ("houston", "moscow")[target], text=self._report(a, p),
+                id=f"report-{self.d.slugs[p]}")
         return out
+
+    def _report(self, a, p: int) -> str:
+        """What ``p`` tells their ground (D13's report): that their side holds the station, and
+        who is dead and who has left, as they are now."""
+        dead = [self.names[q] for q in range(self.n) if not a["crew.alive"][q]]
+        gone = [self.names[q] for q in range(self.n) if a["crew.alive"][q] and not self._aboard(a, q)]
+        text = f"{self.names[p]}: we hold the station."
+        if dead:
+            text += f" Dead: {', '.join(dead)}."
+        if gone:
+            text += f" Left in the vehicle: {', '.join(gone)}."
+        return text
 
     def _eva_steps(self, a, p, plan, cmd) -> None:
         """``plan``: 1 unclip at the antenna, 0 stay clipped on, 2 come back in now."""

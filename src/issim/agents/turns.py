@@ -161,7 +161,11 @@ def _offer_truce(story, state) -> None:
     state.record("agents", what="offer", person=story.names[p], said="stand down, together: the station is not falling")
     for side in sorted(sides - {int(a["agents.side"][p])}):
         c = leader_of(story, state, side)
-        if c < 0 or not story._up(a, c) or story._decided_by(state, "answer_truce", c):
+        if c < 0 or not story._up(a, c):
+            return  # no one up to answer for that side: no truce
+        if story._decided_by(state, "answer_truce", c):
+            if story._choice(state, "answer_truce", c) != "accept":
+                return  # their answer to an earlier offer stands
             continue
         others = [q for q in range(story.n) if int(a["agents.side"][q]) != side]
         grudge = max((float(a["agents.grievance"][c, q]) for q in others), default=0.0)

@@ -376,7 +376,8 @@ def render(scenario: str, records: list[dict], console, hours: Optional[float] =
     if until_resolved:
         length += ", or until its story was over"
     of = f" (of {wanted} asked for)" if wanted is not None and wanted != len(records) else ""
-    console.print(Text(f"Endings of {scenario} over {len(records)} seeds{of} ({span}), {length}", style="bold"))
+    many = f"{len(records)} seed{'s' if len(records) != 1 else ''}"
+    console.print(Text(f"Endings of {scenario} over {many}{of} ({span}), {length}", style="bold"))
     t = table(records, top)
     classes = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title="Ending classes (docs/endings.md)",
                     title_justify="left", title_style="bold")

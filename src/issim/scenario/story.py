@@ -226,7 +226,7 @@ CLASSES: dict[str, str] = {
     "peace": "peace: both sides stand down, no one is hurt",
     "film-arc": "the film's arc: a killing, a betrayal, a departure with the research",
     "lone-escape": "lone escape: a betrayer leaves alone",
-    "escape-with-research": "escape with the research, no betrayal",
+    "escape-with-research": "escape with the research, short of the film's arc",
     "escape": "escape: some leave in the vehicle, without the research",
     "spacewalker-lost": "spacewalker lost: pushed off and never brought back; no one leaves",
     "us-holds": "the US holds the station",
