@@ -275,7 +275,16 @@ class Custody(Subsystem):
         if state["control.lock_side"][k] < 0:
             return f"hatch {self.directory.link_ids[k]} is not locked"
         state["control.lock_side"][k] = -1
+        self._nothing_to_force(state, k, "unlocked from the other side")
         return None
+
+    def _nothing_to_force(self, state: State, k: int, why: str, by: int = -1) -> None:
+        """Hatch ``k`` is no longer locked: whoever else is forcing it stops at once (their
+        half-hour's work has nothing left to do), and the history says why."""
+        hatch = self.directory.link_ids[k]
+        for w in state.facts["control.work"]:
+            if w[2] == "force_hatch" and w[3] == hatch and w[0] != by:
+                self.drop_work(state, w[0], f"hatch {hatch} was {why}")
 
     def force(self, state: State, k: int, by: int) -> Optional[str]:
         """Hatch ``k``'s lock undone from the side that did not lock it (``force_hatch``)."""
@@ -286,6 +295,7 @@ class Custody(Subsystem):
         state["control.lock_side"][k] = -1
         state.record("control", what="hatch forced", hatch=d.link_ids[k], locked_from=d.volume_ids[side],
                      by=d.names[by] if by >= 0 else "operator")
+        self._nothing_to_force(state, k, f"forced by {d.names[by] if by >= 0 else 'the operator'}", by)
         return None
 
     def sever_power(self, c, seg: int) -> Optional[str]:
