@@ -70,7 +70,10 @@ def test_runs_and_show_name_the_parent(parent, capsys):
     assert main(["runs", "--archive", root]) == 0
     assert f"{child.id} ← {parent.id}" in capsys.readouterr().out
     assert main(["show", str(child.id), "--archive", root]) == 0
-    assert f"from run {parent.id}" in capsys.readouterr().out
+    shown = capsys.readouterr().out
+    assert f"from run {parent.id}" in shown
+    cls = child.outcome_details["ending_class"]
+    assert "ending class" in shown and f"{cls['id']} ({cls['label']})" in " ".join(shown.split())
 
 
 def test_run_as_gives_a_person_another_policy(capsys):

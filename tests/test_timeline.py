@@ -35,3 +35,20 @@ def test_run_prints_the_timeline(capsys):
     assert main(["run", "standoff", "--hours", "10"]) == 0
     out = capsys.readouterr().out
     assert "change_credentials" in out and "lock_hatch zarya-pma-1" in out
+
+
+def test_every_decision_point_is_shown_and_only_its_repeats_are_counted():
+    """A person meets many decision points: each is a line; the same one met again is counted."""
+    log = [(i * 60_000, "agents", (("choice", "go"), ("drawn", True), ("key", key), ("person", "Gordon Barrett"),
+                                   ("what", "decided"))) for i, key in enumerate(
+        ["d1_comply", "d1_disclose_order", "d1_means", "d3_eva", "d10_retaliate"] + ["flee"] * (REPEATS_SHOWN + 2))]
+    timeline = Timeline()
+    lines = list(timeline.new_lines(log))
+    assert len(lines) == 5 + REPEATS_SHOWN
+    assert [h for h in timeline.hidden_summary()] == ["… and 2 more 'agents: decided Gordon Barrett flee' not shown"]
+
+
+def test_run_prints_the_story_beats(capsys):
+    assert main(["run", "iss-canon", "--hours", "36"]) == 0
+    out = capsys.readouterr().out
+    assert "Ending class:" in out and "  pushed  Nicholai Pulov → Gordon Barrett" in out

@@ -43,6 +43,10 @@ def render_run(record: RunRecord, console: Console) -> None:
     info.add_row("status", status_text(record) + (f" — {record.error}" if record.error else ""))
     if record.outcome:
         info.add_row("outcome", record.outcome)
+    cls = (record.outcome_details or {}).get("ending_class")
+    if cls and (record.outcome_details or {}).get("story"):  # (a run with no story has no ending to class)
+        info.add_row("ending class", f"{cls['id']} ({cls['label']}), after {len(record.outcome_details['story'])} "
+                                     "beats (docs/endings.md)")
     if record.event_log_sha256:
         info.add_row("event log", f"sha256 {record.event_log_sha256}")
     info.add_row("files", str(record.path))

@@ -70,7 +70,14 @@ def render_outcome(outcome: dict, commands: dict | None, console: Console) -> No
 
         cls = outcome["ending_class"]
         console.print(f"  Ending class: {cls['id']} ({escape(cls['label'])}), after {len(outcome['story'])} beats "
-                      "(docs/endings.md)")
+                      "(docs/endings.md):")
+        for b in outcome["story"]:
+            whom = f" → {b['whom']}" if b["whom"] else ""
+            at = b["where"]  # a module, "outside", or a landing place ("in Kazakhstan")
+            where = "" if not at else f" {at}" if at == "outside" or at.startswith("in ") else f" in {at}"
+            why = f": {b['why']}" if b["why"] else ""
+            console.print(escape(f"    {b['t'][5:16].replace('T', ' ')}  {b['kind']}  {b['who']}{whom}{where}{why}"),
+                          highlight=False)
     console.print(f"  Survivors: {', '.join(outcome['survivors']) or 'none'}")
     if outcome["dead"]:
         console.print("  [red]Dead[/]: " + "; ".join(f"{n} ({c.replace('_', ' ')})" for n, c in outcome["dead"].items()))

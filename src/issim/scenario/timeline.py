@@ -114,7 +114,8 @@ class Timeline:
                 continue
             d = _details(entry)
             key = (entry[1], d.get("what") or d.get("action") or d.get("command"),
-                   next((d.get(k) for k in _SUBJECT_KEYS if d.get(k)), None))
+                   next((d.get(k) for k in _SUBJECT_KEYS if d.get(k)), None), d.get("key"))
+            # (a decision's key is part of it: each decision point is shown, only its repeats are counted)
             self.seen[key] += 1
             if self.seen[key] <= REPEATS_SHOWN:
                 yield line
@@ -123,5 +124,5 @@ class Timeline:
         self.position = len(log)
 
     def hidden_summary(self) -> list[str]:
-        return [f"… and {n} more '{kind}: {what} {subject or ''}'".rstrip() + " not shown"
-                for (kind, what, subject), n in self.hidden.items()]
+        return [f"… and {n} more '{kind}: {what} {subject or ''}".rstrip() + (f" {key}" if key else "") + "' not shown"
+                for (kind, what, subject, key), n in self.hidden.items()]
