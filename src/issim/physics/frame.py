@@ -1,0 +1,196 @@
+"""The physics of a frame in one compiled call, while nothing needs Python.
+
+Each physics subsystem's ``update`` calls its compiled kernel and then runs some Python: the
+running totals, and the log or the rare work when the kernel says something happened (its
+non-zero code). Most frames nothing happens, and then the seven calls and their checks cost
+more than the arithmetic. :class:`PhysicsFrame` runs the seven subsystems of a scenario
+(power, attitude, crew, life support, propulsion, comms, atmosphere, in that order at the
+head of the engine's list) as one call of :func:`~issim.physics.frame_kernel.physics_frame`
+through a :class:`~issim.sim.bound.Bound`, then adds the quiet subsystems' totals in Python
+in the order their updates add them (the same additions, so the same bits).
+
+When a subsystem needs Python, the compiled call stops there: right after its kernel, and
+then its Python part (``_settle``) runs on what the kernel wrote, or before it (attitude
+and propulsion, whose quiet frame is checked first), and then its whole ``update`` runs;
+the subsystems after it run their own ``update`` as they would without this module. So a
+frame gives the same state whether it is run here or subsystem by subsystem
+(``tests/test_fused.py``).
+
+:meth:`PhysicsFrame.of` builds one only for the standard seven at the head of the list,
+each exactly of its class, with a hatch graph without a cycle (the atmosphere's kernel
+needs a tree); otherwise the engine updates every subsystem itself. A subsystem whose
+``update`` has been replaced on the instance (a probe timing it, a test) is honoured: that
+frame runs subsystem by subsystem.
+"""
+
+from __future__ import annotations
+
+import math
+from operator import itemgetter
+from typing import Optional
+
+import numpy as np
+
+from ..sim.bound import Bound
+from ..times import MS_PER_DAY
+from .atmosphere import Atmosphere
+from .attitude import Attitude
+from .comms import Comms
+from .crew import _TOTAL_KEYS as _CREW_TOTAL_KEYS
+from .crew import INJURY_INCAPACITATES, INJURY_ZERO, Crew
+from .lifesupport import LifeSupport
+from .power import Power
+from .propulsion import Propulsion
+
+POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(8)  # (frame_kernel's)
+STANDARD = (Power, Attitude, Crew, LifeSupport, Propulsion, Comms, Atmosphere)
+
+
+class PhysicsFrame:
+    """The first seven subsystems of a simulation updated together; see the module."""
+
+    def __init__(self, subsystems):
+        self.subsystems = tuple(subsystems)
+        self._instance_dicts = tuple(vars(s) for s in self.subsystems)
+        self._kernel: Optional[Bound] = None  # bound at the first frame (numba is imported then)
+        self._dt = (None, 0)  # the last frame length (s) and its milliseconds
+
+    @classmethod
+    def of(cls, subsystems) -> Optional["PhysicsFrame"]:
+        """A :class:`PhysicsFrame` for the head of ``subsystems`` when it is the standard seven
+        (:data:`STANDARD`, each exactly of its class) and the hatch graph is a tree, else None."""
+        head = tuple(subsystems[: len(STANDARD)])
+        if len(head) != len(STANDARD) or any(type(s) is not c for s, c in zip(head, STANDARD)):
+            return None
+        if head[-1].tree is None:  # a hatch graph with a cycle: the atmosphere's general solve
+            return None
+        return cls(head)
+
+    def _bind(self) -> None:
+        from .frame_kernel import frame_args, pack_attitude, physics_frame
+
+        self._frame_args = frame_args
+
+        power, attitude, crew, ls, _, comms, atm = self.subsystems
+        for sub in (power, crew, ls, comms):
+            if sub._kernel is None:
+                sub._bind_kernel()
+        if atm._packed is None:
+            atm._bind_kernel()
+        self._att_k = pack_attitude(attitude.config.min_cmgs, attitude.h_cmg, attitude.amp, attitude.omega,
+                                    attitude.torque, attitude.threshold)
+        self._edge = np.array(crew._edge, dtype=bool)
+        self._leaked = np.zeros(4)
+        self._wounds_k = np.array([0.0, INJURY_ZERO, INJURY_INCAPACITATES])  # [0]: the decay over dt_s, at run
+        self._bind_totals(power, crew, ls)
+        self._kernel = Bound(physics_frame, self._kernel_arrays)
+
+    def _bind_totals(self, power, crew, ls) -> None:
+        """The running totals the compiled frame adds (see :func:`~issim.physics.frame_kernel.physics_frame`):
+        its contributions' keys, each key once (:attr:`_keys`, in the order the subsystems'
+        ``_settle`` first add them), and the arrays it adds them in."""
+        from .power_kernel import OUT_IF_NONZERO, OUT_TOTALS
+
+        ls_pairs = list(ls._out_keys)
+        by_position = ([*OUT_TOTALS, *OUT_IF_NONZERO] + list(_CREW_TOTAL_KEYS) + ["crew.days"]
+                       + ["comms.usos_contact_s", "comms.ros_contact_s"] + [key for _, key in ls_pairs])
+        in_order = by_position[:19] + by_position[21:] + by_position[19:21]  # (comms' after life support's)
+        self._keys = tuple(dict.fromkeys(in_order))
+        index = {key: i for i, key in enumerate(self._keys)}
+        n = len(self._keys)
+        self._totals = (np.array([index[key] for key in by_position], dtype=np.int64),
+                        np.array([i for i, _ in ls_pairs], dtype=np.int64), np.zeros(n), np.zeros(n, dtype=bool),
+                        np.zeros(1, dtype=np.int64))
+        self._written: list = []  # what state.totals held for _keys after the last call (None: no such total)
+        self._count = -1  # the totals made, as the kernel last counted them (-1: not yet read)
+
+    def _kernel_arrays(self, a) -> tuple:
+        """:func:`~issim.physics.frame_kernel.physics_frame`'s arguments but the frame's own:
+        each subsystem's kernel's, as the subsystem gathers them (see :class:`Bound`)."""
+        power, _, crew, ls, _, comms, atm = self.subsystems
+        att = (a["att.h_secular_nms"], a["att.lost"], a["att.cmgs_working"], a["att.thruster_hold"], a["att.saturated"],
+               a["att.momentum_nms"], a["att.momentum_fraction"], a["att.held"])
+        links = (a["comms.link_ok"], a["power.bus"], a["comms.relay_scheduled"], a["comms.link_up"], a["comms.contact"],
+                 a["comms.power_w"], a["comms.segment_power_w"], *comms._packed)
+        wounds = (a["crew.alive"], a["crew.conscious"], a["crew.bleeding"], a["crew.injury"], a["crew.deficit"],
+                  a["crew.health"])
+        return (self._frame_args(power._kernel_arrays(a), att, self._att_k, crew._kernel_arrays(a), self._edge, wounds,
+                                 self._wounds_k, ls._kernel_arrays(a), a["orbit.alt_km"], links, a["comms.recheck"],
+                                 atm._kernel_arrays(a), self._leaked, self._totals),)
+
+    def run(self, state, env, dt_s: float) -> None:
+        """Update the seven subsystems over this frame, as their updates one after the other would."""
+        subs = self.subsystems
+        for d in self._instance_dicts:
+            if "update" in d:  # replaced on the instance: honoured, subsystem by subsystem
+                for sub in subs:
+                    sub.update(state, env, dt_s)
+                return
+        if self._kernel is None:
+            self._bind()
+        power, attitude, crew, ls, prop, comms, atm = subs
+        if dt_s != self._dt[0]:
+            self._dt = (dt_s, int(round(dt_s * 1000)))
+            self._wounds_k[0] = crew._decay_factors(dt_s)[1]
+        dt_ms = self._dt[1]
+        t0 = int(state.t_ms)
+        alt = env.alt_km
+        prop_python = env.elements is not None and (not math.isfinite(alt) or alt < prop.reentry_km or state.frame == 0
+                                                    or t0 % MS_PER_DAY < dt_ms)  # (Propulsion.update's tests)
+        per_frame = (bool(env.sunlit), float(env.beta_deg), t0, dt_ms, float(dt_s), bool(crew.follow_schedule),
+                     prop_python, float(alt), env.relay_clearance_km, comms._allowed(state, env),
+                     env.site_elevation_deg)
+        kernel, keys, totals = self._kernel, self._keys, state.totals
+        start = POWER
+        while True:
+            if list(map(totals.get, keys)) != self._written:  # written since, by another: read them again
+                self._read_totals(totals)
+            stage, code = divmod(kernel(state.arrays, start, *per_frame, bool(state.facts["comms.queue"])), 256)
+            self._write_totals(totals)  # the quiet subsystems' totals (before any Python part adds its own)
+            if stage == DONE:
+                return
+            # stopped at ``stage``: its Python part, then the compiled frame again from the next one
+            if stage == POWER:
+                power._settle(state, code)
+            elif stage == CREW:
+                crew._settle(state, code, t0, t0 + dt_ms, dt_s)
+            elif stage == LIFESUPPORT:
+                ls._settle(state, code, dt_s)
+            elif stage == COMMS:
+                comms._settle(state, state.arrays["comms.contact"], bool(code), dt_s)
+            elif stage == ATMOSPHERE:
+                atm._settle(state, self._leaked)
+            else:  # attitude or propulsion: nothing written, the whole update
+                subs[stage].update(state, env, dt_s)
+            if stage == ATMOSPHERE:
+                return
+            start = stage + 1
+
+    def _read_totals(self, totals: dict) -> None:
+        """The compiled frame's totals as ``totals`` holds them (0 and not made for one it has not)."""
+        now = list(map(totals.get, self._keys))
+        _, _, values, present, count = self._totals
+        values[:] = [0.0 if v is None else v for v in now]
+        present[:] = [v is not None for v in now]
+        count[0] = int(present.sum())
+        self._written = now
+        self._count = -1
+
+    def _write_totals(self, totals: dict) -> None:
+        """Put the compiled frame's totals into ``totals``: every one made, in :attr:`_keys`'s
+        order (a total made this frame is inserted where its subsystem's ``_settle`` would have)."""
+        _, _, values, present, count = self._totals
+        if count[0] != self._count:  # a total made (or the first call): which ones are, again
+            self._count = int(count[0])
+            self._absent = tuple(np.flatnonzero(~present).tolist())
+            made = np.flatnonzero(present).tolist()
+            self._made_keys = tuple(self._keys[i] for i in made)
+            self._pick = itemgetter(*made) if len(made) > 1 else (lambda v, i=tuple(made): tuple(v[j] for j in i))
+        now = values.tolist()
+        if self._absent:
+            totals.update(zip(self._made_keys, self._pick(now)))
+            for i in self._absent:
+                now[i] = None
+        else:
+            totals.update(zip(self._keys, now))
+        self._written = now
