@@ -2,19 +2,26 @@
 
 Each physics subsystem's ``update`` calls its compiled kernel and then runs some Python: the
 running totals, and the log or the rare work when the kernel says something happened (its
-non-zero code). Most frames nothing happens, and then the seven calls and their checks cost
-more than the arithmetic. :class:`PhysicsFrame` runs the seven subsystems of a scenario
-(power, attitude, crew, life support, propulsion, comms, atmosphere, in that order at the
-head of the engine's list) as one call of :func:`~issim.physics.frame_kernel.physics_frame`
-through a :class:`~issim.sim.bound.Bound`, then adds the quiet subsystems' totals in Python
-in the order their updates add them (the same additions, so the same bits).
+non-zero code). Most frames nothing happens, and then the seven calls, their checks and the
+conversion of each kernel's arrays cost more than the arithmetic. :class:`PhysicsFrame`
+runs the seven subsystems of a scenario (power, attitude, crew, life support, propulsion,
+comms, atmosphere, in that order at the head of the engine's list) as one call of
+:func:`~issim.physics.frame_kernel.physics_frame` through a :class:`~issim.sim.bound.Bound`,
+its arrays held in one compiled record (:class:`~issim.physics.frame_kernel.FrameArgs`).
 
 When a subsystem needs Python, the compiled call stops there: right after its kernel, and
-then its Python part (``_settle``) runs on what the kernel wrote, or before it (attitude
-and propulsion, whose quiet frame is checked first), and then its whole ``update`` runs;
-the subsystems after it run their own ``update`` as they would without this module. So a
-frame gives the same state whether it is run here or subsystem by subsystem
+then its Python part (``_settle``) runs on what the kernel wrote; or before it (attitude
+and propulsion, whose quiet frame is checked first), and then its whole ``update`` runs.
+The compiled call then goes on from the next subsystem, which reads what the Python part
+wrote. So a frame gives the same state whether it is run here or subsystem by subsystem
 (``tests/test_fused.py``).
+
+The running totals of the quiet subsystems are added in the call, each as its ``_settle``
+adds it (``totals.get(key, 0.0) + amount``, always or when not zero, in the same order), to
+a copy of them in an array, which is put back into ``state.totals`` after the call (one
+``dict.update``; a total made for the first time lands where its subsystem would have made
+it). Before a call the copy is checked against ``state.totals`` (one list comparison) and
+read again if anything else wrote them since: a Python part, a command, a restore.
 
 :meth:`PhysicsFrame.of` builds one only for the standard seven at the head of the list,
 each exactly of its class, with a hatch graph without a cycle (the atmosphere's kernel
@@ -70,7 +77,6 @@ class PhysicsFrame:
         from .frame_kernel import frame_args, pack_attitude, physics_frame
 
         self._frame_args = frame_args
-
         power, attitude, crew, ls, _, comms, atm = self.subsystems
         for sub in (power, crew, ls, comms):
             if sub._kernel is None:
@@ -138,8 +144,8 @@ class PhysicsFrame:
         prop_python = env.elements is not None and (not math.isfinite(alt) or alt < prop.reentry_km or state.frame == 0
                                                     or t0 % MS_PER_DAY < dt_ms)  # (Propulsion.update's tests)
         per_frame = (bool(env.sunlit), float(env.beta_deg), t0, dt_ms, float(dt_s), bool(crew.follow_schedule),
-                     prop_python, float(alt), env.relay_clearance_km, comms._allowed(state, env),
-                     env.site_elevation_deg)
+                     prop_python, float(alt), env.relay_clearance_km,
+                     comms._allowed(state, env) if comms.session_plans else comms._every_relay, env.site_elevation_deg)
         kernel, keys, totals = self._kernel, self._keys, state.totals
         start = POWER
         while True:
