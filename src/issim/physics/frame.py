@@ -33,7 +33,7 @@ frame runs subsystem by subsystem.
 from __future__ import annotations
 
 import math
-from operator import itemgetter
+from operator import itemgetter, methodcaller
 from typing import Optional
 
 import numpy as np
@@ -50,6 +50,7 @@ from .power import Power
 from .propulsion import Propulsion
 
 POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(8)  # (frame_kernel's)
+_has_update = methodcaller("__contains__", "update")  # (d -> "update" in d)
 STANDARD = (Power, Attitude, Crew, LifeSupport, Propulsion, Comms, Atmosphere)
 
 
@@ -77,7 +78,7 @@ class PhysicsFrame:
         from .frame_kernel import frame_args, pack_attitude, physics_frame
 
         self._frame_args = frame_args
-        power, attitude, crew, ls, _, comms, atm = self.subsystems
+        power, attitude, crew, ls, prop, comms, atm = self.subsystems
         for sub in (power, crew, ls, comms):
             if sub._kernel is None:
                 sub._bind_kernel()
@@ -87,6 +88,12 @@ class PhysicsFrame:
                                     attitude.torque, attitude.threshold)
         self._edge = np.array(crew._edge, dtype=bool)
         self._leaked = np.zeros(4)
+        self._reentry = np.array([prop.reentry_km])
+        plans = comms.session_plans
+        nr = comms._every_relay.size
+        self._sessions = (comms._every_relay, np.array([float(p) for p, _, _ in plans]),
+                          np.array([m * 60_000.0 for _, m, _ in plans]),
+                          np.array(comms._outside_session, dtype=bool).reshape(len(plans), nr), np.zeros(nr, dtype=bool))
         self._wounds_k = np.array([0.0, INJURY_ZERO, INJURY_INCAPACITATES])  # [0]: the decay over dt_s, at run
         self._bind_totals(power, crew, ls)
         self._kernel = Bound(physics_frame, self._kernel_arrays)
@@ -117,21 +124,20 @@ class PhysicsFrame:
         att = (a["att.h_secular_nms"], a["att.lost"], a["att.cmgs_working"], a["att.thruster_hold"], a["att.saturated"],
                a["att.momentum_nms"], a["att.momentum_fraction"], a["att.held"])
         links = (a["comms.link_ok"], a["power.bus"], a["comms.relay_scheduled"], a["comms.link_up"], a["comms.contact"],
-                 a["comms.power_w"], a["comms.segment_power_w"], *comms._packed)
+                 a["comms.power_w"], a["comms.segment_power_w"], *comms._packed, a["comms.recheck"])
         wounds = (a["crew.alive"], a["crew.conscious"], a["crew.bleeding"], a["crew.injury"], a["crew.deficit"],
                   a["crew.health"])
         return (self._frame_args(power._kernel_arrays(a), att, self._att_k, crew._kernel_arrays(a), self._edge, wounds,
-                                 self._wounds_k, ls._kernel_arrays(a), a["orbit.alt_km"], links, a["comms.recheck"],
-                                 atm._kernel_arrays(a), self._leaked, self._totals),)
+                                 self._wounds_k, ls._kernel_arrays(a), (a["orbit.alt_km"], self._reentry), links,
+                                 self._sessions, atm._kernel_arrays(a), self._leaked, self._totals),)
 
     def run(self, state, env, dt_s: float) -> None:
         """Update the seven subsystems over this frame, as their updates one after the other would."""
         subs = self.subsystems
-        for d in self._instance_dicts:
-            if "update" in d:  # replaced on the instance: honoured, subsystem by subsystem
-                for sub in subs:
-                    sub.update(state, env, dt_s)
-                return
+        if any(map(_has_update, self._instance_dicts)):  # replaced on an instance: honoured, one by one
+            for sub in subs:
+                sub.update(state, env, dt_s)
+            return
         if self._kernel is None:
             self._bind()
         power, attitude, crew, ls, prop, comms, atm = subs
@@ -140,18 +146,23 @@ class PhysicsFrame:
             self._wounds_k[0] = crew._decay_factors(dt_s)[1]
         dt_ms = self._dt[1]
         t0 = int(state.t_ms)
-        alt = env.alt_km
-        prop_python = env.elements is not None and (not math.isfinite(alt) or alt < prop.reentry_km or state.frame == 0
-                                                    or t0 % MS_PER_DAY < dt_ms)  # (Propulsion.update's tests)
+        elements = env.elements
+        facts = state.facts
+        in_sessions = elements is not None and not not comms.session_plans
+        if in_sessions:  # (Comms._allowed's numbers)
+            period_ms = elements.period_min * 60_000.0
+            since_ms = (t0 - facts["comms.start_ms"]) % period_ms
+        else:
+            period_ms = since_ms = 0.0
         per_frame = (bool(env.sunlit), float(env.beta_deg), t0, dt_ms, float(dt_s), bool(crew.follow_schedule),
-                     prop_python, float(alt), env.relay_clearance_km,
-                     comms._allowed(state, env) if comms.session_plans else comms._every_relay, env.site_elevation_deg)
+                     int(state.frame), elements is not None, float(env.alt_km), env.relay_clearance_km,
+                     env.site_elevation_deg, in_sessions, since_ms, period_ms)
         kernel, keys, totals = self._kernel, self._keys, state.totals
         start = POWER
         while True:
             if list(map(totals.get, keys)) != self._written:  # written since, by another: read them again
                 self._read_totals(totals)
-            stage, code = divmod(kernel(state.arrays, start, *per_frame, bool(state.facts["comms.queue"])), 256)
+            stage, code = divmod(kernel(state.arrays, start, *per_frame, not not facts["comms.queue"]), 256)
             self._write_totals(totals)  # the quiet subsystems' totals (before any Python part adds its own)
             if stage == DONE:
                 return
@@ -188,10 +199,11 @@ class PhysicsFrame:
         _, _, values, present, count = self._totals
         if count[0] != self._count:  # a total made (or the first call): which ones are, again
             self._count = int(count[0])
-            self._absent = tuple(np.flatnonzero(~present).tolist())
+            absent = np.flatnonzero(~present).tolist()
             made = np.flatnonzero(present).tolist()
             self._made_keys = tuple(self._keys[i] for i in made)
             self._pick = itemgetter(*made) if len(made) > 1 else (lambda v, i=tuple(made): tuple(v[j] for j in i))
+            self._absent = tuple(absent)
         now = values.tolist()
         if self._absent:
             totals.update(zip(self._made_keys, self._pick(now)))

@@ -122,7 +122,7 @@ def _add(totals, slot, v, always):
             count[0] += 1
 
 
-FIELDS = ("pw", "att", "att_k", "crew", "crew_edge", "wounds", "wounds_k", "ls", "alt_out", "comms", "recheck", "atm",
+FIELDS = ("pw", "att", "att_k", "crew", "crew_edge", "wounds", "wounds_k", "ls", "prop", "comms", "sessions", "atm",
           "leaked_out", "totals")
 
 
@@ -144,48 +144,53 @@ class FrameArgs(structref.StructRefProxy):
 structref.define_boxing(FrameArgsType, FrameArgs)
 
 
-def _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, alt_out, comms, recheck, atm,
+def _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
                     leaked_out, totals):
     raise NotImplementedError("compiled only (frame_args)")
 
 
 @overload(_new_frame_args)
-def _new_frame_args_compiled(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, alt_out, comms, recheck, atm,
+def _new_frame_args_compiled(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
                              leaked_out, totals):
-    record = FrameArgsType(list(zip(FIELDS, (pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, alt_out, comms,
-                                             recheck, atm, leaked_out, totals))))
+    record = FrameArgsType(list(zip(FIELDS, (pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms,
+                                             sessions, atm, leaked_out, totals))))
 
-    def make(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, alt_out, comms, recheck, atm, leaked_out, totals):
+    def make(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out, totals):
         r = structref.new(record)
         r.pw, r.att, r.att_k, r.crew, r.crew_edge, r.wounds, r.wounds_k = pw, att, att_k, crew, crew_edge, wounds, wounds_k
-        r.ls, r.alt_out, r.comms, r.recheck, r.atm, r.leaked_out, r.totals = ls, alt_out, comms, recheck, atm, leaked_out, totals
+        r.ls, r.prop, r.comms, r.sessions, r.atm, r.leaked_out, r.totals = ls, prop, comms, sessions, atm, leaked_out, totals
         return r
 
     return make
 
 
 @njit(cache=True)
-def frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, alt_out, comms, recheck, atm, leaked_out, totals):
+def frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out, totals):
     """A :class:`FrameArgs` holding these (the arrays themselves, not copies)."""
-    return _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, alt_out, comms, recheck, atm,
+    return _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
                            leaked_out, totals)
 
 
 @njit(cache=True)
-def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, prop_python, alt_km,
-                  relay_clearance_km, relay_allowed, site_elevation_deg, queue_waiting):
+def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
+                  relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting):
     """One frame of the seven physics subsystems while each is quiet, from stage ``start`` on
-    (those before it have run); see the module. ``prop_python``: propulsion's frame needs
-    Python (a day's upkeep check, a re-entry); ``queue_waiting``: messages wait in the comms
-    queue (they are looked at in Python); ``leaked_out``: the moles leaked, for the
-    atmosphere's Python part. ``totals``: ``(slots, ls_sources, values, present, count)``, the
-    running totals the quiet subsystems add, each where its ``_settle`` adds it, in its order:
-    power's 10 (its kernel's ``out``), the crew's 9, the comms' 2, then life support's
-    (``out[ls_sources[j]]``); see :class:`issim.physics.frame.PhysicsFrame`."""
+    (those before it have run); see the module. ``args`` (:class:`FrameArgs`): ``prop`` is
+    ``(orbit.alt_km, [re-entry altitude])``: propulsion's frame needs Python at the first
+    frame, the first of a day (its upkeep check) and on re-entry (``Propulsion.update``'s
+    tests); ``sessions`` is ``(every relay, per orbit, minutes in ms, outside each plan,
+    the relays allowed)``, the comms' session plans, checked when ``in_sessions`` at
+    ``since_ms`` into an orbit of ``period_ms`` (``Comms._allowed``); ``queue_waiting``:
+    messages wait in the comms queue (they are looked at in Python); ``leaked_out``: the
+    moles leaked, for the atmosphere's Python part. ``totals``: ``(slots, ls_sources,
+    values, present, count)``, the running totals the quiet subsystems add, each where its
+    ``_settle`` adds it, in its order: power's 10 (its kernel's ``out``), the crew's 9, the
+    comms' 2, then life support's (``out[ls_sources[j]]``); see
+    :class:`issim.physics.frame.PhysicsFrame`."""
     pw, att, att_k, crew, crew_edge, wounds, wounds_k = (args.pw, args.att, args.att_k, args.crew, args.crew_edge,
                                                          args.wounds, args.wounds_k)
-    ls, alt_out, comms, recheck, atm, leaked_out, totals = (args.ls, args.alt_out, args.comms, args.recheck, args.atm,
-                                                           args.leaked_out, args.totals)
+    ls, prop, comms, sessions, atm, leaked_out, totals = (args.ls, args.prop, args.comms, args.sessions, args.atm,
+                                                         args.leaked_out, args.totals)
     slots = totals[0]
     if start <= POWER:
         logged = power_frame(*(pw + (sunlit, beta_deg, dt_s)))
@@ -218,14 +223,24 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
         for j in range(sources.size):
             _add(totals, slots[21 + j], out[sources[j]], False)
     if start <= PROPULSION:
-        if prop_python:
+        alt_out, reentry_km = prop[0], prop[1][0]
+        if has_elements and (not math.isfinite(alt_km) or alt_km < reentry_km or frame == 0
+                             or t0 % MS_PER_DAY < dt_ms):
             return PROPULSION * 256
         alt_out[0] = alt_km
     if start <= COMMS:
+        every, per_orbit, plan_ms, outside, allowed = sessions
+        for r in range(every.size):
+            allowed[r] = every[r]
+        if in_sessions:
+            for k in range(per_orbit.size):
+                if not since_ms % (period_ms / per_orbit[k]) < plan_ms[k]:
+                    for r in range(allowed.size):
+                        allowed[r] = allowed[r] and outside[k, r]
         c = comms
-        changed = links_frame(c[0], c[1], relay_clearance_km, c[2], relay_allowed, site_elevation_deg, c[3], c[4],
+        changed = links_frame(c[0], c[1], relay_clearance_km, c[2], allowed, site_elevation_deg, c[3], c[4],
                               c[5], c[6], c[7], c[8], c[9], c[10], c[11])
-        if queue_waiting or recheck[0]:
+        if queue_waiting or c[12][0]:
             return COMMS * 256 + changed
         contact = c[4]
         _add(totals, slots[19], dt_s if contact[0] else 0.0, False)
