@@ -11,7 +11,9 @@ One frame, :meth:`Simulation.step`, runs in five phases, always in this order:
    orbit) are looked up;
 3. **subsystems**: each subsystem's ``update`` advances its part of the state by one frame,
    in the fixed order they were given (the physics, then the minds and triggers, which
-   only read what the physics did and write their own keys);
+   only read what the physics did and write their own keys). When the first subsystem
+   offers it (``fused_frame``: :mod:`issim.physics.frame`), the physics at the head of the
+   list runs as one compiled call while nothing needs Python, to the same state;
 4. **clock and recorder**: the clock moves on; the recorder keeps telemetry at its rate;
 5. **observations**: what each person can know is now what :meth:`Simulation.observe`
    answers (computed when asked), and the step's :class:`StepResult` is returned.
