@@ -162,3 +162,11 @@ def test_an_update_replaced_on_the_instance_is_honoured():
             sub.update = counted
     _lockstep(fused, plain, 50)
     assert calls[True, "power"] == calls[False, "power"] == 50
+
+
+def test_the_compiled_call_is_compiled_again_when_a_kernel_it_calls_changes():
+    """numba stamps a cached function with its own file only; the physics call holds the other
+    kernels' code, so its stamp also names theirs (else an edited kernel would run old here)."""
+    assert frame_kernel.STAMPED
+    stamp = frame_kernel.physics_frame._cache._cache_file._source_stamp
+    assert stamp[1] == frame_kernel.callees_stamp() and len(stamp[1]) == len(frame_kernel.CALLEES)

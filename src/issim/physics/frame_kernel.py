@@ -17,6 +17,7 @@ so a frame run here and one run subsystem by subsystem write the same bits. No
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -24,6 +25,7 @@ from numba import njit, types
 from numba.core.extending import overload
 from numba.experimental import structref
 
+from . import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel
 from .atm_kernel import atmosphere_frame
 from .comms_kernel import links_frame
 from .crew_kernel import crew_frame
@@ -254,3 +256,28 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
         if any_leak:
             return ATMOSPHERE * 256 + 1
     return DONE * 256
+
+
+CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel)  # the modules physics_frame calls into
+
+
+def callees_stamp() -> tuple:
+    """The digests of the sources of :data:`CALLEES`."""
+    return tuple(hashlib.sha256(open(m.__file__, "rb").read()).hexdigest() for m in CALLEES)
+
+
+def _stamp_with_callees(dispatcher) -> bool:
+    """Make ``dispatcher``'s cache (``cache=True``) stale when a kernel it calls changes, not only
+    when this file does: numba stamps a cached function with its own file alone, and the
+    compiled call holds the other kernels' code, so an edit of ``power_kernel.py`` would leave
+    it running the old power frame beside the new one. The stamp numba compares becomes
+    ``(its own, callees_stamp())``; False if numba's cache is not as this expects (then
+    ``tests/test_fused.py`` fails)."""
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if cache_file is None or not hasattr(cache_file, "_source_stamp"):
+        return False
+    cache_file._source_stamp = (cache_file._source_stamp, callees_stamp())
+    return True
+
+
+STAMPED = _stamp_with_callees(physics_frame)
