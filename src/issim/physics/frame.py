@@ -77,7 +77,7 @@ class PhysicsFrame:
     def _bind(self) -> None:
         from .frame_kernel import frame_args, pack_attitude, physics_frame
 
-        self._frame_args = frame_args
+        self._frame_args = Bound(frame_args, self._parts)  # (gathered again alike: without numba's dispatcher)
         power, attitude, crew, ls, prop, comms, atm = self.subsystems
         for sub in (power, crew, ls, comms):
             if sub._kernel is None:
@@ -118,8 +118,13 @@ class PhysicsFrame:
         self._count = -1  # the totals made, as the kernel last counted them (-1: not yet read)
 
     def _kernel_arrays(self, a) -> tuple:
-        """:func:`~issim.physics.frame_kernel.physics_frame`'s arguments but the frame's own:
-        each subsystem's kernel's, as the subsystem gathers them (see :class:`Bound`)."""
+        """:func:`~issim.physics.frame_kernel.physics_frame`'s arguments but the frame's own: the
+        record of :meth:`_parts` (see :class:`Bound`)."""
+        return (self._frame_args(a),)
+
+    def _parts(self, a) -> tuple:
+        """What :func:`~issim.physics.frame_kernel.frame_args` holds: each subsystem's kernel's
+        arguments, as the subsystem gathers them."""
         power, _, crew, ls, _, comms, atm = self.subsystems
         att = (a["att.h_secular_nms"], a["att.lost"], a["att.cmgs_working"], a["att.thruster_hold"], a["att.saturated"],
                a["att.momentum_nms"], a["att.momentum_fraction"], a["att.held"])
@@ -127,9 +132,9 @@ class PhysicsFrame:
                  a["comms.power_w"], a["comms.segment_power_w"], *comms._packed, a["comms.recheck"])
         wounds = (a["crew.alive"], a["crew.conscious"], a["crew.bleeding"], a["crew.injury"], a["crew.deficit"],
                   a["crew.health"])
-        return (self._frame_args(power._kernel_arrays(a), att, self._att_k, crew._kernel_arrays(a), self._edge, wounds,
-                                 self._wounds_k, ls._kernel_arrays(a), (a["orbit.alt_km"], self._reentry), links,
-                                 self._sessions, atm._kernel_arrays(a), self._leaked, self._totals),)
+        return (power._kernel_arrays(a), att, self._att_k, crew._kernel_arrays(a), self._edge, wounds, self._wounds_k,
+                ls._kernel_arrays(a), (a["orbit.alt_km"], self._reentry), links, self._sessions, atm._kernel_arrays(a),
+                self._leaked, self._totals)
 
     def run(self, state, env, dt_s: float) -> None:
         """Update the seven subsystems over this frame, as their updates one after the other would."""

@@ -105,6 +105,9 @@ def _same_types(new: tuple, old: tuple) -> bool:
             if (x.dtype != y.dtype or x.ndim != y.ndim or fx.c_contiguous != fy.c_contiguous
                     or fx.f_contiguous != fy.f_contiguous or fx.writeable != fy.writeable or fx.aligned != fy.aligned):
                 return False
+        elif hasattr(type(x), "_numba_type_"):  # a compiled record (a StructRefProxy): its type, numba's own
+            if x._numba_type_ != y._numba_type_:
+                return False
         elif type(x) is int:  # (numba's type of an int depends on its size: int64 for both, or looked up)
             if not (_INT64_MIN <= x <= _INT64_MAX and _INT64_MIN <= y <= _INT64_MAX):
                 return False
