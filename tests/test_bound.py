@@ -104,3 +104,36 @@ def test_the_per_frame_values_choose_the_overload_too():
     st["y"] = np.ones(1)  # rebound, alike: the entry looked up last would do for the arrays
     assert b(st.arrays, 2.5) == 3.5
     assert b(st.arrays, 2.5) == 6.0
+
+
+def test_a_tuple_gathered_again_alike_skips_the_dispatcher():
+    """A rebinding to an array of the same type (and int per-frame values of int64 size) goes
+    to the overload looked up last without numba's check of every argument; an array of
+    another type inside a nested tuple, or a per-frame value of another type, goes through
+    it again."""
+
+    class Counted:
+        def __init__(self, kernel):
+            self.kernel, self.calls = kernel, 0
+            self.overloads = kernel.overloads
+
+        def __call__(self, *args):
+            self.calls += 1
+            return self.kernel(*args)
+
+    @njit
+    def nested(t, k):
+        return t[0][0] + t[1][0] + k
+
+    k = Counted(nested)
+    b = Bound(k, lambda a: ((a["x"], a["y"]),))
+    st = State(arrays={"x": np.zeros(1), "y": np.ones(1)})
+    assert b(st.arrays, 1) == 2.0 and k.calls == 1
+    st["y"] = np.full(1, 2.0)  # rebound alike: the kept overload
+    assert b(st.arrays, 2) == 4.0 and k.calls == 1
+    st["y"] = np.full(1, 2, dtype=np.int64)  # another type inside the tuple: the dispatcher
+    assert b(st.arrays, 2) == 4.0 and k.calls == 2
+    st["y"] = np.full(1, 3, dtype=np.int64)  # alike again
+    assert b(st.arrays, 2) == 5.0 and k.calls == 2
+    st["y"] = np.full(1, 4, dtype=np.int64)
+    assert b(st.arrays, 0.5) == 4.5 and k.calls == 3  # a float after an int: the float overload

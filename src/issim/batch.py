@@ -59,7 +59,7 @@ class _EnvironmentPool:
     chunk's number and the element set alone; the element set is built from the state's
     OMM fields (:func:`issim.orbit.upkeep.orbit_of`), so the fields, compared exactly (type
     and ``repr`` of each value), identify it. Only the tables of the chunk the stations are
-    in and the chunks beside it are kept (a chunk's table is 1.7 MB), going on or restored back."""
+    in and the chunks beside it are kept (a chunk's rows are a few MB), going on or restored back."""
 
     def __init__(self) -> None:
         self.tables: dict = {}

@@ -65,7 +65,7 @@ class Environment:
         self._elements = None
         self._omm = self._version = None  # the facts' element set and version the orbit key was taken from
         self._table: dict[str, np.ndarray] = {}
-        self._rows: tuple = ()  # the chunk's (frames, 5) numbers and its sites' and relays' tables
+        self._rows: tuple = ()  # the chunk's frames: their 5 numbers (lists), sites' and relays' rows (views)
 
     @staticmethod
     def _orbit_key(state) -> tuple:
@@ -97,7 +97,7 @@ class Environment:
             self._fill(chunk, elements)
             self._key = key
         scalars, sites, relays = self._rows
-        sunlit, beta, alt, lat, lon = scalars[i].tolist()  # one call for the frame's five numbers
+        sunlit, beta, alt, lat, lon = scalars[i]
         # (Env's fields in order, made as its own __new__ makes them, without that Python-level call)
         return _make_env(Env, (self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i],
                                relays[i], elements))
@@ -108,7 +108,8 @@ class Environment:
         # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
         scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
                                                                         "lon_deg")])
-        self._rows = (scalars, tab["site_elevation_deg"], tab["relay_clearance_km"])
+        # each frame's row as Python numbers and views, made once a chunk (a frame only picks its own)
+        self._rows = (scalars.tolist(), list(tab["site_elevation_deg"]), list(tab["relay_clearance_km"]))
 
     def _fill_table(self, chunk: int, elements) -> None:
         first = chunk * ENV_CHUNK_FRAMES

@@ -195,14 +195,21 @@ class Atmosphere(Subsystem):
             self.update_reference(state, env, dt_s)
             return
         if self._packed is None:
-            from .atm_kernel import atmosphere_frame, pack
+            self._bind_kernel()
+        self._settle(state, self._kernel(state.arrays, float(dt_s)))
 
-            self._packed = pack(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
-                                self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
-                                ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
-            # the hatch graph's parameters packed once; the state's arrays kept while they are the same
-            self._kernel = Bound(atmosphere_frame, self._kernel_arrays)
-        leaked = self._kernel(state.arrays, float(dt_s))
+    def _bind_kernel(self) -> None:
+        """The compiled frame, its parameters packed once (at the first frame, so that building
+        a simulation does not import numba)."""
+        from .atm_kernel import atmosphere_frame, pack
+
+        self._packed = pack(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
+                            self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
+                            ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
+        self._kernel = Bound(atmosphere_frame, self._kernel_arrays)  # the state's arrays kept while the same
+
+    def _settle(self, state, leaked) -> None:
+        """After the compiled frame: the moles ``leaked`` of each species, added to the totals."""
         if count_nonzero(leaked):
             for i, s in enumerate(SPECIES):
                 state.add_total(gas_totals_key("out", s, "leak"), leaked[i])

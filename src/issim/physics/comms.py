@@ -292,25 +292,35 @@ class Comms(Subsystem):
         """The frame of :meth:`update_reference`, its links computed by a compiled kernel
         (:mod:`issim.physics.comms_kernel`); sessions, totals and messages as there."""
         if self._kernel is None:
-            from .comms_kernel import links_frame, pack
-
-            self._kernel = links_frame  # bound at the first frame, so that a build does not import numba
-            self._packed = pack(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
-                                self.power_full_w)
+            self._bind_kernel()
         a = state.arrays
+        contact = a["comms.contact"]
+        changed = self._kernel(a["comms.link_ok"], a["power.bus"], env.relay_clearance_km, a["comms.relay_scheduled"],
+                               self._allowed(state, env), env.site_elevation_deg, a["comms.link_up"], contact,
+                               a["comms.power_w"], a["comms.segment_power_w"], *self._packed)
+        self._settle(state, contact, changed, dt_s)
+
+    def _bind_kernel(self) -> None:
+        """The compiled links' frame and its tables packed once (at the first frame, so that a
+        build does not import numba)."""
+        from .comms_kernel import links_frame, pack
+
+        self._kernel = links_frame
+        self._packed = pack(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
+                            self.power_full_w)
+
+    def _allowed(self, state: State, env):
+        """The relays not held back by their sessions now (:meth:`_in_session` of each plan,
+        its numbers worked out once)."""
         allowed = self._every_relay
         elements = env.elements
-        if self.session_plans and elements is not None:  # (_in_session of each plan, its numbers worked out once)
+        if self.session_plans and elements is not None:
             period_ms = elements.period_min * 60_000.0
             since = (state.t_ms - state.facts["comms.start_ms"]) % period_ms
             for k, (per_orbit, minutes, relays) in enumerate(self.session_plans):
                 if not since % (period_ms / per_orbit) < minutes * 60_000.0:
                     allowed = allowed & self._outside_session[k]
-        contact = a["comms.contact"]
-        changed = self._kernel(a["comms.link_ok"], a["power.bus"], env.relay_clearance_km, a["comms.relay_scheduled"],
-                               allowed, env.site_elevation_deg, a["comms.link_up"], contact, a["comms.power_w"],
-                               a["comms.segment_power_w"], *self._packed)
-        self._settle(state, contact, changed, dt_s)
+        return allowed
 
     def _settle(self, state: State, contact, changed: bool, dt_s: float) -> None:
         """After the links: contact time, and the messages waiting (the same for both frames)."""

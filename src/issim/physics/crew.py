@@ -450,6 +450,12 @@ class Crew(Subsystem):
         m0, m1 = (t0 // 60_000) % 1440, (t1 // 60_000) % 1440  # (_minute of each)
         harmed = self._kernel(state.arrays, m0, m1, (t0 % 60_000) / 60_000.0, (t1 % 60_000) / 60_000.0,
                               t1 // MS_PER_DAY - t0 // MS_PER_DAY, float(dt_s))
+        self._settle(state, harmed, t0, t1, dt_s)
+
+    def _settle(self, state: State, harmed: int, t0: int, t1: int, dt_s: float) -> None:
+        """After the compiled frame (here or in :mod:`issim.physics.frame`) over ``[t0, t1]``:
+        the totals, the harm when the kernel found any (``harmed``), the moves at a sleep edge."""
+        m0, m1 = (t0 // 60_000) % 1440, (t1 // 60_000) % 1440
         totals = self._totals
         t = state.totals
         values = totals.tolist()

@@ -461,8 +461,12 @@ class LifeSupport(Subsystem):
     def update(self, state, env, dt_s: float) -> None:
         if self._kernel is None:
             self._bind_kernel()
+        self._settle(state, self._kernel(state.arrays, float(dt_s)), dt_s)
+
+    def _settle(self, state, code: int, dt_s: float) -> None:
+        """After the compiled frame (here or in :mod:`issim.physics.frame`): the log, the
+        totals and the tanks and candles, as the kernel's ``code`` says."""
         a = state.arrays
-        code = self._kernel(a, float(dt_s))
         out = self._out
         nm = len(self.machines)
         if code & 1:  # (ls_kernel.DRY_CHANGED: out's last part holds the flags before)

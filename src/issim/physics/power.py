@@ -311,6 +311,14 @@ class Power(Subsystem):
                 fan[link.powered_by, j] = self.config.imv_fan_w
         self.fan_w = fan
 
+    @staticmethod
+    def fused_frame(subsystems):
+        """The engine's offer: the physics at the head of ``subsystems`` updated in one compiled
+        call while nothing needs Python (:class:`issim.physics.frame.PhysicsFrame`), or None."""
+        from .frame import PhysicsFrame
+
+        return PhysicsFrame.of(subsystems)
+
     # ------------------------------------------------------------------ contract
 
     def schema(self) -> Schema:
@@ -581,8 +589,12 @@ class Power(Subsystem):
         the log and the running totals are written here."""
         if self._kernel is None:
             self._bind_kernel()
+        self._settle(state, self._kernel(state.arrays, bool(env.sunlit), float(env.beta_deg), float(dt_s)))
+
+    def _settle(self, state, logged) -> None:
+        """After the compiled frame (here or in :mod:`issim.physics.frame`): the log, when the
+        kernel says it has something to log (``logged``), and the running totals."""
         out, events = self._out, self._events
-        logged = self._kernel(state.arrays, bool(env.sunlit), float(env.beta_deg), float(dt_s))
         if logged:
             ev = events.tolist()
             for s in (USOS, ROS):

@@ -12,7 +12,10 @@ is another dict). The tuple is gathered again otherwise.
 The first call with a newly gathered tuple goes through numba's dispatcher, which checks
 every argument's type (and compiles if need be); the compiled overload it ran is looked up
 by those same types, and later calls with the same tuple go to that overload's entry point,
-the function the dispatcher itself calls once the types match. The arguments that change
+the function the dispatcher itself calls once the types match. A tuple gathered again whose
+every argument has the type it had in the last one looked up (the common case: a key
+rebound to an array like the last) goes to that entry point at once: the dispatcher's check
+of a hundred arguments, nested in tuples, costs a millisecond. The arguments that change
 every frame come last and must keep their types; callers pass them as ``float(...)``,
 ``int(...)`` or ``bool(...)``. The arrays' types cannot change under a kept tuple: nothing
 in issim assigns an array's ``dtype``, ``shape``, ``strides`` or ``flags`` in place.
@@ -25,6 +28,8 @@ from typing import Callable
 import numpy as np
 
 from .state import Arrays
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Bound:
@@ -46,10 +51,17 @@ class Bound:
             return self._entry(*self._args, *per_frame)
         generation = getattr(arrays, "generation", None)
         args = self.gather(arrays)
-        out = self.kernel(*args, *per_frame)  # numba's dispatcher: every type checked
+        checked = self._checked
+        if checked and _same_types(args, checked[0]) and _same_types(per_frame, checked[2]):
+            entry = checked[1]  # every argument of the type it had there: that overload, without the dispatcher
+            out = entry(*args, *per_frame)
+        else:
+            out = self.kernel(*args, *per_frame)  # numba's dispatcher: every type checked
+            entry = None
         self._arrays = None
         if type(arrays) is Arrays and arrays.generation == generation:  # (gather rebound nothing meanwhile)
-            entry = self._entry_for(args, per_frame)
+            if entry is None:
+                entry = self._entry_for(args, per_frame)
             if entry is not None:
                 self._arrays, self._generation, self._args, self._entry = arrays, generation, args, entry
         return out
@@ -84,11 +96,21 @@ def _same_types(new: tuple, old: tuple) -> bool:
             continue
         if type(x) is not type(y):
             return False
+        if type(x) is tuple:  # (a kernel taking other kernels' arguments as tuples: each element alike)
+            if not _same_types(x, y):
+                return False
+            continue
         if type(x) is np.ndarray:
             fx, fy = x.flags, y.flags
             if (x.dtype != y.dtype or x.ndim != y.ndim or fx.c_contiguous != fy.c_contiguous
                     or fx.f_contiguous != fy.f_contiguous or fx.writeable != fy.writeable or fx.aligned != fy.aligned):
                 return False
-        elif type(x) not in (bool, float):  # (an int's type depends on its size: looked up instead)
+        elif hasattr(type(x), "_numba_type_"):  # a compiled record (a StructRefProxy): its type, numba's own
+            if x._numba_type_ != y._numba_type_:
+                return False
+        elif type(x) is int:  # (numba's type of an int depends on its size: int64 for both, or looked up)
+            if not (_INT64_MIN <= x <= _INT64_MAX and _INT64_MIN <= y <= _INT64_MAX):
+                return False
+        elif type(x) not in (bool, float):
             return False
     return True

@@ -11,7 +11,9 @@ One frame, :meth:`Simulation.step`, runs in five phases, always in this order:
    orbit) are looked up;
 3. **subsystems**: each subsystem's ``update`` advances its part of the state by one frame,
    in the fixed order they were given (the physics, then the minds and triggers, which
-   only read what the physics did and write their own keys);
+   only read what the physics did and write their own keys). When the first subsystem
+   offers it (``fused_frame``: :mod:`issim.physics.frame`), the physics at the head of the
+   list runs as one compiled call while nothing needs Python, to the same state;
 4. **clock and recorder**: the clock moves on; the recorder keeps telemetry at its rate;
 5. **observations**: what each person can know is now what :meth:`Simulation.observe`
    answers (computed when asked), and the step's :class:`StepResult` is returned.
@@ -106,6 +108,11 @@ class Simulation:
                 if kind in self.handlers:
                     raise ValueError(f"event kind {kind!r} is handled by both {self.handlers[kind].name} and {sub.name}")
                 self.handlers[kind] = sub
+        # the physics at the head of the list updated together, when its first subsystem offers it
+        # (issim.physics.frame: one compiled call while nothing needs Python); None: one by one
+        fuse = getattr(self.subsystems[0], "fused_frame", None) if self.subsystems else None
+        self.fused = fuse(self.subsystems) if fuse is not None else None
+        self._after_fused = tuple(self.subsystems[len(self.fused.subsystems):]) if self.fused is not None else ()
         crew = next((s for s in self.subsystems if s.name == "crew"), None)
         self.people: tuple[str, ...] = tuple(getattr(crew, "names", ()))
         for sub in self.subsystems:
@@ -188,8 +195,14 @@ class Simulation:
                 results.append(self.port.submit(self, cmd, actor))
         env = self.environment.at(st)  # 2. environment
         dt_s = self.dt_s
-        for sub in self.subsystems:  # 3. subsystems, in their fixed order
-            sub.update(st, env, dt_s)
+        fused = self.fused
+        if fused is None:
+            for sub in self.subsystems:  # 3. subsystems, in their fixed order
+                sub.update(st, env, dt_s)
+        else:  # (the same, the physics at the head of the list in one call while it can)
+            fused.run(st, env, dt_s)
+            for sub in self._after_fused:
+                sub.update(st, env, dt_s)
         st.t_ms += self.dt_ms  # 4. clock and recorder
         frame = st.frame = st.frame + 1
         recorder = self.recorder

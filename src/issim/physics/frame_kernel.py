@@ -1,0 +1,283 @@
+"""The physics of a quiet frame as one compiled call (numba): :mod:`issim.physics.frame` runs it.
+
+:func:`physics_frame` calls the subsystems' own kernels (power, crew, life support, comms,
+atmosphere) in the engine's order, with the compiled quiet path of attitude and propulsion
+between them, and stops at the first subsystem that needs Python: a kernel that reports
+something to log or to do (its non-zero code), or a subsystem whose frame is not the quiet
+one. It returns where it stopped and that subsystem's code, packed as ``stage * 256 +
+code`` (:data:`DONE` when every subsystem ran quietly). A stage of :data:`AFTER` ran its
+kernel and wrote the state, and its Python part takes over from there; a stage of
+:data:`BEFORE` wrote nothing, and its whole ``update`` runs in Python.
+
+Each argument tuple is the subsystem's kernel's own arguments but the frame's numbers,
+gathered by the subsystem (its ``_kernel_arrays``); the arithmetic is the kernels' own,
+so a frame run here and one run subsystem by subsystem write the same bits. No
+``fastmath``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.core.extending import overload
+from numba.experimental import structref
+
+from . import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel
+from .atm_kernel import atmosphere_frame
+from .comms_kernel import links_frame
+from .crew_kernel import crew_frame
+from .ls_kernel import machines_frame
+from .power_kernel import power_frame
+
+POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(8)
+AFTER = (POWER, CREW, LIFESUPPORT, COMMS, ATMOSPHERE)  # stopped after the kernel: its Python part follows
+BEFORE = (ATTITUDE, PROPULSION)  # stopped before anything was written: its update runs in Python
+MS_PER_MINUTE, MS_PER_DAY = 60_000, 86_400_000
+
+
+def pack_attitude(min_cmgs: int, h_cmg: float, amp: float, omega: float, torque: float, threshold: float):
+    """Attitude's constants as :func:`attitude_quiet` takes them: ``(min_cmgs, floats)``."""
+    return int(min_cmgs), np.array([h_cmg, amp, omega, torque, threshold], dtype=np.float64)
+
+
+@njit(cache=True)
+def attitude_quiet(h_sec_arr, lost_arr, working_arr, hold_arr, saturated_arr, momentum, fraction, held,
+                   min_cmgs, k, t_end, dt_s):
+    """The frame of :meth:`issim.physics.attitude.Attitude.update` when nothing happens: enough
+    CMGs, no thruster hold, neither saturated nor lost, and the momentum below the
+    desaturation threshold after the frame. Writes that frame and returns True; returns
+    False without writing anything otherwise (then ``update`` runs in Python)."""
+    working = working_arr[0]
+    if working < min_cmgs or hold_arr[0] or saturated_arr[0] or lost_arr[0]:
+        return False
+    h_cmg, amp, omega, torque, threshold = k[0], k[1], k[2], k[3], k[4]
+    capacity = working * h_cmg
+    cyclic = amp * math.sin(omega * t_end / 1000.0)
+    h_sec = h_sec_arr[0] + torque * dt_s
+    mag = abs(h_sec + cyclic)
+    if mag >= threshold * capacity:
+        return False
+    h_sec_arr[0] = h_sec
+    momentum[0] = mag
+    fraction[0] = mag / capacity if capacity > 0 else 1.0
+    held[0] = True
+    return True
+
+
+@njit(cache=True)
+def crosses_edge(edge, t0, t1):
+    """Whether anyone's sleep starts or ends in ``(t0, t1]`` (``Crew._crosses_edge``)."""
+    first, last = t0 // MS_PER_MINUTE + 1, t1 // MS_PER_MINUTE
+    if last - first >= 1440:
+        return True
+    for m in range(first, last + 1):
+        if edge[m % 1440]:
+            return True
+    return False
+
+
+@njit(cache=True)
+def wounds_quiet(alive, conscious, bleeding, injury, deficit, health, k):
+    """``Crew._wounds`` then ``Crew._update_consciousness`` when the crew kernel found someone
+    hurt and nothing else (its answer 1), in the common case: no one living bleeds, no one
+    has a deficit, and no one comes round or is incapacitated. Writes that and returns True;
+    returns False without writing anything otherwise (then Python does it). ``k``: the
+    injury's decay factor over the frame, the level healed to 0, the level that incapacitates."""
+    decay, zero, incapacitates = k[0], k[1], k[2]
+    n = alive.size
+    for i in range(n):
+        if alive[i] and bleeding[i]:
+            return False
+    for i in range(deficit.shape[0]):
+        for c in range(deficit.shape[1]):
+            if deficit[i, c] != 0.0:
+                return False
+    for i in range(n):
+        healed = injury[i] * decay
+        if healed < zero:
+            healed = 0.0
+        now = alive[i] and (healed if alive[i] else injury[i]) < incapacitates
+        if now != conscious[i]:
+            return False
+    for i in range(n):
+        if alive[i]:
+            healed = injury[i] * decay
+            injury[i] = 0.0 if healed < zero else healed
+            health[i] = 1.0 - injury[i]
+        else:
+            health[i] = 0.0
+    return True
+
+
+@njit(cache=True, inline="always")
+def _add(totals, slot, v, always):
+    """``totals[slot] += v`` if ``always`` or ``v`` is not zero (as ``add_totals`` and
+    ``add_nonzero_totals`` add); a total made so is counted in ``totals[4][0]``."""
+    acc, present, count = totals[2], totals[3], totals[4]
+    if always or v != 0.0:
+        acc[slot] += v
+        if not present[slot]:
+            present[slot] = True
+            count[0] += 1
+
+
+FIELDS = ("pw", "att", "att_k", "crew", "crew_edge", "wounds", "wounds_k", "ls", "prop", "comms", "sessions", "atm",
+          "leaked_out", "totals")
+
+
+@structref.register
+class FrameArgsType(types.StructRef):
+    """numba's type of :class:`FrameArgs`: its fields' types are those of the tuples it holds."""
+
+    def preprocess_fields(self, fields):
+        return tuple((name, types.unliteral(typ)) for name, typ in fields)
+
+
+class FrameArgs(structref.StructRefProxy):
+    """:func:`physics_frame`'s arrays (:data:`FIELDS`, each a subsystem's kernel's arguments
+    as a tuple), held in one compiled record made by :func:`frame_args`. Passing the record
+    costs a pointer, where passing its hundred-odd arrays one by one costs numba's conversion
+    of each, every call (about 5 µs a frame)."""
+
+
+structref.define_boxing(FrameArgsType, FrameArgs)
+
+
+def _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
+                    leaked_out, totals):
+    raise NotImplementedError("compiled only (frame_args)")
+
+
+@overload(_new_frame_args)
+def _new_frame_args_compiled(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
+                             leaked_out, totals):
+    record = FrameArgsType(list(zip(FIELDS, (pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms,
+                                             sessions, atm, leaked_out, totals))))
+
+    def make(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out, totals):
+        r = structref.new(record)
+        r.pw, r.att, r.att_k, r.crew, r.crew_edge, r.wounds, r.wounds_k = pw, att, att_k, crew, crew_edge, wounds, wounds_k
+        r.ls, r.prop, r.comms, r.sessions, r.atm, r.leaked_out, r.totals = ls, prop, comms, sessions, atm, leaked_out, totals
+        return r
+
+    return make
+
+
+@njit(cache=True)
+def frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out, totals):
+    """A :class:`FrameArgs` holding these (the arrays themselves, not copies)."""
+    return _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
+                           leaked_out, totals)
+
+
+@njit(cache=True)
+def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
+                  relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting):
+    """One frame of the seven physics subsystems while each is quiet, from stage ``start`` on
+    (those before it have run); see the module. ``args`` (:class:`FrameArgs`): ``prop`` is
+    ``(orbit.alt_km, [re-entry altitude])``: propulsion's frame needs Python at the first
+    frame, the first of a day (its upkeep check) and on re-entry (``Propulsion.update``'s
+    tests); ``sessions`` is ``(every relay, per orbit, minutes in ms, outside each plan,
+    the relays allowed)``, the comms' session plans, checked when ``in_sessions`` at
+    ``since_ms`` into an orbit of ``period_ms`` (``Comms._allowed``); ``queue_waiting``:
+    messages wait in the comms queue (they are looked at in Python); ``leaked_out``: the
+    moles leaked, for the atmosphere's Python part. ``totals``: ``(slots, ls_sources,
+    values, present, count)``, the running totals the quiet subsystems add, each where its
+    ``_settle`` adds it, in its order: power's 10 (its kernel's ``out``), the crew's 9, the
+    comms' 2, then life support's (``out[ls_sources[j]]``); see
+    :class:`issim.physics.frame.PhysicsFrame`."""
+    pw, att, att_k, crew, crew_edge, wounds, wounds_k = (args.pw, args.att, args.att_k, args.crew, args.crew_edge,
+                                                         args.wounds, args.wounds_k)
+    ls, prop, comms, sessions, atm, leaked_out, totals = (args.ls, args.prop, args.comms, args.sessions, args.atm,
+                                                         args.leaked_out, args.totals)
+    slots = totals[0]
+    if start <= POWER:
+        logged = power_frame(*(pw + (sunlit, beta_deg, dt_s)))
+        if logged:
+            return POWER * 256 + 1
+        out = pw[26]
+        for j in range(10):
+            _add(totals, slots[j], out[j], j < 6)
+    t1 = t0 + dt_ms
+    if start <= ATTITUDE:
+        if not attitude_quiet(*(att + (att_k[0], att_k[1], t0 + dt_s * 1000.0, dt_s))):
+            return ATTITUDE * 256
+    if start <= CREW:
+        m0, m1 = (t0 // MS_PER_MINUTE) % 1440, (t1 // MS_PER_MINUTE) % 1440
+        harmed = crew_frame(*(crew + (m0, m1, (t0 % MS_PER_MINUTE) / 60_000.0, (t1 % MS_PER_MINUTE) / 60_000.0,
+                                      t1 // MS_PER_DAY - t0 // MS_PER_DAY, dt_s)))
+        if harmed == 1 and wounds_quiet(*(wounds + (wounds_k,))):
+            harmed = 0
+        if harmed or (follow_schedule and m1 != m0 and crosses_edge(crew_edge, t0, t1)):
+            return CREW * 256 + harmed
+        amounts = crew[-1]
+        for j in range(8):
+            _add(totals, slots[10 + j], amounts[j], True)
+        _add(totals, slots[18], amounts[8] * dt_s / 86_400.0, True)  # (the count of the living)
+    if start <= LIFESUPPORT:
+        code = machines_frame(*(ls + (dt_s,)))
+        if code:
+            return LIFESUPPORT * 256 + code
+        out, sources = ls[-1], totals[1]
+        for j in range(sources.size):
+            _add(totals, slots[21 + j], out[sources[j]], False)
+    if start <= PROPULSION:
+        alt_out, reentry_km = prop[0], prop[1][0]
+        if has_elements and (not math.isfinite(alt_km) or alt_km < reentry_km or frame == 0
+                             or t0 % MS_PER_DAY < dt_ms):
+            return PROPULSION * 256
+        alt_out[0] = alt_km
+    if start <= COMMS:
+        every, per_orbit, plan_ms, outside, allowed = sessions
+        for r in range(every.size):
+            allowed[r] = every[r]
+        if in_sessions:
+            for k in range(per_orbit.size):
+                if not since_ms % (period_ms / per_orbit[k]) < plan_ms[k]:
+                    for r in range(allowed.size):
+                        allowed[r] = allowed[r] and outside[k, r]
+        c = comms
+        changed = links_frame(c[0], c[1], relay_clearance_km, c[2], allowed, site_elevation_deg, c[3], c[4],
+                              c[5], c[6], c[7], c[8], c[9], c[10], c[11])
+        if queue_waiting or c[12][0]:
+            return COMMS * 256 + changed
+        contact = c[4]
+        _add(totals, slots[19], dt_s if contact[0] else 0.0, False)
+        _add(totals, slots[20], dt_s if contact[1] else 0.0, False)
+    if start <= ATMOSPHERE:
+        leaked = atmosphere_frame(*(atm + (dt_s,)))
+        any_leak = False
+        for i in range(leaked.size):
+            leaked_out[i] = leaked[i]
+            any_leak = any_leak or leaked[i] != 0.0
+        if any_leak:
+            return ATMOSPHERE * 256 + 1
+    return DONE * 256
+
+
+CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel)  # the modules physics_frame calls into
+
+
+def callees_stamp() -> tuple:
+    """The digests of the sources of :data:`CALLEES`."""
+    return tuple(hashlib.sha256(open(m.__file__, "rb").read()).hexdigest() for m in CALLEES)
+
+
+def _stamp_with_callees(dispatcher) -> bool:
+    """Make ``dispatcher``'s cache (``cache=True``) stale when a kernel it calls changes, not only
+    when this file does: numba stamps a cached function with its own file alone, and the
+    compiled call holds the other kernels' code, so an edit of ``power_kernel.py`` would leave
+    it running the old power frame beside the new one. The stamp numba compares becomes
+    ``(its own, callees_stamp())``; False if numba's cache is not as this expects (then
+    ``tests/test_fused.py`` fails)."""
+    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
+    if cache_file is None or not hasattr(cache_file, "_source_stamp"):
+        return False
+    cache_file._source_stamp = (cache_file._source_stamp, callees_stamp())
+    return True
+
+
+STAMPED = _stamp_with_callees(physics_frame)
