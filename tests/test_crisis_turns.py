@@ -296,6 +296,7 @@ def _stranding(sim):
     a["hatch.open"][k] = False
     a["control.lock_side"][k] = sim.world.index["unity"]
     a["agents.intent"][NICHOLAI] = crisis.GUARD
+    sim.state.facts["agents.decisions"] += ((sim.state.t_ms, "d5_arm_strike", "Nicholai Pulov", "strand", False),)
     return story, a, k
 
 
@@ -317,6 +318,16 @@ def test_one_locked_out_is_found_by_their_side_and_the_one_who_loves_them_decide
     assert _decided(sim, "d6_defect") == ["Weronika Vetrov"]
     story.observe(sim.state, [], [])
     assert len([1 for _, kind, d in sim.state.log if dict(d).get("what") == "stranded"]) == 1  # found once
+
+
+def test_a_lock_the_lurer_did_not_choose_is_not_taken_for_a_strand(sim):
+    """Quest locked from Unity by no strand of Nicholai's (he chose to strike): no stranding."""
+    story, a, k = _stranding(sim)
+    sim.state.facts["agents.decisions"] = tuple(d for d in sim.state.facts["agents.decisions"] if d[1] != "d5_arm_strike")
+    sim.state.facts["agents.decisions"] += ((sim.state.t_ms, "d5_arm_strike", "Nicholai Pulov", "strike", False),)
+    a["crew.location"][GORDON] = sim.world.index["quest"]
+    story.observe(sim.state, [], [])
+    assert int(a["agents.plot"][crisis.LOST]) == -1 and not _decided(sim, "d6_defect")
 
 
 def test_the_one_who_helped_them_into_the_suit_finds_the_lock(sim):

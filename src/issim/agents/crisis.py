@@ -337,8 +337,9 @@ class Story:
         asked = int(plot[ASKED])
         if plot[LOST] < 0 and asked >= 0 and lurer >= 0 and a["crew.alive"][asked]:
             side = int(a["agents.side"][asked])
-            if any(self._shut_in(a, q) for q in range(self.n) if int(a["agents.side"][q]) == side):
-                self._stranded(state, asked, lurer)
+            if any(self._shut_in(a, q) for q in range(self.n) if int(a["agents.side"][q]) == side) \
+                    and "strand" in (self._choice(state, "d5_arm_strike"), self._choice(state, "d5_reconsider")):
+                self._stranded(state, asked, lurer)  # (the lock is the lurer's: he chose the strand)
         d = int(plot[DEFECTOR])
         c = int(plot[CONFIDANT])
         if d >= 0 and c >= 0 and self._up(a, d) and self._up(a, c):
