@@ -299,11 +299,10 @@ class Agents(Subsystem):
 
             affect.tick(state, self.topology, self.windows, self.war_at_ms, able, a["agents.wounded_by"], self._log_mind)
         # The story acts on deaths and betrayals read above, while it is under way, and on the
-        # frame of a minute's tick when its turns have something to look at; else
-        # Story.observe returns at once (turns.check at its first tests, then its own early
-        # test): spared its call.
-        # So is a story under way that has nothing to act on now (Story.settled: its tests,
-        # cheaper than the story's own, read the state as it is after the tick and the turns).
+        # frame of a minute's tick when its turns have something to look at (turns.pending);
+        # else it would return at once: spared its call. So is a story under way that has
+        # nothing to act on now (Story.settled: tests cheaper than the story's own, on the
+        # state as it is after the tick and the turns).
         if deaths or acts or "control.adrift" not in a:
             self.story.observe(state, deaths, acts)
         else:
@@ -314,9 +313,9 @@ class Agents(Subsystem):
                 self.story.meet(state, deaths, acts)
         susp = a["agents.suspicion"]
         if not self._all_calm(susp):  # (suspicion is always a finite number in [0, 1])
-            suspicion = susp.tolist()
-            goal, alive = a["agents.goal"].tolist(), a["crew.alive"].tolist()  # (_set_goal changes only p's goal)
-            for p in [p for p, s in enumerate(suspicion) if s >= HOLD_AT and goal[p] == policy.NO_GOAL and alive[p]]:
+            # (who, worked out before the first goal is set: _set_goal changes only p's goal;
+            # kept with the bytes of what it comes from, as most of a crisis has no one)
+            for p in self._holders(susp, a["agents.goal"], a["crew.alive"]):
                 self._set_goal(state, p, policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
         if count_nonzero(due_now):
