@@ -391,7 +391,8 @@ class Story:
           after (:meth:`_after`), need a confidant.
         - D10 is its own test (:meth:`_d10_due`).
         - A violent purpose is given up only :data:`PATIENCE_MS` after it was formed (its due time).
-        - :meth:`_keep_safe` needs someone bleeding or someone menacing."""
+        - :meth:`_keep_safe` needs someone to hurry: threatened or beside an ally bleeding, and
+          not yet due within the crisis cadence."""
         a = state.arrays
         plot = a["agents.plot"].tolist()
         if plot[CONFIDANT] >= 0:
@@ -406,10 +407,11 @@ class Story:
             return False
         if lost < 0 and ((asked >= 0 and lurer >= 0) or count_nonzero(a["control.adrift"])):
             return False
-        if count_nonzero(a["crew.bleeding"]) or (self._bent(intents) and self.menacing(a)):
+        t = state.t_ms
+        if (count_nonzero(a["crew.bleeding"]) or self._bent(intents)) and self._to_hurry(a, t + self.agents.crisis_ms):
             return False
         if not GIVE_UP.isdisjoint(intent):
-            t, since = state.t_ms, a["agents.since_ms"].tolist()
+            since = a["agents.since_ms"].tolist()
             if any(i in GIVE_UP and t - since[p] >= PATIENCE_MS for p, i in enumerate(intent)):
                 return False
         return lost < 0 or "d10_retaliate" in made or not self._d10_due(state, a)
@@ -844,22 +846,31 @@ class Story:
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
+        next_ms, soon = a["agents.next_ms"], state.t_ms + self.agents.crisis_ms
+        for p in self._to_hurry(a, soon):
+            next_ms[p] = soon
+
+    def _to_hurry(self, a, soon: int) -> list[int]:
+        """Those :meth:`_keep_safe` brings forward to ``soon``: up, inside, threatened or with an
+        ally bleeding beside them, and not already due by then (who they are does not depend on
+        anyone's next decision time, so they are all found before any is written)."""
         bleeds = a["crew.bleeding"]
         menacing = self.menacing(a)
         if not menacing and not count_nonzero(bleeds):
-            return  # no one threatened, no one bleeding: no one to hurry
+            return []  # no one threatened, no one bleeding: no one to hurry
         bleeding = bleeds.tolist()
         up = self._ups(a)
-        soon = state.t_ms + self.agents.crisis_ms
         eva, loc = a["crew.on_eva"].tolist(), a["crew.location"].tolist()
         bleeding_at = {loc[q] for q in range(self.n) if bleeding[q]}
-        side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"]
+        side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"].tolist()
+        hurry = []
         for p in range(self.n):
-            if not up[p] or eva[p]:
+            if not up[p] or eva[p] or next_ms[p] <= soon:
                 continue
             threatened = not armed[p] and any(side[q] != side[p] for q in menacing)
             if threatened or loc[p] in bleeding_at:
-                next_ms[p] = min(int(next_ms[p]), soon)
+                hurry.append(p)
+        return hurry
 
     def on_command(self, state, actor: int, command: str, target: str) -> None:
         """What a command that was done means for the story (called for every one done)."""
