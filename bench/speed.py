@@ -3,6 +3,13 @@
 ``.venv/bin/python bench/speed.py [--scenario nominal] [--days 30]`` builds the scenario,
 runs it, and prints the speed-up over real time, the cost per frame, and where the
 time goes (per subsystem, measured by timing each update in a second, shorter run).
+
+``.venv/bin/python bench/speed.py --targets`` prints issue 11's three targets instead, each
+measured here in CPU seconds of this one process (so another process's load moves it
+little), beside the figure when the issue was opened, the last one recorded in
+``bench/RESULTS.md`` before it, and the target: `nominal` a frame (over ``--days``, default
+2), `iss` over 3 simulated days, and 100 `nominal` stations in one :class:`issim.Batch`
+(2 simulated hours, building included), a station-frame.
 Tests never assert on these numbers.
 """
 
@@ -15,11 +22,52 @@ from issim.runner import Runner
 from issim.times import MS_PER_DAY
 
 
+# issue 11's figures: when it was opened, and the last recorded before the physics became one
+# compiled call (bench/RESULTS.md, 2026-12-06); the targets
+TARGETS = (
+    ("nominal, µs a frame", 314.0, 34.9, 33.0),
+    ("iss 3 days, CPU-s a run", 9.4, 1.52, 1.0),
+    ("100 nominal stations, µs a station-frame", None, 53.2, 3.3),
+)
+
+
+def _cpu(fn) -> float:
+    t0 = time.process_time()
+    fn()
+    return time.process_time() - t0
+
+
+def targets(days: float) -> None:
+    from issim import Batch
+
+    Runner("nominal", days=0.01).run()  # the compiled kernels loaded (or compiled) first
+    run = Runner("nominal", days=days)
+    nominal = 1e6 * _cpu(run.run) / run.sim.state.frame
+    iss = _cpu(Runner("iss", days=3).run)
+    stations = 100
+    t0 = time.process_time()
+    batch = Batch("nominal", seeds=list(range(1, stations + 1)), hours=2.0)
+    batch.run()
+    per_station = 1e6 * (time.process_time() - t0) / (stations * batch[0].sim.state.frame)
+    print(f"{'figure':42} {'opened':>8} {'last':>8} {'now':>8} {'target':>8}")
+    for (name, opened, last, target), now in zip(TARGETS, (nominal, iss, per_station)):
+        shown = "—" if opened is None else f"{opened:g}"
+        met = "met" if now <= target else "not met"
+        print(f"{name:42} {shown:>8} {last:>8g} {now:>8.2f} {target:>8g}  {met}")
+    dt = run.sim.dt_s
+    print(f"  (nominal {dt / (nominal / 1e6):,.0f}× real time; a batch station {dt / (per_station / 1e6):,.0f}×)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="nominal")
-    parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument("--days", type=float, default=None)
+    parser.add_argument("--targets", action="store_true", help="issue 11's three targets, in CPU time")
     args = parser.parse_args()
+    if args.targets:
+        targets(args.days or 2.0)
+        return
+    args.days = args.days or 30.0
 
     warm = Runner(args.scenario, days=args.days).sim
     t0 = time.perf_counter()

@@ -52,11 +52,30 @@ def test_a_state_keeps_its_arrays_counted():
     assert type(back.arrays) is Arrays and back.arrays.keys() == {"x"}
 
 
+def test_a_kept_value_lasts_while_the_arrays_are_the_same():
+    from issim.sim.state import Kept
+
+    st = State(arrays={"x": np.zeros(1)})
+    kept = Kept()
+    kept.keep(st.arrays, st.arrays.generation, "worked out")
+    assert kept.get(st.arrays) == "worked out"
+    st["x"][0] = 1.0  # written into: still the same array objects
+    assert kept.get(st.arrays) == "worked out"
+    assert kept.get(st.copy().arrays) is None  # another dict
+    st["x"] = np.zeros(1)  # rebound
+    assert kept.get(st.arrays) is None
+    kept.keep(st.arrays, st.arrays.generation - 1, "stale")  # rebound since it was worked out: not kept
+    assert kept.get(st.arrays) is None and kept.arrays is None
+    kept.keep({"x": np.zeros(1)}, 0, "plain")  # a plain dict counts nothing: not kept
+    assert kept.arrays is None
+    assert pickle.loads(pickle.dumps(kept)).arrays is None
+
+
 def test_the_bound_kernel_follows_rebinding_restores_and_types():
     st = State(arrays={"x": np.zeros(1), "y": np.ones(1)})
     k = _bound()
     assert k(st.arrays, 2.0) == 2.0  # the dispatcher, then kept
-    assert k._arrays is st.arrays
+    assert k._kept.arrays is st.arrays
     assert k(st.arrays, 2.0) == 4.0  # the kept tuple
     st["y"] = np.full(1, 10.0)  # rebound: gathered again
     assert k(st.arrays, 1.0) == 14.0
@@ -64,15 +83,15 @@ def test_the_bound_kernel_follows_rebinding_restores_and_types():
     assert k(st.arrays, 1.0) == 10 and st["x"].dtype == np.int64
     assert k(st.arrays, 1.0) == 20
     st["y"] = np.full(3, 2.0)[::2]  # another layout (strided): looked up again, not taken for the last
-    assert k(st.arrays, 1.0) == 22 and k._arrays is st.arrays
+    assert k(st.arrays, 1.0) == 22 and k._kept.arrays is st.arrays
     st["y"] = np.full(1, 10.0)  # back to the first layout
     assert k(st.arrays, 1.0) == 32
     other = st.copy()  # another mapping (a restore): gathered from it, the old one untouched
     assert k(other.arrays, 1.0) == 42 and st["x"][0] == 32
     scratch = st.scratch()  # copy-on-read arrays: never kept, always gathered
-    assert k(scratch.arrays, 1.0) == 42 and k._arrays is None and st["x"][0] == 32
+    assert k(scratch.arrays, 1.0) == 42 and k._kept.arrays is None and st["x"][0] == 32
     plain = {"x": np.zeros(1), "y": np.ones(1)}  # a plain dict: never kept
-    assert k(plain, 1.0) == 1.0 and k._arrays is None
+    assert k(plain, 1.0) == 1.0 and k._kept.arrays is None
 
 
 def _digest(sim) -> tuple:

@@ -296,6 +296,7 @@ def _stranding(sim):
     a["hatch.open"][k] = False
     a["control.lock_side"][k] = sim.world.index["unity"]
     a["agents.intent"][NICHOLAI] = crisis.GUARD
+    a["agents.plot"][crisis.STRANDED] = GORDON  # (what his lock, done, sets)
     return story, a, k
 
 
@@ -317,6 +318,49 @@ def test_one_locked_out_is_found_by_their_side_and_the_one_who_loves_them_decide
     assert _decided(sim, "d6_defect") == ["Weronika Vetrov"]
     story.observe(sim.state, [], [])
     assert len([1 for _, kind, d in sim.state.log if dict(d).get("what") == "stranded"]) == 1  # found once
+
+
+def test_a_lock_the_lurer_did_not_make_is_not_taken_for_a_strand(sim):
+    """Quest locked from Unity, but by no strand of Nicholai's: no stranding."""
+    story, a, k = _stranding(sim)
+    a["agents.plot"][crisis.STRANDED] = -1
+    a["crew.location"][GORDON] = sim.world.index["quest"]
+    story.observe(sim.state, [], [])
+    assert int(a["agents.plot"][crisis.LOST]) == -1 and not _decided(sim, "d6_defect")
+
+
+def test_the_strand_names_the_one_it_locked_out(sim):
+    """Gordon sent Kira out (D3 send-other): the lurer's lock is on her, and she is the stranded."""
+    story, a = _story(sim), sim.state.arrays
+    a["agents.plot"][crisis.LURER], a["agents.plot"][crisis.ASKED] = NICHOLAI, GORDON
+    a["agents.intent"][NICHOLAI], a["agents.target"][NICHOLAI] = crisis.STRAND, KIRA
+    story.on_command(sim.state, NICHOLAI, "lock_hatch", "unity-quest")
+    assert int(a["agents.plot"][crisis.STRANDED]) == KIRA
+    k = story.link_ids.index("unity-quest")
+    a["hatch.open"][k] = False
+    a["control.lock_side"][k] = sim.world.index["unity"]
+    a["crew.location"][KIRA] = sim.world.index["quest"]
+    story.observe(sim.state, [], [])
+    assert int(a["agents.plot"][crisis.LOST]) == KIRA
+    assert [dict(d)["person"] for _, kind, d in sim.state.log if dict(d).get("what") == "stranded"] == ["Kira Foster"]
+
+
+def test_a_strand_is_off_once_the_one_outside_is_back_in(sim):
+    """Back inside before the lock: the lurer's strand has missed its moment (it would otherwise
+    hold him, bent on violence, for the rest of the run)."""
+    story, a = _story(sim), sim.state.arrays
+    a["agents.intent"][NICHOLAI], a["agents.target"][NICHOLAI] = crisis.STRAND, GORDON
+    a["agents.intent"][GORDON], a["agents.target"][GORDON] = crisis.EVA, 2
+    story.on_command(sim.state, GORDON, "end_eva", "")
+    assert int(a["agents.intent"][NICHOLAI]) == crisis.GUARD
+
+
+def test_one_shut_in_forces_the_hatch_whatever_they_mean_to_do_after(sim):
+    story, a, k = _stranding(sim)
+    a["crew.location"][GORDON] = sim.world.index["quest"]
+    a["agents.intent"][GORDON], a["agents.target"][GORDON] = crisis.KILL, NICHOLAI
+    a["control.armed"][GORDON] = True
+    assert [(c.name, c.target) for c in story.steps(sim.view(), GORDON)][0] == ("force_hatch", "unity-quest")
 
 
 def test_the_one_who_helped_them_into_the_suit_finds_the_lock(sim):

@@ -170,3 +170,17 @@ def test_the_compiled_call_is_compiled_again_when_a_kernel_it_calls_changes():
     assert frame_kernel.STAMPED
     stamp = frame_kernel.physics_frame._cache._cache_file._source_stamp
     assert stamp[1] == frame_kernel.callees_stamp() and len(stamp[1]) == len(frame_kernel.CALLEES)
+
+
+def test_a_cabin_air_array_not_in_c_order_is_read_alike():
+    """``atm.moles`` rebound in Fortran order between frames: life support makes it C-contiguous
+    again (rebinding it) before anything else of the frame holds it, so the crew breathes into
+    the same array either way."""
+    fused, plain = _pair("nominal", hours=1)
+    _lockstep(fused, plain, 3)
+
+    def fortran(sim):
+        sim.state["atm.moles"] = np.asfortranarray(sim.state["atm.moles"])
+
+    _lockstep(fused, plain, 1, before=fortran)
+    _lockstep(fused, plain, 3)

@@ -86,10 +86,10 @@ INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek",
 (NONE, EVA, STRIKE, STRAND, CUT_RADIO, RESCUE, TELL, SEEK, KILL, SUBDUE, HUNT, BETRAY, RESTORE, LEAVE, GUARD,
  RETURN, SABOTAGE) = range(len(INTENTS))
 VIOLENT = frozenset({STRIKE, STRAND, KILL, SUBDUE, HUNT, BETRAY, SABOTAGE})
-GIVE_UP = frozenset({KILL, SUBDUE, HUNT, SABOTAGE, BETRAY})  # purposes given up when no chance comes (PATIENCE_MS)
+GIVE_UP = frozenset({KILL, SUBDUE, HUNT, SABOTAGE, BETRAY, STRAND})  # purposes given up when no chance comes (PATIENCE_MS)
 SEEN = frozenset({KILL, SUBDUE, HUNT})  # violence others can see coming (a betrayal, once it shows)
-PLOT = ("lurer", "asked", "lost", "defector", "confidant", "hunter", "betrayer", "leaver")
-LURER, ASKED, LOST, DEFECTOR, CONFIDANT, HUNTER, BETRAYER, LEAVER = range(len(PLOT))
+PLOT = ("lurer", "asked", "lost", "defector", "confidant", "hunter", "betrayer", "leaver", "stranded")
+LURER, ASKED, LOST, DEFECTOR, CONFIDANT, HUNTER, BETRAYER, LEAVER, STRANDED = range(len(PLOT))
 SURE_MARGIN = 2 * fight.NOISE  # a margin the noise cannot undo
 WORK_OUTSIDE_MS = 2 * 3600_000  # how long the antenna job keeps someone outside (estimate)
 REACH_ANTENNA_MS = 20 * 60_000  # from the airlock to the antenna (estimate)
@@ -339,11 +339,11 @@ class Story:
                 if not a["comms.suit_radio_ok"][q] and state.t_ms - int(a["agents.clock"][0]) < LOST_AFTER_MS:
                     continue
                 self._lost(state, q)
-        asked = int(plot[ASKED])
-        if plot[LOST] < 0 and asked >= 0 and lurer >= 0 and a["crew.alive"][asked]:
-            side = int(a["agents.side"][asked])
+        locked_out = int(plot[STRANDED])  # the one the lurer's strand locked out (set when his lock is done)
+        if plot[LOST] < 0 and locked_out >= 0 and lurer >= 0 and a["crew.alive"][locked_out]:
+            side = int(a["agents.side"][locked_out])
             if any(self._shut_in(a, q) for q in range(self.n) if int(a["agents.side"][q]) == side):
-                self._stranded(state, asked, lurer)
+                self._stranded(state, locked_out, lurer)
         d = int(plot[DEFECTOR])
         c = int(plot[CONFIDANT])
         if d >= 0 and c >= 0 and self._up(a, d) and self._up(a, c):
@@ -385,8 +385,8 @@ class Story:
 
         - D3 needs someone asked who has not answered; the spacewalk's situations (calling it
           off, D4, D5) someone bent on it (``EVA``).
-        - Someone lost, or shut in (stranded), needs no one lost yet, and someone adrift or a
-          lure made.
+        - Someone lost, or shut in (stranded), needs no one lost yet, and someone adrift or
+          someone the lurer's strand locked out.
         - The defector's and the confidant's situations (D7, D8, the told), and all that comes
           after (:meth:`_after`), need a confidant.
         - D10 is its own test (:meth:`_d10_due`).
@@ -405,7 +405,7 @@ class Story:
         asked, lurer, lost = plot[ASKED], plot[LURER], plot[LOST]
         if asked >= 0 and "d3_eva" not in made:
             return False
-        if lost < 0 and ((asked >= 0 and lurer >= 0) or count_nonzero(a["control.adrift"])):
+        if lost < 0 and ((plot[STRANDED] >= 0 and lurer >= 0) or count_nonzero(a["control.adrift"])):
             return False
         t = state.t_ms
         if (count_nonzero(a["crew.bleeding"]) or self._bent(intents)) and self._to_hurry(a, t + self.agents.crisis_ms):
@@ -892,7 +892,7 @@ class Story:
         elif command == "end_eva" and intent == EVA:
             self._set(state, actor, NONE, -1, "back inside")
             for q in range(self.n):  # whoever waited for them outside has missed the moment
-                if int(a["agents.target"][q]) == actor and int(a["agents.intent"][q]) in (STRIKE, CUT_RADIO):
+                if int(a["agents.target"][q]) == actor and int(a["agents.intent"][q]) in (STRIKE, STRAND, CUT_RADIO):
                     self._set(state, q, GUARD, -1, f"{self.names[actor]} is back inside")
         elif command == "take_item" and intent == SEEK:
             mates = self._mates(a, actor)
@@ -900,6 +900,8 @@ class Story:
         elif command == "cut_power" and intent == SABOTAGE:
             self._set(state, actor, GUARD, -1, "done; back to his own segment")
         elif command in ("cut_suit_radio", "lock_hatch") and intent in (CUT_RADIO, STRAND):
+            if intent == STRAND and command == "lock_hatch":
+                a["agents.plot"][STRANDED] = int(a["agents.target"][actor])  # whom his lock shuts out
             self._set(state, actor, GUARD, -1, "done; back to his own segment")
         elif command == "send_message" and intent == RETURN:
             self._set(state, actor, NONE, -1, "reported")
@@ -936,7 +938,7 @@ class Story:
         if not a["control.armed"][p] and (intent in (KILL, HUNT, BETRAY)
                                           or (intent not in (EVA, RESCUE, TELL) and self.threats(a, p))):
             cmd("take_weapon")
-        if intent in (NONE, GUARD) and loc in self.airlocks:
+        if intent != EVA and loc in self.airlocks:  # shut in: out first, whatever they mean to do after
             out.extend(self._way_out(a, p, loc))
         if intent == EVA:
             self._eva_steps(a, p, target, cmd)
@@ -1166,7 +1168,7 @@ class Story:
         """Whether ``p``'s violence toward ``q`` is to be done out of sight: dealing with a
         turncoat among them (D8), who is not bent on violence herself. The film's Christian
         kills Nika where no one sees it; her own people learn of it after (B9-B11)."""
-        return q == int(a["agents.plot"][DEFECTOR]) and not self._hostile(a, q)
+        return q >= 0 and q == int(a["agents.plot"][DEFECTOR]) and not self._hostile(a, q)
 
     def _witnessed(self, a, p: int, q: int) -> bool:
         """Whether someone of neither ``p``'s side nor ``q``'s, up and inside, is where ``q`` is."""
@@ -1230,6 +1232,15 @@ class Story:
     def _shut_in(self, a, p: int) -> bool:
         """Whether ``p``, up and not outside, is in an airlock locked from the far side."""
         return not a["crew.on_eva"][p] and self._up(a, p) and self._locked_airlock(a, int(a["crew.location"][p])) >= 0
+
+    def breaking_out(self, a, p: int, hatch: str) -> bool:
+        """Whether ``p`` is in an airlock and ``hatch`` is its way into the station: forcing it is
+        getting out, not an act against anyone (:mod:`issim.agents.mind` does not count it hostile)."""
+        loc = int(a["crew.location"][p])
+        if loc not in self.airlocks:
+            return False
+        k, _ = self._hatch_out_of(loc)
+        return k >= 0 and self.link_ids[k] == hatch
 
     def _way_out(self, a, p: int, loc: int) -> list:
         """Someone shut in an airlock (:meth:`_shut_in`) with nothing else to do forces its hatch:

@@ -390,8 +390,9 @@ class Agents(Subsystem):
             self.story.on_command(state, i, d.get("command"), d.get("target"))
             if d.get("command") in BETRAYING:
                 acts.append((i, d.get("command")))
-            if d.get("command") not in HOSTILE:
-                return
+            if d.get("command") not in HOSTILE or (d.get("command") == "force_hatch"
+                                                    and self.story.breaking_out(a, i, d.get("target"))):
+                return  # (forcing one's way out of an airlock locked against one is no act against anyone)
             them = int(a["agents.side"][i])  # seen as hostile by those not on the actor's side who saw it
             seen = self._seen_from(a, i, d.get("target"))
             for q in range(len(self.names)):

@@ -156,6 +156,7 @@ class Attitude(Subsystem):
         return self.amp * math.sin(self.omega * (t_ms / 1000.0))
 
     def update(self, state, env, dt_s: float) -> None:
+        # (its quiet frame is copied, compiled, in physics.frame_kernel.attitude_quiet: change both)
         a = state.arrays
         hs_arr = a["att.h_secular_nms"]
         h_sec = float(hs_arr.item(0))  # (item(0): a Python number without a numpy scalar between)

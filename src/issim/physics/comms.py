@@ -311,7 +311,8 @@ class Comms(Subsystem):
 
     def _allowed(self, state: State, env):
         """The relays not held back by their sessions now (:meth:`_in_session` of each plan,
-        its numbers worked out once)."""
+        its numbers worked out once). Copied, compiled, in :mod:`issim.physics.frame_kernel`:
+        change both."""
         allowed = self._every_relay
         elements = env.elements
         if self.session_plans and elements is not None:

@@ -761,7 +761,10 @@ class Crew(Subsystem):
         On its own (``deficit`` None) this is the whole of :meth:`_harm` when no one breathes bad
         air, no suit is spent and no living person has a deficit (the crew kernel's answer 1):
         every deficit rate is then 0, so each living person's deficit stays 0 (0 x the recovery
-        factor), no hazard is drawn, and nothing but the wounds changes."""
+        factor), no hazard is drawn, and nothing but the wounds changes.
+
+        Its common case, with :meth:`_update_consciousness`, is copied, compiled, in
+        :func:`issim.physics.frame_kernel.wounds_quiet`: change both (``tests/test_fused.py``)."""
         injury_decay = self._decay_factors(dt_s)[1]
         injury = state["crew.injury"]
         bleeding = state["crew.bleeding"] & alive

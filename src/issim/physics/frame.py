@@ -126,6 +126,7 @@ class PhysicsFrame:
         """What :func:`~issim.physics.frame_kernel.frame_args` holds: each subsystem's kernel's
         arguments, as the subsystem gathers them."""
         power, _, crew, ls, _, comms, atm = self.subsystems
+        machines = ls._kernel_arrays(a)  # first: it makes atm.moles C-contiguous, rebinding it, if it is not
         att = (a["att.h_secular_nms"], a["att.lost"], a["att.cmgs_working"], a["att.thruster_hold"], a["att.saturated"],
                a["att.momentum_nms"], a["att.momentum_fraction"], a["att.held"])
         links = (a["comms.link_ok"], a["power.bus"], a["comms.relay_scheduled"], a["comms.link_up"], a["comms.contact"],
@@ -133,7 +134,7 @@ class PhysicsFrame:
         wounds = (a["crew.alive"], a["crew.conscious"], a["crew.bleeding"], a["crew.injury"], a["crew.deficit"],
                   a["crew.health"])
         return (power._kernel_arrays(a), att, self._att_k, crew._kernel_arrays(a), self._edge, wounds, self._wounds_k,
-                ls._kernel_arrays(a), (a["orbit.alt_km"], self._reentry), links, self._sessions, atm._kernel_arrays(a),
+                machines, (a["orbit.alt_km"], self._reentry), links, self._sessions, atm._kernel_arrays(a),
                 self._leaked, self._totals)
 
     def run(self, state, env, dt_s: float) -> None:

@@ -108,6 +108,7 @@ class Propulsion(Subsystem):
             state["orbit.mean_alt_km"][0] = mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM
 
     def update(self, state, env, dt_s: float) -> None:
+        # (its day and re-entry tests are copied, compiled, in physics.frame_kernel: change both)
         alt = env.alt_km
         state.arrays["orbit.alt_km"][0] = alt
         if env.elements is None:

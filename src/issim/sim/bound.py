@@ -27,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .state import Arrays
+from .state import Arrays, Kept
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -35,20 +35,18 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 class Bound:
     """``kernel`` called as ``kernel(*gather(arrays), *per_frame)``; see the module."""
 
-    __slots__ = ("kernel", "gather", "_arrays", "_generation", "_args", "_entry", "_checked")
+    __slots__ = ("kernel", "gather", "_kept", "_checked")
 
     def __init__(self, kernel, gather: Callable[[dict], tuple]):
         self.kernel = kernel
         self.gather = gather
-        self._arrays = None  # the Arrays the kept tuple came from (held: its id cannot be reused)
-        self._generation = -1
-        self._args: tuple = ()
-        self._entry = None
+        self._kept = Kept()  # (the entry point, the gathered tuple), while the state's arrays are the same
         self._checked: tuple = ()  # the last tuple whose overload was looked up by its types, and its entry
 
     def __call__(self, arrays, *per_frame):
-        if arrays is self._arrays and arrays.generation == self._generation:
-            return self._entry(*self._args, *per_frame)
+        kept = self._kept.get(arrays)
+        if kept is not None:
+            return kept[0](*kept[1], *per_frame)
         generation = getattr(arrays, "generation", None)
         args = self.gather(arrays)
         checked = self._checked
@@ -58,12 +56,12 @@ class Bound:
         else:
             out = self.kernel(*args, *per_frame)  # numba's dispatcher: every type checked
             entry = None
-        self._arrays = None
+        self._kept.forget()
         if type(arrays) is Arrays and arrays.generation == generation:  # (gather rebound nothing meanwhile)
             if entry is None:
                 entry = self._entry_for(args, per_frame)
             if entry is not None:
-                self._arrays, self._generation, self._args, self._entry = arrays, generation, args, entry
+                self._kept.keep(arrays, generation, (entry, args))
         return out
 
     def _entry_for(self, args: tuple, per_frame: tuple):
@@ -82,7 +80,7 @@ class Bound:
 
     def forget(self) -> None:
         """Drop the kept tuple (the next call gathers again)."""
-        self._arrays = None
+        self._kept.forget()
 
 
 def _same_types(new: tuple, old: tuple) -> bool:

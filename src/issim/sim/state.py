@@ -80,6 +80,37 @@ class Arrays(dict):
         dict.clear(self)
 
 
+class Kept:
+    """Something worked out from a state's arrays (a kernel's gathered arguments, the addresses
+    a compiled sample copies from, a set of views), kept while those arrays are the same: the
+    same :class:`Arrays` dict, its :attr:`~Arrays.generation` unchanged, so every key still
+    names the same array object. A restore, a copy or a scratch state is another dict, and a
+    plain dict counts nothing: for those nothing is kept. Used by :class:`issim.sim.bound.Bound`,
+    the recorder's compiled sample and the minds' quiet test."""
+
+    __slots__ = ("arrays", "generation", "value")
+
+    def __init__(self) -> None:
+        self.arrays = None  # the dict the value came from (held, so that its id cannot be reused)
+        self.generation = -1
+        self.value = None
+
+    def get(self, arrays):
+        """The value kept for ``arrays`` if it is the same dict, unchanged since; else ``None``."""
+        return self.value if arrays is self.arrays and arrays.generation == self.generation else None
+
+    def keep(self, arrays, generation, value) -> None:
+        """Keep ``value``, worked out from ``arrays`` as they were at ``generation``: only if they
+        are counted :class:`Arrays` and nothing has been bound or rebound in them since."""
+        if type(arrays) is Arrays and arrays.generation == generation:
+            self.arrays, self.generation, self.value = arrays, generation, value
+        else:
+            self.forget()
+
+    def forget(self) -> None:
+        self.arrays, self.value = None, None
+
+
 @dataclass
 class State:
     """Clock, arrays, totals and the event log of one simulated station."""

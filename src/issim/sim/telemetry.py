@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .state import Arrays, State
+from .state import Arrays, Kept, State
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,9 @@ class Recorder:
         self.spill: Optional[Callable[[np.ndarray, np.ndarray], object]] = None
         self._reading = np.empty((0, 0))  # where spilled chunks are read back, column by column
         self.most_chunks_in_memory = 0  # the high-water mark of :attr:`chunks_in_memory`
-        # the compiled sample (issim.sim.record_kernel): (the state's arrays, their generation, the
-        # arrays held, the kernel, their addresses, sizes, kinds), or None: gathered again
-        self._bound: Optional[tuple] = None
+        # the compiled sample (issim.sim.record_kernel), kept while the state's arrays are the same:
+        # (the arrays held, the kernel, their addresses, sizes, kinds)
+        self._bound = Kept()
         # The latest samples, row-major (a row of the chunk spans its every column, a page apiece:
         # written a row at a time it costs more than the numbers), moved into the chunk by _flush.
         self._stage = np.empty((0, 0))
@@ -115,7 +115,7 @@ class Recorder:
 
     def _start(self, state: State) -> None:
         """Lay the arrays out in a row, from their shapes in the first sample."""
-        self._bound = None
+        self._bound.forget()
         offset = 0
         for a in self.arrays:
             arr = state.arrays[a]
@@ -139,9 +139,9 @@ class Recorder:
         if not self._layout:
             self._start(state)
         a = state.arrays
-        b = self._bound
-        if b is not None and a is b[0] and a.generation == b[1]:  # the same array objects: copied by one compiled call
-            b[3](b[4], b[5], b[6], self._stage, self._staged)
+        b = self._bound.get(a)
+        if b is not None:  # the same array objects: copied by one compiled call
+            b[1](b[2], b[3], b[4], self._stage, self._staged)
         elif not self._bind(state):
             # every recorded array, flattened in C order, into the row: one C call to gather them, one to copy
             np.concatenate(self._gather(a), axis=None, out=self._stage[self._staged], casting="unsafe")
@@ -163,7 +163,7 @@ class Recorder:
         (nothing recorded) when it cannot serve: at the first sample (a build does not import
         numba), for arrays that are not the state's counted ones, not C-contiguous, of another
         dtype or size than their place in the row."""
-        self._bound = None
+        self._bound.forget()
         a = state.arrays
         if not state.frame or type(a) is not Arrays or not self.arrays:
             return False
@@ -182,11 +182,10 @@ class Recorder:
         if sum(sizes) != self._width or self._stage.shape != (self.STAGE_ROWS, self._width) \
                 or not 0 <= self._staged < self.STAGE_ROWS:
             return False
-        b = (a, generation, held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
+        b = (held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
              np.array(kinds, dtype=np.int64))
-        b[3](b[4], b[5], b[6], self._stage, self._staged)
-        if a.generation == generation:
-            self._bound = b
+        b[1](b[2], b[3], b[4], self._stage, self._staged)
+        self._bound.keep(a, generation, b)
         return True
 
     def _flush(self) -> None:
@@ -227,7 +226,7 @@ class Recorder:
         """Back to what :meth:`freeze` kept."""
         full, t, rows, layout, width = frozen
         self._full, self._layout, self._width = list(full), dict(layout), width
-        self._bound = None
+        self._bound.forget()
         self._spill_full()
         if not layout:
             self._n = self._staged = 0
