@@ -86,6 +86,7 @@ INTENTS = ("", "eva", "strike", "strand", "cut-radio", "rescue", "tell", "seek",
 (NONE, EVA, STRIKE, STRAND, CUT_RADIO, RESCUE, TELL, SEEK, KILL, SUBDUE, HUNT, BETRAY, RESTORE, LEAVE, GUARD,
  RETURN, SABOTAGE) = range(len(INTENTS))
 VIOLENT = frozenset({STRIKE, STRAND, KILL, SUBDUE, HUNT, BETRAY, SABOTAGE})
+GIVE_UP = frozenset({KILL, SUBDUE, HUNT, SABOTAGE, BETRAY, STRAND})  # purposes given up when no chance comes (PATIENCE_MS)
 SEEN = frozenset({KILL, SUBDUE, HUNT})  # violence others can see coming (a betrayal, once it shows)
 PLOT = ("lurer", "asked", "lost", "defector", "confidant", "hunter", "betrayer", "leaver", "stranded")
 LURER, ASKED, LOST, DEFECTOR, CONFIDANT, HUNTER, BETRAYER, LEAVER, STRANDED = range(len(PLOT))
@@ -293,9 +294,13 @@ class Story:
     def observe(self, state, deaths: list[tuple[int, int]], hostile_acts: list[tuple[int, str]]) -> None:
         """Meet whatever situation the station is in now (once a frame): ``deaths`` are
         ``(person, killer or -1)``, ``hostile_acts`` ``(actor, command)`` done since the last frame."""
+        turns.check(self, state)
+        self.meet(state, deaths, hostile_acts)
+
+    def meet(self, state, deaths: list[tuple[int, int]], hostile_acts: list[tuple[int, str]]) -> None:
+        """:meth:`observe` after the turns (:func:`turns.check`): the film's situations."""
         a = state.arrays
         plot = a["agents.plot"]
-        turns.check(self, state)
         if not deaths and not hostile_acts and max(plot.tolist()) < 0 \
                 and not count_nonzero(a["agents.intent"]) and not count_nonzero(a["control.adrift"]):
             return  # no story under way: nothing here can change (most frames of most runs)
@@ -371,14 +376,53 @@ class Story:
         if count_nonzero(a["agents.intent"]) or count_nonzero(a["crew.bleeding"]):
             self._keep_safe(state)
 
+    def settled(self, state) -> bool:
+        """Whether :meth:`meet` would change nothing now, given no death nor hostile act to
+        meet: each of its situations is tested, in its order, for what it needs before it can act (a
+        necessary condition, far cheaper than the situation itself). Most frames of a crisis
+        that has come to rest (a departure made, one side standing guard) pass every test, and
+        the story is spared its call; the test reads the state afresh each time (nothing kept).
+
+        - D3 needs someone asked who has not answered; the spacewalk's situations (calling it
+          off, D4, D5) someone bent on it (``EVA``).
+        - Someone lost, or shut in (stranded), needs no one lost yet, and someone adrift or
+          someone the lurer's strand locked out.
+        - The defector's and the confidant's situations (D7, D8, the told), and all that comes
+          after (:meth:`_after`), need a confidant.
+        - D10 is its own test (:meth:`_d10_due`).
+        - A violent purpose is given up only :data:`PATIENCE_MS` after it was formed (its due time).
+        - :meth:`_keep_safe` needs someone to hurry: threatened or beside an ally bleeding, and
+          not yet due within the crisis cadence."""
+        a = state.arrays
+        plot = a["agents.plot"].tolist()
+        if plot[CONFIDANT] >= 0:
+            return False
+        intents = a["agents.intent"]
+        intent = intents.tolist()
+        if EVA in intent:
+            return False
+        made = self._decisions_made(state)
+        asked, lurer, lost = plot[ASKED], plot[LURER], plot[LOST]
+        if asked >= 0 and "d3_eva" not in made:
+            return False
+        if lost < 0 and ((plot[STRANDED] >= 0 and lurer >= 0) or count_nonzero(a["control.adrift"])):
+            return False
+        t = state.t_ms
+        if (count_nonzero(a["crew.bleeding"]) or self._bent(intents)) and self._to_hurry(a, t + self.agents.crisis_ms):
+            return False
+        if not GIVE_UP.isdisjoint(intent):
+            since = a["agents.since_ms"].tolist()
+            if any(i in GIVE_UP and t - since[p] >= PATIENCE_MS for p, i in enumerate(intent)):
+                return False
+        return lost < 0 or "d10_retaliate" in made or not self._d10_due(state, a)
+
     def _give_up(self, state) -> None:
         """A violent purpose that has come to nothing for :data:`PATIENCE_MS` (the prey out of
         reach behind locked hatches, never a sure chance) is given up: the person stands guard
         and bides their time, and the story can move on."""
         a = state.arrays
         # (_set changes only the person's own intention, so the intentions can be read first)
-        for p in [p for p, i in enumerate(a["agents.intent"].tolist())
-                  if i in (KILL, SUBDUE, HUNT, SABOTAGE, BETRAY, STRAND)]:
+        for p in [p for p, i in enumerate(a["agents.intent"].tolist()) if i in GIVE_UP]:
             if self._up(a, p) and state.t_ms - int(a["agents.since_ms"][p]) >= PATIENCE_MS:
                 self._set(state, p, GUARD, -1, "no chance came; bides their time")
 
@@ -595,15 +639,24 @@ class Story:
                 elif choice == "leave":
                     self._set(state, ally, HUNT, killer, f"with {self.names[lurer]}")
 
-    def _d10_check(self, state) -> None:
-        a = state.arrays
+    def _d10_due(self, state, a) -> bool:
+        """Whether D10 is met now: the one who was lost is back inside and up, has not yet
+        decided, and knows who struck them or has lost the one they love; the lurer alive."""
         lost, lurer = int(a["agents.plot"][LOST]), int(a["agents.plot"][LURER])
         if lost < 0 or self._decided(state, "d10_retaliate") or not self._up(a, lost) or a["crew.on_eva"][lost]:
-            return
+            return False
         bond = self.bonds.get(lost, -1)
         grief = bond >= 0 and not a["crew.alive"][bond]
-        if not (grief or a["agents.clock"][2]) or lurer < 0 or not a["crew.alive"][lurer]:
-            return  # they do not know who struck them, and have lost no one
+        # (else they do not know who struck them, and have lost no one)
+        return bool((grief or a["agents.clock"][2]) and lurer >= 0 and a["crew.alive"][lurer])
+
+    def _d10_check(self, state) -> None:
+        a = state.arrays
+        if not self._d10_due(state, a):
+            return
+        lost, lurer = int(a["agents.plot"][LOST]), int(a["agents.plot"][LURER])
+        bond = self.bonds.get(lost, -1)
+        grief = bond >= 0 and not a["crew.alive"][bond]
         how = "locked them out" if self._told_of(state, "stranded", lost) else "knocked them off"
         why = f"{self.names[bond]} is dead" if grief else f"{self.names[lurer]} {how}"
         ag, ca = float(a["agents.traits"][lost][0]), float(a["agents.traits"][lost][1])
@@ -793,22 +846,31 @@ class Story:
     def _keep_safe(self, state) -> None:
         """Whoever is threatened or has an ally bleeding beside them acts within the crisis cadence."""
         a = state.arrays
+        next_ms, soon = a["agents.next_ms"], state.t_ms + self.agents.crisis_ms
+        for p in self._to_hurry(a, soon):
+            next_ms[p] = soon
+
+    def _to_hurry(self, a, soon: int) -> list[int]:
+        """Those :meth:`_keep_safe` brings forward to ``soon``: up, inside, threatened or with an
+        ally bleeding beside them, and not already due by then (who they are does not depend on
+        anyone's next decision time, so they are all found before any is written)."""
         bleeds = a["crew.bleeding"]
         menacing = self.menacing(a)
         if not menacing and not count_nonzero(bleeds):
-            return  # no one threatened, no one bleeding: no one to hurry
+            return []  # no one threatened, no one bleeding: no one to hurry
         bleeding = bleeds.tolist()
         up = self._ups(a)
-        soon = state.t_ms + self.agents.crisis_ms
         eva, loc = a["crew.on_eva"].tolist(), a["crew.location"].tolist()
         bleeding_at = {loc[q] for q in range(self.n) if bleeding[q]}
-        side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"]
+        side, armed, next_ms = a["agents.side"].tolist(), a["control.armed"].tolist(), a["agents.next_ms"].tolist()
+        hurry = []
         for p in range(self.n):
-            if not up[p] or eva[p]:
+            if not up[p] or eva[p] or next_ms[p] <= soon:
                 continue
             threatened = not armed[p] and any(side[q] != side[p] for q in menacing)
             if threatened or loc[p] in bleeding_at:
-                next_ms[p] = min(int(next_ms[p]), soon)
+                hurry.append(p)
+        return hurry
 
     def on_command(self, state, actor: int, command: str, target: str) -> None:
         """What a command that was done means for the story (called for every one done)."""

@@ -53,6 +53,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from ..sim.fastnp import ByBytes, count_nonzero
+from .fastfacts import ByBytesOf
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
@@ -135,6 +136,10 @@ class Agents(Subsystem):
         self._plot_open = ByBytes(lambda plot: max(plot.tolist()) < 0)  # no part of the plot taken
         # no one's suspicion at the threshold of holding their segment
         self._all_calm = ByBytes(lambda suspicion: not max(suspicion.tolist()) >= HOLD_AT)
+        # who, alive and without a goal, is at that threshold (_none_to_hold)
+        self._holders = ByBytesOf(lambda suspicion, goal, alive: tuple(
+            p for p, (s, g, up) in enumerate(zip(suspicion.tolist(), goal.tolist(), alive.tolist()))
+            if s >= HOLD_AT and g == policy.NO_GOAL and up))
         self.windows = frozenset(world.index[v] for v in affect.WINDOWS if v in world.index)
         self.sim = None
         self.map: Optional[policy.StationMap] = None
@@ -227,15 +232,25 @@ class Agents(Subsystem):
         if views is None:  # (no custody: no story; every part runs, as always)
             return self._update(state, a, t, log)
         log_pos, mind_ms, next_ms, due_now, plot, intent, adrift, susp = views
-        if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS or count_nonzero(due_now) \
-                or count_nonzero(intent) or count_nonzero(adrift) or not self._plot_open(plot) or not self._all_calm(susp):
+        if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS \
+                or not (self._all_calm(susp) or self._none_to_hold(a)) \
+                or not (self._plot_open(plot) and not count_nonzero(intent) and not count_nonzero(adrift)
+                        or self.story.settled(state)):
             return self._update(state, a, t, log)
         # Nothing to read in the log (no order, command, death or hostile act), no minute's
-        # tick (nor its frame, on which the story's turns are met), no story under way, no
-        # suspicion at the threshold, no one left due: of the full update only its last part
-        # can act, on those due now (none, most frames of most runs: nothing to do).
+        # tick (nor its frame, on which the story's turns are met), no story under way or one
+        # that has nothing to act on now (Story.settled), no one without a goal at the
+        # threshold of suspicion: of the full update only its last part can act, on those due
+        # last frame (no longer) and now (none, most frames of most runs: nothing to do).
+        if count_nonzero(due_now):
+            due_now.fill(False)
         if self._earliest(next_ms) <= t:
             self._due(state, a, t, next_ms, due_now)
+
+    def _none_to_hold(self, a) -> bool:
+        """Whether no one alive without a goal has reached the suspicion at which they hold their
+        segment (what the full update would act on; in a crisis most have, and have a goal)."""
+        return self._holders(a["agents.suspicion"], a["agents.goal"], a["crew.alive"]) == ()
 
     _views_of: object = None  # the arrays dict _views read, and its generation
     _views_gen: int = -1
@@ -284,17 +299,23 @@ class Agents(Subsystem):
 
             affect.tick(state, self.topology, self.windows, self.war_at_ms, able, a["agents.wounded_by"], self._log_mind)
         # The story acts on deaths and betrayals read above, while it is under way, and on the
-        # frame of a minute's tick when its turns have something to look at; else
-        # Story.observe returns at once (turns.check at its first tests, then its own early
-        # test): spared its call.
-        if deaths or acts or "control.adrift" not in a or not self._plot_open(a["agents.plot"]) \
-                or count_nonzero(a["agents.intent"]) or count_nonzero(a["control.adrift"]) or turns.pending(a, t):
+        # frame of a minute's tick when its turns have something to look at (turns.pending);
+        # else it would return at once: spared its call. So is a story under way that has
+        # nothing to act on now (Story.settled: tests cheaper than the story's own, on the
+        # state as it is after the tick and the turns).
+        if deaths or acts or "control.adrift" not in a:
             self.story.observe(state, deaths, acts)
+        else:
+            if turns.pending(a, t):
+                turns.check(self.story, state)
+            if not (self._plot_open(a["agents.plot"]) and not count_nonzero(a["agents.intent"])
+                    and not count_nonzero(a["control.adrift"]) or self.story.settled(state)):
+                self.story.meet(state, deaths, acts)
         susp = a["agents.suspicion"]
         if not self._all_calm(susp):  # (suspicion is always a finite number in [0, 1])
-            suspicion = susp.tolist()
-            goal, alive = a["agents.goal"].tolist(), a["crew.alive"].tolist()  # (_set_goal changes only p's goal)
-            for p in [p for p, s in enumerate(suspicion) if s >= HOLD_AT and goal[p] == policy.NO_GOAL and alive[p]]:
+            # (who, worked out before the first goal is set: _set_goal changes only p's goal;
+            # kept with the bytes of what it comes from, as most of a crisis has no one)
+            for p in self._holders(susp, a["agents.goal"], a["crew.alive"]):
                 self._set_goal(state, p, policy.HOLD, "saw the other side act")
         due_now = a["agents.due"]
         if count_nonzero(due_now):

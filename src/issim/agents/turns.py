@@ -202,9 +202,10 @@ def _escalate(story, state, lurer: int, waiting: int = -1) -> None:
         return
     goal, urgency = a["agents.goal"].tolist(), a["agents.urgency"].tolist()  # (nothing below changes them)
     for p in range(story.n):
-        # (each test only skips, and reads without writing: the cheapest first)
+        # (each test only skips, and reads without writing: the cheapest first; a decision
+        # already made is met on every minute's frame of a crisis, long after)
         if goal[p] != TAKE_CONTROL or p == lurer or urgency[p] < 0.6 or int(a["agents.side"][p]) == waiting \
-                or not _free(story, a, p) or story._decided_by(state, "escalate", p):
+                or story._decided_by(state, "escalate", p) or not _free(story, a, p):
             continue
         (ag, ca, _), loyalty, urg = a["agents.traits"][p], float(a["agents.loyalty"][p]), float(a["agents.urgency"][p])
         resolve = loyalty * urg
@@ -230,9 +231,9 @@ def _flee(story, state, waiting: int = -1) -> None:
     urgency, fears = a["agents.urgency"].tolist(), a["agents.fear"].tolist()  # (nothing below changes them)
     for p in range(story.n):
         if urgency[p] < 0.6 and fears[p] < 0.6:
-            continue  # (the cheapest of the tests first: each only skips)
+            continue  # (the cheapest of the tests first, a decision already made before _free: each only skips)
         side = int(a["agents.side"][p])
-        if side in done or side == waiting or not _free(story, a, p) or story._decided_by(state, "flee", p):
+        if side in done or side == waiting or story._decided_by(state, "flee", p) or not _free(story, a, p):
             continue
         if any(a["crew.on_eva"][q] and a["crew.alive"][q] for q in story._mates(a, p, up=False)):
             continue  # no one leaves while one of their own is outside
