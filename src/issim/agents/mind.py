@@ -52,8 +52,7 @@ from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..sim.fastnp import ByBytes, count_nonzero
-from .fastfacts import ByBytesOf
+from ..sim.fastnp import ByBytes, ByBytesOf, count_nonzero
 from ..sim.state import State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem

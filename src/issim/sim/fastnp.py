@@ -39,4 +39,17 @@ class ByBytes:
         return self._value
 
 
-__all__ = ["ByBytes", "count_nonzero"]
+class ByBytesOf(ByBytes):
+    """:class:`ByBytes` of a few small arrays at once: ``fn(*arrays)``, worked out again only
+    when the bytes of any of them differ from those it was last worked out from."""
+
+    __slots__ = ()
+
+    def __call__(self, *arrays):
+        b = [x.tobytes() for x in arrays]
+        if b != self._bytes:
+            self._bytes, self._value = b, self.fn(*arrays)
+        return self._value
+
+
+__all__ = ["ByBytes", "ByBytesOf", "count_nonzero"]
