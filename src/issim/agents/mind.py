@@ -53,7 +53,7 @@ from typing import Mapping, Optional, Sequence
 import numpy as np
 
 from ..sim.fastnp import ByBytes, ByBytesOf, count_nonzero
-from ..sim.state import State
+from ..sim.state import Kept, State
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.world import SEGMENTS
@@ -251,22 +251,23 @@ class Agents(Subsystem):
         segment (what the full update would act on; in a crisis most have, and have a goal)."""
         return self._holders(a["agents.suspicion"], a["agents.goal"], a["crew.alive"]) == ()
 
-    _views_of: object = None  # the arrays dict _views read, and its generation
-    _views_gen: int = -1
-    _views_kept: Optional[tuple] = None
+    _kept_views: Optional[Kept] = None  # (made at the first frame: one per instance)
 
     def _views(self, a) -> Optional[tuple]:
         """The arrays the quiet test reads, looked up again whenever the state's dict is
-        another or its generation moved (a key rebound); ``None`` without ``control.adrift``."""
-        gen = getattr(a, "generation", None)
-        if a is self._views_of and gen == self._views_gen and gen is not None:
-            return self._views_kept
+        another or its generation moved (a key rebound: :class:`~issim.sim.state.Kept`);
+        ``None`` without ``control.adrift``."""
+        kept_views = self._kept_views
+        if kept_views is None:
+            kept_views = self._kept_views = Kept()
+        kept = kept_views.get(a)
+        if kept is not None:
+            return kept
         if "control.adrift" not in a:
             return None
         kept = (a["agents.log_pos"], a["agents.mind_ms"], a["agents.next_ms"], a["agents.due"],
                 a["agents.plot"], a["agents.intent"], a["control.adrift"], a["agents.suspicion"])
-        if gen is not None:  # (a plain dict counts nothing: looked up every frame)
-            self._views_of, self._views_gen, self._views_kept = a, gen, kept
+        kept_views.keep(a, getattr(a, "generation", None), kept)  # (a plain dict counts nothing: looked up each frame)
         return kept
 
     def _update(self, state: State, a, t: int, log) -> None:
