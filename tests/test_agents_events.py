@@ -7,12 +7,10 @@ act. Each run here is held bit for bit to the same run with the full update forc
 frame: the event log, every final state array and every telemetry channel.
 """
 
-import hashlib
-
-import numpy as np
 import pytest
 
 from issim.runner import Runner
+from kernel_check import run_digest
 
 
 def _agents(run):
@@ -26,16 +24,6 @@ def _forced(run):
     return run
 
 
-def _digest(sim) -> tuple:
-    h = hashlib.sha256()
-    for k in sorted(sim.state.arrays):
-        v = np.ascontiguousarray(sim.state.arrays[k])
-        h.update(k.encode() + str(v.dtype).encode() + str(v.shape).encode() + v.tobytes())
-    tele = hashlib.sha256()
-    for ch in sim.channels():
-        ts, vals = sim.telemetry(ch.key)
-        tele.update(ch.key.encode() + np.ascontiguousarray(ts).tobytes() + np.ascontiguousarray(vals).tobytes())
-    return sim.event_log_sha256(), h.hexdigest(), tele.hexdigest(), sim.state.t_ms
 
 
 @pytest.mark.parametrize("scenario,hours,seed", [("nominal", 6, None), ("iss", 34, 1), ("iss-canon", 36, 1)])
@@ -53,7 +41,7 @@ def test_skipping_quiet_frames_changes_nothing(scenario, hours, seed):
     skipped[0] += quick.sim.state.frame
     reference = _forced(Runner(scenario, hours=hours, seed=seed))
     reference.run()
-    assert _digest(quick.sim) == _digest(reference.sim)
+    assert run_digest(quick.sim) == run_digest(reference.sim)
     assert skipped[0] > quick.sim.state.frame // 2  # most frames were quiet (else this checks little)
 
 
@@ -78,4 +66,4 @@ def test_restore_and_state_written_between_frames():
     quick, goal = play(Runner("nominal", hours=4))
     reference, _ = play(_forced(Runner("nominal", hours=4)))
     assert goal == 2  # hold-segment, taken on the first frame after the write
-    assert _digest(quick) == _digest(reference)
+    assert run_digest(quick) == run_digest(reference)

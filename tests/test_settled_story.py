@@ -7,29 +7,18 @@ state ``settled`` passes is one ``meet`` leaves as it was; and a 3-day crisis ru
 test held by ``settled`` is, bit for bit, the run with the story met on every frame.
 """
 
-import hashlib
-
 import numpy as np
 import pytest
 
 from issim.agents import crisis
 from issim.runner import Runner
+from kernel_check import run_digest
 
 
 def _agents(run):
     return next(s for s in run.sim.subsystems if s.name == "agents")
 
 
-def _digest(sim) -> tuple:
-    h = hashlib.sha256()
-    for k in sorted(sim.state.arrays):
-        v = np.ascontiguousarray(sim.state.arrays[k])
-        h.update(k.encode() + str(v.dtype).encode() + str(v.shape).encode() + v.tobytes())
-    tele = hashlib.sha256()
-    for ch in sim.channels():
-        ts, vals = sim.telemetry(ch.key)
-        tele.update(ch.key.encode() + np.ascontiguousarray(ts).tobytes() + np.ascontiguousarray(vals).tobytes())
-    return sim.event_log_sha256(), h.hexdigest(), tele.hexdigest(), sim.state.t_ms
 
 
 @pytest.fixture(scope="module")
@@ -109,5 +98,5 @@ def test_the_crisis_at_rest_is_the_crisis_met_every_frame():
     agents.story.settled = lambda state: False
     agents.update = lambda state, env, dt_s: agents._update(state, state.arrays, state.t_ms, state.log)
     reference.run()
-    assert _digest(quick.sim) == _digest(reference.sim)
+    assert run_digest(quick.sim) == run_digest(reference.sim)
     assert counted[1] > quick.sim.state.frame // 4  # the story at rest on many frames (else this checks little)
