@@ -65,11 +65,8 @@ class Bound:
         return out
 
     def _entry_for(self, args: tuple, per_frame: tuple):
-        """The entry point of the overload the dispatcher runs for ``args``: that of the last
-        tuple looked up when each argument has the type it had there (most often the same
-        object: one array was rebound), else looked up by numba's types (slow: once)."""
-        if self._checked and _same_types(args, self._checked[0]) and _same_types(per_frame, self._checked[2]):
-            return self._checked[1]
+        """The entry point of the overload the dispatcher ran for ``args``, looked up by numba's
+        types (slow: once a new set of types; :meth:`__call__` has already tried the last one's)."""
         from numba import typeof
 
         compiled = self.kernel.overloads.get(tuple(typeof(x) for x in (*args, *per_frame)))
