@@ -102,12 +102,16 @@ class PhysicsFrame:
         """The running totals the compiled frame adds (see :func:`~issim.physics.frame_kernel.physics_frame`):
         its contributions' keys, each key once (:attr:`_keys`, in the order the subsystems'
         ``_settle`` first add them), and the arrays it adds them in."""
+        from .frame_kernel import CONTACT_AT, DAYS_AT, LS_AT, POWER_ALWAYS, POWER_TOTALS
         from .power_kernel import OUT_IF_NONZERO, OUT_TOTALS
 
         ls_pairs = list(ls._out_keys)
         by_position = ([*OUT_TOTALS, *OUT_IF_NONZERO] + list(_CREW_TOTAL_KEYS) + ["crew.days"]
                        + ["comms.usos_contact_s", "comms.ros_contact_s"] + [key for _, key in ls_pairs])
-        in_order = by_position[:19] + by_position[21:] + by_position[19:21]  # (comms' after life support's)
+        if (len(OUT_TOTALS), len(OUT_TOTALS) + len(OUT_IF_NONZERO), by_position.index("crew.days"),
+                by_position.index("comms.usos_contact_s")) != (POWER_ALWAYS, POWER_TOTALS, DAYS_AT, CONTACT_AT):
+            raise RuntimeError("the running totals' layout of frame_kernel no longer matches the subsystems' totals")
+        in_order = by_position[:CONTACT_AT] + by_position[LS_AT:] + by_position[CONTACT_AT:LS_AT]  # (comms' last)
         self._keys = tuple(dict.fromkeys(in_order))
         index = {key: i for i, key in enumerate(self._keys)}
         n = len(self._keys)

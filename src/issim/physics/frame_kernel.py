@@ -36,6 +36,16 @@ POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(
 AFTER = (POWER, CREW, LIFESUPPORT, COMMS, ATMOSPHERE)  # stopped after the kernel: its Python part follows
 BEFORE = (ATTITUDE, PROPULSION)  # stopped before anything was written: its update runs in Python
 MS_PER_MINUTE, MS_PER_DAY = 60_000, 86_400_000
+# Where each subsystem's running totals sit in the call's slots (``totals[0]``), in the order
+# their ``_settle`` adds them: power's (the first POWER_ALWAYS always, then those added when not
+# zero: power_kernel.OUT_TOTALS and OUT_IF_NONZERO), the crew's (crew._TOTAL_KEYS) and
+# crew.days, the comms' two contact times, then life support's.
+# issim.physics.frame.PhysicsFrame lays its keys out from the same numbers, and checks them.
+POWER_ALWAYS, POWER_TOTALS, CREW_TOTALS = 6, 10, 8
+CREW_AT = POWER_TOTALS
+DAYS_AT = CREW_AT + CREW_TOTALS
+CONTACT_AT = DAYS_AT + 1
+LS_AT = CONTACT_AT + 2
 
 
 def pack_attitude(min_cmgs: int, h_cmg: float, amp: float, omega: float, torque: float, threshold: float):
@@ -199,8 +209,8 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
         if logged:
             return POWER * 256 + 1
         out = pw[26]
-        for j in range(10):
-            _add(totals, slots[j], out[j], j < 6)
+        for j in range(POWER_TOTALS):
+            _add(totals, slots[j], out[j], j < POWER_ALWAYS)
     t1 = t0 + dt_ms
     if start <= ATTITUDE:
         if not attitude_quiet(*(att + (att_k[0], att_k[1], t0 + dt_s * 1000.0, dt_s))):
@@ -214,16 +224,16 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
         if harmed or (follow_schedule and m1 != m0 and crosses_edge(crew_edge, t0, t1)):
             return CREW * 256 + harmed
         amounts = crew[-1]
-        for j in range(8):
-            _add(totals, slots[10 + j], amounts[j], True)
-        _add(totals, slots[18], amounts[8] * dt_s / 86_400.0, True)  # (the count of the living)
+        for j in range(CREW_TOTALS):
+            _add(totals, slots[CREW_AT + j], amounts[j], True)
+        _add(totals, slots[DAYS_AT], amounts[CREW_TOTALS] * dt_s / 86_400.0, True)  # (the count of the living)
     if start <= LIFESUPPORT:
         code = machines_frame(*(ls + (dt_s,)))
         if code:
             return LIFESUPPORT * 256 + code
         out, sources = ls[-1], totals[1]
         for j in range(sources.size):
-            _add(totals, slots[21 + j], out[sources[j]], False)
+            _add(totals, slots[LS_AT + j], out[sources[j]], False)
     if start <= PROPULSION:
         alt_out, reentry_km = prop[0], prop[1][0]
         if has_elements and (not math.isfinite(alt_km) or alt_km < reentry_km or frame == 0
@@ -245,8 +255,8 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
         if queue_waiting or c[12][0]:
             return COMMS * 256 + changed
         contact = c[4]
-        _add(totals, slots[19], dt_s if contact[0] else 0.0, False)
-        _add(totals, slots[20], dt_s if contact[1] else 0.0, False)
+        _add(totals, slots[CONTACT_AT], dt_s if contact[0] else 0.0, False)
+        _add(totals, slots[CONTACT_AT + 1], dt_s if contact[1] else 0.0, False)
     if start <= ATMOSPHERE:
         leaked = atmosphere_frame(*(atm + (dt_s,)))
         any_leak = False
