@@ -135,6 +135,7 @@ class Agents(Subsystem):
         self._plot_open = ByBytes(lambda plot: max(plot.tolist()) < 0)  # no part of the plot taken
         # no one's suspicion at the threshold of holding their segment
         self._all_calm = ByBytes(lambda suspicion: not max(suspicion.tolist()) >= HOLD_AT)
+        self._kept_views = Kept()  # the quiet test's arrays, while the state's are the same (_views)
         # who, alive and without a goal, is at that threshold (_none_to_hold)
         self._holders = ByBytesOf(lambda suspicion, goal, alive: tuple(
             p for p, (s, g, up) in enumerate(zip(suspicion.tolist(), goal.tolist(), alive.tolist()))
@@ -251,15 +252,11 @@ class Agents(Subsystem):
         segment (what the full update would act on; in a crisis most have, and have a goal)."""
         return self._holders(a["agents.suspicion"], a["agents.goal"], a["crew.alive"]) == ()
 
-    _kept_views: Optional[Kept] = None  # (made at the first frame: one per instance)
-
     def _views(self, a) -> Optional[tuple]:
         """The arrays the quiet test reads, looked up again whenever the state's dict is
         another or its generation moved (a key rebound: :class:`~issim.sim.state.Kept`);
         ``None`` without ``control.adrift``."""
         kept_views = self._kept_views
-        if kept_views is None:
-            kept_views = self._kept_views = Kept()
         kept = kept_views.get(a)
         if kept is not None:
             return kept
