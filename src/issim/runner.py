@@ -88,6 +88,8 @@ class Runner:
             self.assign(person, policy)
 
     _acting: Optional[list] = None
+    _quiet_for: Optional[list] = None  # the _acting the quiet frames were made for
+    _quiet_frames = None
 
     def actions(self) -> dict[str, list]:
         """What each person's policy decides now, from what they can observe.
@@ -96,12 +98,7 @@ class Runner:
         mind's ``agents.due``) is asked only when its person's flag is up: one array read
         a frame for all who share the gate, instead of an observation per person."""
         if self._acting is None:
-            groups: dict = {}
-            for i, n in enumerate(self.sim.people):
-                policy = self.policies[n]
-                if not isinstance(policy, Idle):
-                    groups.setdefault(getattr(policy, "gate", None), []).append((i, n, policy))
-            self._acting = list(groups.items())
+            self._group()
         out = {}
         sim = self.sim
         arrays = sim.state.arrays
@@ -116,6 +113,15 @@ class Runner:
                 if cmds:
                     out[name] = list(cmds)
         return out
+
+    def _group(self) -> None:
+        """The policies that act, grouped by their gate (:attr:`_acting`)."""
+        groups: dict = {}
+        for i, n in enumerate(self.sim.people):
+            policy = self.policies[n]
+            if not isinstance(policy, Idle):
+                groups.setdefault(getattr(policy, "gate", None), []).append((i, n, policy))
+        self._acting = list(groups.items())
 
     def step(self) -> StepResult:
         """One frame: the policies decide, then the simulation steps with their commands; the
@@ -153,11 +159,36 @@ class Runner:
         st = sim.state
         every = max(1, 3_600_000 // sim.dt_ms)
         advance, actions, resolving = sim.advance, self.actions, self.until_resolved
+        quiet = self._quiet()
         while st.t_ms < until_ms and not st.facts.get("stop") and not (resolving and self._resolved()):
-            advance(actions())  # (step() would also make a StepResult and work out the outcome at the end)
+            # quiet frames many to a call (issim.quiet), up to the next hour (progress) or the next
+            # time the story is asked whether it is over; else (or when none is quiet) one frame
+            if quiet is None or not quiet.run(min(until_ms, self._next_check_ms(st.t_ms, every))):
+                advance(actions())  # (step() would also make a StepResult and work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:
                 progress(st.frame)
+
+    def _quiet(self):
+        """The run's :class:`~issim.quiet.QuietFrames` (None when its line-up or policies do not allow it)."""
+        if self._acting is None or self._quiet_for is not self._acting:
+            from .quiet import QuietFrames
+
+            if self._acting is None:
+                self._group()
+            self._quiet_frames = QuietFrames.of(self.sim, self.policies)
+            self._quiet_for = self._acting
+        return self._quiet_frames
+
+    def _next_check_ms(self, t_ms: int, every: int) -> int:
+        """The start of the next frame after ``t_ms`` at which :meth:`run` looks up from the
+        frames: the next whole hour of frames from the start, or before it the next time the
+        story is asked whether it is over."""
+        sim = self.sim
+        step = every * sim.dt_ms
+        if self.until_resolved:
+            step = min(step, RESOLVE_EVERY_MS)
+        return sim.start_ms + ((t_ms - sim.start_ms) // step + 1) * step
 
     def __getattr__(self, name: str):
         """Anything else is the simulation's (``run.state``, ``run.world``, ``run.event_log()``...)."""

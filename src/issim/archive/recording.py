@@ -52,6 +52,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from .. import __version__
+from ..orbit.environment import ENV_CHUNK_FRAMES
 from ..times import format_iso
 from ..errors import InputError
 from .catalogue import MAX_ID, TMP, Archive, StoreError, process_token, utc_now
@@ -115,6 +116,24 @@ class TrackWatch:
             c["lon_deg"].append(env.lon_deg)
             c["alt_km"].append(env.alt_km)
             c["sunlit"].append(bool(env.sunlit))
+
+    def ran(self, state, first_frame: int, frames: int) -> None:
+        """``frames`` frames from ``first_frame`` were run without asking :meth:`at` (many to a
+        compiled call, :mod:`issim.quiet`): keep the recorded ones from the tables they read."""
+        env = self._environment
+        env.ran(state, first_frame, frames)
+        every = self.every_frames
+        scalars = env._rows[3][0]
+        c = self._columns
+        for f in range(-(-first_frame // every) * every, first_frame + frames, every):
+            sunlit, _, alt, lat, lon = scalars[f % ENV_CHUNK_FRAMES].tolist()
+            t_ms = env.start_ms + f * env.dt_ms
+            if not c["t_ms"] or t_ms > c["t_ms"][-1]:
+                c["t_ms"].append(t_ms)
+                c["lat_deg"].append(lat)
+                c["lon_deg"].append(lon)
+                c["alt_km"].append(alt)
+                c["sunlit"].append(sunlit != 0.0)
 
     def finish(self, state, last_recorded_ms: Optional[int]) -> None:
         """Add the last recorded moment, which the run ended on before asking for it."""

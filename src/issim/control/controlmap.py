@@ -27,6 +27,7 @@ from .commands import CATALOGUE
 from .directory import Directory
 
 # What the control map reads; when none of it changed, the map has not either.
+MEMO_SIZE = 256  # control maps kept, each with what it was worked out from (ControlMap.compute)
 MAP_INPUTS = ("crew.location", "crew.alive", "crew.conscious", "crew.on_eva", "hatch.open", "comms.contact",
               "control.faction", "control.credentials", "control.lock_side", "control.departed",
               "control.arm_operator", "control.adrift")
@@ -72,7 +73,7 @@ class ControlMap:
         self.systems: tuple[str, ...] = tuple(key for key, _ in plan)
         self._plan = [(key, None if name is None else CATALOGUE[name], target, args)
                       for key, (name, target, args) in plan]
-        self._memo: Optional[tuple[bytes, np.ndarray]] = None
+        self._memo: dict[bytes, np.ndarray] = {}  # (see compute)
 
     def probes(self, state: State) -> list[Probe]:
         """The probe of each system now (a hatch's: whatever would change it now)."""
@@ -88,18 +89,30 @@ class ControlMap:
     def compute(self, state: State) -> np.ndarray:
         """The control map now, ``(systems, factions)`` bool.
 
-        About 50 µs from scratch; most minutes nothing it reads has changed (people move
-        at the edges of sleep, contacts come and go a few dozen times a day), so the last
-        answer is kept with the bytes of everything it read and reused while they match:
-        a pure cache, never state (a restored run recomputes whatever differs).
+        About 50 µs from scratch; most minutes nothing it reads has changed, and what does
+        comes back to what it was (people move at the edges of sleep and back, contacts
+        come and go a few dozen times a day), so each answer is kept with the bytes of
+        everything it read (the last :data:`MEMO_SIZE`) and reused when they match: a pure
+        cache, never state (a restored run finds the answer for what it reads, or works it out).
         """
-        a = state.arrays
-        key = b"|".join(a[k].tobytes() for k in MAP_INPUTS if k in a)
-        if self._memo is not None and self._memo[0] == key:
-            return self._memo[1]
-        out = control_map(Situation(state, self.d, reach=True), self.probes(state), self.d.actors)
-        self._memo = (key, out)
+        key = self.key(state)
+        out = self._memo.get(key)
+        if out is None:
+            out = control_map(Situation(state, self.d, reach=True), self.probes(state), self.d.actors)
+            if len(self._memo) >= MEMO_SIZE:
+                del self._memo[next(iter(self._memo))]  # (the oldest)
+            self._memo[key] = out
         return out
+
+    @staticmethod
+    def key(state: State) -> bytes:
+        """What the map is worked out from, as bytes: the arrays of :data:`MAP_INPUTS` the state has."""
+        a = state.arrays
+        return b"|".join(a[k].tobytes() for k in MAP_INPUTS if k in a)
+
+    def known(self, state: State) -> Optional[np.ndarray]:
+        """The map for ``state`` if it is kept (:meth:`compute` would return it without working it out), else None."""
+        return self._memo.get(self.key(state))
 
     def named(self, state: State) -> dict[str, list[str]]:
         """``{system: [factions that could command it now]}``."""

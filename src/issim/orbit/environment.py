@@ -65,7 +65,7 @@ class Environment:
         self._elements = None
         self._omm = self._version = None  # the facts' element set and version the orbit key was taken from
         self._table: dict[str, np.ndarray] = {}
-        self._rows: tuple = ()  # the chunk's frames: their 5 numbers (lists), sites' and relays' rows (views)
+        self._rows: tuple = ()  # the chunk's frames: their 5 numbers (lists), sites' and relays' rows (views), arrays
 
     @staticmethod
     def _orbit_key(state) -> tuple:
@@ -96,11 +96,23 @@ class Environment:
         if key != self._key:
             self._fill(chunk, elements)
             self._key = key
-        scalars, sites, relays = self._rows
+        scalars, sites, relays, _ = self._rows
         sunlit, beta, alt, lat, lon = scalars[i]
         # (Env's fields in order, made as its own __new__ makes them, without that Python-level call)
         return _make_env(Env, (self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i],
                                relays[i], elements))
+
+    def tables(self, state) -> tuple:
+        """``(row, (scalars, sites, relays), elements)``: the frame's row in its chunk's tables
+        (:meth:`at`'s numbers for the rest of the chunk: ``scalars[k]`` is ``(sunlit, beta,
+        alt, lat, lon)``), and the element set they were computed from."""
+        env = self.at(state)
+        return state.frame % ENV_CHUNK_FRAMES, self._rows[3], env.elements
+
+    def ran(self, state, first_frame: int, frames: int) -> None:
+        """``frames`` frames from ``first_frame`` were run on :meth:`tables` without asking
+        :meth:`at` (:mod:`issim.quiet`); nothing to do here (a watcher in front of the
+        environment keeps what it keeps of each frame's surroundings)."""
 
     def _fill(self, chunk: int, elements) -> None:
         self._fill_table(chunk, elements)
@@ -108,8 +120,12 @@ class Environment:
         # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
         scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
                                                                         "lon_deg")])
-        # each frame's row as Python numbers and views, made once a chunk (a frame only picks its own)
-        self._rows = (scalars.tolist(), list(tab["site_elevation_deg"]), list(tab["relay_clearance_km"]))
+        # each frame's row as Python numbers and views, made once a chunk (a frame only picks its own);
+        # and the chunk's three tables as arrays, as compiled frames read them (issim.quiet)
+        sites, relays = tab["site_elevation_deg"], tab["relay_clearance_km"]
+        self._rows = (scalars.tolist(), list(sites), list(relays),
+                      (scalars, np.ascontiguousarray(sites, dtype=np.float64),
+                       np.ascontiguousarray(relays, dtype=np.float64)))
 
     def _fill_table(self, chunk: int, elements) -> None:
         first = chunk * ENV_CHUNK_FRAMES

@@ -141,10 +141,13 @@ class PhysicsFrame:
                 machines, (a["orbit.alt_km"], self._reentry), links, self._sessions, atm._kernel_arrays(a),
                 self._leaked, self._totals)
 
-    def run(self, state, env, dt_s: float) -> None:
-        """Update the seven subsystems over this frame, as their updates one after the other would."""
+    def run(self, state, env, dt_s: float, stopped: Optional[int] = None) -> None:
+        """Update the seven subsystems over this frame, as their updates one after the other would.
+
+        ``stopped``: the frame is begun, and the compiled call stopped with this answer
+        (``stage * 256 + code``, :mod:`issim.quiet`); it goes on from there."""
         subs = self.subsystems
-        if any(map(_has_update, self._instance_dicts)):  # replaced on an instance: honoured, one by one
+        if stopped is None and any(map(_has_update, self._instance_dicts)):  # replaced on an instance: one by one
             for sub in subs:
                 sub.update(state, env, dt_s)
             return
@@ -170,10 +173,14 @@ class PhysicsFrame:
         kernel, keys, totals = self._kernel, self._keys, state.totals
         start = POWER
         while True:
-            if list(map(totals.get, keys)) != self._written:  # written since, by another: read them again
-                self._read_totals(totals)
-            stage, code = divmod(kernel(state.arrays, start, *per_frame, not not facts["comms.queue"]), 256)
-            self._write_totals(totals)  # the quiet subsystems' totals (before any Python part adds its own)
+            if stopped is not None:
+                stage, code = divmod(stopped, 256)
+                stopped = None
+            else:
+                if list(map(totals.get, keys)) != self._written:  # written since, by another: read them again
+                    self._read_totals(totals)
+                stage, code = divmod(kernel(state.arrays, start, *per_frame, not not facts["comms.queue"]), 256)
+                self._write_totals(totals)  # the quiet subsystems' totals (before any Python part adds its own)
             if stage == DONE:
                 return
             # stopped at ``stage``: its Python part, then the compiled frame again from the next one

@@ -199,10 +199,19 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
     ``_settle`` adds it, in its order: power's 10 (its kernel's ``out``), the crew's 9, the
     comms' 2, then life support's (``out[ls_sources[j]]``); see
     :class:`issim.physics.frame.PhysicsFrame`."""
-    pw, att, att_k, crew, crew_edge, wounds, wounds_k = (args.pw, args.att, args.att_k, args.crew, args.crew_edge,
-                                                         args.wounds, args.wounds_k)
-    ls, prop, comms, sessions, atm, leaked_out, totals = (args.ls, args.prop, args.comms, args.sessions, args.atm,
-                                                         args.leaked_out, args.totals)
+    return physics_frame_of(args.pw, args.att, args.att_k, args.crew, args.crew_edge, args.wounds, args.wounds_k,
+                            args.ls, args.prop, args.comms, args.sessions, args.atm, args.leaked_out, args.totals,
+                            start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
+                            relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting)
+
+
+@njit(cache=True)
+def physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out,
+                     totals, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
+                     relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting):
+    """:func:`physics_frame` with the record's fields given one by one (a loop over frames
+    reads them once: reading a field of arrays out of the record counts a reference to
+    each of its arrays, and gives it back after)."""
     slots = totals[0]
     if start <= POWER:
         logged = power_frame(*(pw + (sunlit, beta_deg, dt_s)))
@@ -271,22 +280,22 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
 CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel)  # the modules physics_frame calls into
 
 
-def callees_stamp() -> tuple:
-    """The digests of the sources of :data:`CALLEES`."""
-    return tuple(hashlib.sha256(open(m.__file__, "rb").read()).hexdigest() for m in CALLEES)
+def callees_stamp(modules=CALLEES) -> tuple:
+    """The digests of the sources of ``modules`` (:data:`CALLEES`)."""
+    return tuple(hashlib.sha256(open(m.__file__, "rb").read()).hexdigest() for m in modules)
 
 
-def _stamp_with_callees(dispatcher) -> bool:
+def _stamp_with_callees(dispatcher, modules=CALLEES) -> bool:
     """Make ``dispatcher``'s cache (``cache=True``) stale when a kernel it calls changes, not only
     when this file does: numba stamps a cached function with its own file alone, and the
     compiled call holds the other kernels' code, so an edit of ``power_kernel.py`` would leave
     it running the old power frame beside the new one. The stamp numba compares becomes
-    ``(its own, callees_stamp())``; False if numba's cache is not as this expects (then
-    ``tests/test_fused.py`` fails)."""
+    ``(its own, callees_stamp(modules))``; False if numba's cache is not as this expects (then
+    ``tests/test_fused.py`` fails). ``modules``: those whose kernels it calls."""
     cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
     if cache_file is None or not hasattr(cache_file, "_source_stamp"):
         return False
-    cache_file._source_stamp = (cache_file._source_stamp, callees_stamp())
+    cache_file._source_stamp = (cache_file._source_stamp, callees_stamp(modules))
     return True
 
 

@@ -193,6 +193,16 @@ class Simulation:
         if actions:
             for actor, cmd in commands_of(actions):
                 results.append(self.port.submit(self, cmd, actor))
+        self.finish_frame()
+        return results
+
+    def finish_frame(self, stopped: Optional[int] = None) -> None:
+        """Phases 2 to 4 of the frame: its surroundings, the subsystems, the clock and the
+        recorder. ``stopped``: the frame's physics is begun and its compiled call stopped
+        with this answer (:mod:`issim.quiet`, which runs quiet frames many to a call): the
+        physics goes on from there (:meth:`~issim.physics.frame.PhysicsFrame.run`), or
+        is done when the answer says so."""
+        st = self.state
         env = self.environment.at(st)  # 2. environment
         dt_s = self.dt_s
         fused = self.fused
@@ -200,7 +210,7 @@ class Simulation:
             for sub in self.subsystems:  # 3. subsystems, in their fixed order
                 sub.update(st, env, dt_s)
         else:  # (the same, the physics at the head of the list in one call while it can)
-            fused.run(st, env, dt_s)
+            fused.run(st, env, dt_s, stopped)
             for sub in self._after_fused:
                 sub.update(st, env, dt_s)
         st.t_ms += self.dt_ms  # 4. clock and recorder
@@ -208,7 +218,6 @@ class Simulation:
         recorder = self.recorder
         if not frame % recorder.every_frames:
             recorder.maybe_record(st)
-        return results
 
     def run(self, until, progress: Optional[Callable[[int], None]] = None) -> None:
         """Run whole frames until the clock reaches ``until``.

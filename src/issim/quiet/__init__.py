@@ -1,0 +1,209 @@
+"""Quiet frames, many to a compiled call, while nothing in a run needs Python.
+
+Most frames of most runs nothing happens: the physics is quiet (:mod:`issim.physics.frame`),
+no event or command is due, the control map has nothing new to read, the minds only keep
+time, and no one has a decision to make. :class:`QuietFrames` runs such frames of a
+:class:`~issim.runner.Runner` as one call of :func:`~issim.quiet.kernel.quiet_frames` (the
+physics, custody's and the minds' quiet part, the clock and the recorder's samples), up to
+a limit, and hands the frame where something needs Python back to the engine
+(:meth:`~issim.sim.engine.Simulation.finish_frame`) at the point it was stopped. The same
+state, log and telemetry, bit for bit, as the frames run one by one (``tests/test_quiet.py``).
+
+It serves the standard line-up only: the seven physics subsystems run as one
+(:class:`~issim.physics.frame.PhysicsFrame`), then custody, the minds and the triggers,
+each exactly of its class, with no trigger, and every policy either idle or gated on the
+minds' ``agents.due`` (the crew minds). Before each call it checks what the kernel takes
+as given for the frames it runs, all things only Python writes: no event due before the
+limit, no one adrift, at work, with an intention, a goal to take control, a disclosure or
+a suspicion to act on, no story under way, no one due, no one told of a fall, the minds'
+log read to its end, and the control map worked out from what it reads now. Anything
+else, and the engine runs the frame itself.
+"""
+
+from __future__ import annotations
+
+from operator import methodcaller
+from typing import Optional
+
+import numpy as np
+
+from ..orbit.environment import ENV_CHUNK_FRAMES
+from ..sim.fastnp import count_nonzero
+
+SHORT = 8  # a call that runs fewer frames than this is a short one (see QuietFrames._wait)
+MAX_WAIT = 64  # frames
+_has_update = methodcaller("__contains__", "update")  # (d -> "update" in d)
+
+
+class QuietFrames:
+    """Quiet frames of one run, many to a call (see the module); :meth:`of` makes one when
+    the run's subsystems and policies allow it."""
+
+    def __init__(self, sim, custody, agents):
+        self.sim = sim
+        self.custody = custody
+        self.agents = agents
+        self._instance_dicts = tuple(vars(s) for s in sim.subsystems)
+        self.calls = 0  # calls made, frames run in them (for the bench and the tests)
+        self.frames = 0
+        # After a try that ran no quiet frame or few (a leak draining, a crisis under way), the
+        # next waits a while, longer each time (up to MAX_WAIT frames), so that a stretch of
+        # busy frames costs few tries; a long call resets it. (Which frames run here changes
+        # nothing they write: the same frames run by the engine write the same bits.)
+        self._retry_frame = 0
+        self._wait = 0
+
+    @classmethod
+    def of(cls, sim, policies) -> Optional["QuietFrames"]:
+        """A :class:`QuietFrames` for ``sim`` run with ``policies`` (``{person: policy}``), or
+        None when its subsystems are not the standard line-up or a policy is neither idle nor
+        gated on the minds' ``agents.due``."""
+        from ..agents.mind import Agents
+        from ..agents.policies import Idle
+        from ..control.custody import Custody
+        from ..scenario.triggers import Triggers
+
+        fused = sim.fused
+        rest = sim._after_fused
+        if fused is None or len(rest) != 3 or tuple(map(type, rest)) != (Custody, Agents, Triggers):
+            return None
+        if rest[2].specs:
+            return None
+        for policy in policies.values():
+            if not isinstance(policy, Idle) and getattr(policy, "gate", None) != "agents.due":
+                return None
+        return cls(sim, rest[0], rest[1])
+
+    # ------------------------------------------------------------------ running
+
+    def run(self, until_ms: int) -> bool:
+        """Run quiet frames from now while each frame starts before ``until_ms``; the frame
+        where something needs Python is finished by the engine. True when at least one frame
+        was run (the run stands at a frame boundary either way)."""
+        sim = self.sim
+        st = sim.state
+        t0 = st.t_ms
+        dt_ms = sim.dt_ms
+        n = -(-(until_ms - t0) // dt_ms)
+        next_event = sim.queue.peek_ms()
+        if next_event is not None:
+            n = min(n, -(-(next_event - t0) // dt_ms))
+        if n < 2 or st.frame < self._retry_frame:
+            return False
+        done = self._run(sim, st, t0, dt_ms, n)
+        if done < min(SHORT, n):
+            self._wait = min(MAX_WAIT, 2 * self._wait + 1)
+            self._retry_frame = st.frame + self._wait  # (st: the frame where the call stopped)
+        else:
+            self._wait = 0
+        return done > 0
+
+    def _run(self, sim, st, t0: int, dt_ms: int, n: int) -> int:
+        """:meth:`run`'s work: the frames it ran (a frame finished by the engine counts)."""
+        a = st.arrays
+        fused = sim.fused
+        if fused._kernel is None or fused._dt[0] != sim.dt_s or any(map(_has_update, self._instance_dicts)):
+            return 0
+        minds = self._minds(st, a)
+        if minds is None:
+            return 0
+        custody = self._custody(st, a)
+        if custody is None:
+            return 0
+        rec = sim.recorder.compiled_sample(st)
+        if rec is None:
+            return 0
+        row, tables, elements = sim.environment.tables(st)
+        n = min(n, ENV_CHUNK_FRAMES - row)
+        comms = fused.subsystems[5]
+        facts = st.facts
+        in_sessions = elements is not None and not not comms.session_plans
+        period_ms = elements.period_min * 60_000.0 if in_sessions else 0.0
+        totals = st.totals
+        if list(map(totals.get, fused._keys)) != fused._written:
+            fused._read_totals(totals)
+        from ..physics.frame_kernel import DONE
+        from .kernel import AFTER_PHYSICS, PHYSICS, quiet_frames
+
+        clock = np.array([t0, st.frame, row, n, dt_ms], dtype=np.int64)
+        crew = fused.subsystems[2]
+        done, why, code = quiet_frames(
+            fused._frame_args(a), clock, tables,
+            (float(sim.dt_s), bool(crew.follow_schedule), elements is not None, in_sessions,
+             int(facts["comms.start_ms"]) if in_sessions else 0, period_ms, not not facts["comms.queue"]),
+            custody, minds[0], minds[1], rec)
+        fused._write_totals(totals)
+        sim.environment.ran(st, st.frame, done)
+        every = sim.recorder.every_frames
+        frame0 = st.frame
+        st.t_ms = t0 + done * dt_ms
+        st.frame = frame0 + done
+        sim.recorder._sampled(st.frame // every - frame0 // every)
+        self.calls += 1
+        self.frames += done
+        if why == PHYSICS:
+            sim.finish_frame(code)
+        elif why == AFTER_PHYSICS:
+            sim.finish_frame(DONE * 256)  # (the frame's physics is done)
+        else:
+            return done
+        return done + 1
+
+    # ------------------------------------------------------------------ what the kernel takes as given
+
+    def _custody(self, st, a) -> Optional[tuple]:
+        """Custody's arrays, when its update is quiet but for the items carried and the map's
+        minute, and the map is what it would be worked out from now; else None."""
+        from ..control.controlmap import MAP_INPUTS
+
+        if count_nonzero(a["control.adrift"]):
+            return None
+        task = a["control.task"]
+        if task.size and max(task.tolist()) >= 0:
+            return None
+        inputs = [a[k] for k in MAP_INPUTS if k in a]
+        if not all(v.flags.c_contiguous for v in inputs):
+            return None
+        known = self.custody.map.known(st)  # (the map the next minute's would be, while they stay the same)
+        if known is None:
+            return None
+        flat = tuple(v.reshape(-1).view(np.uint8) for v in inputs)
+        holder = a["control.item_holder"] if "control.item_holder" in a else np.zeros(0, dtype=np.int64)
+        volume = a["control.item_volume"] if "control.item_volume" in a else np.zeros(0, dtype=np.int64)
+        return (holder, volume, a["crew.location"], a["control.map_minute"], a["control.map"], known, flat,
+                tuple(v.copy() for v in flat))
+
+    def _minds(self, st, a) -> Optional[tuple]:
+        """The minds' arrays and numbers, when their update is only keeping time; else None."""
+        from ..agents import goals
+        from ..agents.crisis import NONE as NO_INTENT
+        from ..agents.mind import HOLD_AT
+        from ..station.people import SLEEP
+
+        agents = self.agents
+        due = a["agents.due"]
+        if count_nonzero(due):
+            return None
+        departed = a["control.departed"] if "control.departed" in a else None
+        if not agents.minds or agents.sim is None:
+            none = np.zeros(0, dtype=np.int64)
+            off = np.zeros(0, dtype=bool)
+            return ((np.zeros(2, dtype=np.int64), np.zeros(0), none, off, none, none, off, off, none,
+                     np.zeros(1, dtype=bool)), (False, 0, 0, 0, 0, 0, 0, False))
+        if a["agents.log_pos"].item(0) != len(st.log):
+            return None
+        intent, goal = a["agents.intent"], a["agents.goal"]
+        if intent.tolist().count(NO_INTENT) != intent.size or max(a["agents.plot"].tolist()) >= 0:
+            return None
+        if max(a["agents.suspicion"].tolist()) >= HOLD_AT or count_nonzero(a["agents.deadline_ms"]):
+            return None
+        if a["agents.urgency"].tobytes() != bytes(a["agents.urgency"].nbytes):
+            return None
+        if a["agents.peace"].item(0) <= 0 and (goals.TAKE_CONTROL in goal.tolist()
+                                               or count_nonzero(a["agents.disclosed"])):
+            return None
+        arrays = (a["agents.mind_ms"], a["agents.fear"], a["agents.next_ms"], due, intent, goal, a["crew.alive"],
+                  a["crew.conscious"], a["crew.activity"], departed if departed is not None else np.zeros(1, dtype=bool))
+        numbers = (True, agents.war_at_ms, agents.interval_ms, agents.crisis_ms, NO_INTENT, goals.NO_GOAL, SLEEP,
+                   departed is not None)
+        return arrays, numbers

@@ -1,0 +1,205 @@
+"""Quiet frames many to a compiled call (issue 11, "run many frames per call while no event,
+command or policy is due") give what the engine gives frame by frame.
+
+Each test runs a scenario twice, through :class:`issim.quiet.QuietFrames` (what
+``Runner.run`` does) and frame by frame (``Runner._quiet`` turned off), and compares the two
+runs bit for bit: the event log, every state array, the running totals and every telemetry
+channel. The calls stop wherever Python is needed (a physics stage, the control map worked
+out again, someone due to decide, the recorder's stage full, an event due, the hour's
+progress) and the engine finishes that frame; each test checks that the case it is about
+happened.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from kernel_check import run_digest
+
+from issim import Batch
+from issim.quiet import QuietFrames
+from issim.quiet import kernel as quiet_kernel
+from issim.runner import Runner
+from issim.sim.events import Event
+
+
+def _plain(monkeypatch):
+    """Runners made after this run every frame through the engine."""
+    monkeypatch.setattr(Runner, "_quiet", lambda self: None)
+
+
+def _counted(monkeypatch) -> list:
+    """Record every quiet call's answer ``(frames done, why, code)``."""
+    seen = []
+    kernel = quiet_kernel.quiet_frames
+
+    def counted(*args):
+        out = kernel(*args)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(quiet_kernel, "quiet_frames", counted)
+    return seen
+
+
+def _both(monkeypatch, scenario, before=None, **kw):
+    """``(quiet run, frame-by-frame run, the quiet calls' answers)`` of ``scenario``, each run to its end."""
+    runs = []
+    seen = None
+    with monkeypatch.context() as m:
+        seen = _counted(m)
+        runs.append(Runner(scenario, **kw))
+        if before:
+            before(runs[0])
+        runs[0].run()
+    with monkeypatch.context() as m:
+        _plain(m)
+        runs.append(Runner(scenario, **kw))
+        if before:
+            before(runs[1])
+        runs[1].run()
+    return runs[0], runs[1], seen
+
+
+def _same(a, b) -> None:
+    assert run_digest(a.sim) == run_digest(b.sim)
+    assert a.sim.state.totals == b.sim.state.totals and list(a.sim.state.totals) == list(b.sim.state.totals)
+
+
+def test_a_quiet_day_runs_mostly_in_quiet_calls_and_alike(monkeypatch):
+    quiet, plain, seen = _both(monkeypatch, "nominal", days=1)
+    _same(quiet, plain)
+    q = quiet._quiet_frames
+    assert q is not None and q.frames > 0.95 * quiet.sim.state.frame  # (8,640 frames)
+    assert q.calls < 300
+    whys = {why for _, why, _ in seen}
+    assert {quiet_kernel.WHOLE, quiet_kernel.PHYSICS, quiet_kernel.AFTER_PHYSICS} <= whys
+    stages = {code // 256 for _, why, code in seen if why == quiet_kernel.PHYSICS}
+    assert stages  # (the sleep schedule's edges, the day's orbit check)
+
+
+def test_the_control_map_is_worked_out_again_when_what_it_reads_changes(monkeypatch):
+    quiet, plain, seen = _both(monkeypatch, "nominal", hours=12)
+    _same(quiet, plain)
+    assert sum(why == quiet_kernel.AFTER_PHYSICS for _, why, _ in seen) >= 5  # contacts, people moving
+    assert np.array_equal(quiet.sim.state["control.map"], plain.sim.state["control.map"])
+
+
+def test_a_recorder_chunk_filled_in_quiet_calls(monkeypatch):
+    # 4,096 samples a chunk at 60 s: the first chunk fills within the third day
+    quiet, plain, _ = _both(monkeypatch, "nominal", days=3)
+    _same(quiet, plain)
+    assert len(quiet.sim.recorder._full) >= 1
+
+
+@pytest.mark.parametrize("scenario", ["leak", "cdra-failure", "power-split", "isolation", "standoff"])
+def test_scenarios_run_alike(monkeypatch, scenario):
+    quiet, plain, seen = _both(monkeypatch, scenario, hours=18)
+    _same(quiet, plain)
+    assert seen  # the quiet calls ran somewhere in each
+
+
+def test_events_commands_and_a_hurt_person_between_quiet_calls(monkeypatch):
+    def script(run):
+        sim = run.sim
+        name = sim.people[2]
+        sim.schedule(Event(sim.start_ms + 35 * 60_000 + 4_000, "injure", name, (("severity", 0.4), ("bleeding", False))))
+        sim.schedule(Event(sim.start_ms + 3 * 3_600_000, "hole", "poisk", (("area_m2", 2.0e-6),)))
+
+    quiet, plain, seen = _both(monkeypatch, "nominal", before=script, hours=6)
+    _same(quiet, plain)
+    assert quiet.sim.state["crew.injury"][2] > 0.0
+    assert any(kind == "event" and dict(d).get("action") == "hole" for _, kind, d in quiet.sim.state.log)
+
+
+def test_minds_with_goals_and_decisions_run_alike(monkeypatch):
+    def orders(run):  # an order to take control, heeded: a goal, so the minds have decisions to make
+        run.apply({"decisions": {"d1_comply": "comply"}})
+        sim = run.sim
+        sim.schedule(Event(sim.start_ms + 2 * 3_600_000, "send_message", "Maya Torres",
+                           (("from", "houston"), ("to", "Maya Torres"), ("id", "order"),
+                            ("text", "order: take-control. Take control of the station."))))
+
+    quiet, plain, seen = _both(monkeypatch, "nominal", before=orders, hours=8)
+    _same(quiet, plain)
+    said = [dict(d) for _, kind, d in quiet.sim.state.log if kind == "agents"]
+    assert any(d.get("what") == "goal" for d in said) and any(d.get("what") == "decided" for d in said)
+    assert seen and quiet._quiet_frames.frames < 0.9 * quiet.sim.state.frame  # not while a goal is held
+
+
+def test_a_snapshot_restored_runs_on_alike(monkeypatch):
+    run = Runner("nominal", hours=10)
+    run.run(until=run.sim.start_ms + 3 * 3_600_000)
+    snap = run.sim.snapshot()
+    run.run(until=run.sim.start_ms + 5 * 3_600_000)
+    run.sim.restore(snap)
+    run.run()
+    with monkeypatch.context() as m:
+        _plain(m)
+        plain = Runner("nominal", hours=10)
+        plain.run()
+    _same(run, plain)
+
+
+def test_stepping_frame_by_frame_then_running_is_alike(monkeypatch):
+    run = Runner("nominal", hours=4)
+    for _ in range(100):
+        run.step()
+    run.sim.state.totals["power.usos_load_j"] += 1.0  # a total written between frames is read again
+    run.run()
+    with monkeypatch.context() as m:
+        _plain(m)
+        plain = Runner("nominal", hours=4)
+        for _ in range(100):
+            plain.step()
+        plain.sim.state.totals["power.usos_load_j"] += 1.0
+        plain.run()
+    _same(run, plain)
+
+
+def test_a_batch_uses_quiet_calls_and_each_station_is_its_run_alone(monkeypatch):
+    batch = Batch("nominal", seeds=[1, 2], hours=3)
+    batch.run()
+    assert all(r._quiet_frames is not None and r._quiet_frames.frames > 900 for r in batch.runners)
+    with monkeypatch.context() as m:
+        _plain(m)
+        alone = [Runner("nominal", seed=s, hours=3) for s in (1, 2)]
+        for r in alone:
+            r.run()
+    for r, a in zip(batch.runners, alone):
+        _same(r, a)
+
+
+def test_only_the_standard_line_up_and_gated_policies_get_quiet_calls():
+    assert Runner("iss", hours=1)._quiet() is None  # its triggers are looked at every frame
+    assert Runner("nominal", hours=1, policies={"Maya Torres": "random"})._quiet() is None
+    assert Runner("nominal", hours=1, policies={"Maya Torres": "idle"})._quiet() is not None
+    run = Runner("nominal", hours=1)
+    assert isinstance(run._quiet(), QuietFrames)
+    run.assign("Maya Torres", "random")  # a policy changed: asked again
+    assert run._quiet() is None
+
+
+def test_an_update_replaced_on_the_instance_is_honoured(monkeypatch):
+    run = Runner("nominal", hours=2)
+    custody = run.sim.subsystems[7]
+    calls = []
+    original = custody.update
+
+    def probe(state, env, dt_s):
+        calls.append(state.frame)
+        original(state, env, dt_s)
+
+    custody.update = probe
+    run.run()
+    assert len(calls) == run.sim.state.frame  # every frame went through it
+    assert run._quiet_frames is not None and run._quiet_frames.frames == 0
+
+
+def test_the_quiet_call_is_compiled_again_when_a_kernel_it_calls_changes():
+    assert quiet_kernel.STAMPED
+    stamp = quiet_kernel.quiet_frames._cache._cache_file._source_stamp
+    from issim.physics import frame_kernel
+
+    assert stamp[1] == frame_kernel.callees_stamp(quiet_kernel.CALLEES)
+    assert len(stamp[1]) == len(frame_kernel.CALLEES) + 2
