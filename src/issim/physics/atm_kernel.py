@@ -62,8 +62,19 @@ def tree_order(n_volumes: int, a: np.ndarray, b: np.ndarray):
 def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     """Solve ``(diag(inv_d) + Σ_links w (e_a - e_b)(e_a - e_b)ᵀ) x = rhs`` on a forest."""
     n = order.size
-    diag = inv_d.copy()
-    b = rhs.copy()
+    diag, fold = np.empty(n), np.empty(n)
+    tree_fold(order, parent, parent_link, inv_d, w, diag, fold)
+    return tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs)
+
+
+@njit(cache=True)
+def tree_fold(order, parent, parent_link, inv_d, w, diag, fold):
+    """The part of :func:`tree_solve` that does not depend on the right-hand side: each
+    volume's diagonal once its children are folded into it (``diag``), and the factor it
+    is folded into its parent with (``fold``)."""
+    n = order.size
+    for k in range(n):
+        diag[k] = inv_d[k]
     for k in range(n):
         i = order[k]
         e = parent_link[i]
@@ -73,11 +84,24 @@ def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     for k in range(n - 1, -1, -1):  # leaves first: fold each volume into its parent
         i = order[k]
         p = parent[i]
+        fold[i] = 0.0
         if p >= 0:
             we = w[parent_link[i]]
             f = we / diag[i]
             diag[p] -= we * f
-            b[p] += f * b[i]
+            fold[i] = f
+
+
+@njit(cache=True)
+def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs):
+    """:func:`tree_solve` from :func:`tree_fold`'s ``diag`` and ``fold``: the same numbers."""
+    n = order.size
+    b = rhs.copy()
+    for k in range(n - 1, -1, -1):  # leaves first
+        i = order[k]
+        p = parent[i]
+        if p >= 0:
+            b[p] += fold[i] * b[i]
     x = np.empty(n)
     for k in range(n):  # roots first: back out to the leaves
         i = order[k]
@@ -89,22 +113,95 @@ def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     return x
 
 
+MEMO_HEAD = 3  # valid, sub-step, coupled (atmosphere_frame's memo)
+
+
+@njit(cache=True)
+def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_bus, has_fan, imv, passive, inv_v_sum,
+           order, parent, parent_link, equalise_s, valve_cd_area, h, memo, nv, nl):
+    """What :func:`atmosphere_frame` works out from the hatches, fans and temperatures, into
+    its ``memo``: each link's mixing (capped so that a volume with several open links cannot
+    overshoot) and bulk conductance (an open hatch's from its equalisation time; an open
+    valve's orifice flow linearised at the pressure difference before the frame), and the
+    tree solve's folded diagonal."""
+    molar = MOLAR_MASS_KG_PER_MOL
+    at_t = MEMO_HEAD
+    at_open = at_t + nv
+    at_fan = at_open + nl
+    at_mix = at_fan + nl
+    at_g = at_mix + nl
+    at_w = at_g + nl
+    at_inv_d = at_w + nl
+    at_diag = at_inv_d + nv
+    at_fold = at_diag + nv
+    memo[1] = h
+    for i in range(nv):
+        memo[at_t + i] = temp[i]
+    degree = np.zeros(nv, dtype=np.int64)
+    for l in range(nl):
+        if open_[l]:
+            degree[a[l]] += 1
+            degree[b[l]] += 1
+    for l in range(nl):
+        fan_on = has_fan[l] != 0 and bus[fan_bus[l]]
+        memo[at_open + l] = 1.0 if open_[l] else 0.0
+        memo[at_fan + l] = 1.0 if fan_on else 0.0
+        q = 0.0
+        if open_[l]:
+            q = imv[l] if fan_on else passive[l]
+        worst = max(max(degree[a[l]], degree[b[l]]), 1)
+        memo[at_mix + l] = min(-np.expm1(-q * inv_v_sum[l] * h) / inv_v_sum[l], 1.0 / worst / inv_v_sum[l])
+    d = R_J_PER_MOL_K * temp / volume
+    coupled = False
+    for l in range(nl):
+        g = 0.0
+        if open_[l]:
+            g = 1.0 / (equalise_s * (d[a[l]] + d[b[l]]))
+        elif valve_open[l]:
+            up = a[l] if pressure_before[a[l]] >= pressure_before[b[l]] else b[l]
+            mass = n[up, 0] * molar[0] + n[up, 1] * molar[1] + n[up, 2] * molar[2] + n[up, 3] * molar[3]
+            moles = n[up, 0] + n[up, 1] + n[up, 2] + n[up, 3]
+            rho = mass / volume[up]
+            mm = mass / moles if moles > 1e-9 else 0.029
+            dp = max(abs(pressure_before[a[l]] - pressure_before[b[l]]), 1.0)
+            g = valve_cd_area * np.sqrt(2.0 * rho / dp) / mm
+        memo[at_g + l] = g
+        memo[at_w + l] = h * g
+        coupled = coupled or g != 0.0
+    memo[2] = 1.0 if coupled else 0.0
+    inv_d = memo[at_inv_d:at_inv_d + nv]
+    for i in range(nv):
+        inv_d[i] = 1.0 / d[i]
+    tree_fold(order, parent, parent_link, inv_d, memo[at_w:at_w + nl], memo[at_diag:at_diag + nv],
+              memo[at_fold:at_fold + nv])
+
+
 def pack(a, b, fan_bus, has_fan, imv, passive, inv_v_sum, order, parent, parent_link,
          choke, equalise_s, valve_cd_area, max_substeps) -> tuple:
     """The hatch graph's parameters as the kernel takes them, built once: ``(link_ints,
-    link_floats, tree, scalars)``, so that a call passes 16 arguments instead of 27."""
+    link_floats, tree, scalars, memo)``, so that a call passes 17 arguments instead of 27;
+    ``memo`` is the kernel's own (see :func:`atmosphere_frame`)."""
     link_ints = np.ascontiguousarray([np.asarray(x, dtype=np.int64) for x in (a, b, fan_bus, has_fan)])
     link_floats = np.ascontiguousarray([np.asarray(x, dtype=np.float64) for x in (imv, passive, inv_v_sum)])
     tree = np.ascontiguousarray([order, parent, parent_link], dtype=np.int64)
     scalars = np.array([choke, equalise_s, valve_cd_area, max_substeps], dtype=np.float64)
-    return link_ints, link_floats, tree, scalars
+    memo = np.zeros(MEMO_HEAD + len(order) * 4 + len(imv) * 5)  # (see atmosphere_frame)
+    return link_ints, link_floats, tree, scalars, memo
 
 
 @njit(cache=True)
 def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, volume,
-                     link_ints, link_floats, tree, scalars, leak_kg_per_day, pp, pressure, dt_s):
+                     link_ints, link_floats, tree, scalars, memo, leak_kg_per_day, pp, pressure, dt_s):
     """One frame of the cabin air, in place: ``n`` (volumes x 4 moles), and the derived
-    ``leak_kg_per_day``, ``pp`` and ``pressure``. Returns the moles leaked per species."""
+    ``leak_kg_per_day``, ``pp`` and ``pressure``. Returns the moles leaked per species.
+
+    ``memo`` keeps what the frame works out from the hatches, fans, temperatures and the
+    sub-step alone (each link's mixing and bulk conductance, the tree solve's folded
+    diagonal): while no valve is open (its flow depends on the pressures) and those are
+    the same, the next frame reads them instead of working them out again, the same
+    numbers. Its layout: valid, sub-step, temperatures (volumes), open and fan flags,
+    mixing, conductance, sub-step x conductance (links), 1/D, folded diagonal, fold
+    factor (volumes), coupled."""
     a, b, fan_bus, has_fan = link_ints[0], link_ints[1], link_ints[2], link_ints[3]
     imv, passive, inv_v_sum = link_floats[0], link_floats[1], link_floats[2]
     order, parent, parent_link = tree[0], tree[1], tree[2]
@@ -124,46 +221,48 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
             leak_k[i] = leak_area[i] * choke * np.sqrt(GAMMA_AIR * R_J_PER_MOL_K * temp[i] / mix_m) / volume[i]
             any_leak = any_leak or leak_k[i] != 0.0
             k_max = max(k_max, leak_k[i])
-    valve = np.zeros(nl, dtype=np.bool_)
+    any_valve = False
     any_link = False
     for l in range(nl):
-        valve[l] = valve_open[l] and not open_[l]
-        any_link = any_link or open_[l] or valve[l]
+        valve = valve_open[l] and not open_[l]
+        any_valve = any_valve or valve
+        any_link = any_link or open_[l] or valve
     substeps = 1
     if k_max * dt_s > 0.1 and any_link:
         substeps = int(min(max_substeps, np.ceil(k_max * dt_s / 0.1)))
     h = dt_s / substeps
 
-    # mixing per link, capped so that a volume with several open links cannot overshoot
-    degree = np.zeros(nv, dtype=np.int64)
-    for l in range(nl):
-        if open_[l]:
-            degree[a[l]] += 1
-            degree[b[l]] += 1
-    mix_g = np.zeros(nl)
-    for l in range(nl):
-        q = 0.0
-        if open_[l]:
-            q = imv[l] if (has_fan[l] != 0 and bus[fan_bus[l]]) else passive[l]
-        worst = max(max(degree[a[l]], degree[b[l]]), 1)
-        mix_g[l] = min(-np.expm1(-q * inv_v_sum[l] * h) / inv_v_sum[l], 1.0 / worst / inv_v_sum[l])
-    # bulk flow: each open hatch's conductance from its equalisation time; an open valve's
-    # orifice flow linearised at the pressure difference before the frame
-    d = R_J_PER_MOL_K * temp / volume
-    g = np.zeros(nl)
-    coupled = False
-    for l in range(nl):
-        if open_[l]:
-            g[l] = 1.0 / (equalise_s * (d[a[l]] + d[b[l]]))
-        elif valve[l]:
-            up = a[l] if pressure_before[a[l]] >= pressure_before[b[l]] else b[l]
-            mass = n[up, 0] * molar[0] + n[up, 1] * molar[1] + n[up, 2] * molar[2] + n[up, 3] * molar[3]
-            moles = n[up, 0] + n[up, 1] + n[up, 2] + n[up, 3]
-            rho = mass / volume[up]
-            mm = mass / moles if moles > 1e-9 else 0.029
-            dp = max(abs(pressure_before[a[l]] - pressure_before[b[l]]), 1.0)
-            g[l] = valve_cd_area * np.sqrt(2.0 * rho / dp) / mm
-        coupled = coupled or g[l] != 0.0
+    at_t = MEMO_HEAD
+    at_open = at_t + nv
+    at_fan = at_open + nl
+    at_mix = at_fan + nl
+    at_g = at_mix + nl
+    at_w = at_g + nl
+    at_inv_d = at_w + nl
+    at_diag = at_inv_d + nv
+    at_fold = at_diag + nv
+    same = not any_valve and memo[0] == 1.0 and memo[1] == h
+    if same:
+        for i in range(nv):
+            if memo[at_t + i] != temp[i]:
+                same = False
+                break
+    if same:
+        for l in range(nl):
+            fan_on = has_fan[l] != 0 and bus[fan_bus[l]]
+            if memo[at_open + l] != (1.0 if open_[l] else 0.0) or memo[at_fan + l] != (1.0 if fan_on else 0.0):
+                same = False
+                break
+    if not same:
+        _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_bus, has_fan, imv, passive,
+               inv_v_sum, order, parent, parent_link, equalise_s, valve_cd_area, h, memo, nv, nl)
+        memo[0] = 0.0 if any_valve else 1.0  # (a valve's flow is worked out again each frame)
+    mix_g = memo[at_mix:at_mix + nl]
+    g = memo[at_g:at_g + nl]
+    w = memo[at_w:at_w + nl]
+    diag = memo[at_diag:at_diag + nv]
+    fold = memo[at_fold:at_fold + nv]
+    coupled = memo[2] != 0.0
 
     had_loss = False
     for i in range(nv):
@@ -174,8 +273,6 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
             leak_kg_per_day[i] = leak_k[i] * mass * 86_400.0
 
     leaked = np.zeros(4)
-    inv_d = 1.0 / d
-    w = h * g
     x = np.empty((nl, 4))
     total = np.empty(nv)
     for _ in range(substeps):
@@ -191,7 +288,7 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
         if coupled:
             for i in range(nv):
                 total[i] = n[i, 0] + n[i, 1] + n[i, 2] + n[i, 3]
-            p_next = tree_solve(order, parent, parent_link, inv_d, w, total)
+            p_next = tree_solve_folded(order, parent, parent_link, diag, fold, w, total)
             for l in range(nl):
                 bulk = h * g[l] * (p_next[a[l]] - p_next[b[l]])  # mol, a -> b
                 up = a[l] if bulk >= 0 else b[l]

@@ -205,7 +205,7 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
                             relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out,
                      totals, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
                      relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting):
