@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from importlib import resources
 
+import numpy as np
 import pytest
 
 from issim.inputs import bundled_toml
@@ -84,3 +85,46 @@ def test_a_run_that_changes_what_it_was_handed_changes_no_other_run():
     third = Runner("nominal", hours=3)
     third.run()
     assert third.sim.state.identical(second.sim.state)
+
+
+def test_the_orbit_tables_are_kept_for_the_next_run_alike():
+    from kernel_check import run_digest
+
+    from issim.orbit import environment
+    from issim.runner import Runner
+
+    environment._KEPT.clear()
+    first = Runner("nominal", hours=3)
+    first.run()
+    assert len(environment._KEPT) == 1
+    kept = next(iter(environment._KEPT.values()))
+    again = Runner("nominal", hours=3)
+    again.run()
+    assert again.sim.environment._rows is kept  # the same chunk: not computed again
+    alone = Runner("nominal", hours=3)
+    alone.sim.environment.keep = False  # computed for this run alone
+    alone.run()
+    assert alone.sim.environment._rows is not kept
+    assert run_digest(first.sim) == run_digest(again.sim) == run_digest(alone.sim)
+
+
+def test_another_orbit_or_start_has_tables_of_its_own_and_few_are_kept():
+    from issim.orbit import environment
+    from issim.orbit.upkeep import orbit_of
+    from issim.runner import Runner
+
+    environment._KEPT.clear()
+    run = Runner("nominal", hours=1)
+    run.run()
+    burned = Runner("nominal", hours=1)
+    elements = orbit_of(burned.sim.state)
+    omm = dict(elements.to_omm())
+    omm["MEAN_MOTION"] = omm["MEAN_MOTION"] * 1.0001  # another orbit, the same epoch
+    burned.sim.state.facts["orbit.omm"] = omm
+    burned.sim.state["orbit.version"][0] += 1
+    burned.run()
+    assert len(environment._KEPT) == 2
+    assert not np.array_equal(burned.sim.environment._rows[3][0], run.sim.environment._rows[3][0])
+    for k in range(environment.KEPT + 3):  # other starts: the oldest go
+        environment.Environment(run.sim.start_ms + k * 1000, run.sim.dt_ms).at(run.sim.state)
+    assert len(environment._KEPT) == environment.KEPT

@@ -203,6 +203,8 @@ class Batch:
             if self.pool is not None:
                 sim = run.sim
                 sim.environment = _SharedEnvironment(sim.start_ms, sim.dt_ms, self.pool)
+            else:
+                run.sim.environment.keep = False  # its own tables: not the process's either
             self.runners.append(run)
         first = self.runners[0].sim
         for i, run in enumerate(self.runners):  # (dispersions cannot move the start, the frame or the end)

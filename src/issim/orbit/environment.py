@@ -21,6 +21,12 @@ from .sun import sun_teme_km
 from .upkeep import orbit_of
 
 ENV_CHUNK_FRAMES = 8_640
+# A chunk's rows depend only on the start, the frame, the chunk's number and the element set
+# (its OMM fields, compared exactly: type and repr of each value), so the process keeps the
+# last KEPT (about 5 MB each) for the next run that needs them: the runs of a campaign, a
+# survey or a bench start alike, and a batch's stations share them.
+KEPT = 8
+_KEPT: dict = {}
 
 
 class Env(NamedTuple):
@@ -56,6 +62,8 @@ class Environment:
     new version and the chunk is computed again from the new element set. Building the
     set from the stored OMM fields every time keeps a restored run bit-identical.
     """
+
+    keep = True  # whether chunks come from (and go to) the process's tables (KEPT)
 
     def __init__(self, start_ms: int, dt_ms: int):
         self.start_ms, self.dt_ms = start_ms, dt_ms
@@ -115,6 +123,22 @@ class Environment:
         environment keeps what it keeps of each frame's surroundings)."""
 
     def _fill(self, chunk: int, elements) -> None:
+        """The chunk's rows (:attr:`_rows`), from the process's tables when a run has computed
+        them already (:data:`KEPT`), else computed and kept."""
+        fields = None if elements is None or not self._omm else \
+            tuple(sorted((k, type(v).__name__, repr(v)) for k, v in self._omm.items()))
+        key = (self.start_ms, self.dt_ms, chunk, elements is not None, fields, len(self.sites), len(self.relays))
+        rows = _KEPT.pop(key, None) if self.keep else None
+        if rows is None:
+            self._compute(chunk, elements)
+            rows = self._rows
+            if not self.keep:
+                return
+            if len(_KEPT) >= KEPT:
+                del _KEPT[next(iter(_KEPT))]  # (the one used longest ago)
+        _KEPT[key] = self._rows = rows
+
+    def _compute(self, chunk: int, elements) -> None:
         self._fill_table(chunk, elements)
         tab = self._table
         # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
