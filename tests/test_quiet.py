@@ -170,8 +170,50 @@ def test_a_batch_uses_quiet_calls_and_each_station_is_its_run_alone(monkeypatch)
         _same(r, a)
 
 
+def _with_trigger(when: str):
+    from importlib import resources
+
+    from issim.scenario import parse_scenario
+
+    raw = resources.files("issim.data").joinpath("scenarios", "nominal.toml").read_text()
+    raw += f'''
+[[triggers]]
+id = "t"
+after = "+1h"
+when = {when}
+do = [{{ action = "switch", target = "cdra-2", args = {{ on = true }} }}]
+'''
+    return parse_scenario(raw.encode(), "nominal-with-a-trigger.toml")
+
+
+@pytest.mark.parametrize("when", ['{ contact = "USOS" }', '{ person_in = { person = "Maya Torres", module = "harmony" } }',
+                                  '{ at_least_dead = 1 }'])
+def test_triggers_looked_at_in_the_quiet_calls_fire_alike(monkeypatch, when):
+    spec = _with_trigger(when)
+
+    def hurt(run):  # for the third: someone dies at 3 h (a severe wound, bleeding)
+        if "dead" in when:
+            sim = run.sim
+            sim.schedule(Event(sim.start_ms + 3 * 3_600_000, "injure", sim.people[4],
+                               (("severity", 1.0), ("bleeding", True))))
+
+    quiet, plain, seen = _both(monkeypatch, spec, before=hurt, hours=26)
+    _same(quiet, plain)
+    assert quiet._quiet_frames.frames > 900  # (after a death, the minds' minute is Python's)
+    assert quiet.sim.state["triggers.fired"][0] >= 1  # it fired (a machine switched on)
+    assert any(kind == "trigger" for _, kind, _ in quiet.sim.state.log)
+
+
+def test_the_film_runs_alike_with_its_triggers(monkeypatch):
+    quiet, plain, _ = _both(monkeypatch, "iss", seed=3, hours=33)  # its triggers arm at 31 h, the war at 30 h
+    _same(quiet, plain)
+    assert quiet._quiet_frames.frames > 9_000  # (of 11,880: until the war)
+
+
 def test_only_the_standard_line_up_and_gated_policies_get_quiet_calls():
-    assert Runner("iss", hours=1)._quiet() is None  # its triggers are looked at every frame
+    assert Runner(_with_trigger('{ channel = { key = "atm.zvezda.pp_o2_pa", below = 18000 } }'),
+                  hours=1)._quiet() is None  # a channel's condition is looked at every frame, in Python
+    assert isinstance(Runner("iss", hours=1)._quiet(), QuietFrames)
     assert Runner("nominal", hours=1, policies={"Maya Torres": "random"})._quiet() is None
     assert Runner("nominal", hours=1, policies={"Maya Torres": "idle"})._quiet() is not None
     run = Runner("nominal", hours=1)

@@ -28,7 +28,29 @@ from typing import Optional
 import numpy as np
 
 from ..orbit.environment import ENV_CHUNK_FRAMES
+from ..scenario.triggers import EDGE_CONDITIONS
 from ..sim.fastnp import count_nonzero
+
+_COMPILED = ("contact", "person_in", "dead", "at_least_dead")  # the conditions of kernel.CONTACT...
+_NO_CONTACT = np.zeros(2, dtype=bool)
+
+
+def _condition_row(triggers, condition) -> tuple:
+    """A trigger's condition as the kernel reads it: ``(kind, x, y)``; a condition naming
+    nothing known is never true (``Triggers._check``): a person in a volume that is none."""
+    from ..sim.world import SEGMENTS
+
+    kind, value = condition
+    if triggers.problem(condition):
+        return (1, 0, -2)  # (PERSON_IN: no one is in volume -2)
+    if kind == "contact":
+        return (0, SEGMENTS.index(value), 0)
+    if kind == "person_in":
+        return (1, triggers._people[value[0]], triggers._volumes[value[1]])
+    if kind == "dead":
+        return (2, triggers._people[value], 0)
+    return (3, int(value), 0)
+
 
 SHORT = 8  # a call that runs fewer frames than this is a short one (see QuietFrames._wait)
 MAX_WAIT = 64  # frames
@@ -39,10 +61,13 @@ class QuietFrames:
     """Quiet frames of one run, many to a call (see the module); :meth:`of` makes one when
     the run's subsystems and policies allow it."""
 
-    def __init__(self, sim, custody, agents):
+    def __init__(self, sim, custody, agents, triggers):
         self.sim = sim
         self.custody = custody
         self.agents = agents
+        self.triggers = triggers
+        self._conditions = np.array([_condition_row(triggers, s.condition) for s in triggers.specs],
+                                    dtype=np.int64).reshape(len(triggers.specs), 3)
         self._instance_dicts = tuple(vars(s) for s in sim.subsystems)
         self.calls = 0  # calls made, frames run in them (for the bench and the tests)
         self.frames = 0
@@ -67,12 +92,12 @@ class QuietFrames:
         rest = sim._after_fused
         if fused is None or len(rest) != 3 or tuple(map(type, rest)) != (Custody, Agents, Triggers):
             return None
-        if rest[2].specs:
-            return None
+        if any(spec.condition[0] not in _COMPILED for spec in rest[2].specs):
+            return None  # (a channel's condition: looked at every frame, in Python)
         for policy in policies.values():
             if not isinstance(policy, Idle) and getattr(policy, "gate", None) != "agents.due":
                 return None
-        return cls(sim, rest[0], rest[1])
+        return cls(sim, rest[0], rest[1], rest[2])
 
     # ------------------------------------------------------------------ running
 
@@ -113,6 +138,12 @@ class QuietFrames:
         rec = sim.recorder.compiled_sample(st)
         if rec is None:
             return 0
+        triggers = self._triggers(st, a, t0, dt_ms)
+        if triggers is None:
+            return 0
+        n = min(n, triggers[1])
+        if n < 1:
+            return 0
         row, tables, elements = sim.environment.tables(st)
         n = min(n, ENV_CHUNK_FRAMES - row)
         comms = fused.subsystems[5]
@@ -131,7 +162,7 @@ class QuietFrames:
             fused._frame_args(a), clock, tables,
             (float(sim.dt_s), bool(crew.follow_schedule), elements is not None, in_sessions,
              int(facts["comms.start_ms"]) if in_sessions else 0, period_ms, not not facts["comms.queue"]),
-            custody, minds[0], minds[1], rec)
+            custody, minds[0], minds[1], triggers[0], rec)
         fused._write_totals(totals)
         sim.environment.ran(st, st.frame, done)
         every = sim.recorder.every_frames
@@ -150,6 +181,27 @@ class QuietFrames:
         return done + 1
 
     # ------------------------------------------------------------------ what the kernel takes as given
+
+    def _triggers(self, st, a, t0: int, dt_ms: int) -> Optional[tuple]:
+        """``(the kernel's triggers, frames before one is armed)``, when each trigger's update
+        would now change nothing (its ``last`` is what it would write); else None."""
+        trig = self.triggers
+        specs = trig.specs
+        n = 1 << 62
+        if not specs:
+            return (self._conditions, np.zeros(0, dtype=bool), _NO_CONTACT, a["crew.location"], a["crew.alive"]), n
+        last = a["triggers.last"].tolist()
+        then = []
+        for k, spec in enumerate(specs):
+            armed = t0 >= trig.arm_ms[k]
+            if not armed:
+                n = min(n, -(-(trig.arm_ms[k] - t0) // dt_ms))
+            now = trig._checks[k](a)
+            if last[k] != (now if spec.condition[0] in EDGE_CONDITIONS else (now and armed)):
+                return None
+            then.append(now)
+        contact = a["comms.contact"] if "comms.contact" in a else _NO_CONTACT
+        return (self._conditions, np.array(then, dtype=bool), contact, a["crew.location"], a["crew.alive"]), n
 
     def _custody(self, st, a) -> Optional[tuple]:
         """Custody's arrays, when its update is quiet but for the items carried and the map's

@@ -47,8 +47,34 @@ def _inputs_same(now, then) -> bool:
     return True
 
 
+CONTACT, PERSON_IN, DEAD, AT_LEAST_DEAD = range(4)  # the triggers' conditions compiled here (QuietFrames)
+
+
 @njit(cache=True)
-def quiet_frames(args, clock, env, comms, custody, minds, mind_k, rec):
+def _conditions_same(table, then, contact, location, alive) -> bool:
+    """Whether every trigger's condition (``table``: kind and its two numbers a row) is what it
+    was (``then``) (``issim.scenario.triggers.Triggers._check``)."""
+    for k in range(table.shape[0]):
+        kind, x, y = table[k, 0], table[k, 1], table[k, 2]
+        if kind == CONTACT:
+            now = contact[x]
+        elif kind == PERSON_IN:
+            now = location[x] == y
+        elif kind == DEAD:
+            now = not alive[x]
+        else:
+            dead = 0
+            for p in range(alive.size):
+                if not alive[p]:
+                    dead += 1
+            now = dead >= x
+        if now != then[k]:
+            return False
+    return True
+
+
+@njit(cache=True)
+def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec):
     """Run up to ``clock[3]`` whole quiet frames from ``clock``: ``(t0 ms, frame, the frame's
     row in env's tables, frames at most, dt ms)``; returns ``(frames done, why it stopped,
     the physics' stage * 256 + code when it was the physics)``.
@@ -60,8 +86,11 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, rec):
     worked out last, what it read (flat views), what they were then)``. ``minds``:
     ``(mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed)``
     and ``mind_k``: ``(any minds, war at ms, interval ms, crisis interval ms, no intent,
-    no goal, asleep, with departed)``. ``rec``: ``(addresses, sizes, kinds, stage, sample
-    times, [staged, samples in the chunk, stage rows, chunk rows, every frames])``."""
+    no goal, asleep, with departed)``. ``triggers``: ``(each trigger's condition as a row of
+    kind and two numbers, what each was at the first frame, comms.contact, crew.location,
+    crew.alive)``: a frame where one has changed is Python's (the triggers' ``last`` and
+    arming are the caller's). ``rec``: ``(addresses, sizes, kinds, stage, sample times,
+    [staged, samples in the chunk, stage rows, chunk rows, every frames])``."""
     t_start, frame0, row0, n_max, dt_ms = clock[0], clock[1], clock[2], clock[3], clock[4]
     dt_s, follow, has_elements, in_sessions, comms_start, period_ms, queue_waiting = comms
     scalars, sites, relays = env
@@ -69,6 +98,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, rec):
     mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed = minds
     has_minds, war_at_ms, interval_ms, crisis_ms, no_intent, no_goal, asleep, with_departed = mind_k
     addresses, sizes, kinds, stage, times, counts = rec
+    conditions, then_conditions, contact, crew_location, crew_alive = triggers
     staged, n_chunk, stage_rows, chunk_rows, every = counts[0], counts[1], counts[2], counts[3], counts[4]
     n_people = next_ms.size
     pw, att, att_k, crew, crew_edge, wounds, wounds_k = (args.pw, args.att, args.att_k, args.crew, args.crew_edge,
@@ -93,6 +123,9 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, rec):
         new_minute = minute != stamp[0]
         if new_minute and not _inputs_same(inputs, then):
             return j, AFTER_PHYSICS, 0  # the map is worked out again: Python
+        if conditions.shape[0] and not _conditions_same(conditions, then_conditions, contact, crew_location,
+                                                        crew_alive):
+            return j, AFTER_PHYSICS, 0  # a trigger's condition has changed: Python
         # the minds (Agents.update): its minute's tick while no one is at war or dead
         tick = False
         if has_minds:
