@@ -28,9 +28,11 @@ from .directory import Directory
 
 # What the control map reads; when none of it changed, the map has not either.
 MEMO_SIZE = 256  # control maps kept, each with what it was worked out from (ControlMap.compute)
+# Everything the map is worked out from (what issim.control.authority.Situation reads; a test holds it so)
 MAP_INPUTS = ("crew.location", "crew.alive", "crew.conscious", "crew.on_eva", "hatch.open", "comms.contact",
               "control.faction", "control.credentials", "control.lock_side", "control.departed",
-              "control.arm_operator", "control.adrift")
+              "control.arm_operator", "control.adrift", "control.drift_m", "control.drift_m_s", "control.task",
+              "control.task_until_ms", "control.item_holder", "control.item_volume")
 
 
 def probe_plan(d: Directory) -> list[tuple[str, tuple]]:
