@@ -21,11 +21,11 @@ from .sun import sun_teme_km
 from .upkeep import orbit_of
 
 ENV_CHUNK_FRAMES = 8_640
-# A chunk's rows depend only on the start, the frame, the chunk's number and the element set
-# (its OMM fields, compared exactly: type and repr of each value), so the process keeps the
-# last KEPT (about 5 MB each) for the next run that needs them: the runs of a campaign, a
-# survey or a bench start alike, and a batch's stations share them.
-KEPT = 8
+# A chunk's tables depend only on the start, the frame, the chunk's number and the element
+# set (its OMM fields, compared exactly: type and repr of each value), so the process keeps
+# the last KEPT (about 1.8 MB each) for the next run that needs them: the runs of a campaign,
+# a survey or a bench start alike.
+KEPT = 4
 _KEPT: dict = {}
 
 
@@ -124,32 +124,27 @@ class Environment:
 
     def _fill(self, chunk: int, elements) -> None:
         """The chunk's rows (:attr:`_rows`), from the process's tables when a run has computed
-        them already (:data:`KEPT`), else computed and kept."""
+        them already (:data:`KEPT`), else computed (and kept)."""
         fields = None if elements is None or not self._omm else \
             tuple(sorted((k, type(v).__name__, repr(v)) for k, v in self._omm.items()))
         key = (self.start_ms, self.dt_ms, chunk, elements is not None, fields, len(self.sites), len(self.relays))
-        rows = _KEPT.pop(key, None) if self.keep else None
-        if rows is None:
-            self._compute(chunk, elements)
-            rows = self._rows
-            if not self.keep:
-                return
+        tables = _KEPT.pop(key, None) if self.keep else None
+        if tables is None:
+            self._fill_table(chunk, elements)
+            tab = self._table
+            # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
+            scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
+                                                                            "lon_deg")])
+            tables = (scalars, np.ascontiguousarray(tab["site_elevation_deg"], dtype=np.float64),
+                      np.ascontiguousarray(tab["relay_clearance_km"], dtype=np.float64))
+        if self.keep:
             if len(_KEPT) >= KEPT:
                 del _KEPT[next(iter(_KEPT))]  # (the one used longest ago)
-        _KEPT[key] = self._rows = rows
-
-    def _compute(self, chunk: int, elements) -> None:
-        self._fill_table(chunk, elements)
-        tab = self._table
-        # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
-        scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
-                                                                        "lon_deg")])
+            _KEPT[key] = tables
         # each frame's row as Python numbers and views, made once a chunk (a frame only picks its own);
         # and the chunk's three tables as arrays, as compiled frames read them (issim.quiet)
-        sites, relays = tab["site_elevation_deg"], tab["relay_clearance_km"]
-        self._rows = (scalars.tolist(), list(sites), list(relays),
-                      (scalars, np.ascontiguousarray(sites, dtype=np.float64),
-                       np.ascontiguousarray(relays, dtype=np.float64)))
+        scalars, sites, relays = tables
+        self._rows = (scalars.tolist(), list(sites), list(relays), tables)
 
     def _fill_table(self, chunk: int, elements) -> None:
         first = chunk * ENV_CHUNK_FRAMES
