@@ -25,7 +25,7 @@ ENV_CHUNK_FRAMES = 8_640
 # set (its OMM fields, compared exactly: type and repr of each value), so the process keeps
 # the last KEPT (about 1.8 MB each) for the next run that needs them: the runs of a campaign,
 # a survey or a bench start alike.
-KEPT = 4
+KEPT = 2
 _KEPT: dict = {}
 
 
@@ -137,8 +137,8 @@ class Environment:
                                                                             "lon_deg")])
             tables = (scalars, np.ascontiguousarray(tab["site_elevation_deg"], dtype=np.float64),
                       np.ascontiguousarray(tab["relay_clearance_km"], dtype=np.float64))
-        if self.keep:
-            if len(_KEPT) >= KEPT:
+        if self.keep and KEPT > 0:
+            while len(_KEPT) >= KEPT:
                 del _KEPT[next(iter(_KEPT))]  # (the one used longest ago)
             _KEPT[key] = tables
         # each frame's row as Python numbers and views, made once a chunk (a frame only picks its own);
