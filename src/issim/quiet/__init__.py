@@ -11,13 +11,15 @@ state, log and telemetry, bit for bit, as the frames run one by one (``tests/tes
 
 It serves the standard line-up only: the seven physics subsystems run as one
 (:class:`~issim.physics.frame.PhysicsFrame`), then custody, the minds and the triggers,
-each exactly of its class, with no trigger, and every policy either idle or gated on the
-minds' ``agents.due`` (the crew minds). Before each call it checks what the kernel takes
-as given for the frames it runs, all things only Python writes: no event due before the
-limit, no one adrift, at work, with an intention, a goal to take control, a disclosure or
-a suspicion to act on, no story under way, no one due, no one told of a fall, the minds'
-log read to its end, and the control map worked out from what it reads now. Anything
-else, and the engine runs the frame itself.
+each exactly of its class, the triggers' conditions all of contact, person, death or
+deaths (a channel's is Python's, every frame), and every policy either idle or gated on
+the minds' ``agents.due`` (the crew minds). Before each call it checks what the kernel
+takes as given for the frames it runs, all things only Python writes: no event due before
+the limit, no one adrift, at work, with an intention, a goal to take control, a
+disclosure or a suspicion to act on, no story under way, no one due, no one told of a
+fall, the minds' log read to its end, each trigger's last state what its update would
+write, and the control map kept for what it reads now. Anything else, and the engine
+runs the frame itself.
 """
 
 from __future__ import annotations
