@@ -116,6 +116,22 @@ def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs):
 MEMO_HEAD = 3  # valid, sub-step, coupled (atmosphere_frame's memo)
 
 
+@njit(cache=True, inline="always")
+def _memo_layout(nv, nl):
+    """Where each part of :func:`atmosphere_frame`'s memo starts (after its :data:`MEMO_HEAD`):
+    temperatures, open and fan flags, mixing, conductance, sub-step x conductance, 1/D,
+    folded diagonal, fold factor."""
+    at_t = MEMO_HEAD
+    at_open = at_t + nv
+    at_fan = at_open + nl
+    at_mix = at_fan + nl
+    at_g = at_mix + nl
+    at_w = at_g + nl
+    at_inv_d = at_w + nl
+    at_diag = at_inv_d + nv
+    return at_t, at_open, at_fan, at_mix, at_g, at_w, at_inv_d, at_diag, at_diag + nv
+
+
 @njit(cache=True)
 def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_bus, has_fan, imv, passive, inv_v_sum,
            order, parent, parent_link, equalise_s, valve_cd_area, h, memo, nv, nl):
@@ -125,15 +141,7 @@ def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_b
     valve's orifice flow linearised at the pressure difference before the frame), and the
     tree solve's folded diagonal."""
     molar = MOLAR_MASS_KG_PER_MOL
-    at_t = MEMO_HEAD
-    at_open = at_t + nv
-    at_fan = at_open + nl
-    at_mix = at_fan + nl
-    at_g = at_mix + nl
-    at_w = at_g + nl
-    at_inv_d = at_w + nl
-    at_diag = at_inv_d + nv
-    at_fold = at_diag + nv
+    at_t, at_open, at_fan, at_mix, at_g, at_w, at_inv_d, at_diag, at_fold = _memo_layout(nv, nl)
     memo[1] = h
     for i in range(nv):
         memo[at_t + i] = temp[i]
@@ -232,15 +240,7 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
         substeps = int(min(max_substeps, np.ceil(k_max * dt_s / 0.1)))
     h = dt_s / substeps
 
-    at_t = MEMO_HEAD
-    at_open = at_t + nv
-    at_fan = at_open + nl
-    at_mix = at_fan + nl
-    at_g = at_mix + nl
-    at_w = at_g + nl
-    at_inv_d = at_w + nl
-    at_diag = at_inv_d + nv
-    at_fold = at_diag + nv
+    at_t, at_open, at_fan, at_mix, at_g, at_w, at_inv_d, at_diag, at_fold = _memo_layout(nv, nl)
     same = not any_valve and memo[0] == 1.0 and memo[1] == h
     if same:
         for i in range(nv):
