@@ -245,3 +245,50 @@ def test_the_quiet_call_is_compiled_again_when_a_kernel_it_calls_changes():
 
     assert stamp[1] == frame_kernel.callees_stamp(quiet_kernel.CALLEES)
     assert len(stamp[1]) == len(frame_kernel.CALLEES) + 2
+
+
+def _with_frame(name: str, frame_s: int, every_s: int):
+    from importlib import resources
+
+    from issim.scenario import parse_scenario
+
+    raw = resources.files("issim.data").joinpath("scenarios", f"{name}.toml").read_text()
+    raw = raw.replace("frame_s = 10", f"frame_s = {frame_s}").replace("record_every_s = 60", f"record_every_s = {every_s}")
+    assert f"frame_s = {frame_s}" in raw
+    return parse_scenario(raw.encode(), f"{name}-{frame_s}s.toml")
+
+
+@pytest.mark.parametrize("until_resolved", [False, True])
+def test_progress_comes_at_each_hour_of_frames_whatever_the_frame(monkeypatch, until_resolved):
+    spec = _with_frame("nominal", 7, 14)  # 514 frames an hour: not a whole hour of time, nor of 10 minutes
+    seen = {}
+    for mode in ("quiet", "plain"):
+        with monkeypatch.context() as m:
+            if mode == "plain":
+                _plain(m)
+            run = Runner(spec, hours=5, until_resolved=until_resolved)
+            seen[mode] = []
+            run.run(progress=seen[mode].append)
+            seen[mode + "-digest"] = run_digest(run.sim)
+    assert seen["quiet"] == seen["plain"] == [514 * k for k in range(1, len(seen["plain"]) + 1)]
+    assert len(seen["quiet"]) >= 4
+    assert seen["quiet-digest"] == seen["plain-digest"]
+
+
+def test_a_policy_given_during_a_run_is_honoured(monkeypatch):
+    def switch(run):
+        def progress(frame):
+            if frame == 1_080:  # 3 h in: Maya Torres acts at random from now on
+                run.assign("Maya Torres", "random")
+        return progress
+
+    runs = []
+    for mode in ("quiet", "plain"):
+        with monkeypatch.context() as m:
+            if mode == "plain":
+                _plain(m)
+            run = Runner("nominal", hours=6)
+            run.run(progress=switch(run))
+            runs.append(run)
+    _same(*runs)
+    assert any(kind == "command" for _, kind, _ in runs[0].sim.state.log)  # (the random policy acted)

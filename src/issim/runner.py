@@ -159,11 +159,12 @@ class Runner:
         st = sim.state
         every = max(1, 3_600_000 // sim.dt_ms)
         advance, actions, resolving = sim.advance, self.actions, self.until_resolved
-        quiet = self._quiet()
         while st.t_ms < until_ms and not st.facts.get("stop") and not (resolving and self._resolved()):
-            # quiet frames many to a call (issim.quiet), up to the next hour (progress) or the next
-            # time the story is asked whether it is over; else (or when none is quiet) one frame
-            if quiet is None or not quiet.run(min(until_ms, self._next_check_ms(st.t_ms, every))):
+            # quiet frames many to a call (issim.quiet), up to the next hour's frame (progress) or the
+            # next time the story is asked whether it is over; else (or when none is quiet) one frame.
+            # (Asked each time: a progress callback may have given someone another policy.)
+            quiet = self._quiet()
+            if quiet is None or not quiet.run(min(until_ms, self._next_check_ms(st, every))):
                 advance(actions())  # (step() would also make a StepResult and work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:
@@ -180,15 +181,16 @@ class Runner:
             self._quiet_for = self._acting
         return self._quiet_frames
 
-    def _next_check_ms(self, t_ms: int, every: int) -> int:
-        """The start of the next frame after ``t_ms`` at which :meth:`run` looks up from the
-        frames: the next whole hour of frames from the start, or before it the next time the
-        story is asked whether it is over."""
+    def _next_check_ms(self, st, every: int) -> int:
+        """When the quiet frames must stop for :meth:`run` to look up from them: the start of
+        the next frame that is a whole multiple of ``every`` (the progress), or before it the
+        next whole multiple of :data:`RESOLVE_EVERY_MS` from the start (the first frame from
+        there is where the story is asked whether it is over)."""
         sim = self.sim
-        step = every * sim.dt_ms
+        limit = sim.start_ms + (st.frame // every + 1) * every * sim.dt_ms
         if self.until_resolved:
-            step = min(step, RESOLVE_EVERY_MS)
-        return sim.start_ms + ((t_ms - sim.start_ms) // step + 1) * step
+            limit = min(limit, sim.start_ms + ((st.t_ms - sim.start_ms) // RESOLVE_EVERY_MS + 1) * RESOLVE_EVERY_MS)
+        return limit
 
     def __getattr__(self, name: str):
         """Anything else is the simulation's (``run.state``, ``run.world``, ``run.event_log()``...)."""

@@ -39,12 +39,12 @@ _NO_CONTACT = np.zeros(2, dtype=bool)
 
 def _condition_row(triggers, condition) -> tuple:
     """A trigger's condition as the kernel reads it: ``(kind, x, y)``; a condition naming
-    nothing known is never true (``Triggers._check``): a person in a volume that is none."""
+    nothing known is never true (``Triggers._check``)."""
     from ..sim.world import SEGMENTS
 
     kind, value = condition
     if triggers.problem(condition):
-        return (1, 0, -2)  # (PERSON_IN: no one is in volume -2)
+        return (4, 0, 0)  # (kernel.NEVER)
     if kind == "contact":
         return (0, SEGMENTS.index(value), 0)
     if kind == "person_in":
@@ -131,6 +131,7 @@ class QuietFrames:
         fused = sim.fused
         if fused._kernel is None or fused._dt[0] != sim.dt_s or any(map(_has_update, self._instance_dicts)):
             return 0
+        physics = fused._frame_args(a)  # (first: gathering them may rebind an array, e.g. atm.moles made C-contiguous)
         minds = self._minds(st, a)
         if minds is None:
             return 0
@@ -161,7 +162,7 @@ class QuietFrames:
         clock = np.array([t0, st.frame, row, n, dt_ms], dtype=np.int64)
         crew = fused.subsystems[2]
         done, why, code = quiet_frames(
-            fused._frame_args(a), clock, tables,
+            physics, clock, tables,
             (float(sim.dt_s), bool(crew.follow_schedule), elements is not None, in_sessions,
              int(facts["comms.start_ms"]) if in_sessions else 0, period_ms, not not facts["comms.queue"]),
             custody, minds[0], minds[1], triggers[0], rec)

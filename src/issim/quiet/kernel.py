@@ -47,7 +47,7 @@ def _inputs_same(now, then) -> bool:
     return True
 
 
-CONTACT, PERSON_IN, DEAD, AT_LEAST_DEAD = range(4)  # the triggers' conditions compiled here (QuietFrames)
+CONTACT, PERSON_IN, DEAD, AT_LEAST_DEAD, NEVER = range(5)  # the triggers' conditions compiled here (QuietFrames)
 
 
 @njit(cache=True)
@@ -62,6 +62,8 @@ def _conditions_same(table, then, contact, location, alive) -> bool:
             now = location[x] == y
         elif kind == DEAD:
             now = not alive[x]
+        elif kind == NEVER:  # (a condition naming nothing this run has)
+            now = False
         else:
             dead = 0
             for p in range(alive.size):
