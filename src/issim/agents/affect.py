@@ -191,6 +191,8 @@ def tick(state, topology, windows: frozenset, war_at_ms: int, able, wounded_by, 
     """Bring the minds up to the present: once a minute the sights (the war from a window,
     bodies found) and talk (the war told), once an hour the slow changes (fear easing, the
     fall not coming). ``able(p)``: alive, conscious, aboard; ``log(what, **details)`` records."""
+    # (issim.quiet.kernel copies this for minutes with no war, no one dead and no one told of
+    # a fall: a change here is a change there; tests/test_quiet.py holds the two alike)
     a = state.arrays
     t = state.t_ms
     mind_ms = a["agents.mind_ms"]

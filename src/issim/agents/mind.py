@@ -323,7 +323,8 @@ class Agents(Subsystem):
 
     def _due(self, state: State, a, t: int, next_ms, due_now) -> None:
         """Those whose time has come think again later, and are due now if they are able and
-        have something to decide (an intention, a goal while awake, or a threat to meet)."""
+        have something to decide (an intention, a goal while awake, or a threat to meet).
+        (``issim.quiet.kernel`` copies this, for frames where no one has an intention.)"""
         # Each one due is read element by element (usually one person a frame): the loop
         # writes only next_ms and due, which nothing it reads depends on.
         goal, intent, activity = a["agents.goal"], a["agents.intent"], a["crew.activity"]

@@ -189,6 +189,8 @@ class Custody(Subsystem):
             state["control.map_minute"][0] = state.t_ms // 60_000
 
     def update(self, state: State, env, dt_s: float) -> None:
+        # (issim.quiet.kernel copies the quiet part of this, the items carried and the map's
+        # minute: a change here is a change there; tests/test_quiet.py holds the two alike)
         a = state.arrays
         nonzero = count_nonzero  # (numpy's C count: ndarray.any() goes through Python, several times slower here)
         if nonzero(a["control.adrift"]):

@@ -230,7 +230,7 @@ class QuietFrames:
 
     def _minds(self, st, a) -> Optional[tuple]:
         """The minds' arrays and numbers, when their update is only keeping time; else None."""
-        from ..agents import goals
+        from ..agents import affect, goals
         from ..agents.crisis import NONE as NO_INTENT
         from ..agents.mind import HOLD_AT
         from ..station.people import SLEEP
@@ -244,7 +244,7 @@ class QuietFrames:
             none = np.zeros(0, dtype=np.int64)
             off = np.zeros(0, dtype=bool)
             return ((np.zeros(2, dtype=np.int64), np.zeros(0), none, off, none, none, off, off, none,
-                     np.zeros(1, dtype=bool)), (False, 0, 0, 0, 0, 0, 0, False))
+                     np.zeros(1, dtype=bool)), (False, 0, 0, 0, 0, 0, 0, False, 0.0))
         if a["agents.log_pos"].item(0) != len(st.log):
             return None
         intent, goal = a["agents.intent"], a["agents.goal"]
@@ -260,5 +260,5 @@ class QuietFrames:
         arrays = (a["agents.mind_ms"], a["agents.fear"], a["agents.next_ms"], due, intent, goal, a["crew.alive"],
                   a["crew.conscious"], a["crew.activity"], departed if departed is not None else np.zeros(1, dtype=bool))
         numbers = (True, agents.war_at_ms, agents.interval_ms, agents.crisis_ms, NO_INTENT, goals.NO_GOAL, SLEEP,
-                   departed is not None)
+                   departed is not None, float(affect.FEAR_BASE))
         return arrays, numbers

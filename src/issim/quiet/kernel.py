@@ -88,7 +88,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     worked out last, what it read (flat views), what they were then)``. ``minds``:
     ``(mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed)``
     and ``mind_k``: ``(any minds, war at ms, interval ms, crisis interval ms, no intent,
-    no goal, asleep, with departed)``. ``triggers``: ``(each trigger's condition as a row of
+    no goal, asleep, with departed, the fear minds ease back to)``. ``triggers``: ``(each trigger's condition as a row of
     kind and two numbers, what each was at the first frame, comms.contact, crew.location,
     crew.alive)``: a frame where one has changed is Python's (the triggers' ``last`` and
     arming are the caller's). ``rec``: ``(addresses, sizes, kinds, stage, sample times,
@@ -98,7 +98,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     scalars, sites, relays = env
     holder, item_volume, location, stamp, cmap, memo, inputs, then = custody
     mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed = minds
-    has_minds, war_at_ms, interval_ms, crisis_ms, no_intent, no_goal, asleep, with_departed = mind_k
+    has_minds, war_at_ms, interval_ms, crisis_ms, no_intent, no_goal, asleep, with_departed, fear_base = mind_k
     addresses, sizes, kinds, stage, times, counts = rec
     conditions, then_conditions, contact, crew_location, crew_alive = triggers
     staged, n_chunk, stage_rows, chunk_rows, every = counts[0], counts[1], counts[2], counts[3], counts[4]
@@ -156,7 +156,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                     mind_ms[1] = mind_ms[1] + hours * HOUR_MS
                     factor = math.pow(0.9, float(hours))
                     for p in range(n_people):
-                        fear[p] = 0.1 + (fear[p] - 0.1) * factor  # (affect.FEAR_BASE)
+                        fear[p] = fear_base + (fear[p] - fear_base) * factor
             for p in range(n_people):  # (Agents._due, no one bent on violence)
                 at = next_ms[p]
                 if at > t0:
