@@ -26,13 +26,13 @@ from .authority import Probe, Situation, control_map
 from .commands import CATALOGUE
 from .directory import Directory
 
-# What the control map reads; when none of it changed, the map has not either.
-MEMO_SIZE = 256  # control maps kept, each with what it was worked out from (ControlMap.compute)
-# Everything the map is worked out from (what issim.control.authority.Situation reads; a test holds it so)
+# Everything the control map reads (what issim.control.authority.Situation reads; a test holds
+# it so): when none of it changed, the map has not either.
 MAP_INPUTS = ("crew.location", "crew.alive", "crew.conscious", "crew.on_eva", "hatch.open", "comms.contact",
               "control.faction", "control.credentials", "control.lock_side", "control.departed",
               "control.arm_operator", "control.adrift", "control.drift_m", "control.drift_m_s", "control.task",
               "control.task_until_ms", "control.item_holder", "control.item_volume")
+MEMO_SIZE = 256  # control maps kept, each with what it was worked out from (ControlMap.compute)
 
 
 def probe_plan(d: Directory) -> list[tuple[str, tuple]]:
