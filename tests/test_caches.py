@@ -128,3 +128,13 @@ def test_another_orbit_or_start_has_tables_of_its_own_and_few_are_kept():
     for k in range(environment.KEPT + 3):  # other starts: the oldest go
         environment.Environment(run.sim.start_ms + k * 1000, run.sim.dt_ms).at(run.sim.state)
     assert len(environment._KEPT) == environment.KEPT
+
+
+def test_only_the_first_days_of_a_run_are_kept():
+    from issim.orbit import environment
+    from issim.runner import Runner
+
+    environment._KEPT.clear()
+    run = Runner("nominal", days=environment.KEPT_CHUNKS + 2)
+    run.run()
+    assert sorted(k[2] for k in environment._KEPT) == list(range(environment.KEPT_CHUNKS))

@@ -23,9 +23,11 @@ from .upkeep import orbit_of
 ENV_CHUNK_FRAMES = 8_640
 # A chunk's tables depend only on the start, the frame, the chunk's number and the element
 # set (its OMM fields, compared exactly: type and repr of each value), so the process keeps
-# the last KEPT (about 1.8 MB each) for the next run that needs them: the runs of a campaign,
-# a survey or a bench start alike.
-KEPT = 2
+# them for the next run that needs them: the runs of a campaign, a survey or a bench start
+# alike. Only the first KEPT_CHUNKS days of a run are kept (what runs from one start share;
+# a long run's later days are its own), and of those the last KEPT (about 1.8 MB each).
+KEPT_CHUNKS = 3
+KEPT = 6
 _KEPT: dict = {}
 
 
@@ -124,11 +126,13 @@ class Environment:
 
     def _fill(self, chunk: int, elements) -> None:
         """The chunk's rows (:attr:`_rows`), from the process's tables when a run has computed
-        them already (:data:`KEPT`), else computed (and kept)."""
+        them already (:data:`KEPT`), else computed (and kept, if it is one of the first
+        :data:`KEPT_CHUNKS`)."""
         fields = None if elements is None or not self._omm else \
             tuple(sorted((k, type(v).__name__, repr(v)) for k, v in self._omm.items()))
         key = (self.start_ms, self.dt_ms, chunk, elements is not None, fields, len(self.sites), len(self.relays))
-        tables = _KEPT.pop(key, None) if self.keep else None
+        keep = self.keep and chunk < KEPT_CHUNKS
+        tables = _KEPT.pop(key, None) if keep else None
         if tables is None:
             self._fill_table(chunk, elements)
             tab = self._table
@@ -137,7 +141,7 @@ class Environment:
                                                                             "lon_deg")])
             tables = (scalars, np.ascontiguousarray(tab["site_elevation_deg"], dtype=np.float64),
                       np.ascontiguousarray(tab["relay_clearance_km"], dtype=np.float64))
-        if self.keep and KEPT > 0:
+        if keep and KEPT > 0:
             while len(_KEPT) >= KEPT:
                 del _KEPT[next(iter(_KEPT))]  # (the one used longest ago)
             _KEPT[key] = tables
