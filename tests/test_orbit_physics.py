@@ -218,6 +218,22 @@ def test_beta_angle_stays_within_inclination_plus_obliquity():
     assert np.abs(beta).max() > 70  # the December 2024 high-beta season is in the data
 
 
+def test_beta_angle_from_states_already_propagated_is_the_same():
+    """The run's orbit tables hand beta the states and Sun they have already worked out."""
+    from issim.orbit.propagation import propagate_teme
+    from issim.orbit.sun import sun_teme_km
+
+    t0 = parse_iso("2024-12-09T06:00:00Z")
+    elements = orbit.nearest(orbit.bundled_sets(), t0)
+    t = t0 + np.arange(0, MS_PER_DAY, 10_000)
+    r, v, _ = propagate_teme(elements, t)
+    sun = sun_teme_km(t)
+    before = sun.copy()
+    given = orbit.beta_angle_deg(elements, t, (r, v), sun)
+    assert np.array_equal(given, orbit.beta_angle_deg(elements, t))  # bit for bit
+    assert np.array_equal(sun, before)  # the Sun handed in is left as it was
+
+
 # --------------------------------------------------------------------------- contacts
 
 

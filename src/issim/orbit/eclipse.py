@@ -57,11 +57,15 @@ def eclipses(elements: ElementSet, start_ms: int, end_ms: int) -> list[Interval]
     return [Interval(int(a), int(b)) for a, b in zip(w.rise_ms[keep], w.set_ms[keep])]
 
 
-def beta_angle_deg(elements: ElementSet, t_ms) -> np.ndarray:
-    """The Sun's elevation above the orbit plane, in degrees (positive on the north side)."""
-    r, v, _ = propagate_teme(elements, t_ms)
+def beta_angle_deg(elements: ElementSet, t_ms, teme=None, sun_km=None) -> np.ndarray:
+    """The Sun's elevation above the orbit plane, in degrees (positive on the north side).
+
+    ``teme``: ``(r_km, v_km_s)``, the TEME states at ``t_ms`` if already propagated, and
+    ``sun_km`` the Sun's TEME position then (:func:`~issim.orbit.sun.sun_teme_km`), if
+    already worked out (left as they are): the same numbers, not computed again."""
+    r, v = teme if teme is not None else propagate_teme(elements, t_ms)[:2]
     normal = np.cross(r, v)
     normal /= np.linalg.norm(normal, axis=-1, keepdims=True)
-    sun = sun_teme_km(t_ms)
-    sun /= np.linalg.norm(sun, axis=-1, keepdims=True)
+    sun = sun_teme_km(t_ms) if sun_km is None else sun_km
+    sun = sun / np.linalg.norm(sun, axis=-1, keepdims=True)
     return np.degrees(np.arcsin(np.einsum("...i,...i->...", normal, sun)))

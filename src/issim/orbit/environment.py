@@ -175,6 +175,7 @@ class Environment:
             clear = line_of_sight_clearance_km(states.r_itrs_km, relay.itrs_km(), GRAZING_ALTITUDE_KM)
             relays[:, k] = clear if relay_terminal_sees(relay) else -1.0
         self._table = {
-            "sunlit": sunlit, "beta_deg": beta_angle_deg(elements, t), "alt_km": alt, "lat_deg": lat,
+            "sunlit": sunlit, "beta_deg": beta_angle_deg(elements, t, (states.r_teme_km, states.v_teme_km_s), sun),
+            "alt_km": alt, "lat_deg": lat,
             "lon_deg": lon, "site_elevation_deg": sites, "relay_clearance_km": relays,
         }
