@@ -309,14 +309,21 @@ class Comms(Subsystem):
         self._packed = pack(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
                             self.power_full_w)
 
+    def session_clock(self, elements) -> tuple[bool, float]:
+        """``(whether relay sessions hold relays back, the orbit's period in ms)``: they do for
+        a run with an orbit and session plans (else ``(False, 0.0)``); a session's phase is
+        the time since ``comms.start_ms`` modulo that period."""
+        if self.session_plans and elements is not None:
+            return True, elements.period_min * 60_000.0
+        return False, 0.0
+
     def _allowed(self, state: State, env):
         """The relays not held back by their sessions now (:meth:`_in_session` of each plan,
         its numbers worked out once). Copied, compiled, in :mod:`issim.physics.frame_kernel`:
         change both."""
         allowed = self._every_relay
-        elements = env.elements
-        if self.session_plans and elements is not None:
-            period_ms = elements.period_min * 60_000.0
+        in_sessions, period_ms = self.session_clock(env.elements)
+        if in_sessions:
             since = (state.t_ms - state.facts["comms.start_ms"]) % period_ms
             for k, (per_orbit, minutes, relays) in enumerate(self.session_plans):
                 if not since % (period_ms / per_orbit) < minutes * 60_000.0:

@@ -161,12 +161,8 @@ class PhysicsFrame:
         t0 = int(state.t_ms)
         elements = env.elements
         facts = state.facts
-        in_sessions = elements is not None and not not comms.session_plans
-        if in_sessions:  # (Comms._allowed's numbers)
-            period_ms = elements.period_min * 60_000.0
-            since_ms = (t0 - facts["comms.start_ms"]) % period_ms
-        else:
-            period_ms = since_ms = 0.0
+        in_sessions, period_ms = comms.session_clock(elements)
+        since_ms = (t0 - facts["comms.start_ms"]) % period_ms if in_sessions else 0.0  # (Comms._allowed's)
         per_frame = (bool(env.sunlit), float(env.beta_deg), t0, dt_ms, float(dt_s), bool(crew.follow_schedule),
                      int(state.frame), elements is not None, float(env.alt_km), env.relay_clearance_km,
                      env.site_elevation_deg, in_sessions, since_ms, period_ms)
