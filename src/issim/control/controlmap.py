@@ -107,10 +107,15 @@ class ControlMap:
         return out
 
     @staticmethod
-    def key(state: State) -> bytes:
-        """What the map is worked out from, as bytes: the arrays of :data:`MAP_INPUTS` the state has."""
+    def inputs(state: State) -> list[np.ndarray]:
+        """What the map is worked out from: the arrays of :data:`MAP_INPUTS` the state has."""
         a = state.arrays
-        return b"|".join(a[k].tobytes() for k in MAP_INPUTS if k in a)
+        return [a[k] for k in MAP_INPUTS if k in a]
+
+    @classmethod
+    def key(cls, state: State) -> bytes:
+        """:meth:`inputs` as bytes, what a kept map is kept with."""
+        return b"|".join(v.tobytes() for v in cls.inputs(state))
 
     def known(self, state: State) -> Optional[np.ndarray]:
         """The map for ``state`` if it is kept (:meth:`compute` would return it without working it out), else None."""

@@ -151,8 +151,7 @@ class QuietFrames:
         n = min(n, ENV_CHUNK_FRAMES - row)
         comms = fused.subsystems[5]
         facts = st.facts
-        in_sessions = elements is not None and not not comms.session_plans
-        period_ms = elements.period_min * 60_000.0 if in_sessions else 0.0
+        in_sessions, period_ms = comms.session_clock(elements)
         totals = st.totals
         if list(map(totals.get, fused._keys)) != fused._written:
             fused._read_totals(totals)
@@ -172,7 +171,7 @@ class QuietFrames:
         frame0 = st.frame
         st.t_ms = t0 + done * dt_ms
         st.frame = frame0 + done
-        sim.recorder._sampled(st.frame // every - frame0 // every)
+        sim.recorder.sampled(st.frame // every - frame0 // every)
         self.calls += 1
         self.frames += done
         if why == PHYSICS:
@@ -209,17 +208,16 @@ class QuietFrames:
     def _custody(self, st, a) -> Optional[tuple]:
         """Custody's arrays, when its update is quiet but for the items carried and the map's
         minute, and the map is what it would be worked out from now; else None."""
-        from ..control.controlmap import MAP_INPUTS
-
         if count_nonzero(a["control.adrift"]):
             return None
         task = a["control.task"]
         if task.size and max(task.tolist()) >= 0:
             return None
-        inputs = [a[k] for k in MAP_INPUTS if k in a]
+        cmap = self.custody.map
+        inputs = cmap.inputs(st)
         if not all(v.flags.c_contiguous for v in inputs):
             return None
-        known = self.custody.map.known(st)  # (the map the next minute's would be, while they stay the same)
+        known = cmap.known(st)  # (the map the next minute's would be, while they stay the same)
         if known is None:
             return None
         flat = tuple(v.reshape(-1).view(np.uint8) for v in inputs)

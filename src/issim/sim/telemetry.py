@@ -146,21 +146,21 @@ class Recorder:
             # every recorded array, flattened in C order, into the row: one C call to gather them, one to copy
             np.concatenate(self._gather(a), axis=None, out=self._stage[self._staged], casting="unsafe")
         self._t[self._n] = state.t_ms
-        self._sampled(1)
+        self.sampled(1)
 
     def compiled_sample(self, state) -> Optional[tuple]:
         """What a compiled loop needs to take samples as :meth:`maybe_record` takes them:
         ``(addresses, sizes, kinds, stage, sample times, [staged, samples in the chunk, stage
         rows, chunk rows, every frames])`` for :func:`~issim.sim.record_kernel.record_row`,
         while the state's arrays are those the addresses were read from; ``None`` otherwise
-        (the next sample binds them). Samples taken so are then counted by :meth:`_sampled`."""
+        (the next sample binds them). Samples taken so are then counted by :meth:`sampled`."""
         b = self._bound.get(state.arrays)
         if b is None or not self._layout:
             return None
         counts = np.array([self._staged, self._n, self.STAGE_ROWS, self.CHUNK_ROWS, self.every_frames], dtype=np.int64)
         return b[2], b[3], b[4], self._stage, self._t, counts
 
-    def _sampled(self, k: int) -> None:
+    def sampled(self, k: int) -> None:
         """``k`` samples have been written into the stage (and their times into the chunk)."""
         if not k:
             return
