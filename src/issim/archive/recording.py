@@ -109,13 +109,16 @@ class TrackWatch:
         return env
 
     def _keep(self, env) -> None:
+        self._keep_row(env.t_ms, env.lat_deg, env.lon_deg, env.alt_km, bool(env.sunlit))
+
+    def _keep_row(self, t_ms: int, lat: float, lon: float, alt: float, sunlit: bool) -> None:
         c = self._columns
-        if not c["t_ms"] or env.t_ms > c["t_ms"][-1]:
-            c["t_ms"].append(env.t_ms)
-            c["lat_deg"].append(env.lat_deg)
-            c["lon_deg"].append(env.lon_deg)
-            c["alt_km"].append(env.alt_km)
-            c["sunlit"].append(bool(env.sunlit))
+        if not c["t_ms"] or t_ms > c["t_ms"][-1]:
+            c["t_ms"].append(t_ms)
+            c["lat_deg"].append(lat)
+            c["lon_deg"].append(lon)
+            c["alt_km"].append(alt)
+            c["sunlit"].append(sunlit)
 
     def ran(self, state, first_frame: int, frames: int) -> None:
         """``frames`` frames from ``first_frame`` were run without asking :meth:`at` (many to a
@@ -124,16 +127,9 @@ class TrackWatch:
         env.ran(state, first_frame, frames)
         every = self.every_frames
         scalars = env._rows[3][0]
-        c = self._columns
         for f in range(-(-first_frame // every) * every, first_frame + frames, every):
             sunlit, _, alt, lat, lon = scalars[f % ENV_CHUNK_FRAMES].tolist()
-            t_ms = env.start_ms + f * env.dt_ms
-            if not c["t_ms"] or t_ms > c["t_ms"][-1]:
-                c["t_ms"].append(t_ms)
-                c["lat_deg"].append(lat)
-                c["lon_deg"].append(lon)
-                c["alt_km"].append(alt)
-                c["sunlit"].append(sunlit != 0.0)
+            self._keep_row(env.start_ms + f * env.dt_ms, lat, lon, alt, sunlit != 0.0)
 
     def finish(self, state, last_recorded_ms: Optional[int]) -> None:
         """Add the last recorded moment, which the run ended on before asking for it."""
