@@ -234,8 +234,7 @@ class Agents(Subsystem):
         log_pos, mind_ms, next_ms, due_now, plot, intent, adrift, susp = views
         if log_pos.item(0) != len(log) or not 0 < t - mind_ms.item(0) < affect.MINUTE_MS \
                 or not (self._all_calm(susp) or self._none_to_hold(a)) \
-                or not (self._plot_open(plot) and not count_nonzero(intent) and not count_nonzero(adrift)
-                        or self.story.settled(state)):
+                or not self._story_at_rest(state, plot, intent, adrift):
             return self._update(state, a, t, log)
         # Nothing to read in the log (no order, command, death or hostile act), no minute's
         # tick (nor its frame, on which the story's turns are met), no story under way or one
@@ -246,6 +245,12 @@ class Agents(Subsystem):
             due_now.fill(False)
         if self._earliest(next_ms) <= t:
             self._due(state, a, t, next_ms, due_now)
+
+    def _story_at_rest(self, state: State, plot, intent, adrift) -> bool:
+        """Whether the story has nothing to act on now: none under way (no part of the plot
+        taken, no intention, no one adrift), or one that is :meth:`Story.settled`."""
+        return (self._plot_open(plot) and not count_nonzero(intent) and not count_nonzero(adrift)
+                or self.story.settled(state))
 
     def _none_to_hold(self, a) -> bool:
         """Whether no one alive without a goal has reached the suspicion at which they hold their
@@ -305,8 +310,7 @@ class Agents(Subsystem):
         else:
             if turns.pending(a, t):
                 turns.check(self.story, state)
-            if not (self._plot_open(a["agents.plot"]) and not count_nonzero(a["agents.intent"])
-                    and not count_nonzero(a["control.adrift"]) or self.story.settled(state)):
+            if not self._story_at_rest(state, a["agents.plot"], a["agents.intent"], a["control.adrift"]):
                 self.story.meet(state, deaths, acts)
         susp = a["agents.suspicion"]
         if not self._all_calm(susp):  # (suspicion is always a finite number in [0, 1])
