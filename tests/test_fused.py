@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from issim.physics import frame_kernel
+from issim.physics import frame_kernel, kernel_stamp
 from issim.physics.frame import PhysicsFrame
 from issim.runner import Runner
 from issim.sim.events import Event
@@ -169,7 +169,7 @@ def test_the_compiled_call_is_compiled_again_when_a_kernel_it_calls_changes():
     kernels' code, so its stamp also names theirs (else an edited kernel would run old here)."""
     assert frame_kernel.STAMPED
     stamp = frame_kernel.physics_frame._cache._cache_file._source_stamp
-    assert stamp[1] == frame_kernel.callees_stamp() and len(stamp[1]) == len(frame_kernel.CALLEES)
+    assert stamp[1] == kernel_stamp.callees_stamp(frame_kernel.CALLEES) and len(stamp[1]) == len(frame_kernel.CALLEES)
 
 
 def test_a_cabin_air_array_not_in_c_order_is_read_alike():
@@ -184,3 +184,13 @@ def test_a_cabin_air_array_not_in_c_order_is_read_alike():
 
     _lockstep(fused, plain, 1, before=fortran)
     _lockstep(fused, plain, 3)
+
+
+def test_the_kernels_with_stack_arrays_are_compiled_again_when_those_change():
+    """The subsystems' kernels expand :mod:`issim.physics.unmanaged`'s stack arrays into their
+    own code, so their cached code is stamped with that module too."""
+    from issim.physics import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel, unmanaged
+
+    for kernel in (atm_kernel.atmosphere_frame, atm_kernel._links, comms_kernel.links_frame, crew_kernel.crew_frame,
+                   ls_kernel.machines_frame, power_kernel.power_frame):
+        assert kernel._cache._cache_file._source_stamp[1] == kernel_stamp.callees_stamp((unmanaged,)), kernel

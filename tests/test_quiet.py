@@ -18,6 +18,7 @@ from kernel_check import run_digest
 
 from issim import Batch
 from issim.quiet import QuietFrames
+from issim.physics import kernel_stamp
 from issim.quiet import kernel as quiet_kernel
 from issim.runner import Runner
 from issim.sim.events import Event
@@ -243,7 +244,7 @@ def test_the_quiet_call_is_compiled_again_when_a_kernel_it_calls_changes():
     stamp = quiet_kernel.quiet_frames._cache._cache_file._source_stamp
     from issim.physics import frame_kernel
 
-    assert stamp[1] == frame_kernel.callees_stamp(quiet_kernel.CALLEES)
+    assert stamp[1] == kernel_stamp.callees_stamp(quiet_kernel.CALLEES)
     assert len(stamp[1]) == len(frame_kernel.CALLEES) + 2
 
 

@@ -23,7 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import unmanaged
 from .gas import GAMMA_AIR, MOLAR_MASS_KG_PER_MOL, R_J_PER_MOL_K
+from .kernel_stamp import stamp_with_callees
+from .unmanaged import stack_empty, stack_zeros
 
 
 def tree_order(n_volumes: int, a: np.ndarray, b: np.ndarray):
@@ -64,7 +67,9 @@ def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     n = order.size
     diag, fold = np.empty(n), np.empty(n)
     tree_fold(order, parent, parent_link, inv_d, w, diag, fold)
-    return tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs)
+    x = np.empty(n)
+    tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs, np.empty(n), x)
+    return x
 
 
 @njit(cache=True)
@@ -93,16 +98,17 @@ def tree_fold(order, parent, parent_link, inv_d, w, diag, fold):
 
 
 @njit(cache=True)
-def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs):
-    """:func:`tree_solve` from :func:`tree_fold`'s ``diag`` and ``fold``: the same numbers."""
+def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs, b, x):
+    """:func:`tree_solve` from :func:`tree_fold`'s ``diag`` and ``fold``, the same numbers,
+    into ``x`` (``b``: working space, as long as ``rhs``)."""
     n = order.size
-    b = rhs.copy()
+    for k in range(n):
+        b[k] = rhs[k]
     for k in range(n - 1, -1, -1):  # leaves first
         i = order[k]
         p = parent[i]
         if p >= 0:
             b[p] += fold[i] * b[i]
-    x = np.empty(n)
     for k in range(n):  # roots first: back out to the leaves
         i = order[k]
         p = parent[i]
@@ -110,7 +116,6 @@ def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs):
             x[i] = b[i] / diag[i]
         else:
             x[i] = (b[i] + w[parent_link[i]] * x[p]) / diag[i]
-    return x
 
 
 MEMO_HEAD = 3  # valid, sub-step, coupled (atmosphere_frame's memo)
@@ -145,7 +150,7 @@ def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_b
     memo[1] = h
     for i in range(nv):
         memo[at_t + i] = temp[i]
-    degree = np.zeros(nv, dtype=np.int64)
+    degree = stack_zeros(nv, np.int64)
     for l in range(nl):
         if open_[l]:
             degree[a[l]] += 1
@@ -159,7 +164,9 @@ def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_b
             q = imv[l] if fan_on else passive[l]
         worst = max(max(degree[a[l]], degree[b[l]]), 1)
         memo[at_mix + l] = min(-np.expm1(-q * inv_v_sum[l] * h) / inv_v_sum[l], 1.0 / worst / inv_v_sum[l])
-    d = R_J_PER_MOL_K * temp / volume
+    d = stack_empty(nv, np.float64)
+    for i in range(nv):
+        d[i] = R_J_PER_MOL_K * temp[i] / volume[i]
     coupled = False
     for l in range(nl):
         g = 0.0
@@ -218,7 +225,7 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
     nl = a.size
     molar = MOLAR_MASS_KG_PER_MOL
     # leaks: each volume's e-folding rate through its effective hole area
-    leak_k = np.zeros(nv)
+    leak_k = stack_zeros(nv, np.float64)
     any_leak = False
     k_max = 0.0
     for i in range(nv):
@@ -273,8 +280,10 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
             leak_kg_per_day[i] = leak_k[i] * mass * 86_400.0
 
     leaked = np.zeros(4)
-    x = np.empty((nl, 4))
-    total = np.empty(nv)
+    x = stack_empty((nl, 4), np.float64)
+    total = stack_empty(nv, np.float64)
+    solve_b = stack_empty(nv, np.float64)
+    p_next = stack_empty(nv, np.float64)
     for _ in range(substeps):
         if any_leak:
             for i in range(nv):
@@ -288,7 +297,7 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
         if coupled:
             for i in range(nv):
                 total[i] = n[i, 0] + n[i, 1] + n[i, 2] + n[i, 3]
-            p_next = tree_solve_folded(order, parent, parent_link, diag, fold, w, total)
+            tree_solve_folded(order, parent, parent_link, diag, fold, w, total, solve_b, p_next)
             for l in range(nl):
                 bulk = h * g[l] * (p_next[a[l]] - p_next[b[l]])  # mol, a -> b
                 up = a[l] if bulk >= 0 else b[l]
@@ -308,3 +317,7 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
             p += pp[i, s]
         pressure[i] = p
     return leaked
+
+
+# (their code holds unmanaged's stack arrays)
+STAMPED = all([stamp_with_callees(_links, (unmanaged,)), stamp_with_callees(atmosphere_frame, (unmanaged,))])

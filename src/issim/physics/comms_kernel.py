@@ -12,6 +12,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import unmanaged
+from .kernel_stamp import stamp_with_callees
+from .unmanaged import stack_empty, stack_zeros
+
 
 def pack(link_seg, relay_targets, site_cols, site_mask_deg, power_full_w) -> tuple:
     """The links' tables as the kernel takes them, built once: ``(link_seg, relay_targets,
@@ -31,10 +35,10 @@ def links_frame(link_ok, bus, relay_clearance_km, relay_scheduled, relay_allowed
     nl = link_ok.size
     nr = relay_scheduled.size
     ns = contact.size
-    relay_ok = np.empty(nr, dtype=np.bool_)
+    relay_ok = stack_empty(nr, np.bool_)
     for r in range(nr):
         relay_ok[r] = relay_clearance_km[r] > 0.0 and relay_scheduled[r] and relay_allowed[r]
-    now = np.zeros(ns, dtype=np.bool_)
+    now = stack_zeros(ns, np.bool_)
     for s in range(ns):
         segment_power[s] = 0.0
     for i in range(nl):
@@ -60,3 +64,7 @@ def links_frame(link_ok, bus, relay_clearance_km, relay_scheduled, relay_allowed
         changed = changed or now[s] != contact[s]
         contact[s] = now[s]
     return changed
+
+
+# (their code holds unmanaged's stack arrays)
+STAMPED = all([stamp_with_callees(links_frame, (unmanaged,))])

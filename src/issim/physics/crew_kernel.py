@@ -14,6 +14,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import unmanaged
+from .kernel_stamp import stamp_with_callees
+from .unmanaged import stack_empty, stack_zeros
+
 
 def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa,
          armstrong_pa, co2_symptom_pa, unconscious, dead, eva, o2, co2, h2o) -> tuple:
@@ -42,7 +46,7 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
     unconscious, dead, eva, o2, co2, h2o = ki[0], ki[1], ki[2], ki[3], ki[4], ki[5]
     n = location.size
     nv = moles.shape[0]
-    kg = np.empty((n, 3))
+    kg = stack_empty((n, 3), np.float64)
     for i in range(n):
         for c in range(3):
             kg[i, c] = (cum[m1, i, c] + f1 * rate_min[m1, i, c]) - (cum[m0, i, c] + f0 * rate_min[m0, i, c])
@@ -53,24 +57,29 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
             for c in range(3):
                 kg[i, c] = resting_rate[c] * (dt_s / 60.0) if alive[i] else 0.0
             activity[i] = unconscious if alive[i] else dead
-    away = np.empty(n, dtype=np.bool_)
+    away = stack_empty(n, np.bool_)
     for i in range(n):
         away[i] = on_eva[i] or departed[location[i]]
         if away[i] and on_eva[i] and alive[i]:
             activity[i] = eva
 
     # the air: each volume's occupants breathe its O2 and give CO2 and vapour
-    per_volume = np.zeros((nv, 3))
+    per_volume = stack_zeros((nv, 3), np.float64)
     for i in range(n):
         if not away[i]:
             for c in range(3):
                 per_volume[location[i], c] += kg[i, c] / molar_mass[c]
-    body = kg.copy()
+    body = stack_empty((n, 3), np.float64)
+    for i in range(n):
+        for c in range(3):
+            body[i, c] = kg[i, c]
     short = False
     for v in range(nv):
         short = short or per_volume[v, 0] > moles[v, o2]
     if short:  # not enough O2 somewhere: the occupants share it, CO2 in proportion
-        share = np.ones(nv)
+        share = stack_empty(nv, np.float64)
+        for v in range(nv):
+            share[v] = 1.0
         for v in range(nv):
             take = min(per_volume[v, 0], moles[v, o2])
             if per_volume[v, 0] > 0:
@@ -93,7 +102,7 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
 
     # water: drunk from, and passed to, each person's segment
     if has_water:
-        people = np.zeros(water_store.size)
+        people = stack_zeros(water_store.size, np.float64)
         for i in range(n):
             people[segment_of_volume[location[i]]] += 1.0 if (alive[i] and not away[i]) else 0.0
         for s in range(water_store.size):
@@ -132,3 +141,7 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
                 if deficit[i, c] != 0.0:
                     harmed = 2
     return harmed
+
+
+# (their code holds unmanaged's stack arrays)
+STAMPED = all([stamp_with_callees(crew_frame, (unmanaged,))])

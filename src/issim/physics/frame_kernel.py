@@ -17,7 +17,6 @@ so a frame run here and one run subsystem by subsystem write the same bits. No
 
 from __future__ import annotations
 
-import hashlib
 import math
 
 import numpy as np
@@ -25,12 +24,14 @@ from numba import njit, types
 from numba.core.extending import overload
 from numba.experimental import structref
 
-from . import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel
+from . import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel, unmanaged
 from .atm_kernel import atmosphere_frame
 from .comms_kernel import links_frame
 from .crew_kernel import crew_frame
 from .ls_kernel import machines_frame
+from .kernel_stamp import stamp_with_callees
 from .power_kernel import power_frame
+from .unmanaged import borrowed
 
 POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(8)
 AFTER = (POWER, CREW, LIFESUPPORT, COMMS, ATMOSPHERE)  # stopped after the kernel: its Python part follows
@@ -199,9 +200,12 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
     ``_settle`` adds it, in its order: power's 10 (its kernel's ``out``), the crew's 9, the
     comms' 2, then life support's (``out[ls_sources[j]]``); see
     :class:`issim.physics.frame.PhysicsFrame`."""
-    return physics_frame_of(args.pw, args.att, args.att_k, args.crew, args.crew_edge, args.wounds, args.wounds_k,
-                            args.ls, args.prop, args.comms, args.sessions, args.atm, args.leaked_out, args.totals,
-                            start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
+    pw, att, att_k, crew, crew_edge, wounds, wounds_k = borrowed((args.pw, args.att, args.att_k, args.crew,
+                                                                  args.crew_edge, args.wounds, args.wounds_k))
+    ls, prop, comms, sessions, atm, leaked_out, totals = borrowed((args.ls, args.prop, args.comms, args.sessions,
+                                                                  args.atm, args.leaked_out, args.totals))
+    return physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
+                            leaked_out, totals, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
                             relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting)
 
 
@@ -277,26 +281,7 @@ def physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop
     return DONE * 256
 
 
-CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel)  # the modules physics_frame calls into
+CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, unmanaged)  # the modules physics_frame calls into
 
 
-def callees_stamp(modules=CALLEES) -> tuple:
-    """The digests of the sources of ``modules`` (:data:`CALLEES`)."""
-    return tuple(hashlib.sha256(open(m.__file__, "rb").read()).hexdigest() for m in modules)
-
-
-def _stamp_with_callees(dispatcher, modules=CALLEES) -> bool:
-    """Make ``dispatcher``'s cache (``cache=True``) stale when a kernel it calls changes, not only
-    when this file does: numba stamps a cached function with its own file alone, and the
-    compiled call holds the other kernels' code, so an edit of ``power_kernel.py`` would leave
-    it running the old power frame beside the new one. The stamp numba compares becomes
-    ``(its own, callees_stamp(modules))``; False if numba's cache is not as this expects (then
-    ``tests/test_fused.py`` fails). ``modules``: those whose kernels it calls."""
-    cache_file = getattr(getattr(dispatcher, "_cache", None), "_cache_file", None)
-    if cache_file is None or not hasattr(cache_file, "_source_stamp"):
-        return False
-    cache_file._source_stamp = (cache_file._source_stamp, callees_stamp(modules))
-    return True
-
-
-STAMPED = _stamp_with_callees(physics_frame)
+STAMPED = stamp_with_callees(physics_frame, CALLEES)

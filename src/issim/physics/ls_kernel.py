@@ -15,6 +15,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from . import unmanaged
+from .kernel_stamp import stamp_with_callees
+from .unmanaged import stack_empty, stack_zeros
+
 
 # The per-machine parameters, packed once (:func:`pack`) into two row-major tables and a
 # few scalars, so that a call passes 25 arguments instead of 53.
@@ -77,10 +81,10 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
     r_shared = sc[5] != 0.0
     nm = seg.size
     days = dt_s / 86_400.0
-    powered = np.empty(nm, dtype=np.bool_)
-    x = np.empty(nm)
-    pa_per_mol = np.empty(nm)
-    pp = np.empty(nm)
+    powered = stack_empty(nm, np.bool_)
+    x = stack_empty(nm, np.float64)
+    pa_per_mol = stack_empty(nm, np.float64)
+    pp = stack_empty(nm, np.float64)
     for i in range(nm):
         powered[i] = on[i] and not broken[i] and bus[seg[i]]
         x[i] = moles[flat[i]]
@@ -88,14 +92,14 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
         pp[i] = x[i] * pa_per_mol[i]
 
     # water processors first, so that recovered water is there for the generators
-    buf = np.empty(6)
+    buf = stack_empty(6, np.float64)
     buf[0:2] = store
     buf[2:4] = urine
     buf[4:6] = waste
-    done = np.empty(nm)
-    kept = np.empty(nm)
-    into = np.zeros(6)
-    out_of = np.zeros(6)
+    done = stack_empty(nm, np.float64)
+    kept = stack_empty(nm, np.float64)
+    into = stack_zeros(6, np.float64)
+    out_of = stack_zeros(6, np.float64)
     for i in range(nm):
         done[i] = min(max(buf[p_in[i]], 0.0), p_max[i] * days) * powered[i]
         kept[i] = done[i] * p_recovery[i]
@@ -108,8 +112,8 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
     waste[:] = buf[4:6]
 
     # O2 generators: proportional control on the module's ppO2, with hysteresis
-    water = np.empty(nm)
-    demand = np.zeros(2)
+    water = stack_empty(nm, np.float64)
+    demand = stack_zeros(2, np.float64)
     for i in range(nm):
         producing[i] = pp[i] < o2_stop[i] if producing[i] else pp[i] < o2_target[i]
         u = min(max((o2_target[i] - pp[i]) * inv_band, 0.0), 1.0)
@@ -120,24 +124,25 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
             want = np.rint(want * g_inv_step[i]) * g_step[i]
         water[i] = want * powered[i] * (water_kg_per_kg_o2 * days)
         demand[seg[i]] += water[i]
-    used = np.empty(nm)
+    used = stack_empty(nm, np.float64)
     if demand[0] <= max(store[0], 0.0) and demand[1] <= max(store[1], 0.0):
         for i in range(nm):
             used[i] = water[i]
         store[0] -= demand[0]
         store[1] -= demand[1]
     else:  # a segment runs out: its generators share what is left
-        share = np.ones(2)
+        share = stack_empty(2, np.float64)
+        share[0] = share[1] = 1.0
         for s in range(2):
             if demand[s] > 0:
                 share[s] = min(1.0, max(store[s], 0.0) / demand[s])
-        taken = np.zeros(2)
+        taken = stack_zeros(2, np.float64)
         for i in range(nm):
             used[i] = water[i] * share[seg[i]]
             taken[seg[i]] += used[i]
         store[0] -= taken[0]
         store[1] -= taken[1]
-    o2 = np.empty(nm)
+    o2 = stack_empty(nm, np.float64)
     for i in range(nm):
         o2[i] = used[i] * o2_mol_per_kg_water
     changed = False
@@ -157,23 +162,23 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
             running[i] = powered[i]
 
     # CO2 removers and condensers: exact exponential approach to the floor, capped
-    k = np.empty(nm)
+    k = stack_empty(nm, np.float64)
     for i in range(nm):
         k[i] = k_per_s[i] * powered[i]
     k_air = k
     if r_shared:
-        group = np.zeros(r_n_groups)
+        group = stack_zeros(r_n_groups, np.float64)
         for i in range(nm):
             group[r_group[i]] += k[i]
-        k_air = np.empty(nm)
+        k_air = stack_empty(nm, np.float64)
         for i in range(nm):
             k_air[i] = group[r_group[i]]
-    delta = np.zeros(moles.size)
+    delta = stack_zeros(moles.size, np.float64)
     gas = out[0:nm]
     water_moved = out[nm:2 * nm]
     segment_power[0] = 0.0
     segment_power[1] = 0.0
-    cond_in = np.zeros(2)
+    cond_in = stack_zeros(2, np.float64)
     for i in range(nm):
         excess = max(x[i] - floor_pa[i] / pa_per_mol[i], 0.0)
         if r_shared:
@@ -252,3 +257,7 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
             code |= CANDLES
             break
     return code
+
+
+# (their code holds unmanaged's stack arrays)
+STAMPED = all([stamp_with_callees(machines_frame, (unmanaged,))])

@@ -17,6 +17,10 @@ import math
 import numpy as np
 from numba import njit
 
+from . import unmanaged
+from .kernel_stamp import stamp_with_callees
+from .unmanaged import stack_empty, stack_zeros
+
 # The model's parameters, packed once (:func:`pack`): numba checks every argument's type at
 # each call (about 0.05 µs apiece), so the figures travel as two small arrays.
 PARAMS = ("held_pointing", "lost_pointing", "ros_sun_w", "eta", "eta_conv", "converter_capacity_w",
@@ -166,7 +170,7 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
     up_r = not cut_r and (not trip_r or try_r)
 
     # what the ROS asks of the converters
-    tiers_r = np.zeros(3)
+    tiers_r = stack_zeros(3, np.float64)
     if up_r:
         tiers_r[0], tiers_r[1], tiers_r[2] = lr_pl, lr_hk, ess_r
     request = request_ess = 0.0
@@ -177,14 +181,14 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
         request_ess = min(request, max(0.0, tiers_r[2] - avail_r))
 
     # the USOS bus, at the array side
-    tiers_u = np.zeros(4)
+    tiers_u = stack_zeros(4, np.float64)
     own_ess = 0.0
     if up_u:
         own_ess = ess_u / eta
         tiers_u[0], tiers_u[1] = lu_pl / eta, lu_hk / eta
         tiers_u[2], tiers_u[3] = (request - request_ess) / eta_conv, own_ess + request_ess / eta_conv
     shed_u_mode, shed_r_mode = shedding[0], shedding[1]
-    served_u = np.empty(3)
+    served_u = stack_empty(3, np.float64)
     used_u, e_u2, ok, short_u = balance(avail_u, tiers_u, e_u, ub, dt_s, shed_u_mode, served_u)
     if not ok:
         if not try_u:
@@ -200,7 +204,7 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
         events[1] = 1
     delivered = served_u[2] * eta_conv + request_ess
 
-    served_r = np.empty(2)
+    served_r = stack_empty(2, np.float64)
     used_r, e_r2, ok, short_r = balance(avail_r + delivered, tiers_r, e_r, rb, dt_s, shed_r_mode, served_r)
     if not ok:
         if not try_r:
@@ -269,3 +273,7 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
     for k in range(N_EVENTS):
         logged = logged or events[k] != 0
     return logged
+
+
+# (their code holds unmanaged's stack arrays)
+STAMPED = all([stamp_with_callees(power_frame, (unmanaged,))])

@@ -28,8 +28,10 @@ import math
 
 from numba import njit
 
-from ..physics import frame_kernel
-from ..physics.frame_kernel import DONE, _stamp_with_callees, physics_frame_of
+from ..physics import frame_kernel, unmanaged
+from ..physics.unmanaged import borrowed
+from ..physics.frame_kernel import DONE, physics_frame_of
+from ..physics.kernel_stamp import stamp_with_callees
 from ..sim import record_kernel
 from ..sim.record_kernel import record_row
 
@@ -93,6 +95,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     crew.alive)``: a frame where one has changed is Python's (the triggers' ``last`` and
     arming are the caller's). ``rec``: ``(addresses, sizes, kinds, stage, sample times,
     [staged, samples in the chunk, stage rows, chunk rows, every frames])``."""
+    env, custody, minds, triggers, rec = borrowed((env, custody, minds, triggers, rec))
     t_start, frame0, row0, n_max, dt_ms = clock[0], clock[1], clock[2], clock[3], clock[4]
     dt_s, follow, has_elements, in_sessions, comms_start, period_ms, queue_waiting = comms
     scalars, sites, relays = env
@@ -107,6 +110,8 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                                                          args.wounds, args.wounds_k)
     ls, prop, links, sessions, atm, leaked_out, totals = (args.ls, args.prop, args.comms, args.sessions, args.atm,
                                                          args.leaked_out, args.totals)
+    pw, att, att_k, crew, crew_edge, wounds, wounds_k = borrowed((pw, att, att_k, crew, crew_edge, wounds, wounds_k))
+    ls, prop, links, sessions, atm, leaked_out, totals = borrowed((ls, prop, links, sessions, atm, leaked_out, totals))
     for j in range(n_max):
         t0 = t_start + j * dt_ms
         frame = frame0 + j
@@ -183,4 +188,4 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
 
 
 CALLEES = frame_kernel.CALLEES + (frame_kernel, record_kernel)  # the modules quiet_frames calls into
-STAMPED = _stamp_with_callees(quiet_frames, CALLEES)
+STAMPED = stamp_with_callees(quiet_frames, CALLEES)
