@@ -43,7 +43,7 @@ def test_sigkill_half_way(tmp_path, capsys):
     arc.close()
 
     env = {**os.environ, "ISSIM_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-m", "issim.cli", "run", "nominal", "--days", "30", "--json"],
+    proc = subprocess.Popen([sys.executable, "-m", "issim.cli", "run", "nominal", "--days", "365", "--json"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -51,7 +51,7 @@ def test_sigkill_half_way(tmp_path, capsys):
             assert proc.poll() is None, proc.stderr.read().decode()
             assert time.monotonic() < deadline, "the run never started"
             time.sleep(0.05)
-        time.sleep(3.5)  # well into the run (30 simulated days take over 20 s), past a checkpoint of the log
+        time.sleep(3.5)  # well into the run (a simulated year takes over 20 s), past a checkpoint of the log
         assert proc.poll() is None, "the run finished before it could be killed"
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -283,7 +283,7 @@ def test_read_only_for_real(three):
 def test_sigterm_ends_a_run_like_ctrl_c(tmp_path, capsys):
     home = tmp_path / "home"
     env = {**os.environ, "ISSIM_HOME": str(home), "PYTHONPATH": SRC}
-    proc = subprocess.Popen([sys.executable, "-m", "issim.cli", "run", "nominal", "--days", "30", "--json"],
+    proc = subprocess.Popen([sys.executable, "-m", "issim.cli", "run", "nominal", "--days", "365", "--json"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
