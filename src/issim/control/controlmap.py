@@ -76,6 +76,7 @@ class ControlMap:
         self._plan = [(key, None if name is None else CATALOGUE[name], target, args)
                       for key, (name, target, args) in plan]
         self._memo: dict[bytes, np.ndarray] = {}  # (see compute)
+        self._table = None  # the kept maps as arrays (see table), for the _memo it was made from
 
     def probes(self, state: State) -> list[Probe]:
         """The probe of each system now (a hatch's: whatever would change it now)."""
@@ -104,7 +105,22 @@ class ControlMap:
             if len(self._memo) >= MEMO_SIZE:
                 del self._memo[next(iter(self._memo))]  # (the oldest)
             self._memo[key] = out
+            self._table = None
         return out
+
+    def table(self, key: bytes) -> tuple:
+        """The kept maps as a compiled loop looks them up: ``(keys, maps, row)``, each kept
+        map's key of ``key``'s length as a row of bytes (``uint8``, rows x length), the maps
+        (rows x systems x factions), and the row of ``key`` (-1 if it is not kept). Made
+        again only after a map is worked out; read-only."""
+        if self._table is None or self._table[0].shape[1] != len(key):
+            kept = [(k, m) for k, m in self._memo.items() if len(k) == len(key)]
+            keys = np.frombuffer(b"".join(k for k, _ in kept), dtype=np.uint8).reshape(len(kept), len(key))
+            maps = np.array([m for _, m in kept], dtype=bool).reshape(len(kept), len(self.systems), len(self.d.factions))
+            rows = {k: i for i, (k, _) in enumerate(kept)}
+            self._table = (keys, maps, rows)
+        keys, maps, rows = self._table
+        return keys, maps, rows.get(key, -1)
 
     @staticmethod
     def inputs(state: State) -> list[np.ndarray]:

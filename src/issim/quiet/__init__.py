@@ -217,14 +217,15 @@ class QuietFrames:
         inputs = cmap.inputs(st)
         if not all(v.flags.c_contiguous for v in inputs):
             return None
-        known = cmap.known(st)  # (the map the next minute's would be, while they stay the same)
-        if known is None:
+        # the kept maps, and the row of the one the next minute's would be while they stay the same
+        keys, maps, row = cmap.table(cmap.key(st))
+        if row < 0:
             return None
         flat = tuple(v.reshape(-1).view(np.uint8) for v in inputs)
         holder = a["control.item_holder"] if "control.item_holder" in a else np.zeros(0, dtype=np.int64)
         volume = a["control.item_volume"] if "control.item_volume" in a else np.zeros(0, dtype=np.int64)
-        return (holder, volume, a["crew.location"], a["control.map_minute"], a["control.map"], known, flat,
-                tuple(v.copy() for v in flat))
+        return (holder, volume, a["crew.location"], a["control.map_minute"], a["control.map"], keys, maps,
+                np.array([row], dtype=np.int64), flat, tuple(v.copy() for v in flat))
 
     def _minds(self, st, a) -> Optional[tuple]:
         """The minds' arrays and numbers, when their update is only keeping time; else None."""

@@ -3,7 +3,7 @@
 :func:`quiet_frames` runs whole frames of a scenario's standard subsystems while nothing in
 them needs Python: the physics as :func:`~issim.physics.frame_kernel.physics_frame` runs it,
 then the quiet part of custody (the held items carried along, the control map's minute when
-nothing it reads has changed since it was last worked out), of the minds (their minute's
+the map for what it reads is kept: ``ControlMap.compute``'s memo), of the minds (their minute's
 tick and hour's easing of fear while no one is at war, dead or told of a fall; who thinks
 again, and who has something to decide) and of the engine's clock and recorder (a sample
 copied into the recorder's stage, as :func:`~issim.sim.record_kernel.record_row` copies it).
@@ -49,6 +49,27 @@ def _inputs_same(now, then) -> bool:
     return True
 
 
+@njit(cache=True)
+def _kept_row(now, keys) -> int:
+    """The row of ``keys`` that holds the bytes of ``now`` (each array's in turn, a separator
+    byte between: ``ControlMap.key``), -1 if none does."""
+    for r in range(keys.shape[0]):
+        at = 0
+        same = True
+        for j in range(len(now)):
+            a = now[j]
+            for i in range(a.size):
+                if keys[r, at + i] != a[i]:
+                    same = False
+                    break
+            if not same:
+                break
+            at += a.size + 1
+        if same:
+            return r
+    return -1
+
+
 CONTACT, PERSON_IN, DEAD, AT_LEAST_DEAD, NEVER = range(5)  # the triggers' conditions compiled here (QuietFrames)
 
 
@@ -86,8 +107,9 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     ``env``: the orbit's table of the chunk, ``(sunlit, beta, alt, lat, lon)`` a row, the
     sites' elevations and the relays' clearances. ``comms``: ``(dt_s, follow_schedule,
     has_elements, in_sessions, start ms, period ms, queue_waiting)``. ``custody``:
-    ``(item holders, item volumes, crew locations, the map's minute, the map, the map
-    worked out last, what it read (flat views), what they were then)``. ``minds``:
+    ``(item holders, item volumes, crew locations, the map's minute, the map, the kept
+    maps' keys and maps and the row of the one for now (ControlMap.table), what the map
+    reads (flat views), what they were then)``. ``minds``:
     ``(mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed)``
     and ``mind_k``: ``(any minds, war at ms, interval ms, crisis interval ms, no intent,
     no goal, asleep, with departed, the fear minds ease back to)``. ``triggers``: ``(each trigger's condition as a row of
@@ -99,7 +121,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     t_start, frame0, row0, n_max, dt_ms = clock[0], clock[1], clock[2], clock[3], clock[4]
     dt_s, follow, has_elements, in_sessions, comms_start, period_ms, queue_waiting = comms
     scalars, sites, relays = env
-    holder, item_volume, location, stamp, cmap, memo, inputs, then = custody
+    holder, item_volume, location, stamp, cmap, kept_keys, kept_maps, kept_row, inputs, then = custody
     mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed = minds
     has_minds, war_at_ms, interval_ms, crisis_ms, no_intent, no_goal, asleep, with_departed, fear_base = mind_k
     addresses, sizes, kinds, stage, times, counts = rec
@@ -128,8 +150,15 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
         # custody (Custody.update): nothing adrift, no one at work (the caller's test); the map's minute
         minute = t0 // MINUTE_MS
         new_minute = minute != stamp[0]
-        if new_minute and not _inputs_same(inputs, then):
-            return j, AFTER_PHYSICS, 0  # the map is worked out again: Python
+        if new_minute and not _inputs_same(inputs, then):  # what the map reads has changed:
+            r = _kept_row(inputs, kept_keys)  # the map kept for it (ControlMap.compute's memo)
+            if r < 0:
+                return j, AFTER_PHYSICS, 0  # none: the map is worked out (Python)
+            kept_row[0] = r
+            for k in range(len(inputs)):
+                now, was = inputs[k], then[k]
+                for i in range(now.size):
+                    was[i] = now[i]
         if conditions.shape[0] and not _conditions_same(conditions, then_conditions, contact, crew_location,
                                                         crew_alive):
             return j, AFTER_PHYSICS, 0  # a trigger's condition has changed: Python
@@ -149,9 +178,10 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                 item_volume[k] = location[holder[k]]
         if new_minute:
             stamp[0] = minute
+            r = kept_row[0]
             for s in range(cmap.shape[0]):
                 for f in range(cmap.shape[1]):
-                    cmap[s, f] = memo[s, f]
+                    cmap[s, f] = kept_maps[r, s, f]
         anyone_due = False
         if has_minds:
             if tick:  # (affect.tick: no war, no one dead, no one told of a fall)
