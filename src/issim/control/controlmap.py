@@ -16,8 +16,6 @@ simulated minute, at the first frame of each minute.
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 
 from ..sim.state import State
@@ -116,7 +114,8 @@ class ControlMap:
         if self._table is None or self._table[0].shape[1] != len(key):
             kept = [(k, m) for k, m in self._memo.items() if len(k) == len(key)]
             keys = np.frombuffer(b"".join(k for k, _ in kept), dtype=np.uint8).reshape(len(kept), len(key))
-            maps = np.array([m for _, m in kept], dtype=bool).reshape(len(kept), len(self.systems), len(self.d.factions))
+            maps = np.array([m for _, m in kept], dtype=bool).reshape(len(kept), len(self.systems),
+                                                                      len(self.d.factions))
             rows = {k: i for i, (k, _) in enumerate(kept)}
             self._table = (keys, maps, rows)
         keys, maps, rows = self._table
@@ -132,10 +131,6 @@ class ControlMap:
     def key(cls, state: State) -> bytes:
         """:meth:`inputs` as bytes, what a kept map is kept with."""
         return b"|".join(v.tobytes() for v in cls.inputs(state))
-
-    def known(self, state: State) -> Optional[np.ndarray]:
-        """The map for ``state`` if it is kept (:meth:`compute` would return it without working it out), else None."""
-        return self._memo.get(self.key(state))
 
     def named(self, state: State) -> dict[str, list[str]]:
         """``{system: [factions that could command it now]}``."""

@@ -66,5 +66,5 @@ def links_frame(link_ok, bus, relay_clearance_km, relay_scheduled, relay_allowed
     return changed
 
 
-# (their code holds unmanaged's stack arrays)
-STAMPED = all([stamp_with_callees(links_frame, (unmanaged,))])
+# (its code holds unmanaged's stack arrays)
+STAMPED = stamp_with_callees(links_frame, (unmanaged,))

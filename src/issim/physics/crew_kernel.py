@@ -143,5 +143,5 @@ def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location
     return harmed
 
 
-# (their code holds unmanaged's stack arrays)
-STAMPED = all([stamp_with_callees(crew_frame, (unmanaged,))])
+# (its code holds unmanaged's stack arrays)
+STAMPED = stamp_with_callees(crew_frame, (unmanaged,))

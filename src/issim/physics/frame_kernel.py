@@ -205,8 +205,9 @@ def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedul
     ls, prop, comms, sessions, atm, leaked_out, totals = borrowed((args.ls, args.prop, args.comms, args.sessions,
                                                                   args.atm, args.leaked_out, args.totals))
     return physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
-                            leaked_out, totals, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
-                            relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting)
+                            leaked_out, totals, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame,
+                            has_elements, alt_km, relay_clearance_km, site_elevation_deg, in_sessions, since_ms,
+                            period_ms, queue_waiting)
 
 
 @njit(cache=True, inline="always")
@@ -281,7 +282,8 @@ def physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop
     return DONE * 256
 
 
-CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, unmanaged)  # the modules physics_frame calls into
+# the modules whose code physics_frame holds (it calls their kernels, or expands their intrinsics)
+CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, unmanaged)
 
 
 STAMPED = stamp_with_callees(physics_frame, CALLEES)

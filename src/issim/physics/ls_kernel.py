@@ -259,5 +259,5 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
     return code
 
 
-# (their code holds unmanaged's stack arrays)
-STAMPED = all([stamp_with_callees(machines_frame, (unmanaged,))])
+# (its code holds unmanaged's stack arrays)
+STAMPED = stamp_with_callees(machines_frame, (unmanaged,))

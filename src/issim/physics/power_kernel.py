@@ -275,5 +275,5 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
     return logged
 
 
-# (their code holds unmanaged's stack arrays)
-STAMPED = all([stamp_with_callees(power_frame, (unmanaged,))])
+# (its code holds unmanaged's stack arrays)
+STAMPED = stamp_with_callees(power_frame, (unmanaged,))

@@ -28,10 +28,10 @@ import math
 
 from numba import njit
 
-from ..physics import frame_kernel, unmanaged
-from ..physics.unmanaged import borrowed
+from ..physics import frame_kernel
 from ..physics.frame_kernel import DONE, physics_frame_of
 from ..physics.kernel_stamp import stamp_with_callees
+from ..physics.unmanaged import borrowed
 from ..sim import record_kernel
 from ..sim.record_kernel import record_row
 
