@@ -186,11 +186,14 @@ def test_a_cabin_air_array_not_in_c_order_is_read_alike():
     _lockstep(fused, plain, 3)
 
 
-def test_the_kernels_with_stack_arrays_are_compiled_again_when_those_change():
+def test_the_kernels_are_compiled_again_when_a_module_whose_code_they_hold_changes():
     """The subsystems' kernels expand :mod:`issim.physics.unmanaged`'s stack arrays into their
-    own code, so their cached code is stamped with that module too."""
-    from issim.physics import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel, unmanaged
+    own code, and the atmosphere's bakes in :mod:`issim.physics.gas`'s constants, so their
+    cached code is stamped with those modules too."""
+    from issim.physics import atm_kernel, comms_kernel, crew_kernel, gas, ls_kernel, power_kernel, unmanaged
 
-    for kernel in (atm_kernel.atmosphere_frame, atm_kernel._links, comms_kernel.links_frame, crew_kernel.crew_frame,
-                   ls_kernel.machines_frame, power_kernel.power_frame):
-        assert kernel._cache._cache_file._source_stamp[1] == kernel_stamp.callees_stamp((unmanaged,)), kernel
+    for kernel, modules in ((atm_kernel.atmosphere_frame, (gas, unmanaged)), (atm_kernel._links, (gas, unmanaged)),
+                            (comms_kernel.links_frame, (unmanaged,)), (crew_kernel.crew_frame, (unmanaged,)),
+                            (ls_kernel.machines_frame, (unmanaged,)), (power_kernel.power_frame, (unmanaged,))):
+        assert kernel._cache._cache_file._source_stamp[1] == kernel_stamp.callees_stamp(modules), kernel
+    assert gas in frame_kernel.CALLEES and unmanaged in frame_kernel.CALLEES

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import unmanaged
+from . import gas, unmanaged
 from .gas import GAMMA_AIR, MOLAR_MASS_KG_PER_MOL, R_J_PER_MOL_K
 from .kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
@@ -319,5 +319,5 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
     return leaked
 
 
-# (their code holds unmanaged's stack arrays)
-STAMPED = all([stamp_with_callees(_links, (unmanaged,)), stamp_with_callees(atmosphere_frame, (unmanaged,))])
+# (their code holds unmanaged's stack arrays and gas's constants)
+STAMPED = all([stamp_with_callees(_links, (gas, unmanaged)), stamp_with_callees(atmosphere_frame, (gas, unmanaged))])

@@ -24,12 +24,12 @@ from numba import njit, types
 from numba.core.extending import overload
 from numba.experimental import structref
 
-from . import atm_kernel, comms_kernel, crew_kernel, ls_kernel, power_kernel, unmanaged
+from . import atm_kernel, comms_kernel, crew_kernel, gas, ls_kernel, power_kernel, unmanaged
 from .atm_kernel import atmosphere_frame
 from .comms_kernel import links_frame
 from .crew_kernel import crew_frame
-from .ls_kernel import machines_frame
 from .kernel_stamp import stamp_with_callees
+from .ls_kernel import machines_frame
 from .power_kernel import power_frame
 from .unmanaged import borrowed
 
@@ -282,8 +282,9 @@ def physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop
     return DONE * 256
 
 
-# the modules whose code physics_frame holds (it calls their kernels, or expands their intrinsics)
-CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, unmanaged)
+# the modules whose code physics_frame holds (it calls their kernels, expands their intrinsics or
+# reads their constants)
+CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, gas, unmanaged)
 
 
 STAMPED = stamp_with_callees(physics_frame, CALLEES)

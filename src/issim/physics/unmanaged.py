@@ -16,7 +16,8 @@ numba skips the count of an array that has no record. This module makes two kind
 - :func:`stack_empty` and :func:`stack_zeros` are a kernel's working arrays on its own
   stack, gone when it returns: they must not be returned, kept or made inside a loop (each
   would take more stack), and a function making them must not be inlined into a loop
-  (``inline="always"``).
+  (``inline="always"``). Their size is not checked, as ``np.empty`` checks it: keep them
+  to working arrays of the station's size (a kernel's come to a few kB).
 
 The arithmetic done on them is the same, bit for bit.
 """

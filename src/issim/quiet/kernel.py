@@ -147,7 +147,12 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                                 period_ms, queue_waiting)
         if code != DONE * 256:
             return j, PHYSICS, code
-        # custody (Custody.update): nothing adrift, no one at work (the caller's test); the map's minute
+        # custody (Custody.update): nothing adrift, no one at work (the caller's test); the items
+        # carried, then the map's minute (which reads where they are). Writing the items here, before
+        # a check below may hand the frame to Python, writes what Custody.update writes again.
+        for k in range(holder.size):
+            if holder[k] >= 0:
+                item_volume[k] = location[holder[k]]
         minute = t0 // MINUTE_MS
         new_minute = minute != stamp[0]
         if new_minute and not _inputs_same(inputs, then):  # what the map reads has changed:
@@ -157,8 +162,8 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
             kept_row[0] = r
             for k in range(len(inputs)):
                 now, was = inputs[k], then[k]
-                for i in range(now.size):
-                    was[i] = now[i]
+                for b in range(now.size):
+                    was[b] = now[b]
         if conditions.shape[0] and not _conditions_same(conditions, then_conditions, contact, crew_location,
                                                         crew_alive):
             return j, AFTER_PHYSICS, 0  # a trigger's condition has changed: Python
@@ -173,9 +178,6 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                     if not alive[p]:
                         return j, AFTER_PHYSICS, 0
         # ---- the frame is quiet: custody's and the minds' writes
-        for k in range(holder.size):
-            if holder[k] >= 0:
-                item_volume[k] = location[holder[k]]
         if new_minute:
             stamp[0] = minute
             r = kept_row[0]
