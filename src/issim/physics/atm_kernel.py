@@ -15,7 +15,10 @@ no pivoting (the matrix is symmetric positive definite): no dense 25 x 25 solve.
 closed hatch is an edge of conductance zero, so the same order serves any hatches.
 
 Compiled with ``cache=True`` (the machine code is kept beside this file) and without
-``fastmath``, so the IEEE results are those of the arithmetic as written.
+``fastmath``, so the IEEE results are those of the arithmetic as written; with
+numba's ``error_model="numpy"``: a division by zero gives IEEE's inf or nan, as numpy
+does, and no check for it is made at each division (every divisor here is guarded or
+positive).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def tree_order(n_volumes: int, a: np.ndarray, b: np.ndarray):
     return np.array(order, dtype=np.int64), parent, parent_link
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     """Solve ``(diag(inv_d) + Σ_links w (e_a - e_b)(e_a - e_b)ᵀ) x = rhs`` on a forest."""
     n = order.size
@@ -72,7 +75,7 @@ def tree_solve(order, parent, parent_link, inv_d, w, rhs):
     return x
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tree_fold(order, parent, parent_link, inv_d, w, diag, fold):
     """The part of :func:`tree_solve` that does not depend on the right-hand side: each
     volume's diagonal once its children are folded into it (``diag``), and the factor it
@@ -97,7 +100,7 @@ def tree_fold(order, parent, parent_link, inv_d, w, diag, fold):
             fold[i] = f
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs, b, x):
     """:func:`tree_solve` from :func:`tree_fold`'s ``diag`` and ``fold``, the same numbers,
     into ``x`` (``b``: working space, as long as ``rhs``)."""
@@ -137,7 +140,7 @@ def _memo_layout(nv, nl):
     return at_t, at_open, at_fan, at_mix, at_g, at_w, at_inv_d, at_diag, at_diag + nv
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_bus, has_fan, imv, passive, inv_v_sum,
            order, parent, parent_link, equalise_s, valve_cd_area, h, memo, nv, nl):
     """What :func:`atmosphere_frame` works out from the hatches, fans and temperatures, into
@@ -204,7 +207,7 @@ def pack(a, b, fan_bus, has_fan, imv, passive, inv_v_sum, order, parent, parent_
     return link_ints, link_floats, tree, scalars, memo
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before, volume,
                      link_ints, link_floats, tree, scalars, memo, leak_kg_per_day, pp, pressure, dt_s):
     """One frame of the cabin air, in place: ``n`` (volumes x 4 moles), and the derived

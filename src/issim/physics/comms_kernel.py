@@ -4,7 +4,10 @@
 that runs every frame (which links are up, which segments are in contact, what the radios
 draw), with the arithmetic of the numpy reference (``Comms.update_reference``), so the two
 agree (``tests/test_comms_kernel.py``, and the golden telemetry). The relay sessions, the
-running totals and the message queue stay in Python. No ``fastmath``.
+running totals and the message queue stay in Python. No ``fastmath``;
+numba's ``error_model="numpy"``: a division by zero gives IEEE's inf or nan, as numpy
+does, and no check for it is made at each division (every divisor here is guarded or
+positive).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ def pack(link_seg, relay_targets, site_cols, site_mask_deg, power_full_w) -> tup
             np.ascontiguousarray(power_full_w, dtype=np.float64))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def links_frame(link_ok, bus, relay_clearance_km, relay_scheduled, relay_allowed, site_elevation_deg,
                 link_up, contact, power, segment_power, link_seg, relay_targets, site_cols, site_mask_deg,
                 power_full_w):

@@ -6,7 +6,10 @@ integrated exactly), the water drunk and passed, and the check of whether anyone
 harmed. The harm itself (deficits, injuries, deaths, the log), moves and events stay in
 Python: they are rare. The arithmetic is that of the numpy reference
 (``Crew.update_reference``), so the two agree to rounding (``tests/test_crew_kernel.py``).
-No ``fastmath``.
+No ``fastmath``;
+numba's ``error_model="numpy"``: a division by zero gives IEEE's inf or nan, as numpy
+does, and no check for it is made at each division (every divisor here is guarded or
+positive).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_flo
     return floats, ints
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location, activity, alive, conscious,
                on_eva, departed, suit_s, deficit, injury, co2_symptom, cum, rate_min, schedule,
                segment_of_volume, kf, ki, totals, m0, m1, f0, f1, days, dt_s):

@@ -12,7 +12,10 @@ kernel and wrote the state, and its Python part takes over from there; a stage o
 Each argument tuple is the subsystem's kernel's own arguments but the frame's numbers,
 gathered by the subsystem (its ``_kernel_arrays``); the arithmetic is the kernels' own,
 so a frame run here and one run subsystem by subsystem write the same bits. No
-``fastmath``.
+``fastmath``;
+numba's ``error_model="numpy"``: a division by zero gives IEEE's inf or nan, as numpy
+does, and no check for it is made at each division (every divisor here is guarded or
+positive).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def pack_attitude(min_cmgs: int, h_cmg: float, amp: float, omega: float, torque:
     return int(min_cmgs), np.array([h_cmg, amp, omega, torque, threshold], dtype=np.float64)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def attitude_quiet(h_sec_arr, lost_arr, working_arr, hold_arr, saturated_arr, momentum, fraction, held,
                    min_cmgs, k, t_end, dt_s):
     """The frame of :meth:`issim.physics.attitude.Attitude.update` when nothing happens: enough
@@ -78,7 +81,7 @@ def attitude_quiet(h_sec_arr, lost_arr, working_arr, hold_arr, saturated_arr, mo
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def crosses_edge(edge, t0, t1):
     """Whether anyone's sleep starts or ends in ``(t0, t1]`` (``Crew._crosses_edge``)."""
     first, last = t0 // MS_PER_MINUTE + 1, t1 // MS_PER_MINUTE
@@ -90,7 +93,7 @@ def crosses_edge(edge, t0, t1):
     return False
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def wounds_quiet(alive, conscious, bleeding, injury, deficit, health, k):
     """``Crew._wounds`` then ``Crew._update_consciousness`` when the crew kernel found someone
     hurt and nothing else (its answer 1), in the common case: no one living bleeds, no one
@@ -177,14 +180,14 @@ def _new_frame_args_compiled(pw, att, att_k, crew, crew_edge, wounds, wounds_k, 
     return make
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out, totals):
     """A :class:`FrameArgs` holding these (the arrays themselves, not copies)."""
     return _new_frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm,
                            leaked_out, totals)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def physics_frame(args, start, sunlit, beta_deg, t0, dt_ms, dt_s, follow_schedule, frame, has_elements, alt_km,
                   relay_clearance_km, site_elevation_deg, in_sessions, since_ms, period_ms, queue_waiting):
     """One frame of the seven physics subsystems while each is quiet, from stage ``start`` on

@@ -7,7 +7,10 @@ loads) in one call, with the arithmetic of the numpy reference
 (``tests/test_ls_kernel.py``, and the golden telemetry). The pressure control's float
 arithmetic (``LifeSupport._pressure_control``) runs at the end of the same call, as written
 there. What is rare or writes the log (a store running dry, releases, candles) stays in Python.
-No ``fastmath``: IEEE results as written.
+No ``fastmath``: IEEE results as written;
+numba's ``error_model="numpy"``: a division by zero gives IEEE's inf or nan, as numpy
+does, and no check for it is made at each division (every divisor here is guarded or
+positive).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ def pack(**params) -> tuple:
     return floats, ints, scalars
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry, running, store, urine, waste,
                    rate, power, segment_power, tank, pca_adding, pca_kg_per_day, pending, candle_o2, fp, ip, sc, out,
                    dt_s):

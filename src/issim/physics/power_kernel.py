@@ -7,7 +7,10 @@ one call, with the arithmetic of the Python reference (``Power.update_reference`
 rounding (``tests/test_power_kernel.py``, and the golden telemetry). The kernel writes the
 state arrays in place and says what happened; the log entries (a bus down or back,
 shedding started or ended) and the running totals are written in Python by the caller.
-No ``fastmath``: IEEE results as written.
+No ``fastmath``: IEEE results as written;
+numba's ``error_model="numpy"``: a division by zero gives IEEE's inf or nan, as numpy
+does, and no check for it is made at each division (every divisor here is guarded or
+positive).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ def pack(cfg, ros_sun_w: float) -> tuple:
     return params, batteries
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def balance(supply_w, tiers, energy_j, bat, dt_s, shedding, served):
     """:func:`issim.physics.power.balance` on arrays: ``tiers`` in rising priority, the last
     the essentials; ``bat`` a row of :data:`BATTERY`; ``served`` (one shorter than
@@ -104,7 +107,7 @@ def balance(supply_w, tiers, energy_j, bat, dt_s, shedding, served):
     return used, energy_j, True, short
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
                 held, seen, cut, tripped, energy, conv_on_arr, shedding, bus,
                 available, generated, load, shed, soc, soc_min, soc_max, transfer,

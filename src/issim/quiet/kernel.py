@@ -39,7 +39,7 @@ WHOLE, PHYSICS, AFTER_PHYSICS = 0, 1, 2
 MINUTE_MS, HOUR_MS = 60_000, 3_600_000  # (issim.agents.affect's)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _inputs_same(now, then) -> bool:
     for j in range(len(now)):
         a, b = now[j], then[j]
@@ -49,7 +49,7 @@ def _inputs_same(now, then) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _kept_row(now, keys) -> int:
     """The row of ``keys`` that holds the bytes of ``now`` (each array's in turn, a separator
     byte between: ``ControlMap.key``), -1 if none does."""
@@ -73,7 +73,7 @@ def _kept_row(now, keys) -> int:
 CONTACT, PERSON_IN, DEAD, AT_LEAST_DEAD, NEVER = range(5)  # the triggers' conditions compiled here (QuietFrames)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _conditions_same(table, then, contact, location, alive) -> bool:
     """Whether every trigger's condition (``table``: kind and its two numbers a row) is what it
     was (``then``) (``issim.scenario.triggers.Triggers._check``)."""
@@ -98,7 +98,7 @@ def _conditions_same(table, then, contact, location, alive) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec):
     """Run up to ``clock[3]`` whole quiet frames from ``clock``: ``(t0 ms, frame, the frame's
     row in env's tables, frames at most, dt ms)``; returns ``(frames done, why it stopped,
