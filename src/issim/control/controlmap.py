@@ -16,6 +16,8 @@ simulated minute, at the first frame of each minute.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from ..sim.state import State
@@ -128,9 +130,10 @@ class ControlMap:
         return [a[k] for k in MAP_INPUTS if k in a]
 
     @classmethod
-    def key(cls, state: State) -> bytes:
-        """:meth:`inputs` as bytes, what a kept map is kept with."""
-        return b"|".join(v.tobytes() for v in cls.inputs(state))
+    def key(cls, state: State, inputs: Optional[list] = None) -> bytes:
+        """:meth:`inputs` as bytes, what a kept map is kept with (``inputs``: those arrays,
+        when the caller has gathered them already)."""
+        return b"|".join(v.tobytes() for v in (cls.inputs(state) if inputs is None else inputs))
 
     def named(self, state: State) -> dict[str, list[str]]:
         """``{system: [factions that could command it now]}``."""

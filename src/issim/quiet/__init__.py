@@ -41,17 +41,18 @@ def _condition_row(triggers, condition) -> tuple:
     """A trigger's condition as the kernel reads it: ``(kind, x, y)``; a condition naming
     nothing known is never true (``Triggers._check``)."""
     from ..sim.world import SEGMENTS
+    from .kernel import AT_LEAST_DEAD, CONTACT, DEAD, NEVER, PERSON_IN
 
     kind, value = condition
     if triggers.problem(condition):
-        return (4, 0, 0)  # (kernel.NEVER)
+        return (NEVER, 0, 0)
     if kind == "contact":
-        return (0, SEGMENTS.index(value), 0)
+        return (CONTACT, SEGMENTS.index(value), 0)
     if kind == "person_in":
-        return (1, triggers._people[value[0]], triggers._volumes[value[1]])
+        return (PERSON_IN, triggers._people[value[0]], triggers._volumes[value[1]])
     if kind == "dead":
-        return (2, triggers._people[value], 0)
-    return (3, int(value), 0)
+        return (DEAD, triggers._people[value], 0)
+    return (AT_LEAST_DEAD, int(value), 0)
 
 
 SHORT = 8  # a call that runs fewer frames than this is a short one (see QuietFrames._wait)
@@ -218,7 +219,7 @@ class QuietFrames:
         if not all(v.flags.c_contiguous for v in inputs):
             return None
         # the kept maps, and the row of the one the next minute's would be while they stay the same
-        keys, maps, row = cmap.table(cmap.key(st))
+        keys, maps, row = cmap.table(cmap.key(st, inputs))
         if row < 0:
             return None
         flat = tuple(v.reshape(-1).view(np.uint8) for v in inputs)
