@@ -161,3 +161,27 @@ def test_a_chunk_file_reads_without_issim(tmp_path):
     t2, rows2 = chunk.load()
     assert np.array_equal(t2, t_ms) and rows2.tobytes(order="C") == rows.tobytes()
     assert not list((tmp_path / "chunks").glob("*.part"))
+
+
+def test_a_forked_child_writing_its_recorder_leaves_the_parents_alone():
+    """The chunk buffers are private memory: a child forked mid-run (a worker pool's fork)
+    that records on writes its own copy, not the parent's telemetry."""
+    import os
+
+    run = Runner("nominal", hours=2)
+    run.run()  # 121 samples: two full chunks of CHUNK and one open
+    before = run.telemetry("atm.zvezda.pp_co2_pa")[1].copy()
+    recorder = run.sim.recorder
+    pid = os.fork()
+    if pid == 0:  # the child: overwrite every buffer it holds, then leave at once
+        try:
+            for _, rows in recorder.full_chunks:
+                rows[:] = -1.0
+            recorder._rows[:] = -1.0
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    after = run.telemetry("atm.zvezda.pp_co2_pa")[1]
+    assert len(after) == 121 and np.array_equal(after, before)
+    assert not np.any(after == -1.0)

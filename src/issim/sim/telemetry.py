@@ -56,8 +56,10 @@ def column_buffer(width: int, rows: int) -> np.ndarray:
     numpy asks the kernel for 2 MB pages for any array of 4 MB or more; a sample writes one
     value in every column, so the first sample would make a whole chunk of them resident
     (16 MB for ``nominal``, however short the run). This memory is not given huge pages.
+    It is private to the process (``mmap``'s default for anonymous memory is shared, which
+    a forked child would write into as well).
     """
-    mem = mmap.mmap(-1, max(width * rows, 1) * 8)
+    mem = mmap.mmap(-1, max(width * rows, 1) * 8, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     if hasattr(mem, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
         mem.madvise(mmap.MADV_NOHUGEPAGE)
     return np.frombuffer(mem, dtype=np.float64, count=width * rows).reshape((width, rows))
