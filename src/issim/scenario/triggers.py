@@ -97,7 +97,9 @@ class Triggers(Subsystem):
         crew = subs.get("crew")
         self._people = {n: i for i, n in enumerate(crew.names)} if crew is not None else {}
         self._volumes = dict(sim.world.index)
-        self._channels = {c.key: c for s in sim.subsystems if s is not self for c in s.channels()}
+        # the channels, looked up only by a channel's condition (listing them is a fair part of a build)
+        if any(s.condition[0] == "channel" for s in self.specs):
+            self._channels = {c.key: c for s in sim.subsystems if s is not self for c in s.channels()}
         self._checks = tuple(self._check(s.condition) for s in self.specs)
 
     def problem(self, condition: tuple) -> Optional[tuple[str, str]]:

@@ -45,6 +45,16 @@ from .subsystem import Subsystem
 from .telemetry import Channel, Recorder
 from .world import World
 
+_DTYPE_NAMES: dict = {}
+
+
+def _dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)``, kept: numpy works it out in Python (2 µs, for each of a build's 136 arrays)."""
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = str(dtype)
+    return name
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -136,7 +146,7 @@ class Simulation:
         volumes and hatches, the people, the subsystems, and every state array's shape and type."""
         shape = (self.start_ms, self.dt_ms, [v.id for v in self.world.volumes], [l.hatch for l in self.world.links],
                  self.people, [s.name for s in self.subsystems],
-                 sorted((k, v.shape, str(v.dtype)) for k, v in self.state.arrays.items()))
+                 sorted((k, v.shape, _dtype_name(v.dtype)) for k, v in self.state.arrays.items()))
         return hashlib.sha256(repr(shape).encode()).hexdigest()[:16]
 
     # ------------------------------------------------------------------ running
