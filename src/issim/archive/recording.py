@@ -126,7 +126,7 @@ class TrackWatch:
         env = self._environment
         env.ran(state, first_frame, frames)
         every = self.every_frames
-        scalars = env._rows[3][0]
+        scalars = env._rows[0]
         for f in range(-(-first_frame // every) * every, first_frame + frames, every):
             sunlit, _, alt, lat, lon = scalars[f % ENV_CHUNK_FRAMES].tolist()
             self._keep_row(env.start_ms + f * env.dt_ms, lat, lon, alt, sunlit != 0.0)

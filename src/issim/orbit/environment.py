@@ -75,7 +75,7 @@ class Environment:
         self._elements = None
         self._omm = self._version = None  # the facts' element set and version the orbit key was taken from
         self._table: dict[str, np.ndarray] = {}
-        self._rows: tuple = ()  # the chunk's frames: their 5 numbers (lists), sites' and relays' rows (views), arrays
+        self._rows: tuple = ()  # the chunk's three tables: (scalars, sites, relays), a row a frame
 
     @staticmethod
     def _orbit_key(state) -> tuple:
@@ -106,8 +106,8 @@ class Environment:
         if key != self._key:
             self._fill(chunk, elements)
             self._key = key
-        scalars, sites, relays, _ = self._rows
-        sunlit, beta, alt, lat, lon = scalars[i]
+        scalars, sites, relays = self._rows
+        sunlit, beta, alt, lat, lon = scalars[i].tolist()
         # (Env's fields in order, made as its own __new__ makes them, without that Python-level call)
         return _make_env(Env, (self.start_ms + frame * self.dt_ms, sunlit != 0.0, beta, alt, lat, lon, sites[i],
                                relays[i], elements))
@@ -117,7 +117,7 @@ class Environment:
         (:meth:`at`'s numbers for the rest of the chunk: ``scalars[k]`` is ``(sunlit, beta,
         alt, lat, lon)``), and the element set they were computed from."""
         env = self.at(state)
-        return state.frame % ENV_CHUNK_FRAMES, self._rows[3], env.elements
+        return state.frame % ENV_CHUNK_FRAMES, self._rows, env.elements
 
     def ran(self, state, first_frame: int, frames: int) -> None:
         """``frames`` frames from ``first_frame`` were run on :meth:`tables` without asking
@@ -145,10 +145,9 @@ class Environment:
             while len(_KEPT) >= KEPT:
                 del _KEPT[next(iter(_KEPT))]  # (the one used longest ago)
             _KEPT[key] = tables
-        # each frame's row as Python numbers and views, made once a chunk (a frame only picks its own);
-        # and the chunk's three tables as arrays, as compiled frames read them (issim.quiet)
-        scalars, sites, relays = tables
-        self._rows = (scalars.tolist(), list(sites), list(relays), tables)
+        # the three tables as arrays, as compiled frames read them (issim.quiet); a frame run in Python
+        # takes its own row from them (making every row's Python numbers at once cost 8 ms a chunk)
+        self._rows = tables
 
     def _fill_table(self, chunk: int, elements) -> None:
         first = chunk * ENV_CHUNK_FRAMES
