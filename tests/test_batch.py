@@ -234,3 +234,22 @@ def test_a_snapshot_of_a_batch_with_other_inputs_is_refused():
     with pytest.raises(InputError, match="dispersed inputs"):
         plain.restore(drawn.snapshot())
     drawn.restore(drawn.snapshot())
+
+
+def test_building_a_batch_leaves_the_cycle_collector_as_it_found_it():
+    """The stations are made with Python's cycle collector paused; it is on again after (off
+    if it was off), a build that fails included."""
+    import gc
+
+    assert gc.isenabled()
+    Batch("nominal", seeds=[1, 2], hours=0.1)
+    assert gc.isenabled()
+    with pytest.raises(InputError, match=r"inputs\[1\]"):  # (refused while the second station is made)
+        Batch("nominal", seeds=[1, 2], inputs=[{}, {"no_such_input": 1}], hours=0.1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        Batch("nominal", seeds=[1], hours=0.1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -32,7 +32,9 @@ once") says what that buys and what limits it.
 
 from __future__ import annotations
 
+import gc
 import numbers
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
@@ -184,28 +186,31 @@ class Batch:
         self.pool: Optional[_EnvironmentPool] = _EnvironmentPool() if share_environment else None
         specs: dict = {}  # the same inputs, the same parsed scenario
         self.runners: list[Runner] = []
-        for i, seed in enumerate(self.seeds):
-            spec_i = spec
-            if self.inputs[i]:
-                key = repr(sorted(self.inputs[i].items()))
-                spec_i = specs.get(key)
-                if spec_i is None:
-                    from .scenario.load import parse_scenario
+        # Python's cycle collector waits while the stations are made: thousands of new objects a station,
+        # none of them garbage, and each full collection would go over every station made so far
+        with _cycle_collector_paused():
+            for i, seed in enumerate(self.seeds):
+                spec_i = spec
+                if self.inputs[i]:
+                    key = repr(sorted(self.inputs[i].items()))
+                    spec_i = specs.get(key)
+                    if spec_i is None:
+                        from .scenario.load import parse_scenario
 
-                    try:
-                        spec_i = specs[key] = parse_scenario(raw, source, self.inputs[i])
-                    except InputError as exc:
-                        raise InputError(f"inputs[{i}]", f"{exc.source}: {exc.message}") from None
-            run = Runner(spec_i, seed=seed, days=days, hours=hours, end_ms=end_ms, policies=per_station[i],
-                         until_resolved=until_resolved)
-            if self.inputs[i]:
-                run.scenario_raw, run.scenario_inputs = raw, dict(self.inputs[i])
-            if self.pool is not None:
-                sim = run.sim
-                sim.environment = _SharedEnvironment(sim.start_ms, sim.dt_ms, self.pool)
-            else:
-                run.sim.environment.keep = False  # its own tables: not the process's either
-            self.runners.append(run)
+                        try:
+                            spec_i = specs[key] = parse_scenario(raw, source, self.inputs[i])
+                        except InputError as exc:
+                            raise InputError(f"inputs[{i}]", f"{exc.source}: {exc.message}") from None
+                run = Runner(spec_i, seed=seed, days=days, hours=hours, end_ms=end_ms, policies=per_station[i],
+                             until_resolved=until_resolved)
+                if self.inputs[i]:
+                    run.scenario_raw, run.scenario_inputs = raw, dict(self.inputs[i])
+                if self.pool is not None:
+                    sim = run.sim
+                    sim.environment = _SharedEnvironment(sim.start_ms, sim.dt_ms, self.pool)
+                else:
+                    run.sim.environment.keep = False  # its own tables: not the process's either
+                self.runners.append(run)
         first = self.runners[0].sim
         for i, run in enumerate(self.runners):  # (dispersions cannot move the start, the frame or the end)
             if (run.sim.start_ms, run.sim.dt_ms, run.end_ms) != (first.start_ms, first.dt_ms, self.runners[0].end_ms):
@@ -428,6 +433,18 @@ class Batch:
         for run, one, resolved in zip(self.runners, snap.stations, snap.resolved_ms):
             run.sim.restore(one)
             run.resolved_ms = resolved
+
+
+@contextmanager
+def _cycle_collector_paused():
+    """Python's cycle collector off inside, as it was outside (it is the process's)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _inputs_key(inputs) -> tuple:
