@@ -23,6 +23,7 @@ from issim.physics import kernel_stamp
 from issim.quiet import kernel as quiet_kernel
 from issim.runner import Runner
 from issim.sim.events import Event
+from issim.sim.telemetry import Recorder
 
 
 def _plain(monkeypatch):
@@ -104,9 +105,33 @@ def test_the_control_map_follows_what_it_reads_inside_the_calls_when_it_is_kept(
 
 def test_a_recorder_chunk_filled_in_quiet_calls(monkeypatch):
     # 4,096 samples a chunk at 60 s: the first chunk fills within the third day
-    quiet, plain, _ = _both(monkeypatch, "nominal", days=3)
+    quiet, plain, seen = _both(monkeypatch, "nominal", days=3)
     _same(quiet, plain)
     assert len(quiet.sim.recorder._full) >= 1
+
+
+def test_the_quiet_call_moves_full_stages_into_the_chunk_itself(monkeypatch):
+    """A day of samples fills the recorder's stage (64 rows) 22 times: a run frame by frame
+    moves each into the chunk in Python, the quiet calls move them themselves and go on."""
+    full = []
+    flush = Recorder._flush
+
+    def counted(self):
+        full[-1] += self._staged == Recorder.STAGE_ROWS
+        flush(self)
+
+    monkeypatch.setattr(Recorder, "_flush", counted)
+    runs = []
+    for plain in (False, True):
+        with monkeypatch.context() as m:
+            if plain:
+                _plain(m)
+            full.append(0)
+            runs.append(Runner("nominal", days=1))
+            runs[-1].run()
+    _same(*runs)
+    assert full[1] == 1440 // Recorder.STAGE_ROWS  # (1,441 samples: the first at the start)
+    assert full[0] <= 3, full  # (a stage that fills on a frame run in Python is moved there)
 
 
 @pytest.mark.parametrize("scenario", ["leak", "cdra-failure", "power-split", "isolation", "standoff"])

@@ -172,7 +172,7 @@ class QuietFrames:
         frame0 = st.frame
         st.t_ms = t0 + done * dt_ms
         st.frame = frame0 + done
-        sim.recorder.sampled(st.frame // every - frame0 // every)
+        sim.recorder.sampled(st.frame // every - frame0 // every, rec[-1][0])
         self.calls += 1
         self.frames += done
         if why == PHYSICS:

@@ -115,8 +115,10 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     no goal, asleep, with departed, the fear minds ease back to)``. ``triggers``: ``(each trigger's condition as a row of
     kind and two numbers, what each was at the first frame, comms.contact, crew.location,
     crew.alive)``: a frame where one has changed is Python's (the triggers' ``last`` and
-    arming are the caller's). ``rec``: ``(addresses, sizes, kinds, stage, sample times,
-    [staged, samples in the chunk, stage rows, chunk rows, every frames])``."""
+    arming are the caller's). ``rec``: ``(addresses, sizes, kinds, stage, sample times, the
+    chunk's columns, [staged, samples in the chunk, stage rows, chunk rows, every frames])``;
+    a full stage is moved into its rows of the chunk here (:meth:`Recorder._flush`'s move),
+    and ``counts[0]`` is kept the number of samples in the stage."""
     env, custody, minds, triggers, rec = borrowed((env, custody, minds, triggers, rec))
     t_start, frame0, row0, n_max, dt_ms = clock[0], clock[1], clock[2], clock[3], clock[4]
     dt_s, follow, has_elements, in_sessions, comms_start, period_ms, queue_waiting = comms
@@ -124,7 +126,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     holder, item_volume, location, stamp, cmap, kept_keys, kept_maps, kept_row, inputs, then = custody
     mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed = minds
     has_minds, war_at_ms, interval_ms, crisis_ms, no_intent, no_goal, asleep, with_departed, fear_base = mind_k
-    addresses, sizes, kinds, stage, times, counts = rec
+    addresses, sizes, kinds, stage, times, columns, counts = rec
     conditions, then_conditions, contact, crew_location, crew_alive = triggers
     staged, n_chunk, stage_rows, chunk_rows, every = counts[0], counts[1], counts[2], counts[3], counts[4]
     n_people = next_ms.size
@@ -212,11 +214,24 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
             times[n_chunk] = t0 + dt_ms
             staged += 1
             n_chunk += 1
-            if staged == stage_rows or n_chunk == chunk_rows:
+            if staged == stage_rows and n_chunk < chunk_rows:
+                _move_stage(stage, staged, columns, n_chunk - staged)
+                staged = 0
+            counts[0] = staged  # (kept current: the call may stop at any frame)
+            if n_chunk == chunk_rows:  # the chunk is full: the recorder's, to spill or keep
                 return j + 1, WHOLE, 0
         if anyone_due:
             return j + 1, WHOLE, 0
     return n_max, WHOLE, 0
+
+
+@njit(cache=True, error_model="numpy")
+def _move_stage(stage, staged, columns, first):
+    """The stage's first ``staged`` samples (rows) into the chunk's columns from sample ``first``
+    (``columns[c, first + i] = stage[i, c]``): what the recorder's ``_flush`` copies."""
+    for c in range(columns.shape[0]):
+        for i in range(staged):
+            columns[c, first + i] = stage[i, c]
 
 
 CALLEES = frame_kernel.CALLEES + (frame_kernel, record_kernel)  # the modules quiet_frames calls into

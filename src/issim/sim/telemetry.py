@@ -152,22 +152,26 @@ class Recorder:
 
     def compiled_sample(self, state) -> Optional[tuple]:
         """What a compiled loop needs to take samples as :meth:`maybe_record` takes them:
-        ``(addresses, sizes, kinds, stage, sample times, [staged, samples in the chunk, stage
-        rows, chunk rows, every frames])`` for :func:`~issim.sim.record_kernel.record_row`,
-        while the state's arrays are those the addresses were read from; ``None`` otherwise
-        (the next sample binds them). Samples taken so are then counted by :meth:`sampled`."""
+        ``(addresses, sizes, kinds, stage, sample times, the chunk's columns (row width,
+        chunk rows), [staged, samples in the chunk, stage rows, chunk rows, every frames])``
+        for :func:`~issim.sim.record_kernel.record_row`, while the state's arrays are those
+        the addresses were read from; ``None`` otherwise (the next sample binds them). The loop
+        may move full stages into the chunk itself (as :meth:`_flush` would); the samples it
+        took are then counted by :meth:`sampled` with the number it left in the stage."""
         b = self._bound.get(state.arrays)
         if b is None or not self._layout:
             return None
         counts = np.array([self._staged, self._n, self.STAGE_ROWS, self.CHUNK_ROWS, self.every_frames], dtype=np.int64)
-        return b[2], b[3], b[4], self._stage, self._t, counts
+        return b[2], b[3], b[4], self._stage, self._t, self._rows.T, counts
 
-    def sampled(self, k: int) -> None:
-        """``k`` samples have been written into the stage (and their times into the chunk)."""
+    def sampled(self, k: int, staged: Optional[int] = None) -> None:
+        """``k`` samples have been written into the stage (and their times into the chunk);
+        ``staged``: how many of them are still in the stage, the others moved into the
+        chunk's rows already (default: all are in the stage)."""
         if not k:
             return
         self._n += k
-        self._staged += k
+        self._staged = self._staged + k if staged is None else int(staged)
         if self._staged == self.STAGE_ROWS or self._n == self.CHUNK_ROWS:
             self._flush()
         if self._n == self.CHUNK_ROWS:
