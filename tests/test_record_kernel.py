@@ -29,7 +29,7 @@ def _run(monkeypatch=None, twist=None) -> dict:
 def test_the_compiled_sample_records_what_concatenate_did(monkeypatch):
     compiled = _run()
     with monkeypatch.context() as m:
-        m.setattr(Recorder, "_bind", lambda self, state: False)  # every sample by np.concatenate
+        m.setattr(Recorder, "_bind", lambda self, state, record=True: False)  # every sample by np.concatenate
         plain = _run()
     assert compiled == plain
 
@@ -51,7 +51,7 @@ def test_rebinding_strided_views_snapshots_and_reads_mid_stage(monkeypatch):
 
     twisted = _run(twist=twist)
     with monkeypatch.context() as m:
-        m.setattr(Recorder, "_bind", lambda self, state: False)
+        m.setattr(Recorder, "_bind", lambda self, state, record=True: False)
         plain = _run(twist=twist)
     assert twisted == plain
     assert twisted == _run()  # and the same as a run left alone

@@ -159,6 +159,8 @@ class Recorder:
         may move full stages into the chunk itself (as :meth:`_flush` would); the samples it
         took are then counted by :meth:`sampled` with the number it left in the stage."""
         b = self._bound.get(state.arrays)
+        if b is None and self._layout and self._bind(state, record=False):  # (bound here, not at the next sample)
+            b = self._bound.get(state.arrays)
         if b is None or not self._layout:
             return None
         counts = np.array([self._staged, self._n, self.STAGE_ROWS, self.CHUNK_ROWS, self.every_frames], dtype=np.int64)
@@ -182,14 +184,14 @@ class Recorder:
                 self._full.append(self.spill(self._t, self._rows))
                 self._n = 0
 
-    def _bind(self, state: State) -> bool:
-        """Gather the recorded arrays for the compiled sample and record this one with it; False
-        (nothing recorded) when it cannot serve: at the first sample (a build does not import
-        numba), for arrays that are not the state's counted ones, not C-contiguous, of another
-        dtype or size than their place in the row."""
+    def _bind(self, state: State, record: bool = True) -> bool:
+        """Gather the recorded arrays for the compiled sample and (``record``) record this one
+        with it; False (nothing recorded) when it cannot serve: at the first sample (a build
+        does not import numba), for arrays that are not the state's counted ones, not
+        C-contiguous, of another dtype or size than their place in the row."""
         self._bound.forget()
         a = state.arrays
-        if not state.frame or type(a) is not Arrays or not self.arrays:
+        if (record and not state.frame) or type(a) is not Arrays or not self.arrays:
             return False
         generation = a.generation
         held = self._gather(a)
@@ -208,7 +210,8 @@ class Recorder:
             return False
         b = (held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
              np.array(kinds, dtype=np.int64))
-        b[1](b[2], b[3], b[4], self._stage, self._staged)
+        if record:
+            b[1](b[2], b[3], b[4], self._stage, self._staged)
         self._bound.keep(a, generation, b)
         return True
 
