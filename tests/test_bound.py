@@ -156,3 +156,31 @@ def test_a_tuple_gathered_again_alike_skips_the_dispatcher():
     assert b(st.arrays, 2) == 5.0 and k.calls == 2
     st["y"] = np.full(1, 4, dtype=np.int64)
     assert b(st.arrays, 0.5) == 4.5 and k.calls == 3  # a float after an int: the float overload
+
+
+def test_another_bound_of_the_kernel_starts_from_its_last_lookup():
+    """Another run's Bound of the same kernel (another station's) goes to the overload the
+    last one looked up when its arguments are alike, without numba's check of every
+    argument; unlike ones still go through the dispatcher."""
+
+    class Counted:
+        def __init__(self, kernel):
+            self.kernel, self.calls = kernel, 0
+            self.overloads = kernel.overloads
+
+        def __call__(self, *args):
+            self.calls += 1
+            return self.kernel(*args)
+
+    @njit
+    def scaled(x, k):
+        x[0] *= k
+        return x[0]
+
+    k = Counted(scaled)
+    first = Bound(k, lambda a: (a["x"],))
+    assert first(State(arrays={"x": np.ones(1)}).arrays, 2.0) == 2.0 and k.calls == 1
+    second = Bound(k, lambda a: (a["x"],))  # a new run's: the same types
+    assert second(State(arrays={"x": np.full(1, 3.0)}).arrays, 2.0) == 6.0 and k.calls == 1
+    third = Bound(k, lambda a: (a["x"],))  # another dtype: the dispatcher, and its own overload
+    assert third(State(arrays={"x": np.full(1, 3, dtype=np.int64)}).arrays, 2.0) == 6.0 and k.calls == 2
