@@ -5,9 +5,9 @@ Each test runs a scenario twice, through :class:`issim.quiet.QuietFrames` (what
 ``Runner.run`` does) and frame by frame (``Runner._quiet`` turned off), and compares the two
 runs bit for bit: the event log, every state array, the running totals and every telemetry
 channel. The calls stop wherever Python is needed (a physics stage, the control map worked
-out again, someone due to decide, the recorder's stage full, an event due, the hour's
-progress) and the engine finishes that frame; each test checks that the case it is about
-happened.
+out again, someone due to decide, the recorder's chunk full, a running total made, an event
+due, the hour's progress when a callback asks for it) and the engine finishes that frame;
+each test checks that the case it is about happened.
 """
 
 from __future__ import annotations
@@ -356,3 +356,16 @@ def test_a_quiet_day_leaves_python_a_few_whole_frames(monkeypatch):
     run.run()
     assert run.sim.state.frame == 8640
     assert whole[0] == 0 and len(whole) <= 4, whole
+
+
+def test_without_a_progress_callback_the_calls_run_past_the_hours():
+    """Only a progress callback looks up at each hour: without one a quiet day takes a few
+    calls, not one an hour at the least; with one, at least one an hour."""
+    alone = Runner("nominal", days=1)
+    alone.run()
+    hours = []
+    watched = Runner("nominal", days=1)
+    watched.run(progress=hours.append)
+    assert len(hours) == 24
+    assert alone._quiet_frames.calls < 16 <= 24 <= watched._quiet_frames.calls
+    assert alone.sim.event_log_sha256() == watched.sim.event_log_sha256()

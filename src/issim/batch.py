@@ -47,7 +47,7 @@ from .sim.engine import Snapshot, StepResult
 from .sim.observe import Observation
 from .times import parse_iso
 
-BLOCK_FRAMES = 360  # frames a station runs before the next takes its turn in Batch.run (1 h of 10 s frames)
+BLOCK_FRAMES = 360  # frames a station runs before the next in Batch.run with progress (an hour of 10 s frames)
 MAX_STATIONS = 10_000  # far beyond a machine's memory for stations of a day's telemetry each
 
 
@@ -349,7 +349,7 @@ class Batch:
             return "its story is over"
         return "it reached its end"
 
-    def run(self, until=None, progress: Optional[Callable[[int], None]] = None, block: int = BLOCK_FRAMES) -> None:
+    def run(self, until=None, progress: Optional[Callable[[int], None]] = None, block: Optional[int] = None) -> None:
         """Run every station until ``until`` (UTC ms or ISO text; default the end) or its own
         end, whichever is first; ``progress(frames done)`` after each block.
 
@@ -359,8 +359,14 @@ class Batch:
         stations stand at the same frame. ``block=1`` is strict lockstep, frame by frame, as
         :meth:`step` without commands (the same stations, bit for bit: they do not interact);
         longer blocks keep one station's state in the processor's caches while it runs, which
-        at 100 stations costs about a third less (``bench/RESULTS.md``). The default,
-        :data:`BLOCK_FRAMES`, divides the orbit's chunks, so the stations still share them."""
+        at 100 stations costs about a third less (``bench/RESULTS.md``), and let its compiled
+        calls run longer. The default is :data:`BLOCK_FRAMES` (an hour) with ``progress``, else
+        a day of frames (the orbit's chunk, :data:`~issim.orbit.environment.ENV_CHUNK_FRAMES`);
+        both divide the orbit's chunks, so the stations still share them."""
+        if block is None:
+            from .orbit.environment import ENV_CHUNK_FRAMES
+
+            block = BLOCK_FRAMES if progress is not None else ENV_CHUNK_FRAMES
         if not _is_index(block) or block < 1:
             raise InputError("block", f"give a whole number of frames, 1 or more; got {block!r}")
         until_ms = self.end_ms if until is None else (parse_iso(until, "until") if isinstance(until, str) else int(until))

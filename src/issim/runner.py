@@ -164,7 +164,7 @@ class Runner:
             # next time the story is asked whether it is over; else (or when none is quiet) one frame.
             # (Asked each time: a progress callback may have given someone another policy.)
             quiet = self._quiet()
-            if quiet is None or not quiet.run(min(until_ms, self._next_check_ms(st, every))):
+            if quiet is None or not quiet.run(min(until_ms, self._next_check_ms(st, every, progress is not None))):
                 advance(actions())  # (step() would also make a StepResult and work out the outcome at the end)
             st = sim.state  # a restore replaces the state object
             if progress is not None and st.frame % every == 0:
@@ -181,13 +181,14 @@ class Runner:
             self._quiet_for = self._acting
         return self._quiet_frames
 
-    def _next_check_ms(self, st, every: int) -> int:
+    def _next_check_ms(self, st, every: int, progress: bool = True) -> int:
         """When the quiet frames must stop for :meth:`run` to look up from them: the start of
-        the next frame that is a whole multiple of ``every`` (the progress), or before it the
-        next whole multiple of :data:`RESOLVE_EVERY_MS` from the start (the first frame from
-        there is where the story is asked whether it is over)."""
+        the next frame that is a whole multiple of ``every`` (the progress; without a progress
+        callback nothing looks), or before it the next whole multiple of
+        :data:`RESOLVE_EVERY_MS` from the start (the first frame from there is where the story
+        is asked whether it is over)."""
         sim = self.sim
-        limit = sim.start_ms + (st.frame // every + 1) * every * sim.dt_ms
+        limit = sim.start_ms + (st.frame // every + 1) * every * sim.dt_ms if progress else self.end_ms
         if self.until_resolved:
             limit = min(limit, sim.start_ms + ((st.t_ms - sim.start_ms) // RESOLVE_EVERY_MS + 1) * RESOLVE_EVERY_MS)
         return limit

@@ -17,9 +17,11 @@ the minds' ``agents.due`` (the crew minds). Before each call it checks what the 
 takes as given for the frames it runs, all things only Python writes: no event due before
 the limit, no one adrift, at work, with an intention, a goal to take control, a
 disclosure or a suspicion to act on, no story under way, no one due, no one told of a
-fall, the minds' log read to its end, each trigger's last state what its update would
-write, and the control map kept for what it reads now. Anything else, and the engine
-runs the frame itself.
+fall, the minds' log read to its end, and each trigger's last state what its update would
+write. Anything else, and the engine runs the frame itself. A control map not kept for
+what it reads now lets the call run up to the next minute, which the engine finishes (it
+works the map out then). A call also ends after a frame that made a new running total,
+so that the totals' order is the order they were made in, as frame by frame.
 """
 
 from __future__ import annotations

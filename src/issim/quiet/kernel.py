@@ -136,6 +136,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                                                          args.leaked_out, args.totals)
     pw, att, att_k, crew, crew_edge, wounds, wounds_k = borrowed((pw, att, att_k, crew, crew_edge, wounds, wounds_k))
     ls, prop, links, sessions, atm, leaked_out, totals = borrowed((ls, prop, links, sessions, atm, leaked_out, totals))
+    totals_made = totals[4][0]
     for j in range(n_max):
         t0 = t_start + j * dt_ms
         frame = frame0 + j
@@ -220,7 +221,7 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
             counts[0] = staged  # (kept current: the call may stop at any frame)
             if n_chunk == chunk_rows:  # the chunk is full: the recorder's, to spill or keep
                 return j + 1, WHOLE, 0
-        if anyone_due:
+        if anyone_due or totals[4][0] != totals_made:  # (a total made: Python puts it after those made before)
             return j + 1, WHOLE, 0
     return n_max, WHOLE, 0
 
