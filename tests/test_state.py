@@ -55,6 +55,28 @@ def test_the_check_finds_what_does_not_match():
         check_schema(sim)
 
 
+def test_a_layout_found_sound_is_not_checked_again_but_another_is(monkeypatch):
+    """Every build checks its state against the declarations; a state laid out exactly as one
+    found sound before (another seed) is not gone over again, one with anything else is."""
+    from issim.sim import schema
+
+    checked = []
+    problems = schema.schema_problems
+    monkeypatch.setattr(schema, "schema_problems", lambda sim: checked.append(sim) or problems(sim))
+    monkeypatch.setattr(schema, "_SOUND", set())
+    first, second = Runner("nominal", seed=1), Runner("nominal", seed=2)
+    check_schema(first.sim)
+    check_schema(second.sim)
+    assert checked == [first.sim]
+    second.state["stray.thing"] = np.zeros(3)
+    with pytest.raises(SchemaError, match="stray.thing"):
+        check_schema(second.sim)
+    second.state.facts["crew.names"] = list(second.state.facts["crew.names"])
+    del second.state.arrays["stray.thing"]
+    with pytest.raises(SchemaError, match="crew.names"):
+        check_schema(second.sim)
+
+
 def test_a_read_of_a_key_no_one_owns_is_refused(monkeypatch):
     from issim.sim.schema import Schema
 

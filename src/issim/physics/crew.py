@@ -286,6 +286,30 @@ def _minute_of_day(hour_utc: float, what: str, name: str) -> int:
     return int(round(minute))
 
 
+_TABLES: dict = {}  # people -> their schedule tables (read only, the same for every run of that crew)
+_TABLES_KEPT = 8
+
+
+def _schedule_tables(people: tuple) -> tuple:
+    """The crew's schedule tables over the minute of day: codes ``(1440, n)``, rate per minute
+    ``(1440, n, 3)`` and its running integral ``(1441, n, 3)`` in kg, and whether someone's
+    sleep starts or ends at each minute (minute m against m - 1, 0 against 1439). Made once a
+    process for each crew (a quarter of a build otherwise); nothing writes them."""
+    tables = _TABLES.get(people)
+    if tables is None:
+        n = len(people)
+        rows = [day_schedule(p, i) for i, p in enumerate(people)]
+        schedule = np.array(rows, dtype=np.int64).reshape(n, 1440).T.copy()
+        rate_min = RATE_KG_PER_MIN[schedule]
+        cum = np.concatenate([np.zeros((1, n, 3)), np.cumsum(rate_min, axis=0)])
+        asleep = schedule == SLEEP
+        edge = (asleep != np.roll(asleep, 1, axis=0)).any(axis=1).tolist()
+        while len(_TABLES) >= _TABLES_KEPT:
+            del _TABLES[next(iter(_TABLES))]
+        tables = _TABLES[people] = (schedule, rate_min, cum, edge)
+    return tables
+
+
 def day_schedule(spec: PersonSpec, position: int) -> np.ndarray:
     """The activity code for each minute of the GMT day, shape ``(1440,)``."""
     codes = np.full(1440, NOMINAL, dtype=np.int64)
@@ -360,14 +384,7 @@ class Crew(Subsystem):
         self.vehicle[self.work] = self.vehicle[self.bed] = False
         self.segment_of_volume = np.array([SEGMENTS.index(v.segment) for v in world.volumes], dtype=np.int64)
         self._eye = np.eye(len(world.volumes))
-        # Schedule tables over the minute of day: codes (1440, n), rate per minute
-        # (1440, n, 3) and its running integral (1441, n, 3) in kg.
-        rows = [day_schedule(p, i) for i, p in enumerate(self.people)]
-        self.schedule = np.array(rows, dtype=np.int64).reshape(n, 1440).T.copy()
-        self._rate_min = RATE_KG_PER_MIN[self.schedule]
-        self._cum = np.concatenate([np.zeros((1, n, 3)), np.cumsum(self._rate_min, axis=0)])
-        asleep = self.schedule == SLEEP
-        self._edge = (asleep != np.roll(asleep, 1, axis=0)).any(axis=1).tolist()  # minute m against m - 1 (0 against 1439)
+        self.schedule, self._rate_min, self._cum, self._edge = _schedule_tables(self.people)
         self._decay: dict[float, tuple] = {}
         self._streams = None
         self._kernel = None
