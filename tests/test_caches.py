@@ -138,3 +138,30 @@ def test_only_the_first_days_of_a_run_are_kept():
     run = Runner("nominal", days=environment.KEPT_CHUNKS + 2)
     run.run()
     assert sorted(k[2] for k in environment._KEPT) == list(range(environment.KEPT_CHUNKS))
+
+
+def test_what_runs_alike_are_built_from_is_made_once_and_only_for_them():
+    """The crew's schedule tables, the atmosphere's and the crew's channels and the start's
+    altitudes are made once a process for what they are made from: another seed shares them,
+    another crew or start gets its own, and each run's list of channels is its own list."""
+    from issim.scenario.load import parse_scenario
+
+    first, again = Runner("nominal", seed=1, hours=1), Runner("nominal", seed=2, hours=1)
+    crew = [next(s for s in r.sim.subsystems if s.name == "crew") for r in (first, again)]
+    assert crew[0].schedule is crew[1].schedule and crew[0]._cum is crew[1]._cum
+    mine, theirs = crew[0].channels(), crew[1].channels()
+    assert mine == theirs and mine is not theirs and all(a is b for a, b in zip(mine, theirs))
+    mine.clear()
+    assert crew[1].channels() == theirs  # (a list handed out is the caller's)
+    assert first.state["orbit.alt_km"][0] == again.state["orbit.alt_km"][0]
+
+    raw = resources.files("issim.data").joinpath("scenarios", "nominal.toml").read_text()
+    later = raw.replace("2025-03-10T", "2025-03-11T", 1)  # (another start: another altitude)
+    assert later != raw and "Maya Torres" in raw
+    renamed = raw.replace("Maya Torres", "Maya Tores")
+    runs = [Runner(parse_scenario(text.encode(), "nominal.toml"), hours=1) for text in (later, renamed)]
+    assert runs[0].state["orbit.alt_km"][0] != first.state["orbit.alt_km"][0]
+    crew2 = next(s for s in runs[1].sim.subsystems if s.name == "crew")
+    assert crew2.schedule is not crew[0].schedule
+    assert any("Maya Tores" in c.name for c in crew2.channels())
+    assert not any("Maya Tores" in c.name for c in crew[0].channels())

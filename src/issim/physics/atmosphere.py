@@ -52,7 +52,7 @@ from ..sim.bound import Bound
 from ..sim.fastnp import count_nonzero
 from ..sim.schema import Key, Schema
 from ..sim.subsystem import Subsystem
-from ..sim.telemetry import Channel, Limits
+from ..sim.telemetry import Channel, Limits, kept_channels
 from ..sim.world import World
 from .gas import (
     CO2,
@@ -388,6 +388,11 @@ class Atmosphere(Subsystem):
         state["atm.pressure_pa"] = pp.sum(axis=1)
 
     def channels(self) -> list[Channel]:
+        world = self.world
+        key = ("atm", tuple((v.id, v.name) for v in world.volumes), tuple(l.hatch for l in world.links))
+        return kept_channels(key, self._channels)
+
+    def _channels(self) -> list[Channel]:
         out = []
         for i, v in enumerate(self.world.volumes):
             out += [

@@ -90,7 +90,7 @@ from ..station.people import (ACTIVITY_NAMES, DEAD, EVA, EVA_AIRLOCKS, EXERCISE_
 from ..sim.state import State, add_totals
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
-from ..sim.telemetry import Channel, Limits
+from ..sim.telemetry import Channel, Limits, kept_channels
 from ..sim.world import SEGMENTS, World
 from ..station import routes
 from ..times import MS_PER_DAY
@@ -610,6 +610,9 @@ class Crew(Subsystem):
         return None
 
     def channels(self) -> list[Channel]:
+        return kept_channels(("crew", self.names, self.slugs), self._channels)
+
+    def _channels(self) -> list[Channel]:
         out = []
         src_harm = "estimates; see issim.physics.crew"
         activities = ", ".join(f"{c} {a}" for c, a in enumerate(ACTIVITY_NAMES))

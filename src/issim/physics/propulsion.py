@@ -46,6 +46,10 @@ ROS = SEGMENTS.index("ROS")
 EARTH_RADIUS_KM = 6378.137
 
 
+# (element set's fields, start) -> the altitude and mean altitude there: every run of a scenario starts alike
+_START_ALTITUDES: dict = {}
+
+
 def load_propulsion_config() -> dict:
     return bundled_toml("propulsion.toml")
 
@@ -100,12 +104,20 @@ class Propulsion(Subsystem):
         state["orbit.alt_km"] = np.full(1, np.nan)
         state["orbit.mean_alt_km"] = np.full(1, np.nan)
         state.facts["prop.reboosts"] = ()
-        elements = orbit_of(state)
-        if elements is not None:  # the altitudes at the start, before the first frame
-            from ..orbit import propagate
+        omm = state.facts.get("orbit.omm")
+        if omm:  # the altitudes at the start, before the first frame
+            key = (tuple(sorted((k, type(v).__name__, repr(v)) for k, v in omm.items())), state.t_ms)
+            altitudes = _START_ALTITUDES.get(key)
+            if altitudes is None:
+                from ..orbit import propagate
 
-            state["orbit.alt_km"][0] = propagate(elements, [state.t_ms]).geodetic()[2][0]
-            state["orbit.mean_alt_km"][0] = mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM
+                elements = orbit_of(state)
+                altitudes = (propagate(elements, [state.t_ms]).geodetic()[2][0],
+                             mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM)
+                if len(_START_ALTITUDES) >= 64:
+                    _START_ALTITUDES.clear()
+                _START_ALTITUDES[key] = altitudes
+            state["orbit.alt_km"][0], state["orbit.mean_alt_km"][0] = altitudes
 
     def update(self, state, env, dt_s: float) -> None:
         # (its day and re-entry tests are copied, compiled, in physics.frame_kernel: change both)

@@ -49,6 +49,22 @@ class Channel:
         return {"key": self.key, "name": self.name, "unit": self.unit, "limits": lim, "source": self.source}
 
 
+_KEPT_CHANNELS: dict = {}  # key -> channels (see kept_channels)
+_KEPT_CHANNELS_MAX = 64
+
+
+def kept_channels(key: tuple, make: Callable[[], list]) -> list[Channel]:
+    """``make()``'s channels, made once a process for ``key``, which must hold everything they
+    are made from (a subsystem's volumes, people...): runs alike (another seed, a batch's
+    stations) share them, as channels are frozen. A new list each call."""
+    kept = _KEPT_CHANNELS.get(key)
+    if kept is None:
+        if len(_KEPT_CHANNELS) >= _KEPT_CHANNELS_MAX:
+            _KEPT_CHANNELS.clear()
+        kept = _KEPT_CHANNELS[key] = tuple(make())
+    return list(kept)
+
+
 def column_buffer(width: int, rows: int) -> np.ndarray:
     """An empty float64 buffer of ``width`` columns of ``rows`` values each, shape
     ``(width, rows)``, in memory that is made resident page by page as it is written.
