@@ -23,6 +23,18 @@ def _add(x, y, k):
     return x[0]
 
 
+class Counted:
+    """A kernel whose calls through numba's dispatcher are counted (its overloads are its own)."""
+
+    def __init__(self, kernel):
+        self.kernel, self.calls = kernel, 0
+        self.overloads = kernel.overloads
+
+    def __call__(self, *args):
+        self.calls += 1
+        return self.kernel(*args)
+
+
 def _bound():
     return Bound(_add, lambda a: (a["x"], a["y"]))
 
@@ -131,15 +143,6 @@ def test_a_tuple_gathered_again_alike_skips_the_dispatcher():
     another type inside a nested tuple, or a per-frame value of another type, goes through
     it again."""
 
-    class Counted:
-        def __init__(self, kernel):
-            self.kernel, self.calls = kernel, 0
-            self.overloads = kernel.overloads
-
-        def __call__(self, *args):
-            self.calls += 1
-            return self.kernel(*args)
-
     @njit
     def nested(t, k):
         return t[0][0] + t[1][0] + k
@@ -162,15 +165,6 @@ def test_another_bound_of_the_kernel_starts_from_its_last_lookup():
     """Another run's Bound of the same kernel (another station's) goes to the overload the
     last one looked up when its arguments are alike, without numba's check of every
     argument; unlike ones still go through the dispatcher."""
-
-    class Counted:
-        def __init__(self, kernel):
-            self.kernel, self.calls = kernel, 0
-            self.overloads = kernel.overloads
-
-        def __call__(self, *args):
-            self.calls += 1
-            return self.kernel(*args)
 
     @njit
     def scaled(x, k):
