@@ -369,3 +369,14 @@ def test_without_a_progress_callback_the_calls_run_past_the_hours():
     assert len(hours) == 24
     assert alone._quiet_frames.calls < 16 <= 24 <= watched._quiet_frames.calls
     assert alone.sim.event_log_sha256() == watched.sim.event_log_sha256()
+
+
+def test_a_call_begun_with_no_map_kept_looks_the_map_up_at_its_next_minute(monkeypatch):
+    """A call begun while no control map is kept for what the map reads (row -1) looks the
+    map up at the next minute, whether or not what it reads has changed by then, and runs on
+    when one is kept: here every call begins so, and the run is the run frame by frame."""
+    table = ControlMap.table
+    monkeypatch.setattr(ControlMap, "table", lambda self, key: (*table(self, key)[:2], -1))
+    quiet, plain, seen = _both(monkeypatch, "nominal", hours=6)
+    _same(quiet, plain)
+    assert max(done for done, _, _ in seen) > 60  # (calls ran over many minutes)

@@ -188,7 +188,7 @@ class Runner:
         :data:`RESOLVE_EVERY_MS` from the start (the first frame from there is where the story
         is asked whether it is over)."""
         sim = self.sim
-        limit = sim.start_ms + (st.frame // every + 1) * every * sim.dt_ms if progress else self.end_ms
+        limit = sim.start_ms + (st.frame // every + 1) * every * sim.dt_ms if progress else 1 << 62  # (run's until)
         if self.until_resolved:
             limit = min(limit, sim.start_ms + ((st.t_ms - sim.start_ms) // RESOLVE_EVERY_MS + 1) * RESOLVE_EVERY_MS)
         return limit

@@ -222,17 +222,13 @@ class QuietFrames:
             return None
         # the kept maps, and the row of the one the next minute's would be while they stay the same
         keys, maps, row = cmap.table(cmap.key(st, inputs))
+        # (row -1: none kept for what it reads now; the call looks the map up at the next minute, and
+        # stops there for Python to work it out unless what it reads then is a map kept)
         flat = tuple(v.reshape(-1).view(np.uint8) for v in inputs)
-        then = tuple(v.copy() for v in flat)
-        if row < 0:  # no map kept for what it reads now: the call runs up to the next minute, which is Python's
-            changed = next((v for v in then if v.size), None)  # (to work the map out) unless all is as kept by then
-            if changed is None:
-                return None
-            changed[0] ^= 1  # (what it read "then": never what it reads now)
         holder = a["control.item_holder"] if "control.item_holder" in a else np.zeros(0, dtype=np.int64)
         volume = a["control.item_volume"] if "control.item_volume" in a else np.zeros(0, dtype=np.int64)
         return (holder, volume, a["crew.location"], a["control.map_minute"], a["control.map"], keys, maps,
-                np.array([row], dtype=np.int64), flat, then)
+                np.array([row], dtype=np.int64), flat, tuple(v.copy() for v in flat))
 
     def _minds(self, st, a) -> Optional[tuple]:
         """The minds' arrays and numbers, when their update is only keeping time; else None."""

@@ -108,8 +108,8 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
     sites' elevations and the relays' clearances. ``comms``: ``(dt_s, follow_schedule,
     has_elements, in_sessions, start ms, period ms, queue_waiting)``. ``custody``:
     ``(item holders, item volumes, crew locations, the map's minute, the map, the kept
-    maps' keys and maps and the row of the one for now (ControlMap.table), what the map
-    reads (flat views), what they were then)``. ``minds``:
+    maps' keys and maps and the row of the one for now (ControlMap.table; -1: none is kept, and the
+    next minute looks it up), what the map reads (flat views), what they were then)``. ``minds``:
     ``(mind_ms, fear, next_ms, due, intent, goal, alive, conscious, activity, departed)``
     and ``mind_k``: ``(any minds, war at ms, interval ms, crisis interval ms, no intent,
     no goal, asleep, with departed, the fear minds ease back to)``. ``triggers``: ``(each trigger's condition as a row of
@@ -158,8 +158,9 @@ def quiet_frames(args, clock, env, comms, custody, minds, mind_k, triggers, rec)
                 item_volume[k] = location[holder[k]]
         minute = t0 // MINUTE_MS
         new_minute = minute != stamp[0]
-        if new_minute and not _inputs_same(inputs, then):  # what the map reads has changed:
-            r = _kept_row(inputs, kept_keys)  # the map kept for it (ControlMap.compute's memo)
+        if new_minute and (kept_row[0] < 0 or not _inputs_same(inputs, then)):  # what the map reads has changed
+            # (or no map was kept for it when the call began): the map kept for it (ControlMap.compute's memo)
+            r = _kept_row(inputs, kept_keys)
             if r < 0:
                 return j, AFTER_PHYSICS, 0  # none: the map is worked out (Python)
             kept_row[0] = r

@@ -75,7 +75,9 @@ def column_buffer(width: int, rows: int) -> np.ndarray:
     It is private to the process (``mmap``'s default for anonymous memory is shared, which
     a forked child would write into as well).
     """
-    mem = mmap.mmap(-1, max(width * rows, 1) * 8, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    private = getattr(mmap, "MAP_PRIVATE", None)  # (POSIX; elsewhere anonymous memory is the process's own)
+    size = max(width * rows, 1) * 8
+    mem = mmap.mmap(-1, size) if private is None else mmap.mmap(-1, size, flags=private | mmap.MAP_ANONYMOUS)
     if hasattr(mem, "madvise") and hasattr(mmap, "MADV_NOHUGEPAGE"):
         mem.madvise(mmap.MADV_NOHUGEPAGE)
     return np.frombuffer(mem, dtype=np.float64, count=width * rows).reshape((width, rows))
