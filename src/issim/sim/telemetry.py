@@ -172,8 +172,8 @@ class Recorder:
         """What a compiled loop needs to take samples as :meth:`maybe_record` takes them:
         ``(addresses, sizes, kinds, stage, sample times, the chunk's columns (row width,
         chunk rows), [staged, samples in the chunk, stage rows, chunk rows, every frames])``
-        for :func:`~issim.sim.record_kernel.record_row`, while the state's arrays are those
-        the addresses were read from; ``None`` otherwise (the next sample binds them). The loop
+        for :func:`~issim.sim.record_kernel.record_row`, the state's arrays bound (their
+        addresses read) here if they are not yet; ``None`` for arrays it cannot serve. The loop
         may move full stages into the chunk itself (as :meth:`_flush` would); the samples it
         took are then counted by :meth:`sampled` with the number it left in the stage."""
         b = self._bound.get(state.arrays)
