@@ -105,7 +105,7 @@ def test_the_control_map_follows_what_it_reads_inside_the_calls_when_it_is_kept(
 
 def test_a_recorder_chunk_filled_in_quiet_calls(monkeypatch):
     # 4,096 samples a chunk at 60 s: the first chunk fills within the third day
-    quiet, plain, seen = _both(monkeypatch, "nominal", days=3)
+    quiet, plain, _ = _both(monkeypatch, "nominal", days=3)
     _same(quiet, plain)
     assert len(quiet.sim.recorder._full) >= 1
 
