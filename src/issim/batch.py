@@ -41,6 +41,7 @@ from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 from .errors import InputError
 from .inputs import check_seed
 from .orbit.environment import Environment
+from .orbit.upkeep import omm_key
 from .runner import Runner, check_policies
 from .scenario.schema import Scenario
 from .sim.engine import Snapshot, StepResult
@@ -73,8 +74,7 @@ class _EnvironmentPool:
         if chunk != self.chunk:  # the stations have moved on (or back, restored): keep the chunks beside it
             self.tables = {k: v for k, v in self.tables.items() if chunk - 1 <= k[2] <= chunk + 1}
             self.chunk = chunk
-        fields = None if not omm else tuple(sorted((k, type(v).__name__, repr(v)) for k, v in omm.items()))
-        key = (env.start_ms, env.dt_ms, chunk, fields)
+        key = (env.start_ms, env.dt_ms, chunk, omm_key(omm))
         rows = self.tables.get(key)
         if rows is None:
             Environment._fill(env, chunk, elements)

@@ -18,7 +18,7 @@ from .passes import GRAZING_ALTITUDE_KM, elevation_deg, line_of_sight_clearance_
 from .propagation import propagate
 from .sites import ground_network
 from .sun import sun_teme_km
-from .upkeep import orbit_of
+from .upkeep import omm_key, orbit_of
 
 ENV_CHUNK_FRAMES = 8_640
 # A chunk's tables depend only on the start, the frame, the chunk's number and the element
@@ -128,8 +128,7 @@ class Environment:
         """The chunk's rows (:attr:`_rows`), from the process's tables when a run has computed
         them already (:data:`KEPT`), else computed (and kept, if it is one of the first
         :data:`KEPT_CHUNKS`)."""
-        fields = None if elements is None or not self._omm else \
-            tuple(sorted((k, type(v).__name__, repr(v)) for k, v in self._omm.items()))
+        fields = None if elements is None else omm_key(self._omm)
         key = (self.start_ms, self.dt_ms, chunk, elements is not None, fields, len(self.sites), len(self.relays))
         keep = self.keep and chunk < KEPT_CHUNKS
         tables = _KEPT.pop(key, None) if keep else None

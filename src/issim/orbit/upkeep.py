@@ -91,6 +91,13 @@ def orbit_of(state) -> ElementSet | None:
     return elements_from_omm(fields, "orbit state", orbit_size=False) if fields else None
 
 
+def omm_key(omm) -> tuple | None:
+    """An element set's OMM fields as a key (``None`` for none): each field's name, type and
+    ``repr``, compared exactly (1 and 1.0 differ), as the process's caches of what an orbit
+    gives are keyed."""
+    return tuple(sorted((k, type(v).__name__, repr(v)) for k, v in omm.items())) if omm else None
+
+
 def set_orbit(state, elements: ElementSet) -> None:
     """Replace the orbit in a simulation's state; the version bump tells the environment."""
     state.facts["orbit.omm"] = dict(elements.to_omm())

@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from ..inputs import bundled_toml
-from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at, orbit_of, set_orbit
+from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at, omm_key, orbit_of, set_orbit
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -106,7 +106,7 @@ class Propulsion(Subsystem):
         state.facts["prop.reboosts"] = ()
         omm = state.facts.get("orbit.omm")
         if omm:  # the altitudes at the start, before the first frame
-            key = (tuple(sorted((k, type(v).__name__, repr(v)) for k, v in omm.items())), state.t_ms)
+            key = (omm_key(omm), state.t_ms)
             altitudes = _START_ALTITUDES.get(key)
             if altitudes is None:
                 from ..orbit import propagate
