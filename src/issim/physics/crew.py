@@ -78,6 +78,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional, Sequence
 
 import numpy as np
@@ -286,28 +287,19 @@ def _minute_of_day(hour_utc: float, what: str, name: str) -> int:
     return int(round(minute))
 
 
-_TABLES: dict = {}  # people -> their schedule tables (read only, the same for every run of that crew)
-_TABLES_KEPT = 8
-
-
+@lru_cache(maxsize=8)
 def _schedule_tables(people: tuple) -> tuple:
     """The crew's schedule tables over the minute of day: codes ``(1440, n)``, rate per minute
     ``(1440, n, 3)`` and its running integral ``(1441, n, 3)`` in kg, and whether someone's
     sleep starts or ends at each minute (minute m against m - 1, 0 against 1439). Made once a
     process for each crew (a quarter of a build otherwise); nothing writes them."""
-    tables = _TABLES.get(people)
-    if tables is None:
-        n = len(people)
-        rows = [day_schedule(p, i) for i, p in enumerate(people)]
-        schedule = np.array(rows, dtype=np.int64).reshape(n, 1440).T.copy()
-        rate_min = RATE_KG_PER_MIN[schedule]
-        cum = np.concatenate([np.zeros((1, n, 3)), np.cumsum(rate_min, axis=0)])
-        asleep = schedule == SLEEP
-        edge = (asleep != np.roll(asleep, 1, axis=0)).any(axis=1).tolist()
-        while len(_TABLES) >= _TABLES_KEPT:
-            del _TABLES[next(iter(_TABLES))]
-        tables = _TABLES[people] = (schedule, rate_min, cum, edge)
-    return tables
+    n = len(people)
+    rows = [day_schedule(p, i) for i, p in enumerate(people)]
+    schedule = np.array(rows, dtype=np.int64).reshape(n, 1440).T.copy()
+    rate_min = RATE_KG_PER_MIN[schedule]
+    cum = np.concatenate([np.zeros((1, n, 3)), np.cumsum(rate_min, axis=0)])
+    asleep = schedule == SLEEP
+    return schedule, rate_min, cum, (asleep != np.roll(asleep, 1, axis=0)).any(axis=1).tolist()
 
 
 def day_schedule(spec: PersonSpec, position: int) -> np.ndarray:
