@@ -44,7 +44,7 @@ class SpilledChunk:
         read into ``into`` (a ``(row width, samples)`` float64 buffer) when it has their shape.
         ``columns`` (``[(start, stop), ...]``, in order): read only those, the rest left as
         they were (the stream is decompressed past them a piece at a time)."""
-        import pyarrow as pa
+        from .._arrow import pa
 
         try:
             with pa.CompressedInputStream(str(self.path), CODEC) as f:
@@ -84,7 +84,7 @@ class ChunkFolder:
 
     def keep(self, t_ms: np.ndarray, rows: np.ndarray) -> SpilledChunk:
         """Write one full chunk (``rows``: ``(samples, row width)``) to its file."""
-        import pyarrow as pa
+        from .._arrow import pa
 
         self._count += 1
         path = self.path / f"{self._count:06d}.npy.zst"

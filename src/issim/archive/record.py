@@ -188,7 +188,7 @@ class RunRecord:
     def channels(self) -> "pd.DataFrame":
         """The telemetry dictionary: key, name, unit, limits, source, one row per channel."""
         import pandas as pd
-        import pyarrow.parquet as pq
+        from .._arrow import pq
 
         from .tables import channels_from_schema
 
@@ -196,7 +196,7 @@ class RunRecord:
         return pd.DataFrame([{k: v for k, v in c.items() if k not in ("array", "index")} for c in meta])
 
     def channel_meta(self) -> list[dict]:
-        import pyarrow.parquet as pq
+        from .._arrow import pq
 
         from .tables import channels_from_schema
 
@@ -210,7 +210,7 @@ class RunRecord:
         or timezone-aware datetimes. Values are in the channel's SI unit, exactly as the
         run recorded them.
         """
-        import pyarrow.parquet as pq
+        from .._arrow import pq
 
         path = self._file("telemetry.parquet")
         names = [n for n in pq.read_schema(str(path)).names if n != "t_ms"]
@@ -242,7 +242,7 @@ class RunRecord:
 
     def track(self) -> "pd.DataFrame":
         """The ground track at the recorder's rate: ``lat_deg``, ``lon_deg``, ``alt_km``, ``sunlit``."""
-        import pyarrow.parquet as pq
+        from .._arrow import pq
 
         df = pq.read_table(str(self._file("track.parquet"))).to_pandas()
         df.index = _utc_index(df.pop("t_ms"))

@@ -13,8 +13,8 @@ import json
 from typing import Iterable, Sequence
 
 import numpy as np
-import pyarrow as pa
 
+from .._arrow import pa
 from ..times import format_iso
 
 CHANNELS_KEY = b"issim.channels"

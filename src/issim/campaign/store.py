@@ -263,7 +263,7 @@ class Campaign:
                                          "ORDER BY idx", (self.name,)).fetchall()
         if not rows:
             return 0
-        import pyarrow.parquet as pq
+        from .._arrow import pq
 
         last = self.archive.conn.execute("SELECT MAX(chunk) FROM campaign_runs WHERE campaign = ?",
                                          (self.name,)).fetchone()[0]
@@ -289,8 +289,8 @@ class Campaign:
         """Each table as a pandas DataFrame: the Parquet chunks and the runs not yet written
         to one (a campaign stopped before its last chunk)."""
         import pandas as pd
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+
+        from .._arrow import pa, pq
 
         pending = [json.loads(r[0]) for r in self.archive.conn.execute(
             "SELECT record FROM campaign_runs WHERE campaign = ? AND chunk IS NULL ORDER BY idx", (self.name,))]
@@ -330,7 +330,7 @@ def records(f: dict) -> list[dict]:
 
 def arrow_tables(records: list[dict]) -> dict:
     """The records as the campaign's tables (pyarrow), one row a run / person / beat / decision / quantity."""
-    import pyarrow as pa
+    from .._arrow import pa
 
     from .endings import _quantities
 

@@ -204,7 +204,7 @@ class ReplaySource(Source):
     mode = "replay"
 
     def __init__(self, record):
-        import pyarrow.parquet as pq
+        from .._arrow import pq
 
         if record.status != "complete":
             raise InputError("RUN", f"{record.name} is {record.status}: only a complete stored run can be replayed")
