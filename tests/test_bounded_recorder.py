@@ -83,11 +83,18 @@ def test_the_stored_telemetry_is_the_in_memory_telemetry_bit_for_bit(archive):
     assert np.array_equal(track.index.as_unit("ms").asi8, t_ms)
 
 
-def test_the_summary_a_chunk_at_a_time_is_the_summary_of_the_whole(archive):
+def test_the_summary_a_chunk_at_a_time_is_the_summary_of_the_whole(archive, monkeypatch):
     run = Runner("standoff", hours=HOURS)
+    read = []  # the columns read back from the chunk files
+    load = SpilledChunk.load
+    monkeypatch.setattr(SpilledChunk, "load", lambda self, into=None, columns=None: (
+        read.append(columns), load(self, into, columns))[1])
     with archive.recording(run) as rec:
         rec.run()
     stored = _plain(rec.summary)
+    # what the summary takes from the history (the air, the orbit, the control map's changes) was
+    # folded in as each chunk was spilled: nothing was read back from the chunk files for it
+    assert len(run.sim.recorder.full_chunks) == 11 and read == []
     alone = _in_memory()
     assert stored == _plain(alone.summary())  # spilled chunks or chunks in memory: the same numbers
 
@@ -140,6 +147,7 @@ def test_a_snapshot_goes_back_over_spilled_chunks(archive):
     stored = archive.get(rec.run_id)
     alone = _in_memory()
     assert stored.event_log_sha256 == alone.sim.event_log_sha256()
+    assert _plain(rec.summary) == _plain(alone.summary())  # the air folded at the spills went back with the restore
     assert stored.telemetry(key)[key].to_numpy().tobytes() == alone.sim.telemetry(key)[1].tobytes()
     with pytest.raises(FileNotFoundError, match="read the run's telemetry from the archive"):
         sim.telemetry(key)  # the chunk files went with the recording

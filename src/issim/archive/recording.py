@@ -210,6 +210,9 @@ class Recording:
         self._scenario_raw = raw
         self._chunks = ChunkFolder(self._tmp / "chunks")
         self._telemetry = TelemetryFile(sim.recorder, self._tmp / "telemetry.parquet")
+        from ..scenario.summary import HistoryFold
+
+        self._history = HistoryFold(sim)  # what the summary takes from the history, folded as chunks are spilled
         sim.recorder.spill_to(self._spill)
         self._handlers: dict = {}
         self._stop: Optional[KeyboardInterrupt] = None
@@ -263,9 +266,11 @@ class Recording:
         self.lineage = (*self.lineage[:2], changes)
 
     def _spill(self, t_ms: np.ndarray, rows: np.ndarray):
-        """A full chunk of telemetry: to its file, and into ``telemetry.parquet`` as a row group."""
+        """A full chunk of telemetry: to its file, into ``telemetry.parquet`` as a row group,
+        and into the summary's fold of the history (so that the summary need not read it back)."""
         chunk = self._chunks.keep(t_ms, rows)
         self._telemetry.add(chunk, t_ms, rows)
+        self._history.feed(chunk, t_ms, self.sim.recorder.arrays_of(rows, self._history.ARRAYS))
         return chunk
 
     def checkpoint(self) -> None:
@@ -341,7 +346,7 @@ class Recording:
 
         sim = self.sim
         t0 = time.perf_counter()
-        summary = summarize(sim, self.scenario.name)
+        summary = summarize(sim, self.scenario.name, self._history)
         self.timings["summary_s"] = time.perf_counter() - t0
         self.summary = summary
         self.track.finish(sim.state, sim.recorder.last_t_ms)
@@ -448,7 +453,7 @@ class TelemetryFile:
 
 
 def _telemetry_writer(path: Path, schema):
-    import pyarrow.parquet as pq
+    from .._arrow import pq
 
     return pq.ParquetWriter(str(path), schema, compression="zstd", use_dictionary=False, write_statistics=["t_ms"])
 
@@ -464,7 +469,7 @@ def write_telemetry(recorder, path: Path) -> None:
 
 
 def write_track(track: TrackWatch, path: Path) -> None:
-    import pyarrow.parquet as pq
+    from .._arrow import pq
 
     table = track_table(**track.columns())
     pq.write_table(table, str(path), compression="zstd", use_dictionary=False, write_statistics=["t_ms"])

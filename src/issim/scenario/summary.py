@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from .. import __version__
@@ -39,6 +41,84 @@ class _Extent:
         return {"min": round(float(self.low[index]), 4), "max": round(float(self.high[index]), 4),
                 "mean": round(float(self.total[index] / self.samples), 4)}
 
+
+class HistoryFold:
+    """What the summary takes from the recorded history, worked out a chunk of samples at a
+    time: the extents of the air (pressure, O2 and CO2 in each module, a module at a time so
+    that a chunk costs a few of its columns in temporaries) and of the orbit's height, and
+    the control map's changes.
+
+    A stored run feeds it each full chunk as the chunk is spilled (:meth:`feed`, from the
+    rows still in memory), so that its summary reads nothing back; :meth:`finish` feeds it
+    the rest of the history (all of it, for a run kept in memory, or if the chunks fed are
+    no longer the history's: a snapshot was restored since). The numbers are those of the
+    whole history's formulas, element by element, bit for bit.
+    """
+
+    ARRAYS = ["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km", "control.map"]
+
+    def __init__(self, sim: Simulation):
+        self.volumes = len(sim.world.volumes)
+        self.custody = next((s for s in sim.subsystems if s.name == "control"), None)
+        self._reset()
+
+    def _reset(self) -> None:
+        self.pressure, self.o2, self.co2 = ([_Extent() for _ in range(self.volumes)] for _ in range(3))
+        self.alt, self.mean_alt = _Extent(), _Extent()
+        # for each system, [[time, [factions]], ...] at each change; None once a chunk lacks the map
+        self.control: Optional[dict[str, list]] = {key: [] for key in self.custody.systems} if self.custody else None
+        self._last_map: Optional[np.ndarray] = None  # the sample before the next chunk's
+        self.fed: Optional[list] = []  # the recorder's full chunks fed so far, as it holds them (None: finished)
+
+    def feed(self, chunk, t_ms: np.ndarray, block: dict) -> None:
+        """One full chunk (``chunk``: what the recorder keeps of it; ``block``: its arrays)."""
+        if self.fed is None:
+            raise RuntimeError("this fold is finished")
+        self._add(t_ms, block)
+        self.fed.append(chunk)
+
+    def finish(self, recorder) -> "HistoryFold":
+        """The fold over the recorder's whole history, the chunk being filled included."""
+        full = recorder.full_chunks
+        if self.fed is None or len(self.fed) > len(full) or any(a is not b for a, b in zip(self.fed, full)):
+            self._reset()
+        for t_ms, block in recorder.blocks(self.ARRAYS, copy=False, start=len(self.fed)):
+            self._add(t_ms, block)
+        self.fed = None
+        return self
+
+    def control_over_time(self) -> dict[str, list]:
+        """For each system, ``[[time, [factions]], ...]``: the recorded control map's changes."""
+        return self.control if self.control is not None and self._last_map is not None else {}
+
+    def _add(self, t_ms: np.ndarray, b: dict) -> None:
+        pp = b.get("atm.pp_pa")  # (samples, volumes, species)
+        if pp is not None:
+            for v in range(self.volumes):
+                module = pp[:, v]
+                self.pressure[v].add(module.sum(axis=1) / 1000.0)
+                self.o2[v].add(module[:, O2] / 1000.0)
+                self.co2[v].add(module[:, CO2] / PA_PER_MMHG)
+        if "orbit.alt_km" in b:
+            self.alt.add(b["orbit.alt_km"][:, 0])
+        if "orbit.mean_alt_km" in b:
+            self.mean_alt.add(b["orbit.mean_alt_km"][:, 0])
+        if self.control is not None:
+            self._add_control(t_ms, b.get("control.map"))
+
+    def _add_control(self, t_ms: np.ndarray, rows: Optional[np.ndarray]) -> None:
+        if rows is None or rows.ndim != 3:  # (samples, systems, factions)
+            self.control = None
+            return
+        last = self._last_map
+        changed = (rows != np.concatenate([rows[:1] if last is None else last, rows[:-1]])).any(axis=2)
+        if last is None:
+            changed[0] = True
+        systems, factions = self.custody.systems, self.custody.factions
+        for i, s in zip(*np.nonzero(changed)):  # sample by sample
+            self.control[systems[s]].append([format_iso(t_ms[i]), [f for j, f in enumerate(factions)
+                                                                   if rows[i, s, j]]])
+        self._last_map = rows[-1:].copy()
 
 def gas_balance(sim: Simulation) -> dict:
     """Moles of each species: at the start, in, out, now, and the relative closure error.
@@ -97,27 +177,10 @@ def _deaths(sim: Simulation) -> dict[str, str]:
     return out
 
 
-def _control_over_time(sim: Simulation, custody) -> dict[str, list]:
-    """For each system, ``[[time, [factions]], ...]``: the recorded control map's changes."""
-    out: dict[str, list] = {key: [] for key in custody.systems}
-    last = None  # the sample before the chunk
-    for t, blocks in sim.recorder.blocks(["control.map"]):
-        rows = blocks.get("control.map")  # (samples, systems, factions)
-        if rows is None or rows.ndim != 3:
-            return {}
-        changed = (rows != np.concatenate([rows[:1] if last is None else last, rows[:-1]])).any(axis=2)
-        if last is None:
-            changed[0] = True
-        for i, s in zip(*np.nonzero(changed)):  # sample by sample
-            out[custody.systems[s]].append([format_iso(t[i]), [f for j, f in enumerate(custody.factions)
-                                                               if rows[i, s, j]]])
-        last = rows[-1:]
-    return out if last is not None else {}
-
-
-def outcome(sim: Simulation) -> dict:
+def outcome(sim: Simulation, history: Optional[HistoryFold] = None) -> dict:
     """Who lived, who died and of what, who left in what, who controls what, the station's state.
 
+    ``history``: the recorded history folded (:class:`HistoryFold`), if it has been.
     ``survivors`` are alive, aboard or departed; ``station.crewed`` is whether anyone alive
     is still aboard (not in a departed vehicle, not adrift); ``station.lost`` is the reason
     the run stopped early (``state.facts["stop"]``), else ``None``.
@@ -157,7 +220,8 @@ def outcome(sim: Simulation) -> dict:
         "departed": departed,
         "landings": landings,
         "control": sim.control_map(),
-        "control_over_time": _control_over_time(sim, custody) if custody is not None else {},
+        "control_over_time": (history or HistoryFold(sim).finish(sim.recorder)).control_over_time()
+        if custody is not None else {},
         "station": station,
     }
     out["ending"] = ending(out)
@@ -199,21 +263,14 @@ def ending(o: dict) -> str:
     return "; ".join(parts)
 
 
-def summarize(sim: Simulation, scenario_name: str) -> dict:
-    """The run's summary: air per module, totals, each person's state, the event log."""
+def summarize(sim: Simulation, scenario_name: str, history: Optional[HistoryFold] = None) -> dict:
+    """The run's summary: air per module, totals, each person's state, the event log.
+    ``history``: the recorded history folded so far, chunk by chunk (a stored run's, :class:`HistoryFold`)."""
     world = sim.world
     subs = {s.name: s for s in sim.subsystems}
-    pressure, o2, co2, alt, mean_alt = (_Extent() for _ in range(5))
-    recorded = sim.recorder.blocks(["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km"], copy=False)
-    for _, b in recorded:  # a chunk at a time
-        pp = b["atm.pp_pa"]  # (samples, volumes, species)
-        pressure.add(pp.sum(axis=2) / 1000.0)
-        o2.add(pp[:, :, O2] / 1000.0)
-        co2.add(pp[:, :, CO2] / PA_PER_MMHG)
-        if "propulsion" in subs:
-            alt.add(b["orbit.alt_km"][:, 0])
-            mean_alt.add(b["orbit.mean_alt_km"][:, 0])
-    module_air = {v.id: {"pressure_kpa": pressure.stats(i), "pp_o2_kpa": o2.stats(i), "pp_co2_mmhg": co2.stats(i)}
+    air = (history or HistoryFold(sim)).finish(sim.recorder)
+    module_air = {v.id: {"pressure_kpa": air.pressure[i].stats(), "pp_o2_kpa": air.o2[i].stats(),
+                         "pp_co2_mmhg": air.co2[i].stats()}
                   for i, v in enumerate(world.volumes)}
     t = sim.state.totals
     generated = totals_by_process(sim, "in", "o2")
@@ -223,12 +280,12 @@ def summarize(sim: Simulation, scenario_name: str) -> dict:
     extra = {}
     if "propulsion" in subs:
         prop = subs["propulsion"].summary(sim.state)
-        extra["orbit"] = {"alt_km": alt.stats(), "mean_alt_km": mean_alt.stats(), **prop}
+        extra["orbit"] = {"alt_km": air.alt.stats(), "mean_alt_km": air.mean_alt.stats(), **prop}
     for name in ("power", "attitude", "comms", "control", "agents", "triggers"):
         if name in subs and hasattr(subs[name], "summary"):
             extra[name] = subs[name].summary(sim.state)
     if "control" in subs:
-        extra["outcome"] = outcome(sim)
+        extra["outcome"] = outcome(sim, air)
         extra["commands"] = command_counts(sim)
     return {
         "scenario": scenario_name,

@@ -327,19 +327,29 @@ class Recorder:
         offset, shape, _ = self._layout[ch.array]
         return offset + (int(np.ravel_multi_index(ch.index, shape)) if ch.index else 0)
 
-    def blocks(self, arrays: list[str], copy: bool = True):
-        """``(t_ms, {array: values})`` chunk by chunk, oldest first: each recorded array's
-        samples in the chunk, shape ``(samples, *shape)``, in the array's own dtype. The whole
-        history with one chunk in memory at a time; arrays not recorded are left out.
-        ``copy=False``: float64 arrays come as views of the chunk, valid until the next is read."""
+    def blocks(self, arrays: list[str], copy: bool = True, start: int = 0):
+        """``(t_ms, {array: values})`` chunk by chunk, oldest first (from full chunk ``start``
+        on): each recorded array's samples in the chunk, shape ``(samples, *shape)``, in the
+        array's own dtype. The whole history with one chunk in memory at a time; arrays not
+        recorded are left out. ``copy=False``: float64 arrays come as views of the chunk,
+        valid until the next is read."""
         where = {a: self._layout[a] for a in arrays if a in self._layout}
         columns = sorted((offset, offset + int(np.prod(shape, dtype=np.int64))) for offset, shape, _ in where.values())
-        for t, rows in self._chunks(columns):
-            out = {}
-            for a, (offset, shape, dtype) in where.items():
-                values = rows[:, offset: offset + int(np.prod(shape, dtype=np.int64))]
-                out[a] = np.array(values, dtype=dtype, copy=copy or None).reshape((len(t), *shape))
-            yield t, out
+        for t, rows in self._chunks(columns, start):
+            yield t, self._arrays(rows, where, copy)
+
+    def arrays_of(self, rows: np.ndarray, arrays: list[str]) -> dict[str, np.ndarray]:
+        """Some rows of the recorder's (a full chunk's, as handed to the spill) as
+        ``{array: values}``, as :meth:`blocks` gives them with ``copy=False``."""
+        return self._arrays(rows, {a: self._layout[a] for a in arrays if a in self._layout}, False)
+
+    @staticmethod
+    def _arrays(rows: np.ndarray, where: dict, copy: bool) -> dict[str, np.ndarray]:
+        out = {}
+        for a, (offset, shape, dtype) in where.items():
+            values = rows[:, offset: offset + int(np.prod(shape, dtype=np.int64))]
+            out[a] = np.array(values, dtype=dtype, copy=copy or None).reshape((len(rows), *shape))
+        return out
 
     @property
     def t_ms(self) -> np.ndarray:
