@@ -130,14 +130,29 @@ def test_another_orbit_or_start_has_tables_of_its_own_and_few_are_kept():
     assert len(environment._KEPT) == environment.KEPT
 
 
-def test_only_the_first_days_of_a_run_are_kept():
+def test_only_the_first_days_of_a_run_that_ends_within_them_are_kept():
     from issim.orbit import environment
     from issim.runner import Runner
 
     environment._KEPT.clear()
-    run = Runner("nominal", days=environment.KEPT_CHUNKS + 2)
-    run.run()
-    assert sorted(k[2] for k in environment._KEPT) == list(range(environment.KEPT_CHUNKS))
+    days = environment.KEPT_CHUNKS
+    short = Runner("nominal", days=days)
+    short.run()
+    assert sorted(k[2] for k in environment._KEPT) == list(range(days))
+    first = next(v for k, v in environment._KEPT.items() if k[2] == 0)
+
+    environment._KEPT.clear()
+    long = Runner("nominal", days=days + 2)  # planned past the kept days: it keeps none of its own
+    long.run()
+    assert not environment._KEPT
+
+    short = Runner("nominal", days=days)
+    short.run()
+    again = Runner("nominal", days=days + 2)
+    again.run(until=again.sim.start_ms + 3_600_000)
+    kept = next(v for k, v in environment._KEPT.items() if k[2] == 0)
+    assert again.sim.environment._rows is kept  # but it reads those kept
+    assert kept[0].tobytes() == first[0].tobytes() and len(environment._KEPT) == days  # and they stay
 
 
 def test_what_runs_alike_are_built_from_is_made_once_and_only_for_them():

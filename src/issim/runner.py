@@ -24,6 +24,7 @@ from typing import Callable, Mapping, Optional
 
 from .agents.policies import POLICY_NAMES, Idle, Policy, by_name
 from .errors import InputError
+from .orbit.environment import ENV_CHUNK_FRAMES, KEPT_CHUNKS
 from .scenario import build_simulation, load_scenario
 from .scenario.schema import Scenario
 from .sim.engine import StepResult
@@ -57,6 +58,10 @@ class Runner:
         self.until_resolved = bool(until_resolved)
         self.resolved_ms: Optional[int] = None
         self.sim = build_simulation(spec, seed=seed, end_ms=self.end_ms)
+        # the orbit's tables of the first days go to the process's for the next run only if this
+        # one ends within them (issim.orbit.environment.KEPT_CHUNKS)
+        frames = -(-(self.end_ms - self.sim.start_ms) // self.sim.dt_ms)
+        self.sim.environment.give = frames <= KEPT_CHUNKS * ENV_CHUNK_FRAMES
         self.agents = next((s for s in self.sim.subsystems if s.name == "agents"), None)
         self.policies: dict[str, object] = {}
         self.chosen: dict[str, str] = {}  # the policies given by name or class, for the catalogue

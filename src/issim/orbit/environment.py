@@ -25,7 +25,11 @@ ENV_CHUNK_FRAMES = 8_640
 # set (its OMM fields, compared exactly: type and repr of each value), so the process keeps
 # them for the next run that needs them: the runs of a campaign, a survey or a bench start
 # alike. Only the first KEPT_CHUNKS days of a run are kept (what runs from one start share;
-# a long run's later days are its own), and of those the last KEPT (about 1.8 MB each).
+# a long run's later days are its own), and of those the last KEPT (about 1.7 MB each). A
+# run planned past those days (Environment.give, set by issim.runner.Runner) reads them if
+# they are kept but keeps none itself: they would be held through the rest of it (5 MB of
+# a stored 30-day run's peak) for a next run from the same start, which then computes them
+# (a day is about 19 ms of CPU).
 KEPT_CHUNKS = 3
 KEPT = 6
 _KEPT: dict = {}
@@ -65,7 +69,8 @@ class Environment:
     set from the stored OMM fields every time keeps a restored run bit-identical.
     """
 
-    keep = True  # whether chunks come from (and go to) the process's tables (KEPT)
+    keep = True  # whether chunks come from the process's tables (KEPT)
+    give = True  # whether chunks computed here go to them (a run planned past KEPT_CHUNKS days: not)
 
     def __init__(self, start_ms: int, dt_ms: int):
         self.start_ms, self.dt_ms = start_ms, dt_ms
@@ -74,7 +79,6 @@ class Environment:
         self._key = None
         self._elements = None
         self._omm = self._version = None  # the facts' element set and version the orbit key was taken from
-        self._table: dict[str, np.ndarray] = {}
         self._rows: tuple = ()  # the chunk's three tables: (scalars, sites, relays), a row a frame
 
     @staticmethod
@@ -131,16 +135,16 @@ class Environment:
         fields = None if elements is None else omm_key(self._omm)
         key = (self.start_ms, self.dt_ms, chunk, elements is not None, fields, len(self.sites), len(self.relays))
         keep = self.keep and chunk < KEPT_CHUNKS
-        tables = _KEPT.pop(key, None) if keep else None
+        give = keep and self.give
+        tables = (_KEPT.pop(key, None) if give else _KEPT.get(key)) if keep else None
         if tables is None:
-            self._fill_table(chunk, elements)
-            tab = self._table
+            tab = self._compute(chunk, elements)
             # sunlit (0 or 1, exact in a float64) and the four angles and heights side by side, a row a frame
             scalars = np.column_stack([tab[k].astype(np.float64) for k in ("sunlit", "beta_deg", "alt_km", "lat_deg",
                                                                             "lon_deg")])
             tables = (scalars, np.ascontiguousarray(tab["site_elevation_deg"], dtype=np.float64),
                       np.ascontiguousarray(tab["relay_clearance_km"], dtype=np.float64))
-        if keep and KEPT > 0:
+        if give and KEPT > 0:
             while len(_KEPT) >= KEPT:
                 del _KEPT[next(iter(_KEPT))]  # (the one used longest ago)
             _KEPT[key] = tables
@@ -148,18 +152,18 @@ class Environment:
         # takes its own row from them (making every row's Python numbers at once cost 8 ms a chunk)
         self._rows = tables
 
-    def _fill_table(self, chunk: int, elements) -> None:
+    def _compute(self, chunk: int, elements) -> dict[str, np.ndarray]:
+        """The chunk's surroundings, a column each, a row a frame."""
         first = chunk * ENV_CHUNK_FRAMES
         t = self.start_ms + (first + np.arange(ENV_CHUNK_FRAMES, dtype=np.int64)) * self.dt_ms
         n = len(t)
         if elements is None:  # no orbit: always sunlit, nothing in sight
-            self._table = {
+            return {
                 "sunlit": np.ones(n, bool), "beta_deg": np.zeros(n), "alt_km": np.full(n, 400.0),
                 "lat_deg": np.zeros(n), "lon_deg": np.zeros(n),
                 "site_elevation_deg": np.full((n, len(self.sites)), -90.0),
                 "relay_clearance_km": np.full((n, len(self.relays)), -1.0),
             }
-            return
         states = propagate(elements, t)
         lat, lon, alt = states.geodetic()
         sun = sun_teme_km(t)
@@ -172,7 +176,7 @@ class Environment:
         for k, relay in enumerate(self.relays):
             clear = line_of_sight_clearance_km(states.r_itrs_km, relay.itrs_km(), GRAZING_ALTITUDE_KM)
             relays[:, k] = clear if relay_terminal_sees(relay) else -1.0
-        self._table = {
+        return {
             "sunlit": sunlit, "beta_deg": beta_angle_deg(elements, t, (states.r_teme_km, states.v_teme_km_s), sun),
             "alt_km": alt, "lat_deg": lat,
             "lon_deg": lon, "site_elevation_deg": sites, "relay_clearance_km": relays,
