@@ -194,7 +194,8 @@ class Custody(Subsystem):
         a = state.arrays
         nonzero = count_nonzero  # (numpy's C count: ndarray.any() goes through Python, several times slower here)
         if nonzero(a["control.adrift"]):
-            a["control.drift_m"] += a["control.drift_m_s"] * dt_s
+            drift = a["control.drift_m"]  # (in place: the array is the state's, not rebound)
+            drift += a["control.drift_m_s"] * dt_s
         task = a["control.task"]
         if task.size and max(task.tolist()) >= 0:  # someone at work (read as a list: cheaper than a mask)
             busy = task >= 0

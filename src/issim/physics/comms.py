@@ -559,7 +559,7 @@ class Comms(Subsystem):
         a["comms.recheck"][0] = False
         open_ = a["comms.contact"] & ~a["comms.blocked"]
         if self.names:
-            a["comms.crew_seen"] = self._crew_seen(state)
+            a["comms.crew_seen"][:] = self._crew_seen(state)
             loc, eva, radio = a["crew.location"], a["crew.on_eva"], a["comms.suit_radio_ok"]
         keep = []
         counts = a["comms.messages"]
