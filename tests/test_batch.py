@@ -253,3 +253,30 @@ def test_building_a_batch_leaves_the_cycle_collector_as_it_found_it():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_stations_are_laid_out_together_with_the_station_axis_first():
+    batch = Batch("nominal", seeds=SEEDS, hours=1, policies=RANDOM)
+    flat = batch.flat
+    assert flat is not None and len(flat) == len(SEEDS)
+    pp = batch.arrays("atm.pp_pa")  # every station at once, a view of the layout
+    assert pp.shape == (len(SEEDS), *batch[0].sim.state["atm.pp_pa"].shape) and not pp.flags.writeable
+    for i, run in enumerate(batch):
+        for key, value in run.sim.state.arrays.items():  # each station's arrays are its row's views
+            assert (not value.size or np.shares_memory(value, flat.stacked[key][i])) and value.flags.c_contiguous, key
+    batch.run(batch[0].sim.start_ms + 20 * 60_000)
+    snap = batch.snapshot()
+    batch.run()
+    assert [np.array_equal(pp[i], r.sim.state["atm.pp_pa"]) for i, r in enumerate(batch)] == [True] * 3  # it follows
+    batch.restore(snap)  # restored into the same rows
+    assert all(flat.intact(i, r.sim.state) for i, r in enumerate(batch))
+    assert np.array_equal(pp[1], snap.stations[1].state["atm.pp_pa"])
+    assert not np.shares_memory(snap.stations[1].state["atm.pp_pa"], flat.buffers[np.dtype(np.float64)])  # plain
+    batch.run()
+    for i, seed in enumerate(SEEDS):
+        _same_station(batch[i].sim, _alone("nominal", seed, hours=1, policies=RANDOM).sim)
+    with pytest.raises(InputError, match="no state array 'atm.nope'"):
+        batch.arrays("atm.nope")
+    batch[0].sim.state.arrays["atm.pp_pa"] = batch[0].sim.state["atm.pp_pa"].copy()  # one rebound out of it
+    assert not flat.intact(0, batch[0].sim.state)
+    assert batch.arrays("atm.pp_pa").flags.owndata  # read as a copy of the stations' own now

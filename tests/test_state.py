@@ -219,3 +219,41 @@ def test_cli_state_bad_scenario(capsys):
     status, out, err = _cli(capsys, "state", "no-such-scenario")
     assert status == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "no-such-scenario" in err
+
+
+def test_a_run_lays_its_arrays_out_flat_as_the_one_station_of_its_layout():
+    from issim.sim.state import Flat
+
+    run = Runner("nominal", hours=1)
+    sim = run.sim
+    flat = sim.flat
+    assert len(flat) == 1 and sim.flat_row == 0
+    assert set(flat.buffers) == {np.dtype(t) for t in ("float64", "int64", "bool")}  # one buffer a dtype
+    assert sum(b.size for b in flat.buffers.values()) == sum(v.size for v in sim.state.arrays.values())
+    for key, value in sim.state.arrays.items():
+        assert flat.stacked[key].shape == (1, *value.shape) and value.flags.c_contiguous, key
+        assert not value.size or np.shares_memory(value, flat.stacked[key][0]), key
+    snap = sim.snapshot()
+    run.run()
+    later = sim.state.copy()
+    sim.restore(snap)
+    assert flat.intact(0, sim.state) and sim.state.identical(snap.state)
+    assert not np.shares_memory(snap.state["atm.moles"], flat.buffers[np.dtype(np.float64)])  # plain data
+    run.run()
+    assert sim.state.identical(later)  # the same run again, in the same rows
+
+    with pytest.raises(ValueError, match="no states"):
+        Flat([])
+    other = Runner("nominal", hours=1).sim.state
+    other.arrays["atm.extra"] = np.zeros(2)
+    with pytest.raises(ValueError, match="other arrays than state 0"):
+        Flat([sim.state, other])
+    with pytest.raises(ValueError, match="not laid out here"):
+        flat.adopt(0, other)
+    assert flat.intact(0, sim.state)  # refused before anything was copied
+
+    sim.state["atm.extra"] = np.ones(3)  # an array added after the layout (as a test harness may)
+    assert not flat.intact(0, sim.state)
+    snap = sim.snapshot()
+    sim.restore(snap)  # restored into a layout of its own, the new array in it
+    assert sim.flat is not flat and sim.flat.intact(0, sim.state) and sim.state.identical(snap.state)

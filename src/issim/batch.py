@@ -38,14 +38,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
+import numpy as np
+
 from .errors import InputError
 from .inputs import check_seed
 from .orbit.environment import Environment
 from .orbit.upkeep import omm_key
 from .runner import Runner, check_policies
 from .scenario.schema import Scenario
-from .sim.engine import Snapshot, StepResult
+from .sim.engine import Snapshot, StepResult, layouts_later
 from .sim.observe import Observation
+from .sim.state import Flat
 from .times import parse_iso
 
 BLOCK_FRAMES = 360  # frames a station runs before the next in Batch.run with progress (an hour of 10 s frames)
@@ -188,7 +191,7 @@ class Batch:
         self.runners: list[Runner] = []
         # Python's cycle collector waits while the stations are made: thousands of new objects a station,
         # none of them garbage, and each full collection would go over every station made so far
-        with _cycle_collector_paused():
+        with _cycle_collector_paused(), layouts_later():
             for i, seed in enumerate(self.seeds):
                 spec_i = spec
                 if self.inputs[i]:
@@ -217,6 +220,14 @@ class Batch:
                 raise InputError(f"inputs[{i}]", "the stations of a batch share the start, the frame and the end")
         self.end_ms = self.runners[0].end_ms
         self.until_resolved = bool(until_resolved)
+        # every station's arrays in one layout, the station axis first (issim.sim.state.Flat), when
+        # they match (each station's own otherwise)
+        try:
+            self.flat: Optional[Flat] = Flat([r.sim.state for r in self.runners])
+        except ValueError:
+            self.flat = None
+        for i, run in enumerate(self.runners):
+            run.sim.flat, run.sim.flat_row = (self.flat, i) if self.flat is not None else (Flat([run.sim.state]), 0)
 
     @classmethod
     def campaign(cls, scenario, runs: int, *, seed: Optional[int] = None, first: int = 0, **options) -> "Batch":
@@ -283,6 +294,22 @@ class Batch:
         if not 0 <= index < n:
             raise InputError(source, f"no station {index}; the batch has {n} (0 to {n - 1})")
         return int(index)
+
+    def arrays(self, key: str) -> np.ndarray:
+        """State array ``key`` of every station at once, shape ``(stations, *shape)``, read-only:
+        a view of the stations' layout (:class:`~issim.sim.state.Flat`) that follows them as
+        they run, or, for stations not laid out together, a copy of their arrays now."""
+        if self.flat is not None and key in self.flat.stacked and all(
+                self.flat.intact(i, r.sim.state) for i, r in enumerate(self.runners)):
+            view = self.flat.stacked[key].view()
+            view.flags.writeable = False
+            return view
+        if any(key not in r.sim.state.arrays for r in self.runners):
+            raise InputError("key", f"no state array {key!r} in every station (issim state lists a run's arrays)")
+        try:
+            return np.stack([r.sim.state.arrays[key] for r in self.runners])
+        except ValueError:
+            raise InputError("key", f"the stations' {key!r} differ in shape: read it station by station") from None
 
     @property
     def t_ms(self) -> int:

@@ -27,8 +27,10 @@ frame boundary and a restored run continues bit for bit.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
@@ -40,7 +42,7 @@ from .events import Event, EventQueue, _shown, event_problem, unknown_arg
 from .observe import Observation
 from .ports import CommandPort, NoCommands, commands_of
 from .rng import Streams
-from .state import State, StateView
+from .state import Flat, State, StateView
 from .subsystem import Subsystem
 from .telemetry import Channel, Recorder
 from .world import World
@@ -54,6 +56,20 @@ def _dtype_name(dtype: np.dtype) -> str:
     if name is None:
         name = _DTYPE_NAMES[dtype] = str(dtype)
     return name
+
+
+_OWN_LAYOUT: contextvars.ContextVar = contextvars.ContextVar("issim_own_layout", default=True)
+
+
+@contextmanager
+def layouts_later():
+    """Simulations built inside leave their arrays as their subsystems made them (``flat`` is
+    ``None``), for a batch that lays its stations out together (issim.sim.state.Flat)."""
+    token = _OWN_LAYOUT.set(False)
+    try:
+        yield
+    finally:
+        _OWN_LAYOUT.reset(token)
 
 
 @dataclass(frozen=True)
@@ -135,6 +151,10 @@ class Simulation:
             self.state.facts["orbit.omm"] = dict(elements.to_omm())
         for sub in self.subsystems:
             sub.reset(self.state, world, self.streams)
+        # the arrays laid out flat (issim.sim.state.Flat): this run is station 0 of one, unless a
+        # batch is building it, to lay its stations out together
+        self.flat: Optional[Flat] = Flat([self.state]) if _OWN_LAYOUT.get() else None
+        self.flat_row = 0
         self.environment = Environment(self.start_ms, self.dt_ms)
         every = max(1, int(round(record_every_s * 1000 / self.dt_ms)))
         self.recorder = Recorder([c for s in self.subsystems for c in s.channels()], every)
@@ -331,6 +351,11 @@ class Simulation:
             raise ValueError("this snapshot was taken of another simulation (its station, crew, start, frame or "
                              "subsystems differ); restore it into a simulation built from the same scenario")
         self.state = snap.state.copy()
+        if self.flat is not None:
+            try:
+                self.flat.adopt(self.flat_row, self.state)  # back into its rows of the layout
+            except ValueError:  # arrays added since it was made (a test's, a tool's): a layout of its own
+                self.flat, self.flat_row = Flat([self.state]), 0
         self.queue = snap.queue.copy()
         self.streams.set_state(snap.streams)
         self.recorder.thaw(snap.recorder)

@@ -4,17 +4,20 @@ A :class:`State` is a clock (integer UTC milliseconds and a frame counter), a fl
 mapping of named numpy arrays, a mapping of named counters (running totals), and the
 event log. Subsystems own named parts of it (``"atm.moles"``, ``"crew.o2_deficit"``)
 and never keep mutable state elsewhere, so a snapshot is a copy, a restore is a load,
-and a fork is another copy.
+and a fork is another copy. A simulation's arrays are laid out flat (:class:`Flat`): one
+buffer a dtype with a leading station axis, each array a view of its station's row.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import repeat
 from operator import add
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Optional, Sequence
 
 import numpy as np
 
@@ -109,6 +112,94 @@ class Kept:
 
     def forget(self) -> None:
         self.arrays, self.value = None, None
+
+
+def _shapes(arrays) -> tuple:
+    """``((key, shape, dtype), ...)`` of a state's arrays, in their order."""
+    return tuple((k, v.shape, v.dtype) for k, v in arrays.items())
+
+
+@lru_cache(maxsize=16)
+def _plan(shapes: tuple) -> tuple[dict, dict]:
+    """Where each key goes in a flat layout: ``({dtype: [keys in order]}, {key: (dtype,
+    first element, last element + 1, shape)})``, the same for every layout of these arrays."""
+    groups: dict = {}
+    at: dict = {}
+    for k, shape, dtype in shapes:
+        keys = groups.setdefault(dtype, [])
+        start = at[keys[-1]][2] if keys else 0
+        at[k] = (dtype, start, start + math.prod(shape), shape)
+        keys.append(k)
+    return groups, at
+
+
+class Flat:
+    """The arrays of one or more states laid out flat, with a leading station axis.
+
+    One preallocated buffer a dtype, shape ``(stations, elements)``: each key is a run of
+    elements in it, the same run for every station, so that :attr:`stacked` gives each key
+    across the stations as one view, shape ``(stations, *shape)``, and each state's array is
+    the C-contiguous view of its own station's row (:meth:`adopt` copies the values in and
+    binds the view in the state's place). A single run is laid out so with one station; a
+    :class:`~issim.batch.Batch` lays all its stations out together. A snapshot copies the
+    views, so it stays plain data, and a restore is adopted back into the same rows.
+
+    What a station's state is stays its own dict: a key bound to another array after the
+    layout (no subsystem does, while a run goes) is simply no longer in it, which
+    :meth:`intact` tells.
+    """
+
+    def __init__(self, states: Sequence["State"]):
+        if not states:
+            raise ValueError("no states to lay out")
+        self._shapes = _shapes(states[0].arrays)  # ((key, shape, dtype), ...) in the states' own order
+        for i, st in enumerate(states):
+            if _shapes(st.arrays) != self._shapes:
+                raise ValueError(f"state {i} has other arrays than state 0: states laid out together must match")
+        n = len(states)
+        self.layout = {k: (shape, dtype) for k, shape, dtype in self._shapes}
+        self._groups, self._at = _plan(self._shapes)
+        self.buffers = {dtype: np.zeros((n, self._at[keys[-1]][2]), dtype) for dtype, keys in self._groups.items()}
+        self._stacked: Optional[dict] = None
+        self._adopted: list = [None] * n  # each station's arrays dict and its generation once adopted
+        for i, st in enumerate(states):
+            self._adopt(i, st.arrays)
+
+    def __len__(self) -> int:
+        return len(self._adopted)
+
+    @property
+    def stacked(self) -> dict[str, np.ndarray]:
+        """``{key: view (stations, *shape)}``: each key across the stations (made when first asked)."""
+        if self._stacked is None:
+            n = len(self)
+            self._stacked = {k: self.buffers[dtype][:, start:stop].reshape((n, *shape))
+                             for k, (dtype, start, stop, shape) in self._at.items()}
+        return self._stacked
+
+    def adopt(self, station: int, state: "State") -> None:
+        """Copy ``state``'s arrays into station ``station``'s row and bind the row's views in
+        their place (the values are the same; the arrays are the layout's now)."""
+        if _shapes(state.arrays) != self._shapes:
+            raise ValueError("these arrays are not laid out here (other keys, shapes or types)")
+        self._adopt(station, state.arrays)
+
+    def _adopt(self, station: int, a: "Arrays") -> None:
+        views = {}
+        for dtype, keys in self._groups.items():
+            row = self.buffers[dtype][station]
+            np.concatenate([a[k] for k in keys], axis=None, out=row)  # the values, one C call a dtype
+            for k in keys:
+                _, start, stop, shape = self._at[k]
+                views[k] = row[start:stop].reshape(shape)
+        a.update(views)  # (one rebinding of them all)
+        self._adopted[station] = (a, getattr(a, "generation", None))
+
+    def intact(self, station: int, state: "State") -> bool:
+        """Whether ``state``'s arrays are all still station ``station``'s views: the same dict
+        as adopted, nothing bound or rebound in it since."""
+        kept = self._adopted[station]
+        return kept is not None and state.arrays is kept[0] and getattr(state.arrays, "generation", None) == kept[1]
 
 
 @dataclass
