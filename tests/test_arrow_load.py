@@ -34,3 +34,15 @@ def test_a_setting_of_ones_own_is_left_as_it_is():
     done = _child(f"import os, issim._arrow; print(os.environ[{THP_VARIABLE!r}])", **{THP_VARIABLE: "1"})
     assert "option 'allow_thp': 1" in done.stderr
     assert done.stdout.split()[-1] == "1"
+
+
+def test_reading_a_stored_run_through_pandas_loads_pyarrow_first(tmp_path):
+    """pandas loads pyarrow itself when it comes first: issim's readers import it through
+    ``issim._arrow`` so that pyarrow is loaded as above even then."""
+    from issim.runner import Runner
+
+    record = Runner("nominal", hours=0.2).store(tmp_path / "runs")
+    done = _child("from issim.archive import Archive\n"
+                  f"record = Archive.open({str(tmp_path / 'runs')!r}).get({record.id})\n"
+                  "print(len(record.channels()))\n")
+    assert "option 'allow_thp': 0" in done.stderr and int(done.stdout.split()[-1]) > 100

@@ -1,4 +1,5 @@
-"""pyarrow, loaded the way a stored run wants it: ``from issim._arrow import pa, pq``.
+"""pyarrow, loaded the way a stored run wants it: ``from issim._arrow import pa, pq`` (and
+``pd``, pandas, which would load pyarrow itself if it came first).
 
 pyarrow allocates with mimalloc (version 3 in pyarrow 26), which advises transparent huge
 pages on its arenas: every size class it serves then makes a whole 2 MB page resident,
@@ -34,4 +35,14 @@ pa = _load()
 
 import pyarrow.parquet as pq  # noqa: E402  (after pyarrow itself is loaded as above)
 
-__all__ = ["pa", "pq"]
+__all__ = ["pa", "pq", "pd"]
+
+
+def __getattr__(name: str):
+    """``pd``: pandas, imported when first asked for (it takes a quarter of a second) and
+    after pyarrow is loaded as above (pandas loads pyarrow itself when it is first)."""
+    if name == "pd":
+        import pandas
+
+        return pandas
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -74,7 +74,7 @@ def _column(values: list):
     """A column pandas and Arrow can hold, each cell as it was (``3`` stays ``3``, not ``3.0``;
     a missing one is empty): cells of mixed kinds with any text or boolean among them are
     all written as text."""
-    import pandas as pd
+    from .._arrow import pd
 
     kinds = {type(v) for v in values if v is not None}
     if len(kinds) > 1 and (str in kinds or bool in kinds):
@@ -83,7 +83,7 @@ def _column(values: list):
 
 
 def _events(record: RunRecord, form: str):
-    import pandas as pd
+    from .._arrow import pd
 
     log = record.event_log()
     from ..times import parse_iso
@@ -103,7 +103,7 @@ def _events(record: RunRecord, form: str):
 
 
 def _commands(record: RunRecord, form: str):
-    import pandas as pd
+    from .._arrow import pd
 
     commands = record.commands().reset_index(drop=True)
     base = commands.drop(columns=["args", "t"], errors="ignore")
@@ -133,7 +133,7 @@ def _channels(record: RunRecord):
 
 def _telemetry(record: RunRecord, form: str, channels: Optional[Iterable[str]]):
     import numpy as np
-    import pandas as pd
+    from .._arrow import pd
 
     table = record.telemetry(channels)
     t_ms = table.index.as_unit("ms").asi8

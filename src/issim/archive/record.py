@@ -28,7 +28,7 @@ from ..errors import InputError
 INPUTS = "inputs.json"  # a campaign run's drawn inputs, beside its scenario.toml
 
 if TYPE_CHECKING:
-    import pandas as pd
+    from .._arrow import pd
 
     from .catalogue import Archive
 
@@ -47,7 +47,7 @@ def _time_ms(value, source: str) -> Optional[int]:
 
         return parse_iso(value, source)
     if isinstance(value, datetime):
-        import pandas as pd
+        from .._arrow import pd
 
         ts = pd.Timestamp(value)
         if ts.tzinfo is None:
@@ -187,8 +187,7 @@ class RunRecord:
 
     def channels(self) -> "pd.DataFrame":
         """The telemetry dictionary: key, name, unit, limits, source, one row per channel."""
-        import pandas as pd
-        from .._arrow import pq
+        from .._arrow import pd, pq
 
         from .tables import channels_from_schema
 
@@ -266,7 +265,7 @@ class RunRecord:
 
     def events(self) -> "pd.DataFrame":
         """The event log: ``t`` (UTC), ``t_ms``, ``kind`` and the entries' details as columns."""
-        import pandas as pd
+        from .._arrow import pd
 
         with self.archive.guard():
             rows = self.archive.conn.execute("SELECT t_ms, entry FROM events WHERE run_id = ? ORDER BY seq",
@@ -282,7 +281,7 @@ class RunRecord:
 
     def commands(self) -> "pd.DataFrame":
         """The command history: every command tried, by whom, from where, and what became of it."""
-        import pandas as pd
+        from .._arrow import pd
 
         from .tables import COMMAND_FIELDS
 
@@ -299,7 +298,7 @@ class RunRecord:
 def _utc_index(t_ms) -> "pd.DatetimeIndex":
     """UTC timestamps at millisecond resolution from integer milliseconds."""
     import numpy as np
-    import pandas as pd
+    from .._arrow import pd
 
     values = np.asarray(t_ms, dtype=np.int64).astype("datetime64[ms]")
     return pd.DatetimeIndex(values, name="t").tz_localize("UTC")

@@ -288,9 +288,7 @@ class Campaign:
     def frames(self) -> dict:
         """Each table as a pandas DataFrame: the Parquet chunks and the runs not yet written
         to one (a campaign stopped before its last chunk)."""
-        import pandas as pd
-
-        from .._arrow import pa, pq
+        from .._arrow import pa, pd, pq
 
         pending = [json.loads(r[0]) for r in self.archive.conn.execute(
             "SELECT record FROM campaign_runs WHERE campaign = ? AND chunk IS NULL ORDER BY idx", (self.name,))]
