@@ -180,3 +180,16 @@ def test_what_runs_alike_are_built_from_is_made_once_and_only_for_them():
     assert crew2.schedule is not crew[0].schedule
     assert any("Maya Tores" in c.name for c in crew2.channels())
     assert not any("Maya Tores" in c.name for c in crew[0].channels())
+
+
+def test_a_batch_planned_past_the_kept_days_keeps_none_either():
+    from issim import Batch
+    from issim.orbit import environment
+
+    environment._KEPT.clear()
+    batch = Batch("nominal", seeds=[1, 2], days=environment.KEPT_CHUNKS + 1)
+    batch.run(batch[0].sim.start_ms + 3_600_000)
+    assert not environment._KEPT and batch.pool.computed == 1  # one table for both, none kept for later
+    short = Batch("nominal", seeds=[1, 2], hours=1)
+    short.run()
+    assert len(environment._KEPT) == 1

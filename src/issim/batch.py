@@ -210,7 +210,9 @@ class Batch:
                     run.scenario_raw, run.scenario_inputs = raw, dict(self.inputs[i])
                 if self.pool is not None:
                     sim = run.sim
-                    sim.environment = _SharedEnvironment(sim.start_ms, sim.dt_ms, self.pool)
+                    shared = _SharedEnvironment(sim.start_ms, sim.dt_ms, self.pool)
+                    shared.give = sim.environment.give  # (a run planned past the kept days keeps none: Runner)
+                    sim.environment = shared
                 else:
                     run.sim.environment.keep = False  # its own tables: not the process's either
                 self.runners.append(run)
@@ -296,9 +298,10 @@ class Batch:
         return int(index)
 
     def arrays(self, key: str) -> np.ndarray:
-        """State array ``key`` of every station at once, shape ``(stations, *shape)``, read-only:
-        a view of the stations' layout (:class:`~issim.sim.state.Flat`) that follows them as
-        they run, or, for stations not laid out together, a copy of their arrays now."""
+        """State array ``key`` of every station at once, shape ``(stations, *shape)``: a view of
+        the stations' layout (:class:`~issim.sim.state.Flat`) that follows them as they run,
+        its write flag off (set back on, a write would reach the stations' states past their
+        commands), or, for stations not laid out together, a copy of their arrays now."""
         if self.flat is not None and key in self.flat.stacked and all(
                 self.flat.intact(i, r.sim.state) for i, r in enumerate(self.runners)):
             view = self.flat.stacked[key].view()
