@@ -120,6 +120,7 @@ class HistoryFold:
                                                                    if rows[i, s, j]]])
         self._last_map = rows[-1:].copy()
 
+
 def gas_balance(sim: Simulation) -> dict:
     """Moles of each species: at the start, in, out, now, and the relative closure error.
 
