@@ -333,7 +333,7 @@ class Recorder:
         array's own dtype. The whole history with one chunk in memory at a time; arrays not
         recorded are left out. ``copy=False``: float64 arrays come as views of the chunk,
         valid until the next is read."""
-        where = {a: self._layout[a] for a in arrays if a in self._layout}
+        where = self._where(arrays)
         columns = sorted((offset, offset + int(np.prod(shape, dtype=np.int64))) for offset, shape, _ in where.values())
         for t, rows in self._chunks(columns, start):
             yield t, self._arrays(rows, where, copy)
@@ -341,7 +341,11 @@ class Recorder:
     def arrays_of(self, rows: np.ndarray, arrays: list[str]) -> dict[str, np.ndarray]:
         """Some rows of the recorder's (a full chunk's, as handed to the spill) as
         ``{array: values}``, as :meth:`blocks` gives them with ``copy=False``."""
-        return self._arrays(rows, {a: self._layout[a] for a in arrays if a in self._layout}, False)
+        return self._arrays(rows, self._where(arrays), False)
+
+    def _where(self, arrays: list[str]) -> dict:
+        """``{array: (offset, shape, dtype)}`` in the row, of those of ``arrays`` recorded."""
+        return {a: self._layout[a] for a in arrays if a in self._layout}
 
     @staticmethod
     def _arrays(rows: np.ndarray, where: dict, copy: bool) -> dict[str, np.ndarray]:
