@@ -157,7 +157,6 @@ class Flat:
             if _shapes(st.arrays) != self._shapes:
                 raise ValueError(f"state {i} has other arrays than state 0: states laid out together must match")
         n = len(states)
-        self.layout = {k: (shape, dtype) for k, shape, dtype in self._shapes}
         self._groups, self._at = _plan(self._shapes)
         self.buffers = {dtype: np.zeros((n, self._at[keys[-1]][2]), dtype) for dtype, keys in self._groups.items()}
         self._stacked: Optional[dict] = None
