@@ -122,6 +122,7 @@ def test_the_summary_a_chunk_at_a_time_is_the_summary_of_the_whole(archive, monk
         whole[key] = [[format_iso(times[i]), [f for j, f in enumerate(custody.factions) if rows[i, j]]]
                       for i in changes]
     assert stored["outcome"]["control_over_time"] == whole
+    assert alone.outcome()["control_over_time"] == whole  # (the outcome alone folds the map alone)
     assert any(len(changes) > 1 for changes in whole.values())  # the map did change, across chunks
 
 

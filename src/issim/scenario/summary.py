@@ -46,7 +46,8 @@ class HistoryFold:
     """What the summary takes from the recorded history, worked out a chunk of samples at a
     time: the extents of the air (pressure, O2 and CO2 in each module, a module at a time so
     that a chunk costs a few of its columns in temporaries) and of the orbit's height, and
-    the control map's changes.
+    the control map's changes. ``air=False``: the control map's changes alone (an outcome
+    asked for without the summary).
 
     A stored run feeds it each full chunk as the chunk is spilled (:meth:`feed`, from the
     rows still in memory), so that its summary reads nothing back; :meth:`finish` feeds it
@@ -55,10 +56,11 @@ class HistoryFold:
     whole history's formulas, element by element, bit for bit.
     """
 
-    ARRAYS = ["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km", "control.map"]
+    AIR = ["atm.pp_pa", "orbit.alt_km", "orbit.mean_alt_km"]
 
-    def __init__(self, sim: Simulation):
-        self.volumes = len(sim.world.volumes)
+    def __init__(self, sim: Simulation, air: bool = True):
+        self.arrays = (self.AIR if air else []) + ["control.map"]  # what it reads of the history
+        self.volumes = len(sim.world.volumes) if air else 0
         self.custody = next((s for s in sim.subsystems if s.name == "control"), None)
         self._reset()
 
@@ -82,7 +84,7 @@ class HistoryFold:
         full = recorder.full_chunks
         if self.fed is None or len(self.fed) > len(full) or any(a is not b for a, b in zip(self.fed, full)):
             self._reset()
-        for t_ms, block in recorder.blocks(self.ARRAYS, copy=False, start=len(self.fed)):
+        for t_ms, block in recorder.blocks(self.arrays, copy=False, start=len(self.fed)):
             self._add(t_ms, block)
         self.fed = None
         return self
@@ -221,7 +223,7 @@ def outcome(sim: Simulation, history: Optional[HistoryFold] = None) -> dict:
         "departed": departed,
         "landings": landings,
         "control": sim.control_map(),
-        "control_over_time": (history or HistoryFold(sim).finish(sim.recorder)).control_over_time()
+        "control_over_time": (history or HistoryFold(sim, air=False).finish(sim.recorder)).control_over_time()
         if custody is not None else {},
         "station": station,
     }
