@@ -270,7 +270,7 @@ class Recording:
         and into the summary's fold of the history (so that the summary need not read it back)."""
         chunk = self._chunks.keep(t_ms, rows)
         self._telemetry.add(chunk, t_ms, rows)
-        self._history.feed(chunk, t_ms, self.sim.recorder.arrays_of(rows, self._history.ARRAYS))
+        self._history.feed(chunk, t_ms, self.sim.recorder.arrays_of(rows, self._history.arrays))
         return chunk
 
     def checkpoint(self) -> None:
