@@ -16,7 +16,7 @@ WEB_STAMP  := web/node_modules/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO     := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test setup clean bench chromium web
+.PHONY: run test setup clean bench chromium web kernels
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The physics kernels compiled ahead of time into issim/_kernels*.so (python -m issim.aot; a run then never
+# loads numba's LLVM), again whenever a kernel's source has changed. Without a C compiler runs use numba's JIT.
 setup: $(STAMP)
+	-@$(BIN)/python -m issim.aot --if-stale
+
+kernels: $(STAMP)
+	$(BIN)/python -m issim.aot
 
 $(WEB_STAMP): web/package.json web/package-lock.json
 	$(NPM) ci --prefix web --ignore-scripts --no-audit --no-fund --loglevel=error
@@ -59,4 +65,4 @@ bench: setup
 	$(BIN)/python bench/rl.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache web/node_modules
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache web/node_modules src/issim/_kernels*

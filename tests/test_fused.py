@@ -16,7 +16,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from issim.physics import frame_kernel, kernel_stamp
+from issim.physics import frame_kernel
+from issim.sim import kernel_stamp
 from issim.physics.frame import PhysicsFrame
 from issim.runner import Runner
 from issim.sim.events import Event
@@ -188,12 +189,15 @@ def test_a_cabin_air_array_not_in_c_order_is_read_alike():
 
 def test_the_kernels_are_compiled_again_when_a_module_whose_code_they_hold_changes():
     """The subsystems' kernels expand :mod:`issim.physics.unmanaged`'s stack arrays into their
-    own code, and the atmosphere's bakes in :mod:`issim.physics.gas`'s constants, so their
-    cached code is stamped with those modules too."""
-    from issim.physics import atm_kernel, comms_kernel, crew_kernel, gas, ls_kernel, power_kernel, unmanaged
+    own code, the atmosphere's bakes in :mod:`issim.physics.gas`'s constants, and several read
+    :mod:`issim.physics.kernel_args`'s, so their cached code is stamped with those modules too."""
+    from issim.physics import atm_kernel, comms_kernel, crew_kernel, gas, kernel_args, ls_kernel, power_kernel, unmanaged
+    from issim.sim import kernels, record_kernel
 
-    for kernel, modules in ((atm_kernel.atmosphere_frame, (gas, unmanaged)), (atm_kernel._links, (gas, unmanaged)),
+    both = (kernel_args, unmanaged)
+    for kernel, modules in ((atm_kernel.atmosphere_frame, (gas, *both)), (atm_kernel._links, (gas, *both)),
                             (comms_kernel.links_frame, (unmanaged,)), (crew_kernel.crew_frame, (unmanaged,)),
-                            (ls_kernel.machines_frame, (unmanaged,)), (power_kernel.power_frame, (unmanaged,))):
+                            (ls_kernel.machines_frame, both), (power_kernel.power_frame, both),
+                            (record_kernel.record_row, (kernels,))):
         assert kernel._cache._cache_file._source_stamp[1] == kernel_stamp.callees_stamp(modules), kernel
-    assert gas in frame_kernel.CALLEES and unmanaged in frame_kernel.CALLEES
+    assert {gas, kernel_args, unmanaged} <= set(frame_kernel.CALLEES)

@@ -26,42 +26,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import gas, unmanaged
+from . import gas, kernel_args, unmanaged
 from .gas import GAMMA_AIR, MOLAR_MASS_KG_PER_MOL, R_J_PER_MOL_K
-from .kernel_stamp import stamp_with_callees
+from .kernel_args import MEMO_HEAD, tree_order  # noqa: F401 (tree_order: the tree solve's order, read here too)
+from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
-
-
-def tree_order(n_volumes: int, a: np.ndarray, b: np.ndarray):
-    """``(order, parent, parent_link)`` of the hatch graph as a forest, each root first then
-    breadth-first; ``None`` when the graph has a cycle (then the tree solve does not apply)."""
-    if len(a) > n_volumes - 1:
-        return None
-    neighbours: list[list[tuple[int, int]]] = [[] for _ in range(n_volumes)]
-    for link, (i, j) in enumerate(zip(a.tolist(), b.tolist())):
-        neighbours[i].append((j, link))
-        neighbours[j].append((i, link))
-    parent = np.full(n_volumes, -1, dtype=np.int64)
-    parent_link = np.full(n_volumes, -1, dtype=np.int64)
-    seen = np.zeros(n_volumes, dtype=bool)
-    order: list[int] = []
-    for root in range(n_volumes):
-        if seen[root]:
-            continue
-        seen[root] = True
-        queue = [root]
-        while queue:
-            here = queue.pop(0)
-            order.append(here)
-            for there, link in neighbours[here]:
-                if link == parent_link[here]:
-                    continue
-                if seen[there]:
-                    return None  # a cycle
-                seen[there] = True
-                parent[there], parent_link[there] = here, link
-                queue.append(there)
-    return np.array(order, dtype=np.int64), parent, parent_link
 
 
 @njit(cache=True, error_model="numpy")
@@ -119,9 +88,6 @@ def tree_solve_folded(order, parent, parent_link, diag, fold, w, rhs, b, x):
             x[i] = b[i] / diag[i]
         else:
             x[i] = (b[i] + w[parent_link[i]] * x[p]) / diag[i]
-
-
-MEMO_HEAD = 3  # valid, sub-step, coupled (atmosphere_frame's memo)
 
 
 @njit(cache=True, inline="always")
@@ -192,19 +158,6 @@ def _links(n, temp, open_, valve_open, bus, pressure_before, volume, a, b, fan_b
         inv_d[i] = 1.0 / d[i]
     tree_fold(order, parent, parent_link, inv_d, memo[at_w:at_w + nl], memo[at_diag:at_diag + nv],
               memo[at_fold:at_fold + nv])
-
-
-def pack(a, b, fan_bus, has_fan, imv, passive, inv_v_sum, order, parent, parent_link,
-         choke, equalise_s, valve_cd_area, max_substeps) -> tuple:
-    """The hatch graph's parameters as the kernel takes them, built once: ``(link_ints,
-    link_floats, tree, scalars, memo)``, so that a call passes 17 arguments instead of 27;
-    ``memo`` is the kernel's own (see :func:`atmosphere_frame`)."""
-    link_ints = np.ascontiguousarray([np.asarray(x, dtype=np.int64) for x in (a, b, fan_bus, has_fan)])
-    link_floats = np.ascontiguousarray([np.asarray(x, dtype=np.float64) for x in (imv, passive, inv_v_sum)])
-    tree = np.ascontiguousarray([order, parent, parent_link], dtype=np.int64)
-    scalars = np.array([choke, equalise_s, valve_cd_area, max_substeps], dtype=np.float64)
-    memo = np.zeros(MEMO_HEAD + len(order) * 4 + len(imv) * 5)  # (see atmosphere_frame)
-    return link_ints, link_floats, tree, scalars, memo
 
 
 @njit(cache=True, error_model="numpy")
@@ -323,4 +276,5 @@ def atmosphere_frame(n, temp, leak_area, open_, valve_open, bus, pressure_before
 
 
 # (their code holds unmanaged's stack arrays and gas's constants)
-STAMPED = all([stamp_with_callees(_links, (gas, unmanaged)), stamp_with_callees(atmosphere_frame, (gas, unmanaged))])
+STAMPED = all([stamp_with_callees(_links, (gas, kernel_args, unmanaged)),
+              stamp_with_callees(atmosphere_frame, (gas, kernel_args, unmanaged))])

@@ -142,7 +142,7 @@ class Atmosphere(Subsystem):
         self.inv_v_sum = 1.0 / self.volume_m3[self.a] + 1.0 / self.volume_m3[self.b]
         # The vehicle (volume index) behind each link, -1 for a link between modules.
         kinds = [v.kind for v in world.volumes]
-        from .atm_kernel import tree_order
+        from .kernel_args import tree_order
 
         self.tree = tree_order(self.n_volumes, self.a, self.b)  # None if the hatches make a cycle
         self.is_module = np.array([k != "vehicle" for k in kinds])
@@ -201,12 +201,13 @@ class Atmosphere(Subsystem):
     def _bind_kernel(self) -> None:
         """The compiled frame, its parameters packed once (at the first frame, so that building
         a simulation does not import numba)."""
-        from .atm_kernel import atmosphere_frame, pack
+        from ..sim.kernels import kernel
+        from .kernel_args import pack_atmosphere
 
-        self._packed = pack(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
+        self._packed = pack_atmosphere(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
                             self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
                             ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
-        self._kernel = Bound(atmosphere_frame, self._kernel_arrays)  # the state's arrays kept while the same
+        self._kernel = Bound(kernel("atmosphere_frame"), self._kernel_arrays)  # the state's arrays kept while the same
 
     def _settle(self, state, leaked) -> None:
         """After the compiled frame: the moles ``leaked`` of each species, added to the totals."""

@@ -303,10 +303,11 @@ class Comms(Subsystem):
     def _bind_kernel(self) -> None:
         """The compiled links' frame and its tables packed once (at the first frame, so that a
         build does not import numba)."""
-        from .comms_kernel import links_frame, pack
+        from ..sim.kernels import kernel
+        from .kernel_args import pack_links
 
-        self._kernel = links_frame
-        self._packed = pack(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
+        self._kernel = kernel("links_frame")
+        self._packed = pack_links(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
                             self.power_full_w)
 
     def session_clock(self, elements) -> tuple[bool, float]:

@@ -16,16 +16,8 @@ import numpy as np
 from numba import njit
 
 from . import unmanaged
-from .kernel_stamp import stamp_with_callees
+from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
-
-
-def pack(link_seg, relay_targets, site_cols, site_mask_deg, power_full_w) -> tuple:
-    """The links' tables as the kernel takes them, built once: ``(link_seg, relay_targets,
-    site_cols, site_mask_deg, power_full_w)`` as contiguous int64 / bool / float64 arrays."""
-    return (np.ascontiguousarray(link_seg, dtype=np.int64), np.ascontiguousarray(relay_targets, dtype=np.bool_),
-            np.ascontiguousarray(site_cols, dtype=np.int64), np.ascontiguousarray(site_mask_deg, dtype=np.float64),
-            np.ascontiguousarray(power_full_w, dtype=np.float64))
 
 
 @njit(cache=True, error_model="numpy")

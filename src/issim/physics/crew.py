@@ -432,13 +432,14 @@ class Crew(Subsystem):
     def _bind_kernel(self) -> None:
         """The compiled frame and the model's constants packed once (at the first frame, so
         that building a simulation does not import numba)."""
-        from .crew_kernel import crew_frame, pack
+        from ..sim.kernels import kernel
+        from .kernel_args import pack_crew
 
-        self._packed = pack(RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
+        self._packed = pack_crew(RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
                             PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA, CO2_SYMPTOM_PA,
                             UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O)
         self._totals = np.zeros(9)  # the kernel's eight totals and the count of the living
-        self._kernel = Bound(crew_frame, self._kernel_arrays)  # the state's arrays kept while the same
+        self._kernel = Bound(kernel("crew_frame"), self._kernel_arrays)  # the state's arrays kept while the same
 
     def _kernel_arrays(self, a) -> tuple:
         """The kernel's arguments but the frame's own, from ``state.arrays`` (see :class:`Bound`)."""

@@ -18,26 +18,16 @@ import numpy as np
 from numba import njit
 
 from . import unmanaged
-from .kernel_stamp import stamp_with_callees
+from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
-
-
-def pack(resting_rate, molar_mass, drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa,
-         armstrong_pa, co2_symptom_pa, unconscious, dead, eva, o2, co2, h2o) -> tuple:
-    """The model's constants as the kernel takes them: ``(floats, ints)``, built once, so that
-    a call passes 29 arguments instead of 40."""
-    floats = np.concatenate([np.asarray(resting_rate, dtype=np.float64), np.asarray(molar_mass, dtype=np.float64),
-                             [drink_kg_per_day, urine_kg_per_day, pp_o2_floor_pa, co2_onset_pa, armstrong_pa],
-                             np.asarray(co2_symptom_pa, dtype=np.float64)])
-    ints = np.array([unconscious, dead, eva, o2, co2, h2o], dtype=np.int64)
-    return floats, ints
 
 
 @njit(cache=True, error_model="numpy")
 def crew_frame(moles, pp, pressure, water_store, urine_tank, has_water, location, activity, alive, conscious,
                on_eva, departed, suit_s, deficit, injury, co2_symptom, cum, rate_min, schedule,
                segment_of_volume, kf, ki, totals, m0, m1, f0, f1, days, dt_s):
-    """One frame of the bodies, in place (``kf``, ``ki``: the constants from :func:`pack`).
+    """One frame of the bodies, in place (``kf``, ``ki``: the constants from
+    :func:`~issim.physics.kernel_args.pack_crew`).
     Writes into ``totals`` (9 numbers) the eight totals (O2, CO2, vapour in mol; the same in
     kg; water drunk and urine in kg; NaN for the two water ones without a water store) and
     how many are alive; returns whether anyone is being harmed (then ``Crew._harm`` runs): 0 no

@@ -45,11 +45,11 @@ from .attitude import Attitude
 from .comms import Comms
 from .crew import _TOTAL_KEYS as _CREW_TOTAL_KEYS
 from .crew import INJURY_INCAPACITATES, INJURY_ZERO, Crew
+from .kernel_args import ATMOSPHERE, COMMS, CREW, DONE, LIFESUPPORT, POWER
 from .lifesupport import LifeSupport
 from .power import Power
 from .propulsion import Propulsion
 
-POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(8)  # (frame_kernel's)
 _has_update = methodcaller("__contains__", "update")  # (d -> "update" in d)
 STANDARD = (Power, Attitude, Crew, LifeSupport, Propulsion, Comms, Atmosphere)
 
@@ -75,9 +75,10 @@ class PhysicsFrame:
         return cls(head)
 
     def _bind(self) -> None:
-        from .frame_kernel import frame_args, pack_attitude, physics_frame
+        from ..sim.kernels import kernel
+        from .kernel_args import pack_attitude
 
-        self._frame_args = Bound(frame_args, self._parts)  # (gathered again alike: without numba's dispatcher)
+        self._frame_args = Bound(kernel("frame_args"), self._parts)  # (gathered again alike: without numba's dispatcher)
         power, attitude, crew, ls, prop, comms, atm = self.subsystems
         for sub in (power, crew, ls, comms):
             if sub._kernel is None:
@@ -96,14 +97,13 @@ class PhysicsFrame:
                           np.array(comms._outside_session, dtype=bool).reshape(len(plans), nr), np.zeros(nr, dtype=bool))
         self._wounds_k = np.array([0.0, INJURY_ZERO, INJURY_INCAPACITATES])  # [0]: the decay over dt_s, at run
         self._bind_totals(power, crew, ls)
-        self._kernel = Bound(physics_frame, self._kernel_arrays)
+        self._kernel = Bound(kernel("physics_frame"), self._kernel_arrays)
 
     def _bind_totals(self, power, crew, ls) -> None:
         """The running totals the compiled frame adds (see :func:`~issim.physics.frame_kernel.physics_frame`):
         its contributions' keys, each key once (:attr:`_keys`, in the order the subsystems'
         ``_settle`` first add them), and the arrays it adds them in."""
-        from .frame_kernel import CONTACT_AT, DAYS_AT, LS_AT, POWER_ALWAYS, POWER_TOTALS
-        from .power_kernel import OUT_IF_NONZERO, OUT_TOTALS
+        from .kernel_args import CONTACT_AT, DAYS_AT, LS_AT, OUT_IF_NONZERO, OUT_TOTALS, POWER_ALWAYS, POWER_TOTALS
 
         ls_pairs = list(ls._out_keys)
         by_position = ([*OUT_TOTALS, *OUT_IF_NONZERO] + list(_CREW_TOTAL_KEYS) + ["crew.days"]

@@ -22,40 +22,22 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from numba import njit, types
-from numba.core.extending import overload
+from numba.core import cgutils
+from numba.core.extending import intrinsic, overload
 from numba.experimental import structref
 
-from . import atm_kernel, comms_kernel, crew_kernel, gas, ls_kernel, power_kernel, unmanaged
+from . import atm_kernel, comms_kernel, crew_kernel, gas, kernel_args, ls_kernel, power_kernel, unmanaged
 from .atm_kernel import atmosphere_frame
 from .comms_kernel import links_frame
 from .crew_kernel import crew_frame
-from .kernel_stamp import stamp_with_callees
+from .kernel_args import (AFTER, ATMOSPHERE, ATTITUDE, BEFORE, COMMS, CONTACT_AT, CREW, CREW_AT,  # noqa: F401
+                          CREW_TOTALS, DAYS_AT, DONE, LIFESUPPORT, LS_AT, MS_PER_DAY, MS_PER_MINUTE, POWER,
+                          POWER_ALWAYS, POWER_TOTALS, PROPULSION)
+from ..sim.kernel_stamp import stamp_with_callees
 from .ls_kernel import machines_frame
 from .power_kernel import power_frame
 from .unmanaged import borrowed
-
-POWER, ATTITUDE, CREW, LIFESUPPORT, PROPULSION, COMMS, ATMOSPHERE, DONE = range(8)
-AFTER = (POWER, CREW, LIFESUPPORT, COMMS, ATMOSPHERE)  # stopped after the kernel: its Python part follows
-BEFORE = (ATTITUDE, PROPULSION)  # stopped before anything was written: its update runs in Python
-MS_PER_MINUTE, MS_PER_DAY = 60_000, 86_400_000
-# Where each subsystem's running totals sit in the call's slots (``totals[0]``), in the order
-# their ``_settle`` adds them: power's (the first POWER_ALWAYS always, then those added when not
-# zero: power_kernel.OUT_TOTALS and OUT_IF_NONZERO), the crew's (crew._TOTAL_KEYS) and
-# crew.days, the comms' two contact times, then life support's.
-# issim.physics.frame.PhysicsFrame lays its keys out from the same numbers, and checks them.
-POWER_ALWAYS, POWER_TOTALS, CREW_TOTALS = 6, 10, 8
-CREW_AT = POWER_TOTALS
-DAYS_AT = CREW_AT + CREW_TOTALS
-CONTACT_AT = DAYS_AT + 1
-LS_AT = CONTACT_AT + 2
-
-
-def pack_attitude(min_cmgs: int, h_cmg: float, amp: float, omega: float, torque: float, threshold: float):
-    """Attitude's constants as :func:`attitude_quiet` takes them: ``(min_cmgs, floats)``."""
-    return int(min_cmgs), np.array([h_cmg, amp, omega, torque, threshold], dtype=np.float64)
-
 
 @njit(cache=True, error_model="numpy")
 def attitude_quiet(h_sec_arr, lost_arr, working_arr, hold_arr, saturated_arr, momentum, fraction, held,
@@ -180,6 +162,58 @@ def _new_frame_args_compiled(pw, att, att_k, crew, crew_edge, wounds, wounds_k, 
     return make
 
 
+def _record_at(context, builder, record_type, address):
+    """The record of type ``record_type`` whose memory record is at ``address`` (no reference taken)."""
+    record = cgutils.create_struct_proxy(record_type)(context, builder)
+    record.meminfo = builder.inttoptr(address, record.meminfo.type)
+    return record._getvalue()
+
+
+@intrinsic
+def hold(typingctx, record):
+    """``record``'s address, with a reference to it taken for the holder (a
+    :class:`~issim.sim.kernels.FrameHandle`, which gives it back with :func:`release`)."""
+    if not isinstance(record, FrameArgsType):
+        return None
+
+    def codegen(context, builder, signature, args):
+        context.nrt.incref(builder, record, args[0])
+        fields = cgutils.create_struct_proxy(record)(context, builder, value=args[0])
+        return builder.ptrtoint(fields.meminfo, context.get_value_type(types.int64))
+
+    return types.int64(record), codegen
+
+
+@intrinsic
+def held(typingctx, address, record_type):
+    """The record of type ``record_type`` at ``address`` (from :func:`hold`), as a new
+    reference (numba gives it back when it is done with it)."""
+    if not isinstance(address, types.Integer) or not isinstance(record_type, types.TypeRef):
+        return None
+    typ = record_type.instance_type
+
+    def codegen(context, builder, signature, args):
+        value = _record_at(context, builder, typ, args[0])
+        context.nrt.incref(builder, typ, value)
+        return value
+
+    return typ(address, record_type), codegen
+
+
+@intrinsic
+def release(typingctx, address, record_type):
+    """Give back the reference :func:`hold` took (the record is freed with its last one)."""
+    if not isinstance(address, types.Integer) or not isinstance(record_type, types.TypeRef):
+        return None
+    typ = record_type.instance_type
+
+    def codegen(context, builder, signature, args):
+        context.nrt.decref(builder, typ, _record_at(context, builder, typ, args[0]))
+        return context.get_dummy_value()
+
+    return types.void(address, record_type), codegen
+
+
 @njit(cache=True, error_model="numpy")
 def frame_args(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop, comms, sessions, atm, leaked_out, totals):
     """A :class:`FrameArgs` holding these (the arrays themselves, not copies)."""
@@ -287,7 +321,7 @@ def physics_frame_of(pw, att, att_k, crew, crew_edge, wounds, wounds_k, ls, prop
 
 # the modules whose code physics_frame holds (it calls their kernels, expands their intrinsics or
 # reads their constants)
-CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, gas, unmanaged)
+CALLEES = (power_kernel, crew_kernel, ls_kernel, comms_kernel, atm_kernel, gas, kernel_args, unmanaged)
 
 
 STAMPED = stamp_with_callees(physics_frame, CALLEES)

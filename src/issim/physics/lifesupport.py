@@ -364,11 +364,12 @@ class LifeSupport(Subsystem):
         self._kernel = None  # bound at the first frame (importing numba then, not at build)
 
     def _bind_kernel(self) -> None:
-        """The compiled frame and its parameters packed once (:func:`~issim.physics.ls_kernel.pack`)."""
-        from .ls_kernel import machines_frame, out_size, pack
+        """The compiled frame and its parameters packed once (:func:`~issim.physics.kernel_args.pack_machines`)."""
+        from ..sim.kernels import kernel
+        from .kernel_args import out_size, pack_machines
 
         pca = self.pca >= 0
-        self._packed = pack(
+        self._packed = pack_machines(
             r_over_v=self.r_over_v, p_max=self.p_max_kg_per_day, p_recovery=self.p_recovery,
             o2_target=self.o2_target_pa, o2_stop=self.o2_stop_pa, g_min=self.g_min, g_span=self.g_span,
             g_step=self.g_step, g_inv_step=self.g_inv_step, floor_pa=self.floor_pa, k_per_s=self.k_per_s,
@@ -387,7 +388,7 @@ class LifeSupport(Subsystem):
         nm = len(self.machines)  # out: gas mol, water kg per machine, then the pressure control's O2 and N2 mol
         self._out_keys = (self._gas_keys + [(nm + i, key) for i, key in self._water_keys]
                           + [(2 * nm + j, key) for j, key in enumerate(self._pca_keys)])
-        self._kernel = Bound(machines_frame, self._kernel_arrays)  # the state's arrays kept while the same
+        self._kernel = Bound(kernel("machines_frame"), self._kernel_arrays)  # the state's arrays kept while the same
 
     def _kernel_arrays(self, a) -> tuple:
         """The kernel's arguments but the frame's length, from ``state.arrays`` (see :class:`Bound`)."""

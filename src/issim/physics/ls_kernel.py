@@ -18,31 +18,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import unmanaged
-from .kernel_stamp import stamp_with_callees
+from . import kernel_args, unmanaged
+from .kernel_args import CANDLES, DRY_CHANGED, PCA_DREW, RELEASING
+from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
-
-
-# The per-machine parameters, packed once (:func:`pack`) into two row-major tables and a
-# few scalars, so that a call passes 25 arguments instead of 53.
-FLOAT_ROWS = ("r_over_v", "p_max", "p_recovery", "o2_target", "o2_stop", "g_min", "g_span", "g_step",
-              "g_inv_step", "floor_pa", "k_per_s", "neg_cap", "condensate_per_mol", "molar_mass", "standby_w",
-              "span_w", "inv_full_rate")
-INT_ROWS = ("seg", "mod", "flat", "p_in", "p_out", "r_group", "g_stepped", "is_gen")
-SCALARS = ("empty_kg", "water_kg_per_kg_o2", "o2_mol_per_kg_water", "inv_band", "r_n_groups", "r_shared",
-           # the pressure control: its machine (-1: none), module, tanks, thresholds, flow, molar masses
-           "pca", "pca_vol", "pca_r_over_v", "pca_o2_start", "pca_o2_stop", "pca_n2_start", "pca_n2_stop",
-           "pca_tank_o2", "pca_tank_n2", "pca_flow_kg_per_s", "m_o2", "m_n2", "s_per_day")
-# What the kernel returns: a code, bit 0 set when a store ran dry or got water again (then
-# ``out`` holds the flags before), bit 1 when the pressure control drew on its tanks, bit 2
-# when gas waits to be released from a tank, bit 3 when candles burn (Python's to do).
-DRY_CHANGED, PCA_DREW, RELEASING, CANDLES = 1, 2, 4, 8
-
-
-def out_size(n_machines: int) -> int:
-    """The length of the ``out`` buffer: gas mol and water kg per machine, the pressure
-    control's O2 and N2 mol, the dry flags before the frame."""
-    return 3 * n_machines + 2
 
 
 @njit(cache=True, inline="always")
@@ -55,21 +34,13 @@ def _min(a, b):
     return b if b < a else a  # Python's min(a, b)
 
 
-def pack(**params) -> tuple:
-    """``(floats, ints, scalars)``: the parameters named in :data:`FLOAT_ROWS`, :data:`INT_ROWS`
-    and :data:`SCALARS` as the kernel takes them (copies: later changes are not seen)."""
-    floats = np.ascontiguousarray([np.asarray(params[k], dtype=np.float64) for k in FLOAT_ROWS])
-    ints = np.ascontiguousarray([np.asarray(params[k], dtype=np.int64) for k in INT_ROWS])
-    scalars = np.array([float(params[k]) for k in SCALARS])
-    return floats, ints, scalars
-
-
 @njit(cache=True, error_model="numpy")
 def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry, running, store, urine, waste,
                    rate, power, segment_power, tank, pca_adding, pca_kg_per_day, pending, candle_o2, fp, ip, sc, out,
                    dt_s):
     """One frame of the machines, then the pressure control, in place (``fp``, ``ip``, ``sc``:
-    the parameters from :func:`pack`). Writes into ``out`` (:func:`out_size`) what each
+    the parameters from :func:`~.kernel_args.pack_machines`). Writes into ``out``
+    (:func:`~.kernel_args.out_size`) what each
     machine added to (or took from) the air in mol and moved in the water in kg, then the
     O2 and N2 mol the pressure control added; returns the code of :data:`DRY_CHANGED`,
     :data:`PCA_DREW`, and :data:`RELEASING` and :data:`CANDLES` (any of ``pending``, the
@@ -263,4 +234,4 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
 
 
 # (its code holds unmanaged's stack arrays)
-STAMPED = stamp_with_callees(machines_frame, (unmanaged,))
+STAMPED = stamp_with_callees(machines_frame, (kernel_args, unmanaged))

@@ -561,16 +561,17 @@ class Power(Subsystem):
                  -1: ("loads_restored", "the battery is back in its normal band")}
 
     def _bind_kernel(self) -> None:
-        from . import power_kernel as k
+        from ..sim.kernels import kernel
+        from . import kernel_args as k
 
-        self._packed = k.pack(self.config, self.ros_sun_w)
+        self._packed = k.pack_power(self.config, self.ros_sun_w)
         self._out, self._events = np.zeros(k.N_OUT), np.zeros(k.N_EVENTS, dtype=np.int64)
         n = len(k.OUT_TOTALS)  # out: the totals always added, then those added when not zero
         self._totals = (k.OUT_TOTALS, tuple((n + j, key) for j, key in enumerate(k.OUT_IF_NONZERO)))
         self._zeros = np.zeros(2)
         self._closed = np.zeros(0, dtype=bool)
         self._held = np.zeros(1, dtype=bool)  # attitude never lost, without an attitude subsystem
-        self._kernel = Bound(k.power_frame, self._kernel_arrays)  # the state's arrays kept while the same
+        self._kernel = Bound(kernel("power_frame"), self._kernel_arrays)  # the state's arrays kept while the same
 
     def _kernel_arrays(self, a) -> tuple:
         """The kernel's arguments but the frame's own, from ``state.arrays`` (see :class:`Bound`)."""

@@ -20,42 +20,15 @@ import math
 import numpy as np
 from numba import njit
 
-from . import unmanaged
-from .kernel_stamp import stamp_with_callees
+from . import kernel_args, unmanaged
+from .kernel_args import N_EVENTS
+from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
-
-# The model's parameters, packed once (:func:`pack`): numba checks every argument's type at
-# each call (about 0.05 µs apiece), so the figures travel as two small arrays.
-PARAMS = ("held_pointing", "lost_pointing", "ros_sun_w", "eta", "eta_conv", "converter_capacity_w",
-          "usos_essential_w", "usos_housekeeping_w", "usos_payload_w",
-          "ros_essential_w", "ros_housekeeping_w", "ros_payload_w")
-BATTERY = ("energy_j", "limit_w", "charge_efficiency", "discharge_efficiency", "band_low_soc", "floor_soc",
-           "empty_soc")
-
-# What the kernel reports in ``out`` (floats) and ``events`` (ints).
-OUT_TOTALS = ("power.usos_generated_j", "power.ros_generated_j", "power.usos_load_j", "power.ros_load_j",
-              "power.transfer_j", "power.elapsed_s")
-OUT_IF_NONZERO = ("power.usos_shed_j", "power.ros_shed_j", "power.usos_down_s", "power.ros_down_s")
-# out[10:14]: the USOS essentials and supply at a trip, the same for the ROS.
-# events: USOS tripped, USOS restored, ROS tripped, ROS restored (1 or 0); USOS, ROS
-# shedding started (1) or ended (-1).
-N_OUT, N_EVENTS = 14, 6
-
-
-def pack(cfg, ros_sun_w: float) -> tuple:
-    """``(params, batteries)`` from a :class:`~issim.physics.power.PowerConfig`."""
-    lu, lr = cfg.loads
-    params = np.array([cfg.held_pointing, cfg.lost_pointing, ros_sun_w, cfg.distribution_efficiency,
-                       cfg.converter_efficiency, cfg.converter_capacity_w, lu.essential_w, lu.housekeeping_w,
-                       lu.payload_w, lr.essential_w, lr.housekeeping_w, lr.payload_w], dtype=np.float64)
-    batteries = np.array([[getattr(b, k) for k in BATTERY] for b in cfg.batteries], dtype=np.float64)
-    return params, batteries
-
 
 @njit(cache=True, error_model="numpy")
 def balance(supply_w, tiers, energy_j, bat, dt_s, shedding, served):
     """:func:`issim.physics.power.balance` on arrays: ``tiers`` in rising priority, the last
-    the essentials; ``bat`` a row of :data:`BATTERY`; ``served`` (one shorter than
+    the essentials; ``bat`` a row of :data:`~.kernel_args.BATTERY`; ``served`` (one shorter than
     ``tiers``) is written. Returns ``(used_w, energy_j, ok, short)``."""
     cap_j, limit_w, eta_c, eta_d = bat[0], bat[1], bat[2], bat[3]
     floor_soc, empty_soc = bat[5], bat[6]
@@ -112,8 +85,8 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
                 held, seen, cut, tripped, energy, conv_on_arr, shedding, bus,
                 available, generated, load, shed, soc, soc_min, soc_max, transfer,
                 wing_w, fan_w, p, bat, out, events, lost_arr, sunlit, beta_deg, dt_s):
-    """One frame of power, in place. ``p``, ``bat``: from :func:`pack`; ``out``, ``events``:
-    written (see :data:`OUT_TOTALS`); ``lost_arr[0]``: attitude lost. Returns whether
+    """One frame of power, in place. ``p``, ``bat``: from :func:`~.kernel_args.pack_power`; ``out``, ``events``:
+    written (see :data:`~.kernel_args.OUT_TOTALS`); ``lost_arr[0]``: attitude lost. Returns whether
     anything is to be logged."""
     lost = lost_arr[0]
     held_pointing, lost_pointing, ros_sun_w, eta, eta_conv, conv_cap = p[0], p[1], p[2], p[3], p[4], p[5]
@@ -279,4 +252,4 @@ def power_frame(wing_ok, ls_w, comms_w, has_ls, has_comms, open_,
 
 
 # (its code holds unmanaged's stack arrays)
-STAMPED = stamp_with_callees(power_frame, (unmanaged,))
+STAMPED = stamp_with_callees(power_frame, (kernel_args, unmanaged))

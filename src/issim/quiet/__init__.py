@@ -43,7 +43,7 @@ def _condition_row(triggers, condition) -> tuple:
     """A trigger's condition as the kernel reads it: ``(kind, x, y)``; a condition naming
     nothing known is never true (``Triggers._check``)."""
     from ..sim.world import SEGMENTS
-    from .kernel import AT_LEAST_DEAD, CONTACT, DEAD, NEVER, PERSON_IN
+    from .codes import AT_LEAST_DEAD, CONTACT, DEAD, NEVER, PERSON_IN
 
     kind, value = condition
     if triggers.problem(condition):
@@ -158,12 +158,13 @@ class QuietFrames:
         totals = st.totals
         if list(map(totals.get, fused._keys)) != fused._written:
             fused._read_totals(totals)
-        from ..physics.frame_kernel import DONE
-        from .kernel import AFTER_PHYSICS, PHYSICS, quiet_frames
+        from ..physics.kernel_args import DONE
+        from ..sim.kernels import kernel
+        from .codes import AFTER_PHYSICS, PHYSICS
 
         clock = np.array([t0, st.frame, row, n, dt_ms], dtype=np.int64)
         crew = fused.subsystems[2]
-        done, why, code = quiet_frames(
+        done, why, code = kernel("quiet_frames")(
             physics, clock, tables,
             (float(sim.dt_s), bool(crew.follow_schedule), elements is not None, in_sessions,
              int(facts["comms.start_ms"]) if in_sessions else 0, period_ms, not not facts["comms.queue"]),

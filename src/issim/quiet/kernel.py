@@ -30,13 +30,14 @@ from numba import njit
 
 from ..physics import frame_kernel
 from ..physics.frame_kernel import DONE, physics_frame_of
-from ..physics.kernel_stamp import stamp_with_callees
+from ..sim.kernel_stamp import stamp_with_callees
 from ..physics.unmanaged import borrowed
 from ..sim import record_kernel
 from ..sim.record_kernel import record_row
+from . import codes
+from .codes import (AFTER_PHYSICS, AT_LEAST_DEAD, CONTACT, DEAD, HOUR_MS, MINUTE_MS, NEVER,  # noqa: F401
+                    PERSON_IN, PHYSICS, WHOLE)
 
-WHOLE, PHYSICS, AFTER_PHYSICS = 0, 1, 2
-MINUTE_MS, HOUR_MS = 60_000, 3_600_000  # (issim.agents.affect's)
 
 
 @njit(cache=True, error_model="numpy")
@@ -68,9 +69,6 @@ def _kept_row(now, keys) -> int:
         if same:
             return r
     return -1
-
-
-CONTACT, PERSON_IN, DEAD, AT_LEAST_DEAD, NEVER = range(5)  # the triggers' conditions compiled here (QuietFrames)
 
 
 @njit(cache=True, error_model="numpy")
@@ -236,5 +234,5 @@ def _move_stage(stage, staged, columns, first):
             columns[c, first + i] = stage[i, c]
 
 
-CALLEES = frame_kernel.CALLEES + (frame_kernel, record_kernel)  # the modules quiet_frames calls into
+CALLEES = frame_kernel.CALLEES + (frame_kernel, record_kernel, codes)  # the modules quiet_frames calls into
 STAMPED = stamp_with_callees(quiet_frames, CALLEES)

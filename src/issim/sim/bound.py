@@ -32,6 +32,7 @@ from typing import Callable
 
 import numpy as np
 
+from .kernels import Kernel, jit_args
 from .state import Arrays, Kept
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
@@ -39,12 +40,13 @@ _LAST_CHECKED: dict = {}  # kernel -> its last (arguments, entry point, per-fram
 
 
 class Bound:
-    """``kernel`` called as ``kernel(*gather(arrays), *per_frame)``; see the module."""
+    """``kernel`` (a :class:`~issim.sim.kernels.Kernel`) called as ``kernel(*gather(arrays),
+    *per_frame)``; see the module."""
 
     __slots__ = ("kernel", "gather", "_kept", "_checked")
 
-    def __init__(self, kernel, gather: Callable[[dict], tuple]):
-        self.kernel = kernel
+    def __init__(self, kernel: Kernel, gather: Callable[[dict], tuple]):
+        self.kernel = kernel if isinstance(kernel, Kernel) else Kernel.of(kernel)  # (numba's dispatcher alone)
         self.gather = gather
         self._kept = Kept()  # (the entry point, the gathered tuple), while the state's arrays are the same
         self._checked: tuple = ()  # the last tuple whose overload was looked up by its types, and its entry
@@ -55,13 +57,17 @@ class Bound:
             return kept[0](*kept[1], *per_frame)
         generation = getattr(arrays, "generation", None)
         args = self.gather(arrays)
-        checked = self._checked or _LAST_CHECKED.get(self.kernel, ())
-        if checked and _same_types(args, checked[0]) and _same_types(per_frame, checked[2]):
-            entry = checked[1]  # every argument of the type it had there: that overload, without the dispatcher
+        entry = self.kernel.ahead((*args, *per_frame))  # built ahead of time for these types (issim.sim.kernels)
+        if entry is not None:
             out = entry(*args, *per_frame)
         else:
-            out = self.kernel(*args, *per_frame)  # numba's dispatcher: every type checked
-            entry = None
+            args = jit_args(args)
+            checked = self._checked or _LAST_CHECKED.get(self.kernel.jit, ())
+            if checked and _same_types(args, checked[0]) and _same_types(per_frame, checked[2]):
+                entry = checked[1]  # every argument of the type it had there: that overload, without the dispatcher
+                out = entry(*args, *per_frame)
+            else:
+                out = self.kernel.jit(*args, *per_frame)  # numba's dispatcher: every type checked
         self._kept.forget()
         if type(arrays) is Arrays and arrays.generation == generation:  # (gather rebound nothing meanwhile)
             if entry is None:
@@ -75,10 +81,10 @@ class Bound:
         types (slow: once a new set of types; :meth:`__call__` has already tried the last one's)."""
         from numba import typeof
 
-        compiled = self.kernel.overloads.get(tuple(typeof(x) for x in (*args, *per_frame)))
+        compiled = self.kernel.jit.overloads.get(tuple(typeof(x) for x in (*args, *per_frame)))
         if compiled is None:
             return None
-        self._checked = _LAST_CHECKED[self.kernel] = (args, compiled.entry_point, per_frame)  # (per-frame values too)
+        self._checked = _LAST_CHECKED[self.kernel.jit] = (args, compiled.entry_point, per_frame)  # (per-frame values too)
         return compiled.entry_point
 
     def forget(self) -> None:

@@ -5,12 +5,17 @@ runs them, which takes seconds, and loaded from the cache beside the source afte
 takes a fraction of a second. :class:`CompileClock` listens to numba's ``numba:compile``
 events (its documented event API: broadcast when a dispatcher compiles, never when it loads a
 cached overload) and adds up the time of the outermost ones, so that a kernel compiling the
-functions it calls is counted once.
+functions it calls is counted once. A run whose kernels were built ahead of time
+(:mod:`issim.sim.kernels`) never imports numba: the clock starts listening only once numba
+is imported, or a kernel first turns to it.
 """
 
 from __future__ import annotations
 
+import sys
 import time
+
+from . import kernels
 
 
 class CompileClock:
@@ -23,10 +28,19 @@ class CompileClock:
         self._listener = None
 
     def __enter__(self) -> "CompileClock":
+        if "numba" in sys.modules:
+            self._listen()
+        else:  # (from the first kernel that turns to numba's JIT, if any does)
+            kernels._ON_JIT.append(self._listen)
+        return self
+
+    def _listen(self) -> None:
+        if self._listener is not None:
+            return
         try:
             from numba.core import event
         except ImportError:  # no numba: nothing is compiled
-            return self
+            return
         clock = self
 
         class _Outermost(event.Listener):
@@ -47,9 +61,10 @@ class CompileClock:
 
         self._listener = _Outermost()
         event.register("numba:compile", self._listener)
-        return self
 
     def __exit__(self, *exc) -> None:
+        if self._listen in kernels._ON_JIT:
+            kernels._ON_JIT.remove(self._listen)
         if self._listener is not None:
             from numba.core import event
 

@@ -213,7 +213,7 @@ class Recorder:
             return False
         generation = a.generation
         held = self._gather(a)
-        from .record_kernel import KINDS, record_row
+        from .kernels import KINDS, kernel
 
         sizes, kinds, addresses = [], [], []
         for name, arr in zip(self.arrays, held):
@@ -226,7 +226,7 @@ class Recorder:
         if sum(sizes) != self._width or self._stage.shape != (self.STAGE_ROWS, self._width) \
                 or not 0 <= self._staged < self.STAGE_ROWS:
             return False
-        b = (held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
+        b = (held, kernel("record_row"), np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
              np.array(kinds, dtype=np.int64))
         if record:
             b[1](b[2], b[3], b[4], self._stage, self._staged)
