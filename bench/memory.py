@@ -5,13 +5,15 @@ prints, each measured in a child process of its own (``ru_maxrss``, the high-wat
 of its resident memory):
 
 - the fixed cost: ``import issim``, then a built simulation and its first frame (the
-  compiled kernels loaded from their cache, and again compiled into an empty cache), then
+  kernels loaded: those built ahead of time when they are, ``issim.sim.kernels``; and again
+  with numba's JIT compiling them into an empty cache, ``ISSIM_KERNELS=jit``), then
   ``pyarrow.parquet``, which storing a run needs, then an hour of frames (the kernel that
   runs many frames a call, which any longer run loads too);
 - a stored run of ``--days`` days (``Runner(...).store()`` into a fresh archive), and with
   ``--year`` a stored simulated year (six minutes or more of wall time), each also as what
   it takes above the fixed cost (the resident share of the shared libraries' pages varies
   with the machine's state, by tens of MB from one hour to the next);
+- the stored run again with numba's JIT (``ISSIM_KERNELS=jit``: LLVM in the process);
 - the same run not stored (all its telemetry in memory, as the Python API keeps it);
 - ten one-day runs in one process, stored and not, with the resident memory after each
   (``VmRSS``): a worker that does many runs should not grow;
@@ -104,6 +106,12 @@ def child_baseline(scenario: str) -> dict:
     out["first_frame_s"] = time.perf_counter() - t0
     out["first_frame_mb"] = _peak_mb()
     try:
+        from issim.sim.kernels import status
+
+        out["kernels"] = status()
+    except ImportError:  # an older checkout (--before)
+        out["kernels"] = "numba's JIT"
+    try:
         from issim._arrow import pq  # noqa: F401  (what storing a run adds, loaded as a stored run loads it)
     except ImportError:  # an older checkout (--before)
         import pyarrow.parquet  # noqa: F401
@@ -161,11 +169,13 @@ def child_repeated(scenario: str, runs: int, store: bool) -> dict:
 # ---------------------------------------------------------------------- the parent
 
 
-def measure(src: str, what: list, compile_kernels: bool = False) -> dict:
-    """Run one child with ``src`` first on the path; its JSON answer. ``compile_kernels``:
-    with an empty numba cache, so that the kernels are compiled, not loaded."""
+def measure(src: str, what: list, jit: bool = False, compile_kernels: bool = False) -> dict:
+    """Run one child with ``src`` first on the path; its JSON answer. ``jit``: with numba's
+    JIT, not the kernels built ahead of time; ``compile_kernels``: with an empty numba
+    cache too, so that the kernels are compiled, not loaded."""
     with tempfile.TemporaryDirectory(prefix="issim-numba-") as cache:
-        env = dict(os.environ, PYTHONPATH=src, **({"NUMBA_CACHE_DIR": cache} if compile_kernels else {}))
+        env = dict(os.environ, PYTHONPATH=src, **({"NUMBA_CACHE_DIR": cache} if compile_kernels else {}),
+                   **({"ISSIM_KERNELS": "jit"} if jit or compile_kernels else {}))
         done = subprocess.run([sys.executable, __file__, "--child", json.dumps(what)], env=env, check=True,
                               capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -191,7 +201,8 @@ def main() -> None:
     trees = ([("before", args.before)] if args.before else []) + [("after", SRC)]
     jobs = [("compile", ["baseline", args.scenario]),
             ("baseline", ["baseline", args.scenario]),
-            ("stored", ["stored", args.scenario, args.days])]
+            ("stored", ["stored", args.scenario, args.days]),
+            ("stored, jit", ["stored", args.scenario, args.days])]
     jobs.append(("in memory", ["in memory", args.scenario, args.days]))
     if args.year:
         jobs.append(("year", ["stored", args.scenario, 365.0]))
@@ -200,7 +211,7 @@ def main() -> None:
     results = {label: {} for label, _ in jobs}
     for label, what in jobs:
         for name, src in trees:
-            results[label][name] = r = measure(src, what, compile_kernels=label == "compile")
+            results[label][name] = r = measure(src, what, jit=label.endswith("jit"), compile_kernels=label == "compile")
             print(f"  ({name}, {label}: {json.dumps(r)})", file=sys.stderr, flush=True)
 
     names = [n for n, _ in trees]
@@ -212,13 +223,14 @@ def main() -> None:
     print("| figure | " + " | ".join(names) + " |")
     print("|---" * (len(names) + 1) + "|")
     b = results["baseline"]
+    row("the kernels", lambda n: b[n]["kernels"].split(":")[0])
     row("`import issim`", lambda n: f"{b[n]['import_mb']:.0f} MB")
     row("+ a built simulation", lambda n: f"{b[n]['built_mb']:.0f} MB")
     row("+ its first frame, kernels loaded from their cache", lambda n: f"{b[n]['first_frame_mb']:.0f} MB "
                                                                         f"({b[n]['first_frame_s']:.2f} s)")
     c = results["compile"]
-    row("+ its first frame, kernels compiled (empty cache)", lambda n: f"{c[n]['first_frame_mb']:.0f} MB "
-                                                                       f"({c[n]['first_frame_s']:.1f} s)")
+    row("+ its first frame, numba's JIT compiling the kernels (empty cache)",
+        lambda n: f"{c[n]['first_frame_mb']:.0f} MB ({c[n]['first_frame_s']:.1f} s)")
     row("+ pyarrow.parquet (storing a run needs it)", lambda n: f"{b[n]['pyarrow_mb']:.0f} MB")
     row("+ an hour of frames (the many-frame kernel loaded): the fixed cost of a stored run",
         lambda n: f"{b[n].get('hour_mb', b[n]['pyarrow_mb']):.0f} MB")
@@ -233,6 +245,9 @@ def main() -> None:
         row(f"stored {days:g}-day run, wall", lambda n: f"{s[n]['wall_s']:.1f} s "
                                                         f"({1e6 * s[n]['wall_s'] / s[n]['frames']:.0f} µs a frame)")
         row(f"stored {days:g}-day run, telemetry.parquet", lambda n: f"{s[n]['telemetry_mb']:.1f} MB")
+    j = results["stored, jit"]
+    row(f"stored {args.days:g}-day run with numba's JIT (ISSIM_KERNELS=jit), peak",
+        lambda n: f"{j[n]['peak_mb']:.0f} MB (RssAnon {j[n].get('anon_mb', 0):.0f} MB)")
     m = results["in memory"]
     row(f"{args.days:g}-day run not stored, with its summary, peak", lambda n: f"{m[n]['peak_mb']:.0f} MB")
     for label in ("repeated, stored", "repeated, in memory"):

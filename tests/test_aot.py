@@ -1,0 +1,175 @@
+"""The kernels built ahead of time (issim.aot, issim.sim.kernels): a run calls them and never
+loads numba; they give the bits numba's JIT gives; what they cannot take goes to the JIT."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from issim.runner import Runner
+from issim.sim import kernels
+
+NOT_BUILT = "the kernels are not built ahead of time here: `make kernels` (or make setup) builds them"
+
+
+def _built_or_fail() -> None:
+    """``make test`` builds them (``make setup``): a test that needs them fails without them."""
+    loaded = kernels._load()
+    assert loaded[0], f"{NOT_BUILT} ({loaded[1]})"
+
+
+def test_a_stored_run_from_the_command_line_never_loads_numba(tmp_path):
+    _built_or_fail()
+    script = (
+        "import json, sys\n"
+        "from issim.cli import main\n"
+        "code = main(['run', 'nominal', '--hours', '6', '--json'])\n"
+        "maps = open('/proc/self/maps').read()\n"
+        "print(json.dumps({'code': code, 'numba': 'numba' in sys.modules, 'llvm': 'libllvmlite' in maps,\n"
+        "                  'llvmlite': 'llvmlite' in sys.modules}))\n"
+    )
+    env = {"ISSIM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {"code": 0, "numba": False, "llvm": False, "llvmlite": False}, seen
+    assert "compiled" not in done.stderr  # (nothing compiled, nothing said of it)
+    assert list(tmp_path.rglob("telemetry.parquet")), "the run was stored"
+
+
+def _digests(name: str, days: float, seed: int) -> tuple:
+    run = Runner(name, days=days, seed=seed)
+    run.run()
+    h = __import__("hashlib").sha256()
+    for t, cols in run.sim.recorder.channel_columns():
+        h.update(t.tobytes())
+        for k in sorted(cols):
+            h.update(cols[k].tobytes())
+    for k, v in sorted(run.sim.state.arrays.items()):
+        h.update(k.encode() + v.tobytes())
+    quiet = run._quiet_frames
+    return run.sim.event_log_sha256(), h.hexdigest(), quiet.calls if quiet is not None else 0
+
+
+@pytest.mark.parametrize("name, days, seed", [("nominal", 1.0, 1), ("leak", 0.5, 2), ("iss", 1.5, 4)])
+def test_the_built_kernels_and_numbas_jit_give_the_same_bits(monkeypatch, name, days, seed):
+    _built_or_fail()
+    built = _digests(name, days, seed)
+    assert kernels.kernel("quiet_frames").built and kernels.kernel("physics_frame").built
+    with monkeypatch.context() as m:  # numba's JIT for every kernel, in this process
+        m.setattr(kernels, "_LOADED", ({}, "the test"))
+        m.setattr(kernels, "_KERNELS", {})
+        jit = _digests(name, days, seed)
+        assert not kernels.kernel("quiet_frames").built
+    assert built == jit and built[2] > 0  # the event log, every channel and array; quiet calls made in both
+
+
+def test_a_build_made_from_other_sources_is_not_used(monkeypatch):
+    _built_or_fail()
+    monkeypatch.setattr(kernels, "sources_digest", lambda: "another")
+    built, why = kernels._load()
+    assert built == {} and "stale" in why
+    monkeypatch.setenv(kernels.ENV, "jit")
+    assert kernels._load() == ({}, "ISSIM_KERNELS=jit")
+
+
+def test_types_the_build_did_not_see_go_to_numbas_jit():
+    _built_or_fail()
+    k = kernels.Kernel("record_row", kernels._load()[0]["record_row"])
+    rows = np.zeros((2, 3))
+    ints = np.array([rows.ctypes.data], dtype=np.int64)
+    args = (ints, np.array([3], dtype=np.int64), np.array([kernels.FLOAT64], dtype=np.int64), rows, 1)
+    assert k.ahead(args) is not None
+    assert k.ahead(args[:3] + (rows.astype(np.float32), 1)) is None  # another dtype
+    assert k.ahead(args[:3] + (np.asfortranarray(np.zeros((3, 2))).T[:, :2], 1)) is None  # not C-contiguous
+    assert k.ahead(args[:4] + (2**70,)) is None  # an int numba would not type as int64
+    source = np.arange(3.0)
+    k(np.array([source.ctypes.data], dtype=np.int64), *args[1:])  # (the built function)
+    assert rows[1].tolist() == [0.0, 1.0, 2.0]
+
+
+def _values():
+    base = np.arange(12.0).reshape(3, 4)
+    readonly = np.arange(3)
+    readonly.flags.writeable = False
+    return [base, base.T, base[:, ::2], np.zeros(5, dtype=bool), np.zeros(0, dtype=np.int64), readonly,
+            np.zeros(4, dtype=np.uint8), np.zeros((2, 2, 2)), True, np.bool_(False), 3, np.int64(4), 2.5,
+            np.float64(1.5), (base, 1, (True, np.zeros(2))), (np.zeros(2), np.zeros(3)), ()]
+
+
+@pytest.mark.parametrize("value", _values(), ids=lambda v: type(v).__name__)
+def test_the_type_key_is_numbas_type_of_the_value(value):
+    from numba import typeof
+
+    from issim.aot import _key
+
+    assert kernels.type_key(value) == _key(typeof(value), [])
+
+
+def test_a_handle_gives_its_record_back_once_when_dropped():
+    given = []
+    make = kernels._handing_out(lambda *parts: 1234, 0, given.append)
+    handle = make("a", "b")
+    assert handle == 1234 and handle.kind == 0 and handle.parts == ("a", "b")
+    assert kernels.type_key(handle) == ("h", 0)
+    del handle
+    assert given == [1234]
+
+
+def test_a_stored_run_keeps_one_record_at_a_time(tmp_path):
+    """Each record the built ``frame_args`` makes is given back once nothing holds it (the
+    handles of a run gathered again after restores do not pile up)."""
+    _built_or_fail()
+    made = []
+    original = kernels._handing_out
+
+    def counting(make, kind, release):
+        def counted_release(address):
+            made.remove(address)
+            release(address)
+
+        def frame_args(*parts):
+            handle = kernels.FrameHandle(make(*parts), kind, parts, counted_release)
+            made.append(int(handle))
+            return handle
+
+        return frame_args
+
+    built = {name: dict(fs) for name, fs in kernels._load()[0].items()}
+    manifest = json.loads(kernels.MANIFEST.read_text())
+    import importlib
+
+    module = importlib.import_module(kernels.MODULE)
+    for name, key, export, kind in manifest["entries"]:
+        if kind is not None:
+            built[name][__import__("ast").literal_eval(key)] = counting(getattr(module, export), kind,
+                                                                          getattr(module, f"release_{kind}"))
+    assert original is kernels._handing_out
+    saved = kernels._LOADED, kernels._KERNELS
+    kernels._LOADED, kernels._KERNELS = (built, ""), {}
+    try:
+        run = Runner("nominal", hours=6, seed=1)
+        run.run(until=run.sim.t_ms + 3_600_000)
+        snap = run.snapshot()
+        for _ in range(3):
+            run.restore(snap)
+            run.run(until=run.sim.t_ms + 600_000)
+        import gc
+
+        gc.collect()
+        assert 1 <= len(made) <= 2, made  # the run's record (and one a kept tuple may still hold)
+        del run, snap
+        gc.collect()
+        assert made == []
+    finally:
+        kernels._LOADED, kernels._KERNELS = saved
+
+
+def test_the_build_command_says_how_to_use_it():
+    done = subprocess.run([sys.executable, "-m", "issim.aot", "--now"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.strip() == "usage: python -m issim.aot [--if-stale]"
+    assert done.stdout == ""
