@@ -7,7 +7,7 @@ writes ``issim/_kernels.json``: the digest of the sources compiled and, for each
 in the module, the kernel it is and the argument types it takes.
 
 Which argument types: those the kernels are called with. The build runs every bundled
-scenario (up to three simulated days, stored into a folder of its own that it removes)
+scenario (a simulated day of each, stored into a folder of its own that it removes)
 through numba's JIT, then compiles each kernel for each signature numba compiled for it.
 A call with types no run of the build made goes to numba's JIT; so does everything when
 the build cannot be made (no C compiler, a numba without ``pycc``): runs are then as they
@@ -38,7 +38,7 @@ from .sim import kernels
 
 # the kernels that take numba's record first (built to take its address instead)
 READ_RECORD = ("physics_frame", "quiet_frames")
-MAX_DAYS = 3.0
+MAX_DAYS = 1.0
 
 
 def collect(progress: Callable[[str], None] = lambda line: None) -> dict:

@@ -9,6 +9,9 @@ while both are the same: then every key still names the same array object (any b
 rebinding or removal of a key bumps the generation; a restore, a copy or a scratch state
 is another dict). The tuple is gathered again otherwise.
 
+A kernel built ahead of time for the gathered tuple's types (:mod:`issim.sim.kernels`: the
+types looked up once a tuple) is called directly, and kept with the tuple. Otherwise:
+
 The first call with a newly gathered tuple goes through numba's dispatcher, which checks
 every argument's type (and compiles if need be); the compiled overload it ran is looked up
 by those same types, and later calls with the same tuple go to that overload's entry point,
