@@ -110,6 +110,15 @@ def test_the_type_key_is_numbas_type_of_the_value(value):
     assert kernels.type_key(value) == _key(typeof(value), [])
 
 
+@pytest.mark.parametrize("value", [np.float32(1.0), np.int32(2), "text", np.zeros(2, dtype=np.float32)[0]])
+def test_a_value_of_a_type_the_build_does_not_make_has_no_built_key(value):
+    from numba import typeof
+
+    from issim.aot import _key
+
+    assert _key(typeof(value)) is None and kernels.type_key(value)[0] == "?"
+
+
 def test_a_handle_gives_its_record_back_once_when_dropped():
     given = []
     make = kernels._handing_out(lambda *parts: 1234, 0, given.append)

@@ -191,7 +191,8 @@ def test_the_kernels_are_compiled_again_when_a_module_whose_code_they_hold_chang
     """The subsystems' kernels expand :mod:`issim.physics.unmanaged`'s stack arrays into their
     own code, the atmosphere's bakes in :mod:`issim.physics.gas`'s constants, and several read
     :mod:`issim.physics.kernel_args`'s, so their cached code is stamped with those modules too."""
-    from issim.physics import atm_kernel, comms_kernel, crew_kernel, gas, kernel_args, ls_kernel, power_kernel, unmanaged
+    from issim.physics import (atm_kernel, comms_kernel, crew_kernel, gas, kernel_args, ls_kernel, power_kernel,
+                               unmanaged)
     from issim.sim import kernels, record_kernel
 
     both = (kernel_args, unmanaged)

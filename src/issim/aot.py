@@ -54,7 +54,7 @@ def collect(progress: Callable[[str], None] = lambda line: None) -> dict:
         for name in bundled_names():
             spec = load_scenario(name)
             days = min(MAX_DAYS, (spec.default_end_ms - spec.start_ms) / 86_400_000)
-            progress(f"running {name} ({days:g} days) for the kernels' argument types")
+            progress(f"running {name} ({days:g} day{'s' * (days != 1)}) for the kernels' argument types")
             Runner(spec, seed=1, days=days).store(folder)
         found = {}
         for name, k in kernels._KERNELS.items():
@@ -111,7 +111,7 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
         records: list = []  # the record types, each its kind
         for sig in found.get("frame_args", []):
             record = sig.return_type
-            if not isinstance(record, FrameArgsType) or record in records:
+            if not isinstance(record, FrameArgsType) or record in records or None in map(_key, sig.args):
                 continue
             kind = len(records)
             records.append(record)
@@ -127,16 +127,15 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
             for j, sig in enumerate(found.get(name, [])):
                 args = list(sig.args)
                 export = f"{name}_{j}"
-                if name in READ_RECORD:
-                    if args[0] not in records:
-                        continue
-                    kind = records.index(args[0])
+                key = tuple(_key(t, records) for t in args)
+                if None in key:  # (a type this does not build for: such calls go to numba's JIT)
+                    progress(f"not built: {name} for {sig.args}")
+                    continue
+                if name in READ_RECORD and args[0] in records:
                     fn = _wrapper(dispatcher, len(args), record_type=types.TypeRef(args[0]))
                     args[0] = types.int64
-                    key = (("h", kind),) + tuple(_key(t, records) for t in sig.args[1:])
                 else:
                     fn = _wrapper(dispatcher, len(args))
-                    key = tuple(_key(t, records) for t in args)
                 cc.export(export, sig.return_type(*args))(fn)
                 entries.append([name, repr(key), export, None])
         progress(f"compiling {len(entries)} kernel functions ahead of time")
@@ -157,15 +156,17 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _key(t, records: list):
-    """:func:`issim.sim.kernels.type_key` of a value numba types as ``t``."""
+def _key(t, records: tuple = ()):
+    """:func:`issim.sim.kernels.type_key` of a value numba types as ``t``; None for a type
+    it has no key for (its calls go to numba's JIT)."""
     import numpy as np
     from numba import types
 
     if isinstance(t, types.Array):
         return ("a", np.dtype(str(t.dtype)).str, t.ndim, t.layout, t.mutable, t.aligned)
     if isinstance(t, types.BaseTuple):
-        return ("t", *(_key(x, records) for x in t.types))
+        items = tuple(_key(x, records) for x in t.types)
+        return None if None in items else ("t", *items)
     if isinstance(t, types.Boolean):
         return "b"
     if t == types.int64:
@@ -174,7 +175,7 @@ def _key(t, records: list):
         return "f"
     if t in records:
         return ("h", records.index(t))
-    raise TypeError(f"no key for numba's type {t}")
+    return None
 
 
 def main(argv: list[str]) -> int:

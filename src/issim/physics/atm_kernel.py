@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..sim.kernel_stamp import stamp_with_callees
 from . import gas, kernel_args, unmanaged
 from .gas import GAMMA_AIR, MOLAR_MASS_KG_PER_MOL, R_J_PER_MOL_K
 from .kernel_args import MEMO_HEAD, tree_order  # noqa: F401 (tree_order: the tree solve's order, read here too)
-from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
 
 

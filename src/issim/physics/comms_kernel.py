@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from . import unmanaged
 from ..sim.kernel_stamp import stamp_with_callees
+from . import unmanaged
 from .unmanaged import stack_empty, stack_zeros
 
 

@@ -78,7 +78,7 @@ class PhysicsFrame:
         from ..sim.kernels import kernel
         from .kernel_args import pack_attitude
 
-        self._frame_args = Bound(kernel("frame_args"), self._parts)  # (gathered again alike: without numba's dispatcher)
+        self._frame_args = Bound(kernel("frame_args"), self._parts)  # (gathered again alike: no type checks)
         power, attitude, crew, ls, prop, comms, atm = self.subsystems
         for sub in (power, crew, ls, comms):
             if sub._kernel is None:

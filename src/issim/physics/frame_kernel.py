@@ -27,6 +27,7 @@ from numba.core import cgutils
 from numba.core.extending import intrinsic, overload
 from numba.experimental import structref
 
+from ..sim.kernel_stamp import stamp_with_callees
 from . import atm_kernel, comms_kernel, crew_kernel, gas, kernel_args, ls_kernel, power_kernel, unmanaged
 from .atm_kernel import atmosphere_frame
 from .comms_kernel import links_frame
@@ -34,7 +35,6 @@ from .crew_kernel import crew_frame
 from .kernel_args import (AFTER, ATMOSPHERE, ATTITUDE, BEFORE, COMMS, CONTACT_AT, CREW, CREW_AT,  # noqa: F401
                           CREW_TOTALS, DAYS_AT, DONE, LIFESUPPORT, LS_AT, MS_PER_DAY, MS_PER_MINUTE, POWER,
                           POWER_ALWAYS, POWER_TOTALS, PROPULSION)
-from ..sim.kernel_stamp import stamp_with_callees
 from .ls_kernel import machines_frame
 from .power_kernel import power_frame
 from .unmanaged import borrowed

@@ -18,9 +18,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..sim.kernel_stamp import stamp_with_callees
 from . import kernel_args, unmanaged
 from .kernel_args import CANDLES, DRY_CHANGED, PCA_DREW, RELEASING
-from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
 
 
@@ -40,11 +40,11 @@ def machines_frame(moles, temp, on, broken, bus, producing, fixed, setpoint, dry
                    dt_s):
     """One frame of the machines, then the pressure control, in place (``fp``, ``ip``, ``sc``:
     the parameters from :func:`~.kernel_args.pack_machines`). Writes into ``out``
-    (:func:`~.kernel_args.out_size`) what each
-    machine added to (or took from) the air in mol and moved in the water in kg, then the
-    O2 and N2 mol the pressure control added; returns the code of :data:`DRY_CHANGED`,
-    :data:`PCA_DREW`, and :data:`RELEASING` and :data:`CANDLES` (any of ``pending``, the
-    tanks' gas still to release, or ``candle_o2``, the candles' O2 still to come, not zero)."""
+    (:func:`~.kernel_args.out_size`) what each machine added to (or took from) the air in
+    mol and moved in the water in kg, then the O2 and N2 mol the pressure control added;
+    returns the code of :data:`DRY_CHANGED`, :data:`PCA_DREW`, and :data:`RELEASING` and
+    :data:`CANDLES` (any of ``pending``, the tanks' gas still to release, or ``candle_o2``,
+    the candles' O2 still to come, not zero)."""
     (r_over_v, p_max, p_recovery, o2_target, o2_stop, g_min, g_span, g_step, g_inv_step, floor_pa, k_per_s,
      neg_cap, condensate_per_mol, molar_mass, standby_w, span_w, inv_full_rate) = (
         fp[0], fp[1], fp[2], fp[3], fp[4], fp[5], fp[6], fp[7], fp[8], fp[9], fp[10], fp[11], fp[12], fp[13],

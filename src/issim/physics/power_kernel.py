@@ -20,9 +20,9 @@ import math
 import numpy as np
 from numba import njit
 
+from ..sim.kernel_stamp import stamp_with_callees
 from . import kernel_args, unmanaged
 from .kernel_args import N_EVENTS
-from ..sim.kernel_stamp import stamp_with_callees
 from .unmanaged import stack_empty, stack_zeros
 
 @njit(cache=True, error_model="numpy")

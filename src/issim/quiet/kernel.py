@@ -30,14 +30,13 @@ from numba import njit
 
 from ..physics import frame_kernel
 from ..physics.frame_kernel import DONE, physics_frame_of
-from ..sim.kernel_stamp import stamp_with_callees
 from ..physics.unmanaged import borrowed
 from ..sim import record_kernel
+from ..sim.kernel_stamp import stamp_with_callees
 from ..sim.record_kernel import record_row
 from . import codes
 from .codes import (AFTER_PHYSICS, AT_LEAST_DEAD, CONTACT, DEAD, HOUR_MS, MINUTE_MS, NEVER,  # noqa: F401
                     PERSON_IN, PHYSICS, WHOLE)
-
 
 
 @njit(cache=True, error_model="numpy")

@@ -87,7 +87,7 @@ class Bound:
         compiled = self.kernel.jit.overloads.get(tuple(typeof(x) for x in (*args, *per_frame)))
         if compiled is None:
             return None
-        self._checked = _LAST_CHECKED[self.kernel.jit] = (args, compiled.entry_point, per_frame)  # (per-frame values too)
+        self._checked = _LAST_CHECKED[self.kernel.jit] = (args, compiled.entry_point, per_frame)  # (per-frame too)
         return compiled.entry_point
 
     def forget(self) -> None:

@@ -235,14 +235,14 @@ def _load() -> tuple[dict, str]:
         return {}, "the built kernels are stale: a kernel's source or a version changed since (make kernels)"
     try:
         module = importlib.import_module(MODULE)
-    except ImportError as e:
-        return {}, f"the built module cannot be loaded ({e}; make kernels)"
-    built: dict[str, dict] = {}
-    for name, key, export, kind in manifest["entries"]:
-        f = getattr(module, export)
-        if kind is not None:  # a record made: handed out as a handle, released with it
-            f = _handing_out(f, kind, getattr(module, f"release_{kind}"))
-        built.setdefault(name, {})[ast.literal_eval(key)] = f
+        built: dict[str, dict] = {}
+        for name, key, export, kind in manifest["entries"]:
+            f = getattr(module, export)
+            if kind is not None:  # a record made: handed out as a handle, released with it
+                f = _handing_out(f, kind, getattr(module, f"release_{kind}"))
+            built.setdefault(name, {})[ast.literal_eval(key)] = f
+    except (ImportError, AttributeError, KeyError, ValueError, SyntaxError) as e:
+        return {}, f"the built module does not match its manifest ({type(e).__name__}: {e}; make kernels)"
     return built, ""
 
 

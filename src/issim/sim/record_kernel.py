@@ -20,9 +20,9 @@ import numpy as np
 from numba import carray, njit, types
 from numba.extending import intrinsic
 
-from .kernel_stamp import stamp_with_callees
 from . import kernels
-from .kernels import BOOL, FLOAT64, INT64, KINDS  # noqa: F401 (KINDS: read here too)
+from .kernel_stamp import stamp_with_callees
+from .kernels import BOOL, FLOAT64, INT64, KINDS  # noqa: F401 (KINDS: the kinds, for callers)
 
 
 def _pointer_to(numba_type):
