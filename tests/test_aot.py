@@ -178,7 +178,51 @@ def test_a_stored_run_keeps_one_record_at_a_time(tmp_path):
         kernels._LOADED, kernels._KERNELS = saved
 
 
-def test_the_build_command_says_how_to_use_it():
-    done = subprocess.run([sys.executable, "-m", "issim.aot", "--now"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 2 and done.stderr.strip() == "usage: python -m issim.aot [--if-stale]"
-    assert done.stdout == ""
+def _aot(*args, **env):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "issim.aot", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env})
+
+
+def test_the_build_command_refuses_what_it_does_not_know_in_one_line():
+    done = _aot("--now")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("python -m issim.aot: error: --now: not an option "
+                           "(usage: python -m issim.aot [--if-stale])\n")
+    helped = _aot("--help")
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: python -m issim.aot [--if-stale]")
+
+
+def test_the_build_command_without_a_compiler_says_so_in_one_line_and_leaves_the_build():
+    _built_or_fail()
+    before = kernels.MANIFEST.read_bytes()
+    done = _aot(CC="/nonexistent/cc")
+    assert done.returncode == 1
+    assert done.stderr.startswith("the kernels were not built ahead of time (RuntimeError: no C compiler "
+                                  "(/nonexistent/cc)") and done.stderr.count("\n") == 1, done.stderr
+    assert kernels.MANIFEST.read_bytes() == before and kernels._load()[0]
+
+
+def test_up_to_date_means_the_sources_whatever_the_environment_asks_of_runs():
+    _built_or_fail()
+    done = _aot("--if-stale", ISSIM_KERNELS="jit")
+    assert done.returncode == 0 and "up to date" in done.stderr
+
+
+def test_a_run_that_turns_to_numbas_jit_says_why(tmp_path):
+    """A build made from other sources (here: a digest that differs) is not used, and the
+    run says so on stderr, with how to build them."""
+    _built_or_fail()
+    script = (
+        "import sys\n"
+        "from issim.sim import kernels\n"
+        "kernels.sources_digest = lambda: 'another'\n"
+        "from issim.cli import main\n"
+        "sys.exit(main(['run', 'nominal', '--hours', '2', '--no-store', '--json']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                          env={"ISSIM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert "kernels from numba's JIT, not built ahead of time: the built kernels are stale" in done.stderr
+    assert "python -m issim.aot" in done.stderr

@@ -156,6 +156,15 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _compiler() -> None:
+    """Fail at once, in one line, when there is no C compiler to link the module with."""
+    import shlex
+
+    cc = (shlex.split(os.environ.get("CC", "")) or ["cc"])[0]
+    if shutil.which(cc) is None:
+        raise RuntimeError(f"no C compiler ({cc}) to build them with: install one (Debian: apt install gcc)")
+
+
 def _key(t, records: tuple = ()):
     """:func:`issim.sim.kernels.type_key` of a value numba types as ``t``; None for a type
     it has no key for (its calls go to numba's JIT)."""
@@ -178,20 +187,29 @@ def _key(t, records: tuple = ()):
     return None
 
 
+USAGE = "usage: python -m issim.aot [--if-stale]"
+
+
 def main(argv: list[str]) -> int:
     """``python -m issim.aot [--if-stale]``: build (only when the built module is missing or
     stale, with ``--if-stale``); 0 when runs will use the built module."""
-    if argv not in ([], ["--if-stale"]):
-        print("usage: python -m issim.aot [--if-stale]", file=sys.stderr)
+    if argv in (["-h"], ["--help"]):
+        print(f"{USAGE}\n\n{__doc__.splitlines()[0]}\n--if-stale: only when the built kernels are missing or stale")
+        return 0
+    wrong = [a for a in argv if a != "--if-stale"]
+    if wrong or len(argv) > 1:
+        print(f"python -m issim.aot: error: {(wrong or argv)[0]}: not an option ({USAGE})", file=sys.stderr)
         return 2
-    if argv and kernels._load()[0]:
+    if argv and kernels._load(env=False)[0]:
         print(f"the kernels built ahead of time are up to date ({kernels.MODULE})", file=sys.stderr)
         return 0
     started = time.perf_counter()
     try:
+        _compiler()
         manifest = build(progress=lambda line: print(f"  {line}", file=sys.stderr))
     except Exception as e:  # (any failure: runs use numba's JIT, as before)
-        print(f"the kernels were not built ahead of time ({type(e).__name__}: {e}); runs use numba's JIT",
+        first = (str(e).strip().splitlines() or [""])[0]
+        print(f"the kernels were not built ahead of time ({type(e).__name__}: {first}); runs use numba's JIT",
               file=sys.stderr)
         return 1
     print(f"built {len(manifest['entries'])} kernel functions ahead of time in {time.perf_counter() - started:.1f} s "

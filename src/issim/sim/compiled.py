@@ -7,7 +7,8 @@ events (its documented event API: broadcast when a dispatcher compiles, never wh
 cached overload) and adds up the time of the outermost ones, so that a kernel compiling the
 functions it calls is counted once. A run whose kernels were built ahead of time
 (:mod:`issim.sim.kernels`) never imports numba: the clock starts listening only once numba
-is imported, or a kernel first turns to it.
+is imported, or a kernel first turns to it, and then its note says why (nothing built, or
+a build made from other sources).
 """
 
 from __future__ import annotations
@@ -26,13 +27,18 @@ class CompileClock:
         self.seconds = 0.0
         self.kernels: list[str] = []
         self._listener = None
+        self.why_jit = ""  # why a kernel turned to numba's JIT, when one did (numba not loaded before)
 
     def __enter__(self) -> "CompileClock":
         if "numba" in sys.modules:
             self._listen()
         else:  # (from the first kernel that turns to numba's JIT, if any does)
-            kernels._ON_JIT.append(self._listen)
+            kernels._ON_JIT.append(self._turned_to_jit)
         return self
+
+    def _turned_to_jit(self) -> None:
+        self.why_jit = self.why_jit or kernels.why_jit()
+        self._listen()
 
     def _listen(self) -> None:
         if self._listener is not None:
@@ -63,8 +69,8 @@ class CompileClock:
         event.register("numba:compile", self._listener)
 
     def __exit__(self, *exc) -> None:
-        if self._listen in kernels._ON_JIT:
-            kernels._ON_JIT.remove(self._listen)
+        if self._turned_to_jit in kernels._ON_JIT:
+            kernels._ON_JIT.remove(self._turned_to_jit)
         if self._listener is not None:
             from numba.core import event
 
@@ -72,9 +78,13 @@ class CompileClock:
             self._listener = None
 
     def note(self) -> str:
-        """One line for people, or "" when nothing was compiled."""
-        if not self.kernels:
-            return ""
-        n = len(self.kernels)
-        return (f"compiled {n} kernel{'s' * (n != 1)} in {self.seconds:.1f} s (once per checkout: "
-                f"later runs load them from their cache)")
+        """One line for people, or "" when nothing was compiled and the kernels built ahead of
+        time served (or numba's JIT was asked for)."""
+        parts = []
+        if self.kernels:
+            n = len(self.kernels)
+            parts.append(f"compiled {n} kernel{'s' * (n != 1)} in {self.seconds:.1f} s (once per checkout: "
+                         f"later runs load them from their cache)")
+        if self.why_jit:
+            parts.append(f"kernels from numba's JIT, not built ahead of time: {self.why_jit}")
+        return "; ".join(parts)

@@ -201,8 +201,21 @@ def sources_digest() -> str:
         numba_version = version("numba")
     except PackageNotFoundError:
         numba_version = "none"
-    h.update(f"{sys.implementation.cache_tag} {np.__version__} {numba_version}".encode())
+    h.update(f"{sys.implementation.cache_tag} {np.__version__} {numba_version} {_cpu()}".encode())
     return h.hexdigest()
+
+
+def _cpu() -> str:
+    """This machine's processor, as the built module was compiled for it (``target_cpu="host"``):
+    a module built on another may use instructions this one lacks."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo") as f:
+            lines = [line for line in f if line.startswith(("model name", "flags"))][:2]
+        return hashlib.sha256("".join(lines).encode()).hexdigest()[:16]
+    except OSError:
+        return f"{platform.machine()} {platform.processor()}"
 
 
 def status() -> str:
@@ -214,6 +227,14 @@ def status() -> str:
     return f"numba's JIT: {_LOADED[1]}"
 
 
+def why_jit() -> str:
+    """Why a kernel turned to numba's JIT, for people ("" when asked to, ``ISSIM_KERNELS=jit``)."""
+    built, why = _built(), _LOADED[1]
+    if built:
+        return "arguments of types the build did not see"
+    return "" if why.startswith(ENV) else why
+
+
 def _built() -> dict:
     global _LOADED
     if _LOADED is None:
@@ -221,18 +242,22 @@ def _built() -> dict:
     return _LOADED[0]
 
 
-def _load() -> tuple[dict, str]:
-    """``(the built functions, by kernel and argument types; why none, when none)``."""
-    if os.environ.get(ENV, "").strip().lower() == "jit":
+BUILD = "python -m issim.aot, or make kernels"  # how to build them
+
+
+def _load(env: bool = True) -> tuple[dict, str]:
+    """``(the built functions, by kernel and argument types; why none, when none)``; ``env``:
+    heeding :data:`ENV` (the build's own check of staleness does not)."""
+    if env and os.environ.get(ENV, "").strip().lower() == "jit":
         return {}, f"{ENV}=jit"
     if not MANIFEST.exists():
-        return {}, "nothing built ahead of time (make kernels)"
+        return {}, f"nothing built ahead of time ({BUILD})"
     try:
         manifest = json.loads(MANIFEST.read_text())
     except (OSError, ValueError):
-        return {}, f"{MANIFEST.name} cannot be read (make kernels)"
+        return {}, f"{MANIFEST.name} cannot be read ({BUILD})"
     if manifest.get("digest") != sources_digest():
-        return {}, "the built kernels are stale: a kernel's source or a version changed since (make kernels)"
+        return {}, f"the built kernels are stale: a kernel's source, a version or the processor changed ({BUILD})"
     try:
         module = importlib.import_module(MODULE)
         built: dict[str, dict] = {}
@@ -242,7 +267,7 @@ def _load() -> tuple[dict, str]:
                 f = _handing_out(f, kind, getattr(module, f"release_{kind}"))
             built.setdefault(name, {})[ast.literal_eval(key)] = f
     except (ImportError, AttributeError, KeyError, ValueError, SyntaxError) as e:
-        return {}, f"the built module does not match its manifest ({type(e).__name__}: {e}; make kernels)"
+        return {}, f"the built module does not match its manifest ({type(e).__name__}: {e}; {BUILD})"
     return built, ""
 
 
