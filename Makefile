@@ -65,4 +65,4 @@ bench: setup
 	$(BIN)/python bench/rl.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache web/node_modules src/issim/_kernels*
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache web/node_modules src/issim/_kernels* src/issim/.kernels*

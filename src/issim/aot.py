@@ -100,6 +100,7 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
 
     from .physics.frame_kernel import FrameArgsType, hold, release
 
+    digest = kernels.sources_digest()  # (of the sources as they are imported and compiled now)
     found = collect(progress)
     package = Path(kernels.__file__).resolve().parent.parent
     work = Path(tempfile.mkdtemp(prefix=".kernels-", dir=package))
@@ -112,12 +113,12 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
         for sig in found.get("frame_args", []):
             record = sig.return_type
             if not isinstance(record, FrameArgsType) or record in records or None in map(_key, sig.args):
-                continue
+                continue  # (a record type met once is built once)
             kind = len(records)
             records.append(record)
             dispatcher = kernels.kernel("frame_args").jit
             cc.export(f"frame_args_{kind}", types.int64(*sig.args))(_wrapper(dispatcher, len(sig.args), hold=hold))
-            entries.append(["frame_args", repr(tuple(_key(t, records) for t in sig.args)), f"frame_args_{kind}", kind])
+            entries.append(["frame_args", repr(tuple(map(_key, sig.args))), f"frame_args_{kind}", kind])
             cc.export(f"release_{kind}", types.void(types.int64))(
                 _wrapper(None, 1, record_type=types.TypeRef(record), release=release))
         for name in kernels.DEFINED:
@@ -127,15 +128,16 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
             for j, sig in enumerate(found.get(name, [])):
                 args = list(sig.args)
                 export = f"{name}_{j}"
-                key = tuple(_key(t, records) for t in args)
-                if None in key:  # (a type this does not build for: such calls go to numba's JIT)
-                    progress(f"not built: {name} for {sig.args}")
-                    continue
-                if name in READ_RECORD and args[0] in records:
+                key = tuple(map(_key, args))
+                if name in READ_RECORD and args[0] in records:  # (the record first: its address, a handle's)
+                    key = (("h", records.index(args[0])),) + key[1:]
                     fn = _wrapper(dispatcher, len(args), record_type=types.TypeRef(args[0]))
                     args[0] = types.int64
                 else:
                     fn = _wrapper(dispatcher, len(args))
+                if None in key:  # (a type this does not build for: such calls go to numba's JIT)
+                    progress(f"not built: {name} for {sig.args}")
+                    continue
                 cc.export(export, sig.return_type(*args))(fn)
                 entries.append([name, repr(key), export, None])
         progress(f"compiling {len(entries)} kernel functions ahead of time")
@@ -145,10 +147,12 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
         built = [p for p in work.iterdir() if p.name.startswith(cc.name) and p.suffix in (".so", ".pyd")]
         if len(built) != 1:
             raise RuntimeError(f"numba's compiler left {len(built)} modules, not one")
-        manifest = {"digest": kernels.sources_digest(), "entries": entries}
+        if kernels.sources_digest() != digest:
+            raise RuntimeError("a kernel's source changed while it was built: build again")
+        manifest = {"digest": digest, "entries": entries}
         kernels.MANIFEST.unlink(missing_ok=True)  # (no manifest: runs use numba's JIT meanwhile)
         os.replace(built[0], package / built[0].name)
-        tmp = kernels.MANIFEST.with_suffix(".json.tmp")
+        tmp = work / kernels.MANIFEST.name
         tmp.write_text(json.dumps(manifest, indent=1) + "\n")
         os.replace(tmp, kernels.MANIFEST)
         return manifest
@@ -165,16 +169,20 @@ def _compiler() -> None:
         raise RuntimeError(f"no C compiler ({cc}) to build them with: install one (Debian: apt install gcc)")
 
 
-def _key(t, records: tuple = ()):
+def _key(t):
     """:func:`issim.sim.kernels.type_key` of a value numba types as ``t``; None for a type
-    it has no key for (its calls go to numba's JIT)."""
+    it has no key for (its calls go to numba's JIT). A held record's key is the caller's to
+    give (it is built only as the first argument of :data:`READ_RECORD`'s kernels)."""
     import numpy as np
     from numba import types
 
     if isinstance(t, types.Array):
-        return ("a", np.dtype(str(t.dtype)).str, t.ndim, t.layout, t.mutable, t.aligned)
+        try:
+            return ("a", np.dtype(str(t.dtype)).str, t.ndim, t.layout, t.mutable, t.aligned)
+        except TypeError:  # (a dtype numpy does not name so: not built)
+            return None
     if isinstance(t, types.BaseTuple):
-        items = tuple(_key(x, records) for x in t.types)
+        items = tuple(map(_key, t.types))
         return None if None in items else ("t", *items)
     if isinstance(t, types.Boolean):
         return "b"
@@ -182,8 +190,6 @@ def _key(t, records: tuple = ()):
         return "i"
     if t == types.float64:
         return "f"
-    if t in records:
-        return ("h", records.index(t))
     return None
 
 
@@ -200,7 +206,21 @@ def main(argv: list[str]) -> int:
     if wrong or len(argv) > 1:
         print(f"python -m issim.aot: error: {(wrong or argv)[0]}: not an option ({USAGE})", file=sys.stderr)
         return 2
-    if argv and kernels._load(env=False)[0]:
+    import fcntl
+
+    try:
+        lock = open(kernels.MANIFEST.parent / ".kernels.lock", "w")  # (one build at a time: another waits)
+    except OSError as e:
+        print(f"the kernels were not built ahead of time ({e.strerror}: {e.filename}); runs use numba's JIT",
+              file=sys.stderr)
+        return 1
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build_now(stale_only=bool(argv))
+
+
+def _build_now(stale_only: bool) -> int:
+    if stale_only and kernels._load(env=False)[0]:
         print(f"the kernels built ahead of time are up to date ({kernels.MODULE})", file=sys.stderr)
         return 0
     started = time.perf_counter()

@@ -72,7 +72,11 @@ def type_key(x):
     """numba's type of ``x`` (as its ``typeof`` gives it), as plain data: an array is
     ``("a", dtype, ndim, layout, writeable, aligned)``, a tuple ``("t", *its items')``, a bool
     ``"b"``, an int within int64 ``"i"``, a float ``"f"``, a :class:`FrameHandle` ``("h",
-    its kind)``; anything else a key no build has (so that numba's JIT takes that call)."""
+    its kind)``; anything else a key no build has (so that numba's JIT takes that call). An
+    unaligned array, which numba types as aligned, gets a key of its own: numba's JIT takes it.
+    Only the arguments' own types are looked at; a kernel's source changing is the digest's
+    (:func:`sources_digest`), and code that hands a kernel arguments of other types than the
+    build saw only sends those calls to numba's JIT (and the run says so)."""
     t = type(x)
     if t is np.ndarray:
         f = x.flags
@@ -223,7 +227,7 @@ def status() -> str:
     built = _built()
     if built:
         n = sum(len(v) for v in built.values())
-        return f"built ahead of time ({n} compiled functions in {MODULE}): runs do not load numba"
+        return f"built ahead of time ({n} compiled functions in {MODULE})"
     return f"numba's JIT: {_LOADED[1]}"
 
 

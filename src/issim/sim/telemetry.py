@@ -230,8 +230,7 @@ class Recorder:
         b = (held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
              np.array(kinds, dtype=np.int64))
         built = record_row.ahead((*b[2:], self._stage, self._staged))  # (its types looked up once, not a sample)
-        if built is not None:
-            b = (held, built, *b[2:])
+        b = (held, built if built is not None else record_row.jit, *b[2:])
         if record:
             b[1](b[2], b[3], b[4], self._stage, self._staged)
         self._bound.keep(a, generation, b)
