@@ -193,8 +193,9 @@ def kernel(name: str) -> Kernel:
 
 
 def sources_digest() -> str:
-    """The digest of :data:`SOURCES` and of the versions the built module depends on (Python,
-    numpy, numba): what the build wrote, and what a run compares."""
+    """The digest of :data:`SOURCES`, of the versions the built module depends on (Python,
+    numpy, numba) and of the processor it was compiled for: what the build wrote, and what a
+    run compares."""
     from importlib.metadata import PackageNotFoundError, version
 
     root = Path(__file__).resolve().parent.parent
