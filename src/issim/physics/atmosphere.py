@@ -204,9 +204,9 @@ class Atmosphere(Subsystem):
         from ..sim.kernels import kernel
         from .kernel_args import pack_atmosphere
 
-        self._packed = pack_atmosphere(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s, self.passive_m3_s,
-                            self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
-                            ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
+        self._packed = pack_atmosphere(self.a, self.b, self.fan_bus, self.has_fan, self.imv_m3_s,
+                                       self.passive_m3_s, self.inv_v_sum, *self.tree, _CHOKE, HATCH_EQUALISE_TIME_S,
+                                       ORIFICE_DISCHARGE_COEFFICIENT * VALVE_AREA_M2, _MAX_SUBSTEPS)
         self._kernel = Bound(kernel("atmosphere_frame"), self._kernel_arrays)  # the state's arrays kept while the same
 
     def _settle(self, state, leaked) -> None:

@@ -308,7 +308,7 @@ class Comms(Subsystem):
 
         self._kernel = kernel("links_frame")
         self._packed = pack_links(self.link_seg, self.relay_targets, self.site_cols, self.site_mask_deg,
-                            self.power_full_w)
+                                  self.power_full_w)
 
     def session_clock(self, elements) -> tuple[bool, float]:
         """``(whether relay sessions hold relays back, the orbit's period in ms)``: they do for

@@ -436,8 +436,8 @@ class Crew(Subsystem):
         from .kernel_args import pack_crew
 
         self._packed = pack_crew(RATE_KG_PER_MIN[UNCONSCIOUS], _MOLAR_MASS, DRINK_KG_PER_DAY, URINE_KG_PER_DAY,
-                            PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA, CO2_SYMPTOM_PA,
-                            UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O)
+                                 PP_O2_FLOOR_PA, CO2_ONSET_PA, ARMSTRONG_LIMIT_PA, CO2_SYMPTOM_PA,
+                                 UNCONSCIOUS, DEAD, EVA, O2, CO2, H2O)
         self._totals = np.zeros(9)  # the kernel's eight totals and the count of the living
         self._kernel = Bound(kernel("crew_frame"), self._kernel_arrays)  # the state's arrays kept while the same
 
