@@ -35,6 +35,7 @@ import numpy as np
 
 from ..inputs import bundled_toml
 from ..orbit.upkeep import MU_KM3_S2, apply_delta_v, mean_elements_at, omm_key, orbit_of, set_orbit
+from ..sim.memo import Memo
 from ..sim.schema import Key, Schema, fact
 from ..sim.subsystem import Subsystem
 from ..sim.telemetry import Channel, Limits
@@ -47,7 +48,16 @@ EARTH_RADIUS_KM = 6378.137
 
 
 # (element set's fields, start) -> the altitude and mean altitude there: every run of a scenario starts alike
-_START_ALTITUDES: dict = {}
+_START_ALTITUDES = Memo(64)
+
+
+def _altitudes_at(state) -> tuple[float, float]:
+    """The altitude and the mean altitude (km) of the state's orbit at its time."""
+    from ..orbit import propagate
+
+    elements = orbit_of(state)
+    return (propagate(elements, [state.t_ms]).geodetic()[2][0],
+            mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM)
 
 
 def load_propulsion_config() -> dict:
@@ -106,17 +116,7 @@ class Propulsion(Subsystem):
         state.facts["prop.reboosts"] = ()
         omm = state.facts.get("orbit.omm")
         if omm:  # the altitudes at the start, before the first frame
-            key = (omm_key(omm), state.t_ms)
-            altitudes = _START_ALTITUDES.get(key)
-            if altitudes is None:
-                from ..orbit import propagate
-
-                elements = orbit_of(state)
-                altitudes = (propagate(elements, [state.t_ms]).geodetic()[2][0],
-                             mean_elements_at(elements, state.t_ms)["a_km"] - EARTH_RADIUS_KM)
-                if len(_START_ALTITUDES) >= 64:
-                    _START_ALTITUDES.clear()
-                _START_ALTITUDES[key] = altitudes
+            altitudes = _START_ALTITUDES.get((omm_key(omm), state.t_ms), lambda: _altitudes_at(state))
             state["orbit.alt_km"][0], state["orbit.mean_alt_km"][0] = altitudes
 
     def update(self, state, env, dt_s: float) -> None:

@@ -12,6 +12,7 @@ from typing import Optional
 from ..errors import InputError
 from ..inputs import check_seed
 from ..sim import Event, Simulation, build_world, check_schema
+from ..sim.memo import Memo
 from ..station import load_station
 from .schema import Scenario, parse_offset_ms
 
@@ -85,7 +86,7 @@ def _check_action(sim, event: Event, where: str) -> None:
         raise InputError(where, problem)
 
 
-_calibrated: dict = {}  # (the chosen set, the sets it was calibrated on) -> the calibrated set
+_calibrated = Memo(16)  # (the chosen set, the sets it was calibrated on) -> the calibrated set
 
 
 def _elements(scenario: Scenario):
@@ -107,13 +108,7 @@ def _elements(scenario: Scenario):
             return calibrated_drag(elements, sets)
         # The bundled and saved sets are the same objects run after run (read once a process),
         # and an ElementSet is read-only: the calibrated set is kept for them.
-        key = (elements, tuple(sets))
-        calibrated = _calibrated.get(key)
-        if calibrated is None:
-            if len(_calibrated) >= 16:
-                _calibrated.clear()
-            calibrated = _calibrated[key] = calibrated_drag(elements, sets)
-        return calibrated
+        return _calibrated.get((elements, tuple(sets)), lambda: calibrated_drag(elements, sets))
     except RecursionError:
         raise InputError(f"{scenario.source}:scenario.elements", "the element file is nested too deeply") from None
     except InputError as exc:

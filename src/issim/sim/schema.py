@@ -29,6 +29,8 @@ from typing import Any, Mapping, Optional, Union
 
 import numpy as np
 
+from .memo import Memo
+
 Dim = Union[str, int]
 ENGINE = "engine"
 COMMANDS = "control"  # the command pipeline is the control subsystem's path
@@ -164,8 +166,7 @@ def schema_problems(sim) -> list[str]:
     return problems
 
 
-_SOUND: set = set()  # the layouts found to match their declarations in this process (check_schema)
-_SOUND_KEPT = 64
+_SOUND = Memo(64)  # the layouts found to match their declarations in this process (check_schema)
 
 
 def check_schema(sim) -> None:
@@ -177,14 +178,15 @@ def check_schema(sim) -> None:
     layout = (tuple(type(s) for s in sim.subsystems),
               tuple(sorted((k, v.shape, v.dtype.str) for k, v in sim.state.arrays.items())),
               tuple(sorted((k, type(v).__name__) for k, v in sim.state.facts.items())))
-    if layout in _SOUND:
-        return
+    _SOUND.get(layout, lambda: _sound(sim))
+
+
+def _sound(sim) -> bool:
+    """True, or :class:`SchemaError` listing every mismatch (see :func:`check_schema`)."""
     problems = schema_problems(sim)
     if problems:
         raise SchemaError("the state does not match its declaration:\n  " + "\n  ".join(problems))
-    if len(_SOUND) >= _SOUND_KEPT:
-        _SOUND.clear()
-    _SOUND.add(layout)
+    return True
 
 
 def describe(sim) -> list[dict[str, Any]]:

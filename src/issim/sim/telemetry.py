@@ -16,6 +16,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+from .memo import Memo
 from .state import Arrays, Kept, State
 
 
@@ -49,20 +50,14 @@ class Channel:
         return {"key": self.key, "name": self.name, "unit": self.unit, "limits": lim, "source": self.source}
 
 
-_KEPT_CHANNELS: dict = {}  # key -> channels (see kept_channels)
-_KEPT_CHANNELS_MAX = 64
+_KEPT_CHANNELS = Memo(64)  # key -> channels (see kept_channels)
 
 
 def kept_channels(key: tuple, make: Callable[[], list]) -> list[Channel]:
     """``make()``'s channels, made once a process for ``key``, which must hold everything they
     are made from (a subsystem's volumes, people...): runs alike (another seed, a batch's
     stations) share them, as channels are frozen. A new list each call."""
-    kept = _KEPT_CHANNELS.get(key)
-    if kept is None:
-        if len(_KEPT_CHANNELS) >= _KEPT_CHANNELS_MAX:
-            _KEPT_CHANNELS.clear()
-        kept = _KEPT_CHANNELS[key] = tuple(make())
-    return list(kept)
+    return list(_KEPT_CHANNELS.get(key, lambda: tuple(make())))
 
 
 def column_buffer(width: int, rows: int) -> np.ndarray:
