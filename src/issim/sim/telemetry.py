@@ -221,11 +221,10 @@ class Recorder:
         if sum(sizes) != self._width or self._stage.shape != (self.STAGE_ROWS, self._width) \
                 or not 0 <= self._staged < self.STAGE_ROWS:
             return False
+        lists = tuple(np.array(x, dtype=np.int64) for x in (addresses, sizes, kinds))
         record_row = kernel("record_row")
-        b = (held, record_row, np.array(addresses, dtype=np.int64), np.array(sizes, dtype=np.int64),
-             np.array(kinds, dtype=np.int64))
-        built = record_row.ahead((*b[2:], self._stage, self._staged))  # (its types looked up once, not a sample)
-        b = (held, built if built is not None else record_row.jit, *b[2:])
+        built = record_row.ahead((*lists, self._stage, self._staged))  # (its types looked up once, not a sample)
+        b = (held, built if built is not None else record_row.jit, *lists)
         if record:
             b[1](b[2], b[3], b[4], self._stage, self._staged)
         self._bound.keep(a, generation, b)
