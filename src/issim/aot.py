@@ -121,11 +121,11 @@ def build(progress: Callable[[str], None] = lambda line: None) -> dict:
             entries.append(["frame_args", repr(tuple(map(_key, sig.args))), f"frame_args_{kind}", kind])
             cc.export(f"release_{kind}", types.void(types.int64))(
                 _wrapper(None, 1, record_type=types.TypeRef(record), release=release))
-        for name in kernels.DEFINED:
+        for name, signatures in found.items():
             if name == "frame_args":
                 continue
-            dispatcher = kernels.kernel(name).jit if name in found else None
-            for j, sig in enumerate(found.get(name, [])):
+            dispatcher = kernels.kernel(name).jit
+            for j, sig in enumerate(signatures):
                 args = list(sig.args)
                 export = f"{name}_{j}"
                 key = tuple(map(_key, args))
